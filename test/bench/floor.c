@@ -21,6 +21,8 @@
  * OPTIONS: --rootfs DIR --cgroup /rel/path [--hostname H] [--readonly]
  *          [--memory BYTES] [--pids N] [--cpu-shares N] [--cpu-quota US]
  *          [--cpu-period US] [--seccomp FILE (raw struct sock_filter array)]
+ * With FLOOR_TRACE set, `run` prints "floor-phase NAME USEC" lines to stderr
+ * (each costs a write): the floor's own phase breakdown.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -39,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -65,6 +68,9 @@ struct hier {
 };
 
 static struct hier hiers[MAX_HIER];
+static bool trace;
+static struct timespec last_mark;
+static struct timespec *child_mark; /* shared with the child: its last mark before exec */
 static int n_hiers;
 static bool pure_v2;
 static struct sock_fprog filter;
@@ -79,6 +85,20 @@ static void die(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, ": %s\n", strerror(e));
 	_exit(125);
+}
+
+/* FLOOR_TRACE: "floor-phase NAME USEC" on stderr, the time since the previous mark. */
+static void mark(const char *phase)
+{
+	if (!trace)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long us = (now.tv_sec - last_mark.tv_sec) * 1000000L + (now.tv_nsec - last_mark.tv_nsec) / 1000;
+	fprintf(stderr, "floor-phase %s %ld\n", phase, us);
+	last_mark = now;
+	if (child_mark)
+		*child_mark = now;
 }
 
 static int write_file(const char *path, const char *data)
@@ -411,23 +431,32 @@ static void child(const struct opts *o, int ready_fd, int fifo_fd)
 		if (write_file(path, "0") < 0)
 			die("join %s", path);
 	}
+	mark("cgroup-join");
 	xmount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL);
 	xmount(o->rootfs, o->rootfs, NULL, MS_BIND | MS_REC, NULL);
 	if (chdir(o->rootfs) < 0)
 		die("chdir %s", o->rootfs);
 	mount_filesystems(o);
+	mark("mounts");
 	make_devices();
+	mark("devices");
 	enter_rootfs();
+	mark("pivot_root");
 	mask_and_protect(o->readonly);
+	mark("masked+readonly");
 	if (sethostname(o->hostname, strlen(o->hostname)) < 0)
 		die("sethostname");
 	loopback_up();
+	mark("hostname+loopback");
 	struct rlimit rl = {1024, 1024};
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 		die("setrlimit");
 	drop_privileges();
+	mark("rlimits+ids+caps+nnp");
 	if (filter.len && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &filter) < 0)
 		die("seccomp");
+	if (filter.len)
+		mark("seccomp");
 	if (fifo_fd >= 0) {
 		if (write(ready_fd, "1", 1) != 1)
 			die("write ready");
@@ -441,7 +470,9 @@ static void child(const struct opts *o, int ready_fd, int fifo_fd)
 		close(fifo_fd);
 	}
 	static char *const env[] = {
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", NULL};
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",
+		"HOME=/", /* runtimes add it when the config has none */
+		NULL};
 	execve(o->argv[0], o->argv, env);
 	die("exec %s", o->argv[0]);
 }
@@ -454,20 +485,27 @@ static pid_t spawn(const struct opts *o, int ready_fd, int fifo_fd)
 	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
 	if (pid < 0)
 		die("clone");
-	if (pid == 0)
+	if (pid == 0) {
+		mark("clone+namespaces");
 		child(o, ready_fd, fifo_fd);
+	}
 	return pid;
 }
 
 static int do_run(struct opts *o)
 {
 	setup_cgroups(o);
+	mark("cgroup-create");
 	pid_t pid = spawn(o, -1, -1);
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			die("waitpid");
+	if (child_mark)
+		last_mark = *child_mark;
+	mark("exec+exit+reap");
 	remove_cgroups(o);
+	mark("cgroup-remove");
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -542,6 +580,14 @@ int main(int argc, char **argv)
 		return puts("floor (husk bench)") < 0;
 	if (strcmp(mode, "keepwarm") == 0)
 		return argc == 4 ? do_keepwarm(argv[2], atol(argv[3])) : usage();
+	clock_gettime(CLOCK_MONOTONIC, &last_mark);
+	if (strcmp(mode, "run") == 0 && getenv("FLOOR_TRACE")) {
+		trace = true;
+		child_mark = mmap(NULL, sizeof *child_mark, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (child_mark == MAP_FAILED)
+			die("mmap");
+	}
 	struct opts o = {.hostname = "runc"};
 	int i = 2;
 	for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -574,6 +620,7 @@ int main(int argc, char **argv)
 	scan_hierarchies();
 	if (o.seccomp)
 		load_filter(o.seccomp);
+	mark("startup");
 	if (strcmp(mode, "run") == 0)
 		return do_run(&o);
 	if (strcmp(mode, "create") == 0)
