@@ -87,6 +87,23 @@ std::string format_log_line(LogFormat f, std::string_view level, std::string_vie
 // Print a verb's usage to stdout ("Usage: husk <usage>" and its options). Returns 0.
 int print_usage(std::string_view usage, std::span<const OptionSpec> specs);
 
+// Write all of s to stdout.
+void print_out(std::string_view s);
+
+// A verb's command line: name, usage line, options, positional count.
+struct VerbSpec {
+  const char* name;   // "state"
+  const char* usage;  // "state <container-id>"
+  std::span<const OptionSpec> options;
+  std::size_t min_args = 1;
+  std::size_t max_args = 1;  // SIZE_MAX = no limit
+  ArgOrder order = ArgOrder::Interleaved;
+};
+// Parse and check a verb's arguments. nullopt means the verb is done and
+// must return *exit_code: usage printed for --help (0), or an error reported (1).
+std::optional<ParsedArgs> parse_verb(const GlobalOptions& g, std::span<const std::string> args,
+                                     const VerbSpec& v, int* exit_code);
+
 // One function per verb, one file per verb: runtime/cli/<verb>.cpp (see verbs.hpp).
 using VerbFn = int (*)(const GlobalOptions& g, std::span<const std::string> args);
 

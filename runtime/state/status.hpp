@@ -1,7 +1,14 @@
 // The container status a user sees, derived by one pure function from what
-// was recorded and what is live. Order follows runtime.md: a frozen cgroup is
-// "paused"; a dead or replaced init is "stopped"; an existing exec.fifo means
-// "created"; otherwise "running".
+// was recorded and what is live. Order (first match wins):
+//   recorded Stopped                                 -> stopped
+//   recorded Creating and (init alive or create
+//     still holds the lock)                          -> creating
+//   no init, init a zombie, or pid reused (start
+//     time differs)                                  -> stopped
+//   cgroup frozen                                    -> paused
+//   exec.fifo exists                                 -> created
+//   otherwise                                        -> running
+// (runtime.md: "stopped" once the process exited; runc adds "paused".)
 #pragma once
 
 #include <cstdint>
@@ -23,16 +30,22 @@ struct LiveFacts {
   bool proc_is_zombie = false;
   bool fifo_exists = false;
   bool frozen = false;
+  // Another process holds the container's lock (a create still running).
+  bool create_in_progress = false;
 };
 
 Status derive_status(const ContainerState& st, const LiveFacts& live);
 
-// What each verb may act on (runc semantics).
+// Whether the recorded init process is the live one (pid set, same start
+// time, not a zombie). A recorded start time of 0 (unknown) matches any.
+bool init_alive(const ContainerState& st, const LiveFacts& live);
+
+// What each verb may act on without --force (runc 1.1 semantics).
 bool can_start(Status s);   // created
 bool can_kill(Status s);    // created, running, paused
-bool can_delete(Status s);  // stopped (or created/creating with --force ... see delete)
-bool can_pause(Status s);   // running
+bool can_delete(Status s);  // stopped; created (delete kills its init, as runc)
+bool can_pause(Status s);   // created, running (runc freezes a created container too)
 bool can_resume(Status s);  // paused
-bool can_exec(Status s);    // created? no: running (runc allows exec in created too)
+bool can_exec(Status s);    // created, running (paused needs --ignore-paused)
 
 }  // namespace husk::state
