@@ -1,38 +1,142 @@
 // The identity and limits of a container process (init or exec): user and
 // groups, rlimits, capabilities (all five sets, explicitly), no_new_privs,
-// umask, oomScoreAdj, and the seccomp filter (compiled in the parent, loaded
-// last). Planned in the parent; applied in the child right before execve.
+// umask, oomScoreAdj, scheduler, I/O priority, CPU affinity and the seccomp
+// filter (compiled in the parent, loaded last). Planned in the parent;
+// applied in the child right before execve.
 #pragma once
 
+#include <sys/resource.h>
+#include <sys/types.h>
+
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/result.hpp"
+#include "linux/capabilities.hpp"
+#include "linux/seccomp.hpp"
 #include "spec/config.hpp"
 
 namespace husk::linux_setup {
 
-struct ProcessPlan;  // defined in process.cpp
+struct FileIdentity {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  friend bool operator==(const FileIdentity&, const FileIdentity&) = default;
+};
+
+struct ProcessOptions {
+  const spec::Seccomp* seccomp = nullptr;  // linux.seccomp, may be null
+  // Where compiled seccomp programs are cached ("<state root>/.seccomp-cache").
+  // Empty: compile every time (~20 ms for podman's default profile).
+  std::string seccomp_cache_dir;
+  // The husk binary, which the container must never be able to execute
+  // (CVE-2019-5736). Default: fstat of /proc/self/exe in plan_process.
+  std::optional<FileIdentity> runtime_binary;
+  // `husk exec` rather than the container's init: execCPUAffinity applies
+  // (the spec excludes init) and a missing cwd is not created (runc creates
+  // it only for init, as part of the rootfs).
+  bool is_exec = false;
+};
+
+struct RlimitPlan {
+  int resource = 0;  // RLIMIT_*
+  rlimit limit{};
+  std::string type;  // "RLIMIT_NOFILE", for messages
+};
+
+struct SchedulerPlan {
+  uint32_t policy = 0;
+  uint64_t flags = 0;
+  int32_t nice = 0;
+  uint32_t priority = 0;
+  uint64_t runtime = 0, deadline = 0, period = 0;
+};
+
+// Everything the child needs, computed in the parent: the child performs only
+// syscalls on this data (no allocation on its success path). Pointers in
+// argv/envp point into args/env, so a plan is neither copied nor moved.
+struct ProcessPlan {
+  ProcessPlan() = default;
+  ProcessPlan(const ProcessPlan&) = delete;
+  ProcessPlan& operator=(const ProcessPlan&) = delete;
+
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> additional_gids;
+  std::optional<mode_t> umask;
+  std::optional<int> oom_score_adj;
+  std::string oom_score_adj_text;  // what is written to /proc/self/oom_score_adj
+  std::vector<RlimitPlan> rlimits;
+  CapabilityPlan caps;
+  bool no_new_privileges = false;
+  std::optional<SchedulerPlan> scheduler;
+  std::optional<int> io_priority;  // IOPRIO_PRIO_VALUE(class, level)
+  // sched_setaffinity mask applied by apply_process; empty: leave as is.
+  // Unless execCPUAffinity says otherwise it is "all CPUs", which the kernel
+  // intersects with the cgroup's cpuset, so the process does not keep the
+  // caller's (possibly pinned) affinity; failing to set that is not an error.
+  std::vector<unsigned long> cpu_affinity;
+  bool cpu_affinity_required = false;               // true for execCPUAffinity.final
+  std::vector<unsigned long> initial_cpu_affinity;  // exec only; empty if unset
+
+  std::string cwd;
+  bool create_cwd = true;
+
+  // execve arguments, NULL-terminated, pointing into args/env.
+  std::vector<std::string> args, env;
+  std::vector<char*> argv, envp;
+  // Paths to try, in order: args[0] itself if it contains '/', else one per
+  // $PATH entry of process.env (or the default PATH), as execvp does.
+  std::vector<std::string> exec_candidates;
+  bool exec_search = false;  // true when searching $PATH
+  FileIdentity runtime_binary;
+
+  std::optional<SeccompProgram> seccomp;
+  // seccomp(2) needs no_new_privs or CAP_SYS_ADMIN. Without no_new_privs the
+  // filter is installed in apply_process while the process is still
+  // privileged (before the uid change and capability drop), as runc does;
+  // with it, in exec_process right before execve.
+  bool seccomp_early = false;
+
+  // Non-fatal findings (unknown capabilities, ignored flags); the caller
+  // logs them once.
+  std::vector<std::string> warnings;
+};
 
 struct ProcessPlanDeleter {
   void operator()(ProcessPlan* p) const;
 };
 using ProcessPlanPtr = std::unique_ptr<ProcessPlan, ProcessPlanDeleter>;
 
-// Validate process.* and linux.seccomp; compile the seccomp filter to BPF here
-// (in the parent) so the child only calls prctl/seccomp. `seccomp` may be null.
-Result<ProcessPlanPtr> plan_process(const spec::Process& proc, const spec::Seccomp* seccomp);
+// Parent, before any side effect (except filling the seccomp cache). Validates
+// process.* and linux.seccomp; every error names the field.
+// apparmorProfile / selinuxLabel / NOTIFY / listenerPath: ErrorKind::Unsupported.
+Result<ProcessPlanPtr> plan_process(const spec::Process& proc, const ProcessOptions& opts);
+inline Result<ProcessPlanPtr> plan_process(const spec::Process& proc,
+                                           const spec::Seccomp* seccomp) {
+  ProcessOptions opts;
+  opts.seccomp = seccomp;
+  return plan_process(proc, opts);
+}
 
-// In the child, in the container's namespaces, after pivot_root. Order:
-// oomScoreAdj, rlimits, umask, groups/gid/uid (keeping capabilities across the
-// uid change), the five capability sets, no_new_privs, chdir(cwd) and the
-// check that cwd is inside the root. Does NOT load seccomp or exec.
+// In the child, in the container's namespaces and cgroup, after pivot_root.
+// Order: oomScoreAdj, rlimits, scheduler, ioPriority, CPU affinity, umask,
+// mkdir+chdir(cwd) (as root, retried after the uid change on EACCES),
+// [seccomp if !noNewPrivileges], bounding set, setgroups/setresgid/setresuid
+// with PR_SET_KEEPCAPS, capset + ambient, check that cwd is inside the root,
+// no_new_privs. Does not exec.
 Status apply_process(const ProcessPlan& plan);
 
-// Last steps: load the seccomp filter (if any) and execve the program
-// (args[0] looked up in the PATH of process.env, as execvp). Returns only on
-// failure, with runc's wording ("exec: \"x\": executable file not found in $PATH").
+// `husk exec` only, before joining the container's cgroup: execCPUAffinity.initial.
+Status apply_initial_cpu_affinity(const ProcessPlan& plan);
+
+// Last step in the child: resolve args[0] (PATH of process.env), refuse the
+// husk binary (also as a #! interpreter), load seccomp if not loaded yet, then
+// execveat the resolved file. Returns only on failure, with runc's wording:
+// exec: "x": executable file not found in $PATH / permission denied /
+// no such file or directory.
 Status exec_process(const ProcessPlan& plan);
 
 }  // namespace husk::linux_setup

@@ -1,0 +1,607 @@
+#include "linux/process.hpp"
+
+#include <fcntl.h>
+#include <linux/ioprio.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <string_view>
+
+#include "sys/fd.hpp"
+
+namespace husk::linux_setup {
+
+void ProcessPlanDeleter::operator()(ProcessPlan* p) const { delete p; }
+
+namespace {
+
+// ===================== parent: planning =====================
+
+struct NamedValue {
+  std::string_view name;
+  int value;
+};
+
+constexpr std::array<NamedValue, 16> kRlimits = {{
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
+}};
+
+// SCHED_ISO is in the spec's list but was never merged into Linux.
+constexpr std::array<NamedValue, 6> kSchedPolicies = {{
+    {"SCHED_OTHER", 0},
+    {"SCHED_FIFO", 1},
+    {"SCHED_RR", 2},
+    {"SCHED_BATCH", 3},
+    {"SCHED_IDLE", 5},
+    {"SCHED_DEADLINE", 6},
+}};
+
+constexpr std::array<NamedValue, 7> kSchedFlags = {{
+    {"SCHED_FLAG_RESET_ON_FORK", 0x01},
+    {"SCHED_FLAG_RECLAIM", 0x02},
+    {"SCHED_FLAG_DL_OVERRUN", 0x04},
+    {"SCHED_FLAG_KEEP_POLICY", 0x08},
+    {"SCHED_FLAG_KEEP_PARAMS", 0x10},
+    {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
+    {"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40},
+}};
+
+constexpr std::array<NamedValue, 3> kIoClasses = {{
+    {"IOPRIO_CLASS_RT", IOPRIO_CLASS_RT},
+    {"IOPRIO_CLASS_BE", IOPRIO_CLASS_BE},
+    {"IOPRIO_CLASS_IDLE", IOPRIO_CLASS_IDLE},
+}};
+
+template <size_t N>
+std::optional<int> lookup(const std::array<NamedValue, N>& table, std::string_view name) {
+  for (const auto& e : table) {
+    if (e.name == name) return e.value;
+  }
+  return std::nullopt;
+}
+
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+// 8192 CPUs; the kernel ignores bits beyond nr_cpu_ids.
+constexpr size_t kAffinityWords = 8192 / (8 * sizeof(unsigned long));
+
+bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
+
+Status plan_unsupported(const spec::Process& proc) {
+  // Empty strings mean "no label" for runc as well.
+  if (proc.apparmor_profile && !proc.apparmor_profile->empty()) {
+    return Error::make(ErrorKind::Unsupported,
+                       "process.apparmorProfile: AppArmor is not supported (profile {:?})",
+                       *proc.apparmor_profile);
+  }
+  if (proc.selinux_label && !proc.selinux_label->empty()) {
+    return Error::make(ErrorKind::Unsupported,
+                       "process.selinuxLabel: SELinux is not supported (label {:?})",
+                       *proc.selinux_label);
+  }
+  return {};
+}
+
+Status plan_user(const spec::Process& proc, ProcessPlan& plan) {
+  plan.uid = proc.user.uid;
+  plan.gid = proc.user.gid;
+  plan.additional_gids.assign(proc.user.additional_gids.begin(), proc.user.additional_gids.end());
+  // umask(2) only uses the permission bits.
+  if (proc.user.umask) plan.umask = static_cast<mode_t>(*proc.user.umask & 0777);
+  if (proc.oom_score_adj) {
+    int v = *proc.oom_score_adj;
+    if (v < -1000 || v > 1000)
+      return Error::spec("process.oomScoreAdj: {} is not in -1000..1000", v);
+    plan.oom_score_adj = v;
+    plan.oom_score_adj_text = std::to_string(v);
+  }
+  plan.no_new_privileges = proc.no_new_privileges;
+  return {};
+}
+
+Status plan_rlimits(const spec::Process& proc, ProcessPlan& plan) {
+  for (size_t i = 0; i < proc.rlimits.size(); ++i) {
+    const auto& r = proc.rlimits[i];
+    auto res = lookup(kRlimits, r.type);
+    if (!res) return Error::spec("process.rlimits[{}].type: unknown rlimit {:?}", i, r.type);
+    for (const auto& prev : plan.rlimits) {
+      if (prev.resource == *res)
+        return Error::spec("process.rlimits[{}].type: duplicate rlimit {}", i, r.type);
+    }
+    if (r.soft > r.hard) {
+      return Error::spec("process.rlimits[{}]: soft limit {} of {} exceeds the hard limit {}", i,
+                         r.soft, r.type, r.hard);
+    }
+    plan.rlimits.push_back(RlimitPlan{*res, rlimit{r.soft, r.hard}, r.type});
+  }
+  return {};
+}
+
+Result<SchedulerPlan> plan_scheduler(const spec::Scheduler& s) {
+  SchedulerPlan p;
+  if (s.policy == "SCHED_ISO") {
+    return Error::make(ErrorKind::Unsupported,
+                       "process.scheduler.policy: SCHED_ISO is not implemented by Linux");
+  }
+  auto policy = lookup(kSchedPolicies, s.policy);
+  if (!policy) return Error::spec("process.scheduler.policy: unknown policy {:?}", s.policy);
+  p.policy = static_cast<uint32_t>(*policy);
+  for (size_t i = 0; i < s.flags.size(); ++i) {
+    auto f = lookup(kSchedFlags, s.flags[i]);
+    if (!f) return Error::spec("process.scheduler.flags[{}]: unknown flag {:?}", i, s.flags[i]);
+    p.flags |= static_cast<uint64_t>(*f);
+  }
+  p.nice = s.nice.value_or(0);
+  if (p.nice < -20 || p.nice > 19)
+    return Error::spec("process.scheduler.nice: {} is not in -20..19", p.nice);
+  int32_t prio = s.priority.value_or(0);
+  bool realtime = s.policy == "SCHED_FIFO" || s.policy == "SCHED_RR";
+  // sched(7): static priority 1..99 for FIFO/RR, 0 for every other policy.
+  if (realtime ? (prio < 1 || prio > 99) : prio != 0) {
+    return Error::spec(
+        "process.scheduler.priority: {} is not valid for {} (1..99 for SCHED_FIFO/SCHED_RR, else "
+        "0)",
+        prio, s.policy);
+  }
+  p.priority = static_cast<uint32_t>(prio);
+  p.runtime = s.runtime.value_or(0);
+  p.deadline = s.deadline.value_or(0);
+  p.period = s.period.value_or(0);
+  return p;
+}
+
+Result<int> plan_io_priority(const spec::IoPriority& io) {
+  auto cls = lookup(kIoClasses, io.io_class);
+  if (!cls) return Error::spec("process.ioPriority.class: unknown class {:?}", io.io_class);
+  if (io.priority < 0 || io.priority > 7) {
+    return Error::spec("process.ioPriority.priority: {} is not in 0..7", io.priority);
+  }
+  return static_cast<int>(IOPRIO_PRIO_VALUE(*cls, io.priority));
+}
+
+// "0-3,7" -> bit mask, the cpuset list format.
+Result<std::vector<unsigned long>> parse_cpu_list(const std::string& list, const char* field) {
+  constexpr unsigned kMaxCpu = 8 * sizeof(unsigned long) * kAffinityWords;
+  std::vector<unsigned long> mask(kAffinityWords, 0);
+  auto bad = [&] { return Error::spec("{}: invalid CPU list {:?}", field, list); };
+  size_t i = 0;
+  bool any = false;
+  auto number = [&](unsigned& out) {
+    if (i >= list.size() || !std::isdigit(static_cast<unsigned char>(list[i]))) return false;
+    out = 0;
+    while (i < list.size() && std::isdigit(static_cast<unsigned char>(list[i])) && out < kMaxCpu) {
+      out = out * 10 + static_cast<unsigned>(list[i++] - '0');
+    }
+    return out < kMaxCpu;
+  };
+  while (i < list.size()) {
+    unsigned lo = 0;
+    unsigned hi = 0;
+    if (!number(lo)) return bad();
+    hi = lo;
+    if (i < list.size() && list[i] == '-' && (++i, !number(hi))) return bad();
+    if (hi < lo) return bad();
+    for (unsigned c = lo; c <= hi; ++c)
+      mask[c / (8 * sizeof(unsigned long))] |= 1UL << (c % (8 * sizeof(unsigned long)));
+    any = true;
+    if (i < list.size() && list[i++] != ',') return bad();
+  }
+  if (!any) return bad();
+  return mask;
+}
+
+Status plan_sched(const spec::Process& proc, const ProcessOptions& opts, ProcessPlan& plan) {
+  if (proc.scheduler) plan.scheduler = TRY(plan_scheduler(*proc.scheduler));
+  if (proc.io_priority) plan.io_priority = TRY(plan_io_priority(*proc.io_priority));
+  plan.cpu_affinity.assign(kAffinityWords, ~0UL);
+  if (!proc.exec_cpu_affinity) return {};
+  if (!opts.is_exec) {
+    // config.md: "This setting is not applicable to the container's init process."
+    plan.warnings.emplace_back(
+        "process.execCPUAffinity: not applicable to the container's init process; ignored");
+    return {};
+  }
+  const auto& a = *proc.exec_cpu_affinity;
+  if (a.initial && !a.initial->empty()) {
+    plan.initial_cpu_affinity = TRY(parse_cpu_list(*a.initial, "process.execCPUAffinity.initial"));
+    // Without "final" the spec says the affinity is not changed after the
+    // move into the cgroup: whatever the kernel made of "initial" stays.
+    plan.cpu_affinity.clear();
+  }
+  if (a.final_ && !a.final_->empty()) {
+    plan.cpu_affinity = TRY(parse_cpu_list(*a.final_, "process.execCPUAffinity.final"));
+    plan.cpu_affinity_required = true;
+  }
+  return {};
+}
+
+Status plan_args_env(const spec::Process& proc, ProcessPlan& plan) {
+  if (proc.args.empty()) return Error::spec("process.args: must contain at least one entry");
+  for (size_t i = 0; i < proc.args.size(); ++i) {
+    if (has_nul(proc.args[i])) return Error::spec("process.args[{}]: contains a NUL byte", i);
+  }
+  if (proc.args[0].empty()) return Error::spec("process.args[0]: must not be empty");
+  for (size_t i = 0; i < proc.env.size(); ++i) {
+    const auto& e = proc.env[i];
+    auto eq = e.find('=');
+    if (eq == std::string::npos) return Error::spec("process.env[{}]: {:?} is not KEY=VALUE", i, e);
+    if (eq == 0) return Error::spec("process.env[{}]: {:?} has an empty name", i, e);
+    if (has_nul(e)) return Error::spec("process.env[{}]: contains a NUL byte", i);
+  }
+  plan.args = proc.args;
+  plan.env = proc.env;
+  for (auto& a : plan.args) plan.argv.push_back(a.data());
+  plan.argv.push_back(nullptr);
+  for (auto& e : plan.env) plan.envp.push_back(e.data());
+  plan.envp.push_back(nullptr);
+  return {};
+}
+
+// execvp(3) semantics: a name with a slash is used as is; otherwise each
+// $PATH entry is tried in order, an empty entry meaning the current directory.
+// The last PATH= in process.env wins (later entries override earlier ones).
+void plan_exec_candidates(ProcessPlan& plan) {
+  const std::string& name = plan.args[0];
+  if (name.find('/') != std::string::npos) {
+    plan.exec_candidates.push_back(name);
+    return;
+  }
+  plan.exec_search = true;
+  std::string_view path = kDefaultPath;
+  for (const auto& e : plan.env) {
+    if (std::string_view(e).substr(0, 5) == "PATH=") path = std::string_view(e).substr(5);
+  }
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view dir = path.substr(start, end - start);
+    if (dir.empty()) dir = ".";
+    plan.exec_candidates.push_back(fmt::format("{}/{}", dir, name));
+    start = end + 1;
+  }
+}
+
+Status plan_cwd(const spec::Process& proc, const ProcessOptions& opts, ProcessPlan& plan) {
+  if (proc.cwd.empty() || proc.cwd[0] != '/') {
+    return Error::spec("process.cwd: {:?} is not an absolute path", proc.cwd);
+  }
+  if (has_nul(proc.cwd) || proc.cwd.size() >= PATH_MAX)
+    return Error::spec("process.cwd: invalid path");
+  plan.cwd = proc.cwd;
+  plan.create_cwd = !opts.is_exec;
+  return {};
+}
+
+Result<FileIdentity> runtime_binary_identity() {
+  sys::UniqueFd fd(::open("/proc/self/exe", O_PATH | O_CLOEXEC));
+  if (!fd) return Error::last("open /proc/self/exe");
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return Error::last("fstat /proc/self/exe");
+  return FileIdentity{st.st_dev, st.st_ino};
+}
+
+// ===================== child: applying =====================
+// Everything below runs between clone and execve: raw syscalls on the plan,
+// no allocation unless an Error is being returned.
+
+struct SchedAttr {  // struct sched_attr, SCHED_ATTR_SIZE_VER0 layout
+  uint32_t size;
+  uint32_t sched_policy;
+  uint64_t sched_flags;
+  int32_t sched_nice;
+  uint32_t sched_priority;
+  uint64_t sched_runtime;
+  uint64_t sched_deadline;
+  uint64_t sched_period;
+};
+static_assert(sizeof(SchedAttr) == 48);
+
+Status write_oom_score_adj(const ProcessPlan& plan) {
+  static constexpr const char* kPath = "/proc/self/oom_score_adj";
+  sys::UniqueFd fd(::open(kPath, O_WRONLY | O_CLOEXEC));
+  if (!fd) return Error::last("open {}", kPath);
+  const std::string& text = plan.oom_score_adj_text;
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    return Error::last("write {} to {}", text, kPath);
+  }
+  return {};
+}
+
+Status apply_limits(const ProcessPlan& plan) {
+  if (plan.oom_score_adj) TRY(write_oom_score_adj(plan));
+  // Raising a hard limit needs CAP_SYS_RESOURCE: done while still privileged.
+  for (const auto& r : plan.rlimits) {
+    if (::setrlimit(static_cast<__rlimit_resource_t>(r.resource), &r.limit) != 0) {
+      return Error::last("setrlimit({}, soft={}, hard={})", r.type, r.limit.rlim_cur,
+                         r.limit.rlim_max);
+    }
+  }
+  if (plan.scheduler) {
+    const SchedulerPlan& s = *plan.scheduler;
+    SchedAttr attr{sizeof(SchedAttr), s.policy,  s.flags,    s.nice,
+                   s.priority,        s.runtime, s.deadline, s.period};
+    if (::syscall(SYS_sched_setattr, 0, &attr, 0) != 0) {
+      return Error::last("sched_setattr (process.scheduler, policy {})", s.policy);
+    }
+  }
+  if (plan.io_priority &&
+      ::syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, *plan.io_priority) != 0) {
+    return Error::last("ioprio_set (process.ioPriority)");
+  }
+  return {};
+}
+
+Status set_affinity(const std::vector<unsigned long>& mask, const char* what) {
+  if (::sched_setaffinity(0, mask.size() * sizeof(unsigned long),
+                          reinterpret_cast<const cpu_set_t*>(mask.data())) != 0) {
+    return Error::last("sched_setaffinity ({})", what);
+  }
+  return {};
+}
+
+// mkdir -p for process.cwd, after pivot_root: "/" is the container's root and
+// absolute symlinks resolve inside it, so plain path walking stays inside.
+Status make_cwd(const std::string& cwd) {
+  char buf[PATH_MAX];
+  std::memcpy(buf, cwd.c_str(), cwd.size() + 1);
+  for (size_t i = 1; i <= cwd.size(); ++i) {
+    if (buf[i] != '/' && buf[i] != '\0') continue;
+    char saved = buf[i];
+    buf[i] = '\0';
+    if (::mkdir(buf, 0755) != 0 && errno != EEXIST) return Error::last("mkdir {}", buf);
+    buf[i] = saved;
+  }
+  return {};
+}
+
+Error chdir_error(const std::string& cwd) {
+  return Error::last("chdir to cwd ({:?}) set in config.json failed", cwd);
+}
+
+// Returns true when done, false when it must be retried as the container user.
+Result<bool> chdir_as_root(const ProcessPlan& plan) {
+  if (::chdir(plan.cwd.c_str()) == 0) return true;
+  if (errno == ENOENT && plan.create_cwd) {
+    TRY(make_cwd(plan.cwd));
+    if (::chdir(plan.cwd.c_str()) == 0) return true;
+  }
+  // Root squashing (NFS) or a user namespace may let only the container user
+  // in: try again after the uid change, as runc does.
+  if (errno == EACCES || errno == EPERM) return false;
+  return chdir_error(plan.cwd);
+}
+
+// The working directory must be inside the container's root. A cwd reached
+// through a leaked host fd (/proc/self/fd/N, CVE-2024-21626) is outside it,
+// and the kernel's getcwd then reports "(unreachable)/..." instead of an
+// absolute path. The raw syscall is used because glibc turns that into ENOENT.
+Status verify_cwd(const ProcessPlan& plan) {
+  char buf[PATH_MAX];
+  long n = ::syscall(SYS_getcwd, buf, sizeof buf);
+  if (n < 0) return Error::last("getcwd after chdir to {:?}", plan.cwd);
+  if (n == 0 || buf[0] != '/') {
+    return Error::make(ErrorKind::Sys,
+                       "process.cwd {:?}: the working directory is outside the container's root "
+                       "(possible breakout, CVE-2024-21626)",
+                       plan.cwd);
+  }
+  return {};
+}
+
+Status set_identity(const ProcessPlan& plan) {
+  // With KEEPCAPS the permitted set survives the switch away from uid 0;
+  // the effective set is emptied and rebuilt by capset below.
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return Error::last("prctl(PR_SET_KEEPCAPS, 1)");
+  // Raw syscalls: glibc's set*id wrappers broadcast to threads via its own
+  // bookkeeping, which a cloned child must not rely on.
+  if (::syscall(SYS_setgroups, plan.additional_gids.size(), plan.additional_gids.data()) != 0) {
+    // In a user namespace with /proc/<pid>/setgroups = "deny" (rootless), the
+    // group list cannot be changed; that is only an error if one was asked for.
+    if (!(errno == EPERM && plan.additional_gids.empty())) {
+      return Error::last("setgroups({} groups from process.user.additionalGids)",
+                         plan.additional_gids.size());
+    }
+  }
+  if (::syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) != 0)
+    return Error::last("setresgid({})", plan.gid);
+  if (::syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid) != 0)
+    return Error::last("setresuid({})", plan.uid);
+  return {};
+}
+
+// ---- exec ----
+
+Error exec_error(const std::string& name, int err) {
+  // Go's errno strings (runc) are lower case; podman matches them by substring.
+  std::string msg = std::strerror(err);
+  if (!msg.empty()) msg[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(msg[0])));
+  return Error(err == ENOENT ? ErrorKind::NotFound : ErrorKind::Sys, 0,
+               fmt::format("exec: {:?}: {}", name, msg));
+}
+
+bool can_execute(int fd, const struct stat& st) {
+  // faccessat2 (5.8) checks X_OK against the current (container) credentials
+  // and mount flags such as noexec.
+  if (::syscall(SYS_faccessat2, fd, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) == 0) return true;
+  if (errno == EACCES || errno == EROFS || errno == ETXTBSY) return false;
+  return (st.st_mode & 0111) != 0;
+}
+
+// Returns an O_PATH fd of an executable regular file, or -errno.
+int open_executable(const char* path) {
+  int fd = ::open(path, O_PATH | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  struct stat st {};
+  int err = 0;
+  if (::fstat(fd, &st) != 0) {
+    err = errno;
+  } else if (S_ISDIR(st.st_mode)) {
+    err = EISDIR;
+  } else if (!S_ISREG(st.st_mode) || !can_execute(fd, st)) {
+    err = EACCES;  // what execve(2) reports for both
+  }
+  if (err != 0) {
+    ::close(fd);
+    return -err;
+  }
+  return fd;
+}
+
+// Is the file behind `fd` (opened from `path`) the runtime binary, directly or
+// as the interpreter of a #! script (up to the kernel's 5 levels)? Executing
+// it would hand the container a process whose /proc/self/exe is the host's
+// husk binary, which it could then overwrite (CVE-2019-5736).
+bool is_runtime_binary(int fd, const char* path, const FileIdentity& self, int depth) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return false;
+  if (st.st_dev == self.dev && st.st_ino == self.ino) return true;
+  // The kernel only executes regular files; never open devices or FIFOs here.
+  if (depth == 0 || !S_ISREG(st.st_mode)) return false;
+  sys::UniqueFd rfd(::open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!rfd) return false;  // unreadable: no interpreter can run it either
+  struct stat rst {};
+  // The path now names another file: someone is racing us; refuse.
+  if (::fstat(rfd.get(), &rst) != 0 || rst.st_dev != st.st_dev || rst.st_ino != st.st_ino)
+    return true;
+  char buf[256];  // BINPRM_BUF_SIZE: the kernel reads no further either
+  ssize_t n = ::read(rfd.get(), buf, sizeof buf - 1);
+  if (n < 3 || buf[0] != '#' || buf[1] != '!') return false;
+  buf[n] = '\0';
+  char* p = buf + 2;
+  while (*p == ' ' || *p == '\t') ++p;
+  char* end = p;
+  while (*end != '\0' && *end != ' ' && *end != '\t' && *end != '\n') ++end;
+  *end = '\0';
+  if (*p == '\0') return false;
+  sys::UniqueFd ifd(::open(p, O_PATH | O_CLOEXEC));
+  return ifd && is_runtime_binary(ifd.get(), p, self, depth - 1);
+}
+
+Result<int> resolve_executable(const ProcessPlan& plan, const std::string*& chosen) {
+  const std::string& name = plan.args[0];
+  if (!plan.exec_search) {
+    int fd = open_executable(plan.exec_candidates[0].c_str());
+    if (fd < 0) return exec_error(name, -fd);
+    chosen = &plan.exec_candidates[0];
+    return fd;
+  }
+  // As Go's exec.LookPath (runc): unusable candidates are skipped and the
+  // search fails with "not found", whatever the individual errors were.
+  for (const auto& c : plan.exec_candidates) {
+    int fd = open_executable(c.c_str());
+    if (fd >= 0) {
+      chosen = &c;
+      return fd;
+    }
+  }
+  return Error::make(ErrorKind::NotFound, "exec: {:?}: executable file not found in $PATH", name);
+}
+
+}  // namespace
+
+Result<ProcessPlanPtr> plan_process(const spec::Process& proc, const ProcessOptions& opts) {
+  ProcessPlanPtr plan(new ProcessPlan);
+  TRY(plan_unsupported(proc));
+  TRY(plan_args_env(proc, *plan));
+  TRY(plan_cwd(proc, opts, *plan));
+  TRY(plan_user(proc, *plan));
+  TRY(plan_rlimits(proc, *plan));
+  TRY(plan_sched(proc, opts, *plan));
+  int last_cap = TRY(read_last_cap());
+  plan->caps = resolve_capabilities(proc.capabilities, last_cap, plan->warnings);
+  plan_exec_candidates(*plan);
+  plan->runtime_binary =
+      opts.runtime_binary ? *opts.runtime_binary : TRY(runtime_binary_identity());
+  if (opts.seccomp) {
+    SeccompOptions sopts{opts.seccomp_cache_dir};
+    plan->seccomp = TRY(compile_seccomp(*opts.seccomp, sopts, plan->warnings));
+    plan->seccomp_early = !plan->no_new_privileges;
+  }
+  return plan;
+}
+
+Status apply_process(const ProcessPlan& plan) {
+  TRY(apply_limits(plan));
+  if (plan.cpu_affinity_required) {
+    TRY(set_affinity(plan.cpu_affinity, "process.execCPUAffinity.final"));
+  } else if (!plan.cpu_affinity.empty()) {
+    (void)set_affinity(plan.cpu_affinity, "reset");
+  }
+  if (plan.umask) ::umask(*plan.umask);
+  bool cwd_done = TRY(chdir_as_root(plan));
+  if (plan.seccomp && plan.seccomp_early) TRY_CTX(load_seccomp(*plan.seccomp), "linux.seccomp");
+  TRY(apply_bounding_set(plan.caps));
+  TRY(set_identity(plan));
+  TRY(apply_capability_sets(plan.caps));
+  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return Error::last("prctl(PR_SET_KEEPCAPS, 0)");
+  if (!cwd_done && ::chdir(plan.cwd.c_str()) != 0) return chdir_error(plan.cwd);
+  TRY(verify_cwd(plan));
+  // no_new_privs: execve can no longer grant privileges (setuid bits, file
+  // capabilities); it also lets an unprivileged process load seccomp.
+  if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    return Error::last("prctl(PR_SET_NO_NEW_PRIVS)");
+  }
+  return {};
+}
+
+Status apply_initial_cpu_affinity(const ProcessPlan& plan) {
+  if (plan.initial_cpu_affinity.empty()) return {};
+  return set_affinity(plan.initial_cpu_affinity, "process.execCPUAffinity.initial");
+}
+
+Status exec_process(const ProcessPlan& plan) {
+  const std::string* path = nullptr;
+  sys::UniqueFd fd(TRY(resolve_executable(plan, path)));
+  if (is_runtime_binary(fd.get(), path->c_str(), plan.runtime_binary, 5)) {
+    return Error::make(
+        ErrorKind::Sys,
+        "exec: {:?}: operation not permitted: refusing to execute the container runtime binary "
+        "(CVE-2019-5736)",
+        plan.args[0]);
+  }
+  // Loaded last so that the filter need not allow anything husk does; only
+  // execveat (or execve) runs under it.
+  if (plan.seccomp && !plan.seccomp_early) TRY_CTX(load_seccomp(*plan.seccomp), "linux.seccomp");
+  // execveat on the fd executes exactly the inode checked above.
+  ::syscall(SYS_execveat, fd.get(), "", plan.argv.data(), plan.envp.data(), AT_EMPTY_PATH);
+  int err = errno;
+  // ENOENT: a #! script, whose interpreter would get /dev/fd/N of our
+  // O_CLOEXEC fd (execveat(2)); ENOSYS/EPERM: execveat denied by the filter.
+  // Fall back to the path, provided it still names the checked file.
+  if (err == ENOENT || err == ENOSYS || err == EPERM) {
+    struct stat a {};
+    struct stat b {};
+    sys::UniqueFd again(::open(path->c_str(), O_PATH | O_CLOEXEC));
+    if (again && ::fstat(fd.get(), &a) == 0 && ::fstat(again.get(), &b) == 0 &&
+        a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+      ::execve(path->c_str(), plan.argv.data(), plan.envp.data());
+      err = errno;
+    }
+  }
+  return exec_error(plan.args[0], err);
+}
+
+}  // namespace husk::linux_setup

@@ -1,0 +1,429 @@
+#include "linux/seccomp.hpp"
+
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string_view>
+
+#include "sys/fd.hpp"
+
+namespace husk::linux_setup {
+namespace {
+
+// ---- name tables (OCI config-linux.md "Seccomp") ----
+
+struct ActionName {
+  std::string_view name;
+  uint32_t base;     // SCMP_ACT_* without data
+  bool takes_errno;  // ERRNO and TRACE carry errnoRet in SECCOMP_RET_DATA
+};
+
+constexpr std::array<ActionName, 8> kActions = {{
+    {"SCMP_ACT_KILL", SCMP_ACT_KILL, false},
+    {"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS, false},
+    {"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD, false},
+    {"SCMP_ACT_TRAP", SCMP_ACT_TRAP, false},
+    {"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0), true},
+    {"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0), true},
+    {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, false},
+    {"SCMP_ACT_LOG", SCMP_ACT_LOG, false},
+}};
+
+struct OpName {
+  std::string_view name;
+  scmp_compare op;
+};
+
+constexpr std::array<OpName, 7> kOps = {{
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+}};
+
+// The 23 architectures of runtime-spec v1.3.0; libseccomp's name is the
+// suffix in lower case ("SCMP_ARCH_PPC64LE" -> "ppc64le").
+constexpr std::array<std::string_view, 23> kArches = {
+    "X86",    "X86_64",   "X32",         "ARM",         "AARCH64", "MIPS",    "MIPS64", "MIPS64N32",
+    "MIPSEL", "MIPSEL64", "MIPSEL64N32", "PPC",         "PPC64",   "PPC64LE", "S390",   "S390X",
+    "PARISC", "PARISC64", "RISCV64",     "LOONGARCH64", "M68K",    "SH",      "SHEB",
+};
+
+struct FlagName {
+  std::string_view name;
+  unsigned int bit;
+};
+
+constexpr std::array<FlagName, 4> kFlags = {{
+    {"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC},
+    {"SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG},
+    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW},
+    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", 1U << 5},
+}};
+constexpr unsigned int kWaitKillableRecv = 1U << 5;
+
+// ---- validated form ----
+
+struct Rule {
+  size_t index;  // into linux.seccomp.syscalls, for messages
+  uint32_t action;
+  std::vector<scmp_arg_cmp> args;
+};
+
+struct Validated {
+  uint32_t default_action = 0;
+  std::vector<uint32_t> arches;  // SCMP_ARCH_* tokens known to libseccomp
+  std::vector<Rule> rules;
+  unsigned int flags = 0;
+};
+
+Result<uint32_t> resolve_action(const std::string& name, const std::optional<uint32_t>& errno_ret,
+                                const std::string& field) {
+  if (name == "SCMP_ACT_NOTIFY") {
+    return Error::make(ErrorKind::Unsupported, "{}: SCMP_ACT_NOTIFY is not supported", field);
+  }
+  for (const auto& a : kActions) {
+    if (a.name != name) continue;
+    if (!a.takes_errno) {
+      if (errno_ret) {
+        return Error::spec(
+            "{}: errnoRet is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not {}", field,
+            name);
+      }
+      return a.base;
+    }
+    // The return data is 16 bits (SECCOMP_RET_DATA); EPERM is the spec's default.
+    uint32_t e = errno_ret.value_or(EPERM);
+    if (e > 0xffff) return Error::spec("{}: errnoRet {} does not fit in 16 bits", field, e);
+    return a.base | e;
+  }
+  return Error::spec("{}: unknown action {:?}", field, name);
+}
+
+Result<std::vector<scmp_arg_cmp>> resolve_args(const std::vector<spec::SeccompArg>& args,
+                                               const std::string& field) {
+  std::vector<scmp_arg_cmp> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    // seccomp_data carries six syscall arguments.
+    if (a.index > 5) return Error::spec("{}.args[{}].index: {} is not in 0..5", field, i, a.index);
+    const OpName* op = nullptr;
+    for (const auto& o : kOps) {
+      if (o.name == a.op) op = &o;
+    }
+    if (op == nullptr) return Error::spec("{}.args[{}].op: unknown operator {:?}", field, i, a.op);
+    // For MASKED_EQ, value is the mask and valueTwo the expected result.
+    out.push_back(scmp_arg_cmp{a.index, op->op, a.value, a.value_two});
+  }
+  return out;
+}
+
+Result<unsigned int> resolve_flags(const std::vector<std::string>& flags,
+                                   std::vector<std::string>& warnings) {
+  unsigned int bits = 0;
+  for (const auto& f : flags) {
+    const FlagName* found = nullptr;
+    for (const auto& k : kFlags) {
+      if (k.name == f) found = &k;
+    }
+    if (found == nullptr) {
+      return Error::make(ErrorKind::Unsupported, "linux.seccomp.flags: unsupported flag {:?}", f);
+    }
+    bits |= found->bit;
+  }
+  // WAIT_KILLABLE_RECV only changes how a notifying task waits for the
+  // listener; without NEW_LISTENER the kernel rejects it with EINVAL, and
+  // husk installs no listener (SCMP_ACT_NOTIFY is unsupported).
+  if ((bits & kWaitKillableRecv) != 0) {
+    warnings.emplace_back(
+        "linux.seccomp.flags: ignoring SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, it only applies to "
+        "SCMP_ACT_NOTIFY");
+    bits &= ~kWaitKillableRecv;
+  }
+  return bits;
+}
+
+Result<std::vector<uint32_t>> resolve_arches(const std::vector<std::string>& arches,
+                                             std::vector<std::string>& warnings) {
+  std::vector<uint32_t> out;
+  for (size_t i = 0; i < arches.size(); ++i) {
+    const std::string& name = arches[i];
+    std::string_view suffix = name;
+    bool known = suffix.substr(0, 10) == "SCMP_ARCH_";
+    if (known) suffix.remove_prefix(10);
+    known = known && std::find(kArches.begin(), kArches.end(), suffix) != kArches.end();
+    if (!known)
+      return Error::spec("linux.seccomp.architectures[{}]: unknown architecture {:?}", i, name);
+    std::string lower(suffix);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    uint32_t token = seccomp_arch_resolve_name(lower.c_str());
+    if (token == 0) {
+      warnings.push_back(fmt::format(
+          "linux.seccomp.architectures[{}]: ignoring {}, unknown to libseccomp {}.{}.{}", i, name,
+          seccomp_version()->major, seccomp_version()->minor, seccomp_version()->micro));
+      continue;
+    }
+    out.push_back(token);
+  }
+  return out;
+}
+
+Result<Validated> validate(const spec::Seccomp& sc, std::vector<std::string>& warnings) {
+  if (sc.listener_path) {
+    return Error::make(ErrorKind::Unsupported,
+                       "linux.seccomp.listenerPath: seccomp user notification is not supported");
+  }
+  Validated v;
+  if (sc.default_errno_ret && sc.default_action != "SCMP_ACT_ERRNO" &&
+      sc.default_action != "SCMP_ACT_TRACE") {
+    return Error::spec(
+        "linux.seccomp.defaultErrnoRet: only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not {}",
+        sc.default_action);
+  }
+  v.default_action =
+      TRY(resolve_action(sc.default_action, sc.default_errno_ret, "linux.seccomp.defaultAction"));
+  v.arches = TRY(resolve_arches(sc.architectures, warnings));
+  v.flags = TRY(resolve_flags(sc.flags, warnings));
+  for (size_t i = 0; i < sc.syscalls.size(); ++i) {
+    const auto& s = sc.syscalls[i];
+    std::string field = fmt::format("linux.seccomp.syscalls[{}]", i);
+    if (s.names.empty()) return Error::spec("{}.names: must not be empty", field);
+    Rule r{i, TRY(resolve_action(s.action, s.errno_ret, field + ".action")), {}};
+    r.args = TRY(resolve_args(s.args, field));
+    v.rules.push_back(std::move(r));
+  }
+  return v;
+}
+
+std::string canonical(const spec::Seccomp& sc, const Validated& v) {
+  const scmp_version* ver = seccomp_version();
+  std::string out = fmt::format(
+      "husk-seccomp 1\nlibseccomp {}.{}.{} api {} native {:#x}\ndefault {:#x}\n", ver->major,
+      ver->minor, ver->micro, seccomp_api_get(), seccomp_arch_native(), v.default_action);
+  for (uint32_t a : v.arches) out += fmt::format("arch {:#x}\n", a);
+  for (const auto& r : v.rules) {
+    out += fmt::format("rule {:#x}", r.action);
+    // Length-prefixed so that no name can forge a field boundary.
+    for (const auto& n : sc.syscalls[r.index].names) out += fmt::format(" {}:{}", n.size(), n);
+    for (const auto& a : r.args)
+      out +=
+          fmt::format(" ({} {} {:#x} {:#x})", a.arg, static_cast<int>(a.op), a.datum_a, a.datum_b);
+    out += '\n';
+  }
+  return out;
+}
+
+// ---- compile ----
+
+using FilterCtx = std::unique_ptr<void, decltype(&seccomp_release)>;
+
+bool has_repeated_index(const std::vector<scmp_arg_cmp>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    for (size_t j = i + 1; j < args.size(); ++j) {
+      if (args[i].arg == args[j].arg) return true;
+    }
+  }
+  return false;
+}
+
+Status add_rule(scmp_filter_ctx ctx, const Rule& r, int nr, const std::string& name) {
+  // libseccomp cannot AND two comparisons on the same argument (EINVAL), so
+  // such conditions become one rule each (OR), as runc does.
+  int rc = 0;
+  if (has_repeated_index(r.args)) {
+    for (const auto& a : r.args) {
+      rc = seccomp_rule_add_array(ctx, r.action, nr, 1, &a);
+      if (rc < 0) break;
+    }
+  } else {
+    rc = seccomp_rule_add_array(ctx, r.action, nr, static_cast<unsigned int>(r.args.size()),
+                                r.args.data());
+  }
+  if (rc < 0) return Error::sys(-rc, "linux.seccomp.syscalls[{}]: add rule for {}", r.index, name);
+  return {};
+}
+
+Result<std::vector<sock_filter>> export_bpf(scmp_filter_ctx ctx) {
+  sys::UniqueFd fd(::memfd_create("husk-seccomp", MFD_CLOEXEC));
+  if (!fd) return Error::last("memfd_create");
+  int rc = seccomp_export_bpf(ctx, fd.get());
+  if (rc < 0) return Error::sys(-rc, "seccomp_export_bpf");
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return Error::last("fstat memfd");
+  auto size = static_cast<size_t>(st.st_size);
+  if (size == 0 || size % sizeof(sock_filter) != 0) {
+    return Error::make(ErrorKind::Sys, "seccomp_export_bpf: unexpected program size {}", size);
+  }
+  std::vector<sock_filter> insns(size / sizeof(sock_filter));
+  ssize_t n = ::pread(fd.get(), insns.data(), size, 0);
+  if (n != static_cast<ssize_t>(size)) return Error::last("read exported seccomp program");
+  return insns;
+}
+
+Result<std::vector<sock_filter>> compile(const spec::Seccomp& sc, const Validated& v) {
+  FilterCtx ctx(seccomp_init(v.default_action), &seccomp_release);
+  if (!ctx) return Error::make(ErrorKind::Sys, "seccomp_init({:#x}) failed", v.default_action);
+  for (uint32_t a : v.arches) {
+    int rc = seccomp_arch_add(ctx.get(), a);
+    if (rc < 0 && rc != -EEXIST) return Error::sys(-rc, "seccomp_arch_add({:#x})", a);
+  }
+  for (const auto& r : v.rules) {
+    // libseccomp refuses a rule whose action equals the default (EACCES);
+    // it would be a no-op anyway.
+    if (r.action == v.default_action) continue;
+    for (const auto& name : sc.syscalls[r.index].names) {
+      int nr = seccomp_syscall_resolve_name(name.c_str());
+      // Unknown to this libseccomp or arch: ignored, as runc does, so one
+      // profile serves several kernels and architectures.
+      if (nr == __NR_SCMP_ERROR) continue;
+      TRY(add_rule(ctx.get(), r, nr, name));
+    }
+  }
+  return TRY(export_bpf(ctx.get()));
+}
+
+// ---- cache: "<dir>/<fnv1a64 hex>.bpf" ----
+// Layout: "HUSKBPF1", u32 canonical length, canonical form, u32 insn count,
+// insns. The full canonical form is stored and compared, so a hash
+// collision or a torn file can only cause a recompile.
+
+constexpr std::string_view kMagic = "HUSKBPF1";
+constexpr size_t kMaxCacheFile = 1U << 20;
+
+bool read_all(int fd, std::string& out) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      static_cast<size_t>(st.st_size) > kMaxCacheFile)
+    return false;
+  out.resize(static_cast<size_t>(st.st_size));
+  size_t off = 0;
+  while (off < out.size()) {
+    ssize_t n = ::pread(fd, out.data() + off, out.size() - off, static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+std::optional<std::vector<sock_filter>> cache_load(const std::string& path,
+                                                   const std::string& canon) {
+  sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  std::string data;
+  if (!fd || !read_all(fd.get(), data)) return std::nullopt;
+  std::string_view rest = data;
+  auto take_u32 = [&rest](uint32_t& v) {
+    if (rest.size() < sizeof v) return false;
+    std::memcpy(&v, rest.data(), sizeof v);
+    rest.remove_prefix(sizeof v);
+    return true;
+  };
+  uint32_t len = 0;
+  uint32_t count = 0;
+  if (rest.substr(0, kMagic.size()) != kMagic) return std::nullopt;
+  rest.remove_prefix(kMagic.size());
+  if (!take_u32(len) || rest.size() < len || rest.substr(0, len) != canon) return std::nullopt;
+  rest.remove_prefix(len);
+  if (!take_u32(count) || count == 0 || rest.size() != count * sizeof(sock_filter))
+    return std::nullopt;
+  std::vector<sock_filter> insns(count);
+  std::memcpy(insns.data(), rest.data(), rest.size());
+  return insns;
+}
+
+// Best effort: a cache that cannot be written only costs compile time.
+void cache_store(const std::string& dir, const std::string& path, const std::string& canon,
+                 const std::vector<sock_filter>& insns) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return;
+  std::string data(kMagic);
+  auto put_u32 = [&data](uint32_t v) { data.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  put_u32(static_cast<uint32_t>(canon.size()));
+  data += canon;
+  put_u32(static_cast<uint32_t>(insns.size()));
+  data.append(reinterpret_cast<const char*>(insns.data()), insns.size() * sizeof(sock_filter));
+  // Write-then-rename: concurrent creates never read a partial file.
+  std::string tmp = fmt::format("{}.{}.tmp", path, ::getpid());
+  sys::UniqueFd fd(
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return;
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    off += static_cast<size_t>(n);
+  }
+  fd.reset();
+  if (off != data.size() || ::rename(tmp.c_str(), path.c_str()) != 0) ::unlink(tmp.c_str());
+}
+
+}  // namespace
+
+uint64_t fnv1a64(std::string_view data) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+std::string seccomp_canonical_form(const spec::Seccomp& sc) {
+  std::vector<std::string> warnings;
+  auto v = validate(sc, warnings);
+  return v ? canonical(sc, *v) : std::string();
+}
+
+Result<SeccompProgram> compile_seccomp(const spec::Seccomp& sc, const SeccompOptions& opts,
+                                       std::vector<std::string>& warnings) {
+  Validated v = TRY(validate(sc, warnings));
+  SeccompProgram prog;
+  prog.flags = v.flags;
+  std::string canon;
+  std::string path;
+  if (!opts.cache_dir.empty()) {
+    canon = canonical(sc, v);
+    path = fmt::format("{}/{:016x}.bpf", opts.cache_dir, fnv1a64(canon));
+    if (auto hit = cache_load(path, canon)) {
+      prog.insns = std::move(*hit);
+      prog.from_cache = true;
+    }
+  }
+  if (!prog.from_cache) {
+    prog.insns = TRY_CTX(compile(sc, v), "compile linux.seccomp");
+    if (!path.empty()) cache_store(opts.cache_dir, path, canon, prog.insns);
+  }
+  // sock_fprog.len is 16 bits and the kernel caps programs at BPF_MAXINSNS.
+  if (prog.insns.size() > BPF_MAXINSNS) {
+    return Error::spec(
+        "linux.seccomp: the compiled filter has {} instructions, the kernel accepts at most {}",
+        prog.insns.size(), BPF_MAXINSNS);
+  }
+  return prog;
+}
+
+Status load_seccomp(const SeccompProgram& prog) {
+  sock_fprog fprog{static_cast<unsigned short>(prog.insns.size()),
+                   const_cast<sock_filter*>(prog.insns.data())};
+  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, prog.flags, &fprog) != 0) {
+    return Error::last("seccomp(SECCOMP_SET_MODE_FILTER, flags={:#x}, {} instructions)", prog.flags,
+                       prog.insns.size());
+  }
+  return {};
+}
+
+}  // namespace husk::linux_setup

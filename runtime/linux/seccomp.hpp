@@ -1,0 +1,46 @@
+// linux.seccomp -> a classic-BPF program, compiled with libseccomp in the
+// parent (optionally through an on-disk cache) so that the container's init
+// only has to call seccomp(SECCOMP_SET_MODE_FILTER) right before execve.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "spec/config.hpp"
+
+namespace husk::linux_setup {
+
+struct SeccompProgram {
+  std::vector<sock_filter> insns;  // the filter as the kernel takes it
+  unsigned int flags = 0;          // SECCOMP_FILTER_FLAG_* for seccomp(2)
+  bool from_cache = false;         // true when read back from the cache dir
+};
+
+struct SeccompOptions {
+  // Directory for compiled filters, e.g. "<state root>/.seccomp-cache";
+  // created 0700 on first store. Empty: always compile.
+  std::string cache_dir;
+};
+
+// Validate and compile. Every error names the linux.seccomp field. NOTIFY
+// actions and listenerPath are ErrorKind::Unsupported. Syscall names that
+// libseccomp cannot resolve for this build/arch are skipped, as runc does.
+// Warnings (ignored flags, unknown architectures) are appended to `warnings`.
+Result<SeccompProgram> compile_seccomp(const spec::Seccomp& sc, const SeccompOptions& opts,
+                                       std::vector<std::string>& warnings);
+
+// The cache key's input: a deterministic serialization of every field that
+// affects the program, plus libseccomp's version, API level and native arch.
+// Exposed for tests.
+std::string seccomp_canonical_form(const spec::Seccomp& sc);
+uint64_t fnv1a64(std::string_view data);
+
+// Child side: install the filter with the planned flags. Needs either
+// no_new_privs or CAP_SYS_ADMIN in the current user namespace (seccomp(2)).
+Status load_seccomp(const SeccompProgram& prog);
+
+}  // namespace husk::linux_setup

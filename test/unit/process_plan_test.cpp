@@ -1,0 +1,349 @@
+// plan_process / resolve_capabilities: pure planning in the parent (no root needed).
+#include <linux/ioprio.h>
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+
+#include "linux/capabilities.hpp"
+#include "linux/process.hpp"
+
+using husk::ErrorKind;
+using namespace husk::linux_setup;
+namespace spec = husk::spec;
+
+namespace {
+
+spec::Process base_process() {
+  spec::Process p;
+  p.args = {"sh", "-c", "true"};
+  p.env = {"PATH=/usr/bin:/bin", "HOME=/root"};
+  p.cwd = "/";
+  return p;
+}
+
+ProcessPlanPtr must_plan(const spec::Process& p, const ProcessOptions& opts = {}) {
+  auto r = plan_process(p, opts);
+  if (!r) FAIL(r.error().message());
+  return std::move(r).value();
+}
+
+husk::Error plan_error(const spec::Process& p, const ProcessOptions& opts = {}) {
+  auto r = plan_process(p, opts);
+  REQUIRE_FALSE(r);
+  return r.error();
+}
+
+constexpr uint64_t bit(int c) { return uint64_t{1} << c; }
+
+bool any_warning_contains(const std::vector<std::string>& w, const std::string& needle) {
+  for (const auto& s : w) {
+    if (s.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("capability names resolve both ways") {
+  CHECK(capability_from_name("CAP_CHOWN") == 0);
+  CHECK(capability_from_name("CAP_SYS_ADMIN") == 21);
+  CHECK(capability_from_name("CAP_CHECKPOINT_RESTORE") == 40);
+  CHECK_FALSE(capability_from_name("cap_chown"));
+  CHECK_FALSE(capability_from_name("CAP_FOO"));
+  CHECK(capability_name(13) == "CAP_NET_RAW");
+  CHECK(capability_name(55) == "CAP_55");
+}
+
+TEST_CASE("read_last_cap matches the running kernel") {
+  auto r = read_last_cap();
+  REQUIRE(r);
+  // Every 5.9+ kernel knows CAP_CHECKPOINT_RESTORE (40).
+  CHECK(*r >= 40);
+  CHECK(*r < 64);
+}
+
+TEST_CASE("capabilities: known names become bits, unknown ones are warnings") {
+  spec::Capabilities c;
+  c.bounding = {"CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_BOGUS"};
+  c.permitted = {"CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
+  c.effective = {"CAP_CHOWN", "CAP_KILL"};
+  c.inheritable = {};
+  c.ambient = {};
+  std::vector<std::string> warnings;
+  auto plan = resolve_capabilities(c, 40, warnings);
+  CHECK(plan.bounding == (bit(0) | bit(5) | bit(10)));
+  CHECK(plan.permitted == (bit(0) | bit(5) | bit(10)));
+  CHECK(plan.effective == (bit(0) | bit(5)));
+  CHECK(plan.inheritable == 0);
+  CHECK(plan.ambient == 0);
+  CHECK(plan.last_cap == 40);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("CAP_BOGUS") != std::string::npos);
+  CHECK(warnings[0].find("bounding") != std::string::npos);
+}
+
+TEST_CASE("capabilities beyond the kernel's cap_last_cap are skipped with a warning") {
+  spec::Capabilities c;
+  c.bounding = {"CAP_CHOWN", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"};
+  std::vector<std::string> warnings;
+  // Pretend to run on a kernel whose last capability is CAP_PERFMON (38).
+  auto plan = resolve_capabilities(c, 38, warnings);
+  CHECK(plan.bounding == bit(0));
+  CHECK(warnings.size() == 2);
+  CHECK(any_warning_contains(warnings, "CAP_BPF"));
+  CHECK(any_warning_contains(warnings, "not supported by this kernel"));
+}
+
+TEST_CASE("capabilities the kernel would refuse are dropped with a warning") {
+  spec::Capabilities c;
+  c.bounding = {"CAP_CHOWN", "CAP_KILL"};
+  c.permitted = {"CAP_CHOWN"};
+  c.effective = {"CAP_CHOWN", "CAP_KILL"};         // KILL not permitted
+  c.inheritable = {"CAP_CHOWN", "CAP_SYS_ADMIN"};  // SYS_ADMIN not in bounding
+  c.ambient = {"CAP_CHOWN", "CAP_KILL"};           // KILL neither permitted nor inheritable
+  std::vector<std::string> warnings;
+  auto plan = resolve_capabilities(c, 40, warnings);
+  CHECK(plan.effective == bit(0));
+  CHECK(plan.inheritable == bit(0));
+  CHECK(plan.ambient == bit(0));
+  CHECK(warnings.size() == 3);
+  CHECK(any_warning_contains(warnings, "effective: ignoring CAP_KILL"));
+  CHECK(any_warning_contains(warnings, "inheritable: ignoring CAP_SYS_ADMIN"));
+  CHECK(any_warning_contains(warnings, "ambient: ignoring CAP_KILL"));
+}
+
+TEST_CASE("absent capabilities mean five empty sets") {
+  std::vector<std::string> warnings;
+  auto plan = resolve_capabilities(std::nullopt, 40, warnings);
+  CHECK(plan.bounding == 0);
+  CHECK(plan.permitted == 0);
+  CHECK(plan.effective == 0);
+  CHECK(plan.inheritable == 0);
+  CHECK(plan.ambient == 0);
+  CHECK(warnings.empty());
+}
+
+TEST_CASE("plan_process copies user, umask, oomScoreAdj and no_new_privs") {
+  auto p = base_process();
+  p.user.uid = 1000;
+  p.user.gid = 1001;
+  p.user.additional_gids = {10, 20};
+  p.user.umask = 022;
+  p.no_new_privileges = true;
+  p.oom_score_adj = 0;  // present and zero: must be written, not skipped
+  auto plan = must_plan(p);
+  CHECK(plan->uid == 1000);
+  CHECK(plan->gid == 1001);
+  CHECK(plan->additional_gids == std::vector<gid_t>{10, 20});
+  CHECK(plan->umask == mode_t{022});
+  CHECK(plan->no_new_privileges);
+  REQUIRE(plan->oom_score_adj);
+  CHECK(*plan->oom_score_adj == 0);
+  CHECK(plan->oom_score_adj_text == "0");
+  CHECK_FALSE(plan->seccomp);
+}
+
+TEST_CASE("plan_process leaves umask and oomScoreAdj alone when absent") {
+  auto plan = must_plan(base_process());
+  CHECK_FALSE(plan->umask);
+  CHECK_FALSE(plan->oom_score_adj);
+}
+
+TEST_CASE("plan_process rejects an out-of-range oomScoreAdj") {
+  auto p = base_process();
+  p.oom_score_adj = 1001;
+  auto e = plan_error(p);
+  CHECK(e.kind() == ErrorKind::InvalidSpec);
+  CHECK(e.message().find("process.oomScoreAdj") != std::string::npos);
+}
+
+TEST_CASE("rlimits resolve to resource numbers") {
+  auto p = base_process();
+  p.rlimits = {{"RLIMIT_NOFILE", 4096, 1024}, {"RLIMIT_CORE", UINT64_MAX, UINT64_MAX}};
+  auto plan = must_plan(p);
+  REQUIRE(plan->rlimits.size() == 2);
+  CHECK(plan->rlimits[0].resource == RLIMIT_NOFILE);
+  CHECK(plan->rlimits[0].limit.rlim_cur == 1024);
+  CHECK(plan->rlimits[0].limit.rlim_max == 4096);
+  CHECK(plan->rlimits[1].resource == RLIMIT_CORE);
+  CHECK(plan->rlimits[1].limit.rlim_cur == RLIM_INFINITY);
+}
+
+TEST_CASE("rlimit errors name the entry") {
+  auto p = base_process();
+  SECTION("soft above hard") {
+    p.rlimits = {{"RLIMIT_NOFILE", 1024, 2048}};
+    auto e = plan_error(p);
+    CHECK(e.kind() == ErrorKind::InvalidSpec);
+    CHECK(e.message() ==
+          "process.rlimits[0]: soft limit 2048 of RLIMIT_NOFILE exceeds the hard limit 1024");
+  }
+  SECTION("unknown type") {
+    p.rlimits = {{"RLIMIT_NOFILE", 1, 1}, {"RLIMIT_BOGUS", 1, 1}};
+    auto e = plan_error(p);
+    CHECK(e.message() == "process.rlimits[1].type: unknown rlimit \"RLIMIT_BOGUS\"");
+  }
+  SECTION("duplicate type") {
+    p.rlimits = {{"RLIMIT_NOFILE", 1, 1}, {"RLIMIT_NOFILE", 2, 2}};
+    auto e = plan_error(p);
+    CHECK(e.message() == "process.rlimits[1].type: duplicate rlimit RLIMIT_NOFILE");
+  }
+}
+
+TEST_CASE("LSM labels are explicit Unsupported errors naming the field") {
+  auto p = base_process();
+  SECTION("apparmor") {
+    p.apparmor_profile = "docker-default";
+    auto e = plan_error(p);
+    CHECK(e.kind() == ErrorKind::Unsupported);
+    CHECK(e.message().find("process.apparmorProfile") != std::string::npos);
+  }
+  SECTION("selinux") {
+    p.selinux_label = "system_u:system_r:container_t:s0";
+    auto e = plan_error(p);
+    CHECK(e.kind() == ErrorKind::Unsupported);
+    CHECK(e.message().find("process.selinuxLabel") != std::string::npos);
+  }
+  SECTION("empty labels mean none") {
+    p.apparmor_profile = "";
+    p.selinux_label = "";
+    CHECK(plan_process(p, ProcessOptions{}));
+  }
+}
+
+TEST_CASE("argv and envp are NULL-terminated arrays over the plan's strings") {
+  auto plan = must_plan(base_process());
+  REQUIRE(plan->argv.size() == 4);
+  CHECK(std::string(plan->argv[0]) == "sh");
+  CHECK(std::string(plan->argv[2]) == "true");
+  CHECK(plan->argv[3] == nullptr);
+  REQUIRE(plan->envp.size() == 3);
+  CHECK(std::string(plan->envp[1]) == "HOME=/root");
+  CHECK(plan->envp[2] == nullptr);
+}
+
+TEST_CASE("args, env and cwd are validated") {
+  auto p = base_process();
+  SECTION("no args") {
+    p.args.clear();
+    CHECK(plan_error(p).message() == "process.args: must contain at least one entry");
+  }
+  SECTION("env without =") {
+    p.env.push_back("JUSTAKEY");
+    CHECK(plan_error(p).message() == "process.env[2]: \"JUSTAKEY\" is not KEY=VALUE");
+  }
+  SECTION("env with empty name") {
+    p.env = {"=x"};
+    CHECK(plan_error(p).message().find("process.env[0]") == 0);
+  }
+  SECTION("relative cwd") {
+    p.cwd = "work";
+    CHECK(plan_error(p).message() == "process.cwd: \"work\" is not an absolute path");
+  }
+}
+
+TEST_CASE("exec candidates follow execvp: PATH from process.env, last PATH wins") {
+  auto p = base_process();
+  p.env = {"PATH=/nope", "PATH=/usr/bin::/bin"};
+  auto plan = must_plan(p);
+  CHECK(plan->exec_search);
+  CHECK(plan->exec_candidates == std::vector<std::string>{"/usr/bin/sh", "./sh", "/bin/sh"});
+}
+
+TEST_CASE("exec candidates: default PATH without one in env, verbatim with a slash") {
+  auto p = base_process();
+  p.env = {"HOME=/"};
+  auto plan = must_plan(p);
+  REQUIRE(plan->exec_candidates.size() == 6);
+  CHECK(plan->exec_candidates.front() == "/usr/local/sbin/sh");
+  CHECK(plan->exec_candidates.back() == "/bin/sh");
+  p.args[0] = "./bin/tool";
+  plan = must_plan(p);
+  CHECK_FALSE(plan->exec_search);
+  CHECK(plan->exec_candidates == std::vector<std::string>{"./bin/tool"});
+}
+
+TEST_CASE("the runtime binary defaults to /proc/self/exe") {
+  struct stat st {};
+  REQUIRE(::stat("/proc/self/exe", &st) == 0);
+  auto plan = must_plan(base_process());
+  CHECK(plan->runtime_binary.dev == st.st_dev);
+  CHECK(plan->runtime_binary.ino == st.st_ino);
+  ProcessOptions opts;
+  opts.runtime_binary = FileIdentity{1, 2};
+  plan = must_plan(base_process(), opts);
+  CHECK(plan->runtime_binary == FileIdentity{1, 2});
+}
+
+TEST_CASE("scheduler and ioPriority are planned") {
+  auto p = base_process();
+  p.scheduler =
+      spec::Scheduler{"SCHED_FIFO", std::nullopt, 10, {"SCHED_FLAG_RESET_ON_FORK"}, {}, {}, {}};
+  p.io_priority = spec::IoPriority{"IOPRIO_CLASS_BE", 4};
+  auto plan = must_plan(p);
+  REQUIRE(plan->scheduler);
+  CHECK(plan->scheduler->policy == 1);
+  CHECK(plan->scheduler->priority == 10);
+  CHECK(plan->scheduler->flags == 1);
+  REQUIRE(plan->io_priority);
+  CHECK(*plan->io_priority == IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 4));
+}
+
+TEST_CASE("scheduler and ioPriority errors name the field") {
+  auto p = base_process();
+  SECTION("SCHED_ISO is not in Linux") {
+    p.scheduler = spec::Scheduler{"SCHED_ISO", {}, {}, {}, {}, {}, {}};
+    auto e = plan_error(p);
+    CHECK(e.kind() == ErrorKind::Unsupported);
+    CHECK(e.message().find("process.scheduler.policy") == 0);
+  }
+  SECTION("priority for a non-realtime policy") {
+    p.scheduler = spec::Scheduler{"SCHED_OTHER", 5, 3, {}, {}, {}, {}};
+    CHECK(plan_error(p).message().find("process.scheduler.priority") == 0);
+  }
+  SECTION("unknown flag") {
+    p.scheduler = spec::Scheduler{"SCHED_BATCH", {}, {}, {"SCHED_FLAG_NOPE"}, {}, {}, {}};
+    CHECK(plan_error(p).message() ==
+          "process.scheduler.flags[0]: unknown flag \"SCHED_FLAG_NOPE\"");
+  }
+  SECTION("io class") {
+    p.io_priority = spec::IoPriority{"IOPRIO_CLASS_NONE", 0};
+    CHECK(plan_error(p).message().find("process.ioPriority.class") == 0);
+  }
+  SECTION("io level") {
+    p.io_priority = spec::IoPriority{"IOPRIO_CLASS_RT", 8};
+    CHECK(plan_error(p).message().find("process.ioPriority.priority") == 0);
+  }
+}
+
+TEST_CASE("execCPUAffinity: ignored with a warning for init, parsed for exec") {
+  auto p = base_process();
+  p.exec_cpu_affinity = spec::ExecCpuAffinity{"0", "0-2,5"};
+  auto plan = must_plan(p);
+  CHECK(any_warning_contains(plan->warnings, "process.execCPUAffinity"));
+  CHECK(plan->initial_cpu_affinity.empty());
+  CHECK(plan->cpu_affinity[0] == ~0UL);  // "reset to all CPUs"
+  CHECK_FALSE(plan->cpu_affinity_required);
+
+  ProcessOptions opts;
+  opts.is_exec = true;
+  plan = must_plan(p, opts);
+  CHECK(plan->warnings.empty());
+  REQUIRE_FALSE(plan->initial_cpu_affinity.empty());
+  CHECK(plan->initial_cpu_affinity[0] == 0x1UL);
+  CHECK(plan->cpu_affinity[0] == 0x27UL);
+  CHECK(plan->cpu_affinity_required);
+  CHECK_FALSE(plan->create_cwd);
+
+  // "initial" alone: the affinity is left alone after joining the cgroup.
+  p.exec_cpu_affinity = spec::ExecCpuAffinity{"1", std::nullopt};
+  plan = must_plan(p, opts);
+  CHECK(plan->initial_cpu_affinity[0] == 0x2UL);
+  CHECK(plan->cpu_affinity.empty());
+  CHECK_FALSE(plan->cpu_affinity_required);
+
+  p.exec_cpu_affinity = spec::ExecCpuAffinity{std::nullopt, "3-1"};
+  auto r = plan_process(p, opts);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message() == "process.execCPUAffinity.final: invalid CPU list \"3-1\"");
+}
