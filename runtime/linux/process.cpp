@@ -319,19 +319,27 @@ struct SchedAttr {  // struct sched_attr, SCHED_ATTR_SIZE_VER0 layout
 };
 static_assert(sizeof(SchedAttr) == 48);
 
-Status write_oom_score_adj(const ProcessPlan& plan) {
-  static constexpr const char* kPath = "/proc/self/oom_score_adj";
-  sys::UniqueFd fd(::open(kPath, O_WRONLY | O_CLOEXEC));
-  if (!fd) return Error::last("open {}", kPath);
+// Lowering oom_score_adj needs CAP_SYS_RESOURCE in the initial user
+// namespace, which an init in a new user namespace lacks; the parent may then
+// write the value for it (set_oom_score_adj) and this write is skipped.
+Status write_oom_score_adj(const ProcessPlan& plan, const char* path) {
+  sys::UniqueFd fd(::open(path, O_RDWR | O_CLOEXEC));
+  if (!fd) return Error::last("open {}", path);
   const std::string& text = plan.oom_score_adj_text;
-  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-    return Error::last("write {} to {}", text, kPath);
+  char cur[16];
+  ssize_t n = ::pread(fd.get(), cur, sizeof cur, 0);
+  while (n > 0 && (cur[n - 1] == '\n' || cur[n - 1] == ' ')) --n;
+  if (n == static_cast<ssize_t>(text.size()) && std::memcmp(cur, text.data(), text.size()) == 0) {
+    return {};
+  }
+  if (::pwrite(fd.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+    return Error::last("write {} to {} (process.oomScoreAdj)", text, path);
   }
   return {};
 }
 
 Status apply_limits(const ProcessPlan& plan) {
-  if (plan.oom_score_adj) TRY(write_oom_score_adj(plan));
+  if (plan.oom_score_adj) TRY(write_oom_score_adj(plan, "/proc/self/oom_score_adj"));
   // Raising a hard limit needs CAP_SYS_RESOURCE: done while still privileged.
   for (const auto& r : plan.rlimits) {
     if (::setrlimit(static_cast<__rlimit_resource_t>(r.resource), &r.limit) != 0) {
@@ -565,6 +573,12 @@ Status apply_process(const ProcessPlan& plan) {
     return Error::last("prctl(PR_SET_NO_NEW_PRIVS)");
   }
   return {};
+}
+
+Status set_oom_score_adj(const ProcessPlan& plan, pid_t pid) {
+  if (!plan.oom_score_adj) return {};
+  std::string path = fmt::format("/proc/{}/oom_score_adj", pid);
+  return write_oom_score_adj(plan, path.c_str());
 }
 
 Status apply_initial_cpu_affinity(const ProcessPlan& plan) {

@@ -129,6 +129,12 @@ inline Result<ProcessPlanPtr> plan_process(const spec::Process& proc,
 // no_new_privs. Does not exec.
 Status apply_process(const ProcessPlan& plan);
 
+// Parent side, optional: write oomScoreAdj for the child `pid` (if set). Needed
+// when the child cannot do it itself: lowering the value takes
+// CAP_SYS_RESOURCE in the initial user namespace. apply_process then finds the
+// value already in place and skips its own write.
+Status set_oom_score_adj(const ProcessPlan& plan, pid_t pid);
+
 // `husk exec` only, before joining the container's cgroup: execCPUAffinity.initial.
 Status apply_initial_cpu_affinity(const ProcessPlan& plan);
 

@@ -513,3 +513,32 @@ TEST_CASE("apply_process sets the scheduler, I/O priority and CPU affinity") {
   REQUIRE(r.exit_code() == 0);
   CHECK(r.get("Cpus_allowed_list") == "1");
 }
+
+TEST_CASE("set_oom_score_adj writes the child's value from the parent") {
+  REQUIRE_ROOT();
+  auto p = base_process();
+  p.oom_score_adj = 321;
+  auto plan = must_plan(p);
+  int go[2];
+  REQUIRE(::pipe2(go, O_CLOEXEC) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    char c;
+    ::close(go[1]);
+    (void)!::read(go[0], &c, 1);  // wait for the parent's write
+    std::ifstream in("/proc/self/oom_score_adj");
+    int v = 0;
+    in >> v;
+    // apply_process finds the value in place; it must still succeed.
+    ::_exit(v == 321 && apply_process(*plan) ? 0 : 1);
+  }
+  ::close(go[0]);
+  auto s = set_oom_score_adj(*plan, pid);
+  ::close(go[1]);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(s);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
