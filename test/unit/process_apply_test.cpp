@@ -24,6 +24,7 @@
 #include <sstream>
 
 #include "linux/process.hpp"
+#include "seccomp_podman_profile.hpp"
 
 using namespace husk::linux_setup;
 namespace spec = husk::spec;
@@ -541,4 +542,37 @@ TEST_CASE("set_oom_score_adj writes the child's value from the parent") {
   REQUIRE(s);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("podman's default profile lets the rest of the setup and the exec run") {
+  REQUIRE_ROOT();
+  TempDir tmp;
+  auto sc = husk_test::podman_default_profile();
+  std::string dir = (tmp.path / "made").string();
+  auto p = base_process();
+  p.args = {"/bin/busybox", "sh", "-c", "mkdir " + dir + " && exit 5"};
+  p.user.additional_gids = {10};
+  p.capabilities = spec::Capabilities{};
+  p.capabilities->bounding = {"CAP_CHOWN",   "CAP_DAC_OVERRIDE",     "CAP_FOWNER",    "CAP_FSETID",
+                              "CAP_KILL",    "CAP_NET_BIND_SERVICE", "CAP_SETFCAP",   "CAP_SETGID",
+                              "CAP_SETPCAP", "CAP_SETUID",           "CAP_SYS_CHROOT"};
+  p.capabilities->permitted = p.capabilities->effective = p.capabilities->bounding;
+  for (bool nnp : {false, true}) {
+    INFO("noNewPrivileges " << nnp);
+    p.no_new_privileges = nnp;
+    ProcessOptions opts;
+    opts.seccomp = &sc;
+    auto plan = must_plan(p, opts);
+    CHECK(plan->seccomp_early == !nnp);
+    auto r = run_child([&](int fd) {
+      check_or_exit(fd, apply_process(*plan), "error");
+      auto s = exec_process(*plan);
+      report(fd, "error", s ? "returned" : s.error().message());
+      ::_exit(99);
+    });
+    INFO(r.get("error"));
+    CHECK(r.exit_code() == 5);
+    CHECK(fs::is_directory(dir));
+    fs::remove(dir);
+  }
 }
