@@ -99,7 +99,9 @@ class Parser {
         return {};
       }
       auto b = parse_bool(*inline_value);
-      if (!b) return Error::arg("invalid boolean value \"{}\" for -{}: parse error", *inline_value, given);
+      if (!b)
+        return Error::arg("invalid boolean value \"{}\" for -{}: parse error", *inline_value,
+                          given);
       slot.emplace_back(*b ? "true" : "false");
       return {};
     }
@@ -137,11 +139,21 @@ std::string now_rfc3339() {
 void append_escaped(std::string& out, std::string_view s) {
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20) {
           out += fmt::format("\\u{:04x}", c);
@@ -167,8 +179,8 @@ void append_log(const GlobalOptions& g, const char* level, const std::string& ms
   std::string line = format_log_line(g.log_format, level, msg, now_rfc3339()) + "\n";
   sys::UniqueFd fd(::open(g.log->c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
   if (!fd) {
-    write_fd(STDERR_FILENO, fmt::format("husk: cannot open log file {}: {}\n", *g.log,
-                                        std::strerror(errno)));
+    write_fd(STDERR_FILENO,
+             fmt::format("husk: cannot open log file {}: {}\n", *g.log, std::strerror(errno)));
     return;
   }
   // O_APPEND: one write(2) per line keeps concurrent writers' lines whole.
@@ -200,7 +212,8 @@ Result<ParsedArgs> parse(std::span<const std::string> args, std::span<const Opti
 
 std::optional<bool> parse_bool(std::string_view s) {
   if (s == "1" || s == "t" || s == "T" || s == "true" || s == "TRUE" || s == "True") return true;
-  if (s == "0" || s == "f" || s == "F" || s == "false" || s == "FALSE" || s == "False") return false;
+  if (s == "0" || s == "f" || s == "F" || s == "false" || s == "FALSE" || s == "False")
+    return false;
   return std::nullopt;
 }
 

@@ -35,7 +35,8 @@ struct OptionSpec {
 };
 
 struct ParsedArgs {
-  std::map<std::string, std::vector<std::string>> values;  // by long name; flags hold "true"/"false"
+  std::map<std::string, std::vector<std::string>>
+      values;  // by long name; flags hold "true"/"false"
   std::vector<std::string> positional;
   bool help = false;  // --help / -h before the first positional (unless a spec defines it)
 

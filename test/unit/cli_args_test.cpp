@@ -1,10 +1,10 @@
 #include <fcntl.h>
+#include <rapidjson/document.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-#include <rapidjson/document.h>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -18,8 +18,8 @@ using husk::cli::ParsedArgs;
 namespace {
 
 const OptionSpec kSpecs[] = {
-    {"bundle", 'b', true},        {"pid-file", 0, true},    {"detach", 'd', false},
-    {"tty", 't', false},          {"env", 'e', true, true}, {"no-subreaper", 0, false},
+    {"bundle", 'b', true},       {"pid-file", 0, true},    {"detach", 'd', false},
+    {"tty", 't', false},         {"env", 'e', true, true}, {"no-subreaper", 0, false},
     {"console-socket", 0, true},
 };
 
@@ -42,10 +42,10 @@ using Strings = std::vector<std::string>;
 }  // namespace
 
 TEST_CASE("parse: every spelling of a value option") {
-  for (const auto& args : {Strings{"--bundle", "/b", "id"}, Strings{"--bundle=/b", "id"},
-                           Strings{"-bundle", "/b", "id"}, Strings{"-bundle=/b", "id"},
-                           Strings{"-b", "/b", "id"}, Strings{"-b/b", "id"},
-                           Strings{"--b", "/b", "id"}, Strings{"-b=/b", "id"}}) {
+  for (const auto& args :
+       {Strings{"--bundle", "/b", "id"}, Strings{"--bundle=/b", "id"},
+        Strings{"-bundle", "/b", "id"}, Strings{"-bundle=/b", "id"}, Strings{"-b", "/b", "id"},
+        Strings{"-b/b", "id"}, Strings{"--b", "/b", "id"}, Strings{"-b=/b", "id"}}) {
     INFO(args[0]);
     auto a = ok(args);
     CHECK(a.value("bundle") == "/b");
@@ -163,8 +163,8 @@ TEST_CASE("report: plain message on stderr, a JSON line appended to --log") {
   int errfd = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   REQUIRE(errfd >= 0);
   ::dup2(errfd, STDERR_FILENO);
-  int code = husk::cli::report(g, husk::Error::make(husk::ErrorKind::NotFound,
-                                                    "container \"{}\" does not exist", "c9"));
+  int code = husk::cli::report(
+      g, husk::Error::make(husk::ErrorKind::NotFound, "container \"{}\" does not exist", "c9"));
   husk::cli::log_line(g, "debug", "dropped without --debug");
   ::dup2(saved, STDERR_FILENO);
   ::close(saved);
@@ -193,7 +193,9 @@ TEST_CASE("report: plain message on stderr, a JSON line appended to --log") {
 }
 
 TEST_CASE("parse_bool accepts Go's spellings only") {
-  for (const char* t : {"1", "t", "T", "true", "TRUE", "True"}) CHECK(husk::cli::parse_bool(t) == true);
-  for (const char* f : {"0", "f", "F", "false", "FALSE", "False"}) CHECK(husk::cli::parse_bool(f) == false);
+  for (const char* t : {"1", "t", "T", "true", "TRUE", "True"})
+    CHECK(husk::cli::parse_bool(t) == true);
+  for (const char* f : {"0", "f", "F", "false", "FALSE", "False"})
+    CHECK(husk::cli::parse_bool(f) == false);
   for (const char* x : {"", "yes", "tRuE", "2"}) CHECK_FALSE(husk::cli::parse_bool(x).has_value());
 }

@@ -1,11 +1,11 @@
+#include "state/status.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <csignal>
 
-#include <catch2/catch.hpp>
-
-#include "state/status.hpp"
 #include "sys/pidfd.hpp"
 #include "sys/proc.hpp"
 
@@ -116,7 +116,8 @@ TEST_CASE("status names are the OCI/runc ones") {
 TEST_CASE("proc stat: comm with spaces and parentheses") {
   // fields 3.. after the last ')': state ppid pgrp session tty tpgid flags minflt cminflt
   // majflt cmajflt utime stime cutime cstime priority nice threads itrealvalue starttime
-  std::string line = "123 (a) b) (c ) S 1 123 123 0 -1 4194560 10 0 0 0 1 2 0 0 20 0 1 0 987654 ...";
+  std::string line =
+      "123 (a) b) (c ) S 1 123 123 0 -1 4194560 10 0 0 0 1 2 0 0 20 0 1 0 987654 ...";
   auto ps = husk::sys::parse_proc_stat(line);
   REQUIRE(ps);
   CHECK(ps->state == 'S');
