@@ -1,6 +1,15 @@
 // One interface over cgroup drivers. The implementation (v1 cgroupfs,
-// v2 cgroupfs, later systemd) is chosen once, in Manager::create/load, from
+// v2 cgroupfs, later systemd) is chosen once, in Manager::plan/load, from
 // the host's mounts; callers never branch on the version.
+//
+// Typical create sequence:
+//   auto res = cgroup::container_resources(cfg.linux ? &*cfg.linux : nullptr);
+//   auto opts = TRY(cgroup::options_from_env({.cgroups_path = ..., .id = id}));
+//   auto cg = TRY(cgroup::Manager::plan(opts, &res));     // no side effects
+//   state.cgroup = cg->serialize();                        // persisted with Phase::Creating
+//   TRY(cg->create()); state.cgroup = cg->serialize();     // records the dirs it made
+//   TRY(cg->apply(res)); ... TRY(cg->add_pid(init_pid));
+// Rollback / delete: cg->kill_all(SIGKILL), wait, cg->destroy().
 #pragma once
 
 #include <sys/types.h>
@@ -11,6 +20,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "cgroup/resources.hpp"
 #include "spec/config.hpp"
 
 namespace husk::cgroup {
@@ -20,43 +30,62 @@ enum class Driver : unsigned char { V1, V2, None };
 struct Options {
   // linux.cgroupsPath from config.json. Absolute: relative to each hierarchy's
   // root. Relative or empty: ALSO relative to the hierarchy root (never to the
-  // caller's own cgroup); empty becomes "/husk/<id>".
+  // caller's own cgroup); empty becomes "/husk/<id>". ".." components and
+  // paths containing "process_api" are rejected.
   std::string cgroups_path;
   std::string id;
   bool systemd = false;  // --systemd-cgroup: explicit Unsupported error for now
   bool rootless = false;
-  // For tests: override where hierarchies are looked up (default /sys/fs/cgroup).
+  // Where hierarchies are looked up (default /sys/fs/cgroup). With
+  // force_driver V2 this is the cgroup2 mount itself (e.g. /sys/fs/cgroup/unified).
   std::string mount_root = "/sys/fs/cgroup";
-  // Force a driver (tests / HUSK_CGROUP_DRIVER); otherwise detected.
+  // Force a driver (tests / HUSK_CGROUP_DRIVER); otherwise detected by statfs.
   std::optional<Driver> force_driver;
 };
+
+// The one place that reads the environment: HUSK_CGROUP_DRIVER=v1|v2 sets
+// force_driver, HUSK_CGROUP_ROOT=<absolute dir> sets mount_root.
+// InvalidArgument for other values.
+Result<Options> options_from_env(Options base);
 
 class Manager {
  public:
   virtual ~Manager() = default;
 
-  // Plan the cgroup (no side effects): resolve paths, check requested resources
-  // are supported by this driver (unsupported => ErrorKind::Unsupported).
+  // Plan the cgroup (no side effects): resolve paths, detect the driver,
+  // validate `resources` and check this host can apply them (a missing
+  // controller/feature => ErrorKind::Unsupported naming the field).
   static Result<std::unique_ptr<Manager>> plan(const Options& opts,
                                                const spec::Resources* resources);
   // Re-open the cgroup of an existing container from ContainerState::cgroup.
   static Result<std::unique_ptr<Manager>> load(const std::string& serialized);
 
   [[nodiscard]] virtual Driver driver() const = 0;
-  // Opaque string to store in ContainerState::cgroup.
+  // Opaque string to store in ContainerState::cgroup. Meaningful right after
+  // plan() (it predicts which directories create() will make); call again
+  // after create() for the exact record.
   [[nodiscard]] virtual std::string serialize() const = 0;
 
-  // Create the directories (mkdir -p under the hierarchy root). Records which
-  // directories it created so destroy() removes only those.
+  // The plan-time checks of plan(), for `update`: validate + Unsupported
+  // detection, without writing anything.
+  [[nodiscard]] virtual Status check(const spec::Resources& r) const = 0;
+
+  // Create the directories (mkdir -p under each hierarchy root). Records which
+  // directories it created so destroy() removes only those. On failure,
+  // removes what it created.
   virtual Status create() = 0;
-  virtual Status apply(const spec::Resources& r) = 0;  // write limits
-  virtual Status add_pid(pid_t pid) = 0;                // move a task in
-  virtual Status freeze() = 0;
+  // Write limits. Empty r.devices leaves device access alone (update).
+  virtual Status apply(const spec::Resources& r) = 0;
+  virtual Status add_pid(pid_t pid) = 0;                // move a task in (every hierarchy)
+  virtual Status freeze() = 0;                          // returns once frozen
   virtual Status thaw() = 0;
-  virtual Result<bool> frozen() const = 0;
-  virtual Result<std::vector<pid_t>> pids() const = 0;  // every process, recursively
+  [[nodiscard]] virtual Result<bool> frozen() const = 0;
+  [[nodiscard]] virtual Result<std::vector<pid_t>> pids() const = 0;  // every process, recursively
+  // Signal every process in the cgroup tree (freezing it meanwhile, so no
+  // new process escapes). SIGKILL also thaws a paused container so it dies.
   virtual Status kill_all(int sig) = 0;
-  // Remove the cgroup directories this container owns (after its tasks are gone).
+  // Remove the cgroup directories this container created (after its tasks
+  // are gone), including sub-cgroups made inside it. Retries EBUSY briefly.
   virtual Status destroy() = 0;
   // Absolute path of the container's cgroup in the given controller hierarchy
   // (v2: unified path; controller ignored). Empty if not mounted.

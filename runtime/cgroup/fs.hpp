@@ -1,0 +1,40 @@
+// File access inside cgroup directories, always relative to a directory fd.
+// cgroupfs control files take one "command" per write(2): each call below is
+// exactly one write, so multi-rule files (devices.allow, io.max) get one rule
+// per call. Files are opened O_APPEND without O_CREAT: cgroupfs ignores the
+// offset, a plain directory (unit tests) accumulates every write, and a
+// missing file means the controller or feature is absent.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
+#include "sys/fd.hpp"
+
+namespace husk::cgroup::fs {
+
+// Directory fds: O_RDONLY|O_DIRECTORY|O_CLOEXEC (open_dir_at also O_NOFOLLOW).
+Result<sys::UniqueFd> open_dir(const std::string& path);
+Result<sys::UniqueFd> open_dir_at(int dirfd, const std::string& name);
+
+[[nodiscard]] bool exists_at(int dirfd, const std::string& name);
+
+// One write(2) of `data` to dirfd/name. ENOENT => ErrorKind::NotFound.
+Status write_at(int dirfd, const std::string& name, std::string_view data);
+// write_at for a config field: a missing file is ErrorKind::Unsupported and
+// every error is prefixed with the JSON path of the field.
+Status write_field(int dirfd, const std::string& name, std::string_view data,
+                   std::string_view field);
+
+// Whole file, trailing newline removed. ENOENT => ErrorKind::NotFound.
+Result<std::string> read_at(int dirfd, const std::string& name);
+
+// Names of the subdirectories of dirfd (not "." / "..").
+Result<std::vector<std::string>> subdirs(int dirfd);
+
+// Space/newline separated tokens ("cpu io memory" -> {cpu, io, memory}).
+std::vector<std::string> split_words(std::string_view s);
+
+}  // namespace husk::cgroup::fs

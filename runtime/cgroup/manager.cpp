@@ -1,0 +1,249 @@
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdlib>
+
+#include "cgroup/fs.hpp"
+#include "cgroup/manager_impl.hpp"
+
+namespace husk::cgroup {
+
+namespace {
+
+std::string join_prefix(const std::vector<std::string>& comps, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += "/" + comps[i];
+  return out;
+}
+
+// rmdir(2) of a cgroup fails with EBUSY while tasks (even exiting ones) are
+// still attached; give them a moment.
+Status rmdir_retry(const std::string& path) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  for (int attempt = 0;; ++attempt) {
+    if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return {};
+    if (errno != EBUSY || std::chrono::steady_clock::now() > deadline) {
+      return Error::last("rmdir {}", path);
+    }
+    backoff_sleep(attempt);
+  }
+}
+
+// Sub-cgroups the container made inside its own cgroup go first.
+Status remove_tree(const std::string& path) {
+  auto fd = fs::open_dir(path);
+  if (!fd && fd.error().kind() == ErrorKind::NotFound) return {};
+  if (!fd) return std::move(fd).error();
+  auto subs = TRY(fs::subdirs(fd->get()));
+  for (const auto& sub : subs) TRY(remove_tree(path + "/" + sub));
+  return rmdir_retry(path);
+}
+
+Status collect_pids(int dirfd, std::vector<pid_t>& out) {
+  auto procs = TRY(fs::read_at(dirfd, "cgroup.procs"));
+  for (const auto& w : fs::split_words(procs)) {
+    pid_t pid = 0;
+    auto [p, ec] = std::from_chars(w.data(), w.data() + w.size(), pid);
+    if (ec == std::errc() && p == w.data() + w.size()) out.push_back(pid);
+  }
+  auto subs = TRY(fs::subdirs(dirfd));
+  for (const auto& sub : subs) {
+    auto fd = fs::open_dir_at(dirfd, sub);
+    if (!fd && fd.error().kind() == ErrorKind::NotFound) continue;  // removed meanwhile
+    if (!fd) return std::move(fd).error();
+    TRY(collect_pids(fd->get(), out));
+  }
+  return {};
+}
+
+Result<std::optional<Driver>> driver_from_env() {
+  const char* d = std::getenv("HUSK_CGROUP_DRIVER");
+  if (d == nullptr || *d == '\0') return std::optional<Driver>();
+  std::string_view v = d;
+  if (v == "v1") return std::optional<Driver>(Driver::V1);
+  if (v == "v2") return std::optional<Driver>(Driver::V2);
+  return Error::arg("HUSK_CGROUP_DRIVER: expected \"v1\" or \"v2\", got \"{}\"", v);
+}
+
+std::unique_ptr<FsManager> make_manager(Layout l) {
+  if (l.driver == Driver::V1) return std::make_unique<V1Manager>(std::move(l));
+  return std::make_unique<V2Manager>(std::move(l));
+}
+
+}  // namespace
+
+void backoff_sleep(int attempt) {
+  long ms = attempt < 5 ? (1L << attempt) : 20;
+  struct timespec ts = {0, ms * 1000000L};
+  while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+Result<Options> options_from_env(Options base) {
+  auto d = TRY(driver_from_env());
+  if (d) base.force_driver = d;
+  if (const char* root = std::getenv("HUSK_CGROUP_ROOT"); root != nullptr && *root != '\0') {
+    if (root[0] != '/') {
+      return Error::arg("HUSK_CGROUP_ROOT: expected an absolute path, got \"{}\"", root);
+    }
+    base.mount_root = root;
+  }
+  return base;
+}
+
+Result<std::unique_ptr<Manager>> Manager::plan(const Options& opts,
+                                               const spec::Resources* resources) {
+  auto layout = TRY(discover(opts));
+  auto m = make_manager(std::move(layout));
+  if (resources != nullptr) TRY(m->check(*resources));
+  m->predict_created();
+  return std::unique_ptr<Manager>(std::move(m));
+}
+
+Result<std::unique_ptr<Manager>> Manager::load(const std::string& serialized) {
+  auto layout = TRY(parse_layout(serialized));
+  return std::unique_ptr<Manager>(make_manager(std::move(layout)));
+}
+
+void FsManager::predict_created() {
+  auto comps = l_.components();
+  for (auto& h : l_.hierarchies) {
+    h.created = 0;
+    for (size_t i = 0; i < comps.size(); ++i) {
+      struct stat st {};
+      if (::stat((h.mount + join_prefix(comps, i + 1)).c_str(), &st) != 0) {
+        h.created = static_cast<int>(comps.size() - i);
+        break;
+      }
+    }
+  }
+}
+
+Result<sys::UniqueFd> FsManager::open_leaf(const Hierarchy& h) const {
+  return fs::open_dir(l_.dir(h));
+}
+
+Status FsManager::make_dirs(Hierarchy& h) {
+  auto comps = l_.components();
+  auto fd = TRY(fs::open_dir(h.mount));
+  TRY(prepare_level(h, -1, fd.get(), 0));
+  for (size_t i = 0; i < comps.size(); ++i) {
+    if (::mkdirat(fd.get(), comps[i].c_str(), 0755) == 0) {
+      if (h.created == 0) h.created = static_cast<int>(comps.size() - i);
+    } else if (errno != EEXIST) {
+      return Error::last("mkdir {}{}", h.mount, join_prefix(comps, i + 1));
+    }
+    auto child = TRY(fs::open_dir_at(fd.get(), comps[i]));
+    TRY_CTX(prepare_level(h, fd.get(), child.get(), i + 1), "prepare cgroup {}{}", h.mount,
+            join_prefix(comps, i + 1));
+    fd = std::move(child);
+  }
+  return {};
+}
+
+Status FsManager::create() {
+  for (auto& h : l_.hierarchies) h.created = 0;
+  sys::ScopeGuard rollback([this] { (void)destroy(); });
+  for (auto& h : l_.hierarchies) TRY_CTX(make_dirs(h), "create cgroup {}", l_.dir(h));
+  rollback.dismiss();
+  return {};
+}
+
+Status FsManager::destroy() {
+  Status first;
+  for (auto& h : l_.hierarchies) {
+    if (h.created == 0) continue;
+    std::string dir = l_.dir(h);
+    Status st = remove_tree(dir);
+    // Parents this container created: gone once empty, kept while another
+    // container still uses them.
+    for (int k = 1; st && k < h.created; ++k) {
+      dir.resize(dir.rfind('/'));
+      if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) continue;
+      if (errno == EBUSY || errno == ENOTEMPTY) break;
+      st = Error::last("rmdir {}", dir);
+    }
+    if (!st && first) first = std::move(st).error().wrap("destroy cgroup {}", l_.dir(h));
+  }
+  return first;
+}
+
+Status FsManager::add_pid(pid_t pid) {
+  for (const auto& h : l_.hierarchies) {
+    auto fd = TRY_CTX(open_leaf(h), "add pid {} to cgroup", pid);
+    TRY_CTX(fs::write_at(fd.get(), "cgroup.procs", std::to_string(pid)), "add pid {} to cgroup {}",
+            pid, l_.dir(h));
+  }
+  return {};
+}
+
+Result<std::vector<pid_t>> FsManager::pids() const {
+  const Hierarchy& h = process_hierarchy();
+  auto fd = TRY_CTX(open_leaf(h), "list processes of cgroup");
+  std::vector<pid_t> out;
+  TRY_CTX(collect_pids(fd.get(), out), "list processes of cgroup {}", l_.dir(h));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Status FsManager::kill_all(int sig) {
+  if (sig == SIGKILL) {
+    bool done = TRY(kill_all_at_once());
+    if (done) return {};
+  }
+  bool can = can_freeze();
+  bool was_frozen = can && frozen().value_or(false);
+  // Frozen, the tree cannot fork between listing and signalling.
+  bool froze = can && !was_frozen && freeze().has_value();
+  Status st;
+  auto list = pids();
+  if (!list) st = std::move(list).error();
+  for (pid_t pid : list ? *list : std::vector<pid_t>{}) {
+    if (::kill(pid, sig) != 0 && errno != ESRCH && st) st = Error::last("kill({}, {})", pid, sig);
+  }
+  // v1 frozen tasks act on SIGKILL only once thawed.
+  if (froze || (was_frozen && sig == SIGKILL)) {
+    auto t = thaw();
+    if (!t && st) st = std::move(t);
+  }
+  return st;
+}
+
+std::string FsManager::path(const std::string& controller) const {
+  if (l_.driver == Driver::V2) return l_.dir(l_.hierarchies.at(0));
+  const Hierarchy* h = l_.find(controller);
+  return h ? l_.dir(*h) : std::string();
+}
+
+Result<std::set<std::string>> FsManager::available_controllers(const Hierarchy& h) {
+  auto fd = TRY(fs::open_dir(h.mount));
+  auto words = fs::split_words(TRY(fs::read_at(fd.get(), "cgroup.controllers")));
+  return std::set<std::string>(words.begin(), words.end());
+}
+
+Status FsManager::enable_controllers(const Hierarchy& h, const std::set<std::string>& wanted,
+                                     const std::set<std::string>& required) const {
+  auto comps = l_.components();
+  for (size_t depth = 0; depth < comps.size(); ++depth) {
+    std::string dir = h.mount + join_prefix(comps, depth);
+    auto fd = TRY(fs::open_dir(dir));
+    auto cur = fs::split_words(TRY(fs::read_at(fd.get(), "cgroup.subtree_control")));
+    for (const auto& c : wanted) {
+      if (std::find(cur.begin(), cur.end(), c) != cur.end()) continue;
+      auto st = fs::write_at(fd.get(), "cgroup.subtree_control", "+" + c);
+      if (!st && required.count(c) != 0) {
+        return std::move(st).error().wrap("enable the {} controller in {}", c, dir);
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace husk::cgroup

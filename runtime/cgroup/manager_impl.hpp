@@ -1,0 +1,98 @@
+// The cgroupfs drivers behind Manager. Internal to runtime/cgroup.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cgroup/cgroup.hpp"
+#include "cgroup/layout.hpp"
+#include "sys/fd.hpp"
+
+namespace husk::cgroup {
+
+// What both cgroupfs drivers share: directory lifetime, membership, signals.
+class FsManager : public Manager {
+ public:
+  explicit FsManager(Layout l) : l_(std::move(l)) {}
+
+  [[nodiscard]] Driver driver() const override { return l_.driver; }
+  [[nodiscard]] std::string serialize() const override { return serialize_layout(l_); }
+  Status create() override;
+  Status destroy() override;
+  Status add_pid(pid_t pid) override;
+  [[nodiscard]] Result<std::vector<pid_t>> pids() const override;
+  Status kill_all(int sig) override;
+  [[nodiscard]] std::string path(const std::string& controller) const override;
+
+  // Plan time: which directories create() would make, from what exists now.
+  void predict_created();
+  [[nodiscard]] const Layout& layout() const { return l_; }
+
+ protected:
+  // Called for each directory from the hierarchy root (depth 0, parent_fd -1)
+  // down to the leaf, right after it exists.
+  virtual Status prepare_level(const Hierarchy& h, int parent_fd, int fd, size_t depth) = 0;
+  // The hierarchy whose tree lists the container's processes.
+  [[nodiscard]] virtual const Hierarchy& process_hierarchy() const = 0;
+  [[nodiscard]] virtual bool can_freeze() const = 0;
+  // Kill everything in one step if the kernel can (v2 cgroup.kill). false = cannot.
+  virtual Result<bool> kill_all_at_once() { return false; }
+
+  [[nodiscard]] Result<sys::UniqueFd> open_leaf(const Hierarchy& h) const;
+  // Write "+ctrl" to cgroup.subtree_control from the hierarchy root down to
+  // the leaf's parent. Failures for `required` controllers are errors.
+  [[nodiscard]] Status enable_controllers(const Hierarchy& h, const std::set<std::string>& wanted,
+                                          const std::set<std::string>& required) const;
+  // Available controllers of a cgroup2 hierarchy (its root's cgroup.controllers).
+  [[nodiscard]] static Result<std::set<std::string>> available_controllers(const Hierarchy& h);
+
+  Layout l_;
+
+ private:
+  Status make_dirs(Hierarchy& h);
+};
+
+class V1Manager final : public FsManager {
+ public:
+  using FsManager::FsManager;
+  [[nodiscard]] Status check(const spec::Resources& r) const override;
+  Status apply(const spec::Resources& r) override;
+  Status freeze() override;
+  Status thaw() override;
+  [[nodiscard]] Result<bool> frozen() const override;
+
+ protected:
+  Status prepare_level(const Hierarchy& h, int parent_fd, int fd, size_t depth) override;
+  [[nodiscard]] const Hierarchy& process_hierarchy() const override;
+  [[nodiscard]] bool can_freeze() const override { return l_.find("freezer") != nullptr; }
+
+ private:
+  [[nodiscard]] Result<const Hierarchy*> hugetlb_fallback() const;
+  Status apply_hugetlb(const std::vector<spec::HugepageLimit>& limits);
+  Status set_freezer_state(const char* state);
+};
+
+class V2Manager final : public FsManager {
+ public:
+  using FsManager::FsManager;
+  [[nodiscard]] Status check(const spec::Resources& r) const override;
+  Status apply(const spec::Resources& r) override;
+  Status freeze() override;
+  Status thaw() override;
+  [[nodiscard]] Result<bool> frozen() const override;
+
+ protected:
+  Status prepare_level(const Hierarchy& h, int parent_fd, int fd, size_t depth) override;
+  [[nodiscard]] const Hierarchy& process_hierarchy() const override { return l_.hierarchies.at(0); }
+  [[nodiscard]] bool can_freeze() const override;
+  Result<bool> kill_all_at_once() override;
+
+ private:
+  Status set_frozen(bool frozen);
+};
+
+// Sleep for the n-th poll of a wait loop: 1, 2, 4 ... capped at 20 ms.
+void backoff_sleep(int attempt);
+
+}  // namespace husk::cgroup

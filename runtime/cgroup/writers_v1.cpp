@@ -1,0 +1,224 @@
+#include <charconv>
+#include <limits>
+
+#include "cgroup/fs.hpp"
+#include "cgroup/writers.hpp"
+
+namespace husk::cgroup {
+
+namespace {
+
+// -1 is "unlimited" in every v1 byte/quota file.
+std::string v1_value(int64_t v) { return v < 0 ? "-1" : std::to_string(v); }
+
+uint64_t parse_u64_or_max(const std::string& s) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::numeric_limits<uint64_t>::max();
+  return v;
+}
+
+Status check_usage(int dirfd, const char* usage_file, int64_t limit) {
+  auto usage = TRY_CTX(fs::read_at(dirfd, usage_file), "linux.resources.memory.checkBeforeUpdate");
+  uint64_t used = parse_u64_or_max(usage);
+  if (static_cast<uint64_t>(limit) < used) {
+    return Error::arg(
+        "linux.resources.memory.limit: {} is below the current usage {} (checkBeforeUpdate)", limit,
+        used);
+  }
+  return {};
+}
+
+// The kernel keeps memsw >= limit after every single write, so a rising
+// memsw must be written before the limit and a falling one after it.
+Status write_limit_and_swap_v1(int dirfd, const spec::Memory& m) {
+  auto write_limit = [&]() -> Status {
+    if (!given(m.limit)) return {};
+    return fs::write_field(dirfd, "memory.limit_in_bytes", v1_value(*m.limit),
+                           "linux.resources.memory.limit");
+  };
+  if (!given(m.swap)) return write_limit();
+  auto cur = fs::read_at(dirfd, "memory.memsw.limit_in_bytes");
+  if (!cur && cur.error().kind() == ErrorKind::NotFound) {
+    return Error::make(ErrorKind::Unsupported,
+                       "linux.resources.memory.swap: swap accounting is not enabled "
+                       "(no memory.memsw.limit_in_bytes)");
+  }
+  if (!cur) return std::move(cur).error().wrap("linux.resources.memory.swap");
+  bool raising = *m.swap < 0 || static_cast<uint64_t>(*m.swap) > parse_u64_or_max(*cur);
+  auto write_swap = [&] {
+    return fs::write_field(dirfd, "memory.memsw.limit_in_bytes", v1_value(*m.swap),
+                           "linux.resources.memory.swap");
+  };
+  if (raising) {
+    TRY(write_swap());
+    return write_limit();
+  }
+  TRY(write_limit());
+  return write_swap();
+}
+
+// The file holding a blkio weight: CFQ's blkio.weight on old kernels, BFQ's
+// blkio.bfq.weight since CFQ's removal (5.0).
+Result<std::string> weight_file(int dirfd, const char* cfq, const char* bfq, std::string_view field) {
+  if (fs::exists_at(dirfd, cfq)) return std::string(cfq);
+  if (fs::exists_at(dirfd, bfq)) return std::string(bfq);
+  return Error::make(ErrorKind::Unsupported, "{}: neither {} nor {} exists (no CFQ/BFQ scheduler)",
+                     field, cfq, bfq);
+}
+
+Status write_throttle(int dirfd, const std::vector<spec::ThrottleDevice>& devs, const char* file,
+                      const char* field) {
+  for (size_t i = 0; i < devs.size(); ++i) {
+    const auto& d = devs[i];
+    TRY(fs::write_field(dirfd, file, fmt::format("{}:{} {}", d.major, d.minor, d.rate),
+                        fmt::format("linux.resources.blockIO.{}[{}]", field, i)));
+  }
+  return {};
+}
+
+Status write_weight_devices_v1(int dirfd, const std::vector<spec::WeightDevice>& devs) {
+  for (size_t i = 0; i < devs.size(); ++i) {
+    const auto& d = devs[i];
+    std::string field = fmt::format("linux.resources.blockIO.weightDevice[{}]", i);
+    if (given(d.weight)) {
+      auto file = TRY(weight_file(dirfd, "blkio.weight_device", "blkio.bfq.weight_device", field));
+      TRY(fs::write_field(dirfd, file, fmt::format("{}:{} {}", d.major, d.minor, *d.weight), field));
+    }
+    if (given(d.leaf_weight)) {
+      TRY(fs::write_field(dirfd, "blkio.leaf_weight_device",
+                          fmt::format("{}:{} {}", d.major, d.minor, *d.leaf_weight), field));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Status write_memory_v1(int dirfd, const spec::Memory& m) {
+  if (m.check_before_update.value_or(false) && given(m.limit) && *m.limit > 0) {
+    TRY(check_usage(dirfd, "memory.usage_in_bytes", *m.limit));
+  }
+  TRY(write_limit_and_swap_v1(dirfd, m));
+  const char* f = "linux.resources.memory";
+  if (given(m.reservation)) {
+    TRY(fs::write_field(dirfd, "memory.soft_limit_in_bytes", v1_value(*m.reservation),
+                        fmt::format("{}.reservation", f)));
+  }
+  if (given(m.kernel)) {
+    TRY(fs::write_field(dirfd, "memory.kmem.limit_in_bytes", v1_value(*m.kernel),
+                        fmt::format("{}.kernel", f)));
+  }
+  if (given(m.kernel_tcp)) {
+    TRY(fs::write_field(dirfd, "memory.kmem.tcp.limit_in_bytes", v1_value(*m.kernel_tcp),
+                        fmt::format("{}.kernelTCP", f)));
+  }
+  if (m.swappiness) {
+    TRY(fs::write_field(dirfd, "memory.swappiness", std::to_string(*m.swappiness),
+                        fmt::format("{}.swappiness", f)));
+  }
+  if (m.disable_oom_killer.value_or(false)) {
+    TRY(fs::write_field(dirfd, "memory.oom_control", "1", fmt::format("{}.disableOOMKiller", f)));
+  }
+  if (m.use_hierarchy) {
+    TRY(fs::write_field(dirfd, "memory.use_hierarchy", *m.use_hierarchy ? "1" : "0",
+                        fmt::format("{}.useHierarchy", f)));
+  }
+  return {};
+}
+
+Status write_cpu_v1(int dirfd, const spec::Cpu& c) {
+  const char* f = "linux.resources.cpu";
+  if (given(c.shares)) {
+    TRY(fs::write_field(dirfd, "cpu.shares", std::to_string(*c.shares), fmt::format("{}.shares", f)));
+  }
+  if (given(c.period)) {
+    TRY(fs::write_field(dirfd, "cpu.cfs_period_us", std::to_string(*c.period),
+                        fmt::format("{}.period", f)));
+  }
+  if (given(c.quota)) {
+    TRY(fs::write_field(dirfd, "cpu.cfs_quota_us", v1_value(*c.quota), fmt::format("{}.quota", f)));
+  }
+  // The kernel rejects a burst larger than the quota, so it goes after it.
+  if (c.burst) {
+    TRY(fs::write_field(dirfd, "cpu.cfs_burst_us", std::to_string(*c.burst),
+                        fmt::format("{}.burst", f)));
+  }
+  // Likewise the RT runtime must fit in the period.
+  if (given(c.realtime_period)) {
+    TRY(fs::write_field(dirfd, "cpu.rt_period_us", std::to_string(*c.realtime_period),
+                        fmt::format("{}.realtimePeriod", f)));
+  }
+  if (given(c.realtime_runtime)) {
+    TRY(fs::write_field(dirfd, "cpu.rt_runtime_us", v1_value(*c.realtime_runtime),
+                        fmt::format("{}.realtimeRuntime", f)));
+  }
+  if (c.idle) {
+    TRY(fs::write_field(dirfd, "cpu.idle", std::to_string(*c.idle), fmt::format("{}.idle", f)));
+  }
+  return {};
+}
+
+Status write_blkio_v1(int dirfd, const spec::BlockIo& b) {
+  if (given(b.weight)) {
+    const char* field = "linux.resources.blockIO.weight";
+    auto file = TRY(weight_file(dirfd, "blkio.weight", "blkio.bfq.weight", field));
+    TRY(fs::write_field(dirfd, file, std::to_string(*b.weight), field));
+  }
+  if (given(b.leaf_weight)) {
+    TRY(fs::write_field(dirfd, "blkio.leaf_weight", std::to_string(*b.leaf_weight),
+                        "linux.resources.blockIO.leafWeight"));
+  }
+  TRY(write_weight_devices_v1(dirfd, b.weight_device));
+  TRY(write_throttle(dirfd, b.throttle_read_bps_device, "blkio.throttle.read_bps_device",
+                     "throttleReadBpsDevice"));
+  TRY(write_throttle(dirfd, b.throttle_write_bps_device, "blkio.throttle.write_bps_device",
+                     "throttleWriteBpsDevice"));
+  TRY(write_throttle(dirfd, b.throttle_read_iops_device, "blkio.throttle.read_iops_device",
+                     "throttleReadIOPSDevice"));
+  return write_throttle(dirfd, b.throttle_write_iops_device, "blkio.throttle.write_iops_device",
+                        "throttleWriteIOPSDevice");
+}
+
+Status write_hugetlb_v1(int dirfd, const std::vector<spec::HugepageLimit>& limits) {
+  for (size_t i = 0; i < limits.size(); ++i) {
+    const auto& l = limits[i];
+    std::string field = fmt::format("linux.resources.hugepageLimits[{}]", i);
+    std::string v = std::to_string(l.limit);
+    TRY(fs::write_field(dirfd, fmt::format("hugetlb.{}.limit_in_bytes", l.page_size), v, field));
+    // Reservations (5.7+) are limited too, so a reserved-but-unfaulted
+    // mapping cannot exceed the limit either.
+    std::string rsvd = fmt::format("hugetlb.{}.rsvd.limit_in_bytes", l.page_size);
+    if (fs::exists_at(dirfd, rsvd)) TRY(fs::write_field(dirfd, rsvd, v, field));
+  }
+  return {};
+}
+
+Status write_net_cls_v1(int dirfd, const spec::Network& n) {
+  if (!n.class_id) return {};
+  return fs::write_field(dirfd, "net_cls.classid", std::to_string(*n.class_id),
+                         "linux.resources.network.classID");
+}
+
+Status write_net_prio_v1(int dirfd, const spec::Network& n) {
+  for (size_t i = 0; i < n.priorities.size(); ++i) {
+    const auto& p = n.priorities[i];
+    TRY(fs::write_field(dirfd, "net_prio.ifpriomap", fmt::format("{} {}", p.name, p.priority),
+                        fmt::format("linux.resources.network.priorities[{}]", i)));
+  }
+  return {};
+}
+
+Status write_devices_v1(int dirfd, const std::vector<DeviceRule>& rules) {
+  if (rules.empty()) return {};
+  TRY(fs::write_field(dirfd, "devices.deny", "a", "linux.resources.devices"));
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const char* file = rules[i].allow ? "devices.allow" : "devices.deny";
+    for (const auto& line : device_rule_lines_v1(rules[i])) {
+      TRY(fs::write_field(dirfd, file, line, fmt::format("linux.resources.devices[{}]", i)));
+    }
+  }
+  return {};
+}
+
+}  // namespace husk::cgroup
