@@ -55,7 +55,7 @@ Status write_at(int dirfd, const std::string& name, std::string_view data) {
 
 Status write_field(int dirfd, const std::string& name, std::string_view data,
                    std::string_view field) {
-  auto r = write_at(dirfd, name, data);
+  auto r = write_at(dirfd, name, std::string(data) + "\n");
   if (r) return {};
   if (r.error().kind() == ErrorKind::NotFound) {
     return Error::make(ErrorKind::Unsupported, "{}: {} is not available in this cgroup", field,

@@ -23,8 +23,10 @@ Result<sys::UniqueFd> open_dir_at(int dirfd, const std::string& name);
 
 // One write(2) of `data` to dirfd/name. ENOENT => ErrorKind::NotFound.
 Status write_at(int dirfd, const std::string& name, std::string_view data);
-// write_at for a config field: a missing file is ErrorKind::Unsupported and
-// every error is prefixed with the JSON path of the field.
+// write_at of `data` + "\n" for a config field (cgroup files strip one
+// trailing newline; a plain file in a test then holds one write per line).
+// A missing file is ErrorKind::Unsupported; every error is prefixed with the
+// JSON path of the field.
 Status write_field(int dirfd, const std::string& name, std::string_view data,
                    std::string_view field);
 

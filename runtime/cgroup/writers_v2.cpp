@@ -120,7 +120,13 @@ Status write_hugetlb_v2(int dirfd, const std::vector<spec::HugepageLimit>& limit
 
 Status write_unified(int dirfd, const std::map<std::string, std::string>& unified) {
   for (const auto& [key, value] : unified) {
-    TRY(fs::write_field(dirfd, key, value, fmt::format("linux.resources.unified[\"{}\"]", key)));
+    auto st = fs::write_at(dirfd, key, value);
+    if (st) continue;
+    if (st.error().kind() == ErrorKind::NotFound) {
+      return Error::make(ErrorKind::Unsupported,
+                         "linux.resources.unified[\"{}\"]: no such file in this cgroup", key);
+    }
+    return std::move(st).error().wrap("linux.resources.unified[\"{}\"]", key);
   }
   return {};
 }
