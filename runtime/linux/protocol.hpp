@@ -1,0 +1,168 @@
+// The parent/init protocol of `husk create`: the whole conversation between
+// the husk process that clones the container's init and that init, up to the
+// moment init blocks on exec.fifo.
+//
+// Transport: a socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC). SEQPACKET
+// keeps message boundaries (one sendmsg = one recvmsg), is reliable and
+// ordered, and reports the peer's death as end-of-file: when init dies, the
+// parent's recv returns 0 instead of hanging, and vice versa (unix(7)).
+// Each message is one datagram: a fixed Header, a payload of NUL-separated
+// strings, and optional file descriptors in one SCM_RIGHTS control message.
+//
+// The child inherits the parent's memory (clone without CLONE_VM), so the
+// plans never cross the socket; only synchronisation does. Rows marked "if"
+// happen only when both sides' shared plan says so; the order is fixed.
+//
+//   #  direction      message        when                      payload / fds
+//   1  parent -> init Start          always, once init is in   -
+//                                    its cgroup (add_pid)
+//   2  init -> parent UsernsReady    if a user ns is created   -
+//   3  parent -> init UsernsMapped   answers 2, after writing  -
+//                                    uid_map/gid_map
+//   4  init -> parent InitForked     if an intermediate step   value = pid of the init
+//                                    clones the real init      fd[0] = its pidfd
+//   5  init -> parent HooksRequest   if any of prestart,       -
+//                                    createRuntime,
+//                                    createContainer or
+//                                    startContainer hooks;
+//                                    mounts done, before
+//                                    pivot_root
+//   6  parent -> init HooksDone      answers 5, after prestart strings[0] = state JSON for
+//                                    and createRuntime hooks   createContainer ("creating"),
+//                                                              strings[1] = for startContainer
+//                                                              ("created")
+//   7  init -> parent Ready          always, last; init then   -
+//                                    blocks on exec.fifo
+//   *  init -> parent Error          instead of any init       value = errno, kind = ErrorKind,
+//                                    message; init then exits  strings = op, context (innermost
+//                                                              first)
+//
+// A message other than the one expected is a Protocol error naming both;
+// an Error message becomes the init's Error in the parent; end-of-file means
+// init died without a word.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
+#include "sys/fd.hpp"
+
+namespace husk::linux_setup::protocol {
+
+enum class MsgType : uint8_t {
+  Start = 1,
+  UsernsReady,
+  UsernsMapped,
+  InitForked,
+  HooksRequest,
+  HooksDone,
+  Ready,
+  Error,
+};
+
+const char* name(MsgType t);
+
+inline constexpr uint16_t kMagic = 0x4b48;  // "HK"
+inline constexpr size_t kMaxFds = 4;
+
+struct Header {
+  uint16_t magic = kMagic;
+  MsgType type = MsgType::Error;
+  uint8_t kind = 0;    // ErrorKind for Error
+  int32_t value = 0;   // errno for Error, pid for InitForked
+  uint32_t length = 0; // payload bytes following the header
+};
+static_assert(sizeof(Header) == 12);
+
+struct Message {
+  Header header;
+  std::vector<std::string> strings;  // payload, split at NUL
+  std::vector<sys::UniqueFd> fds;
+  [[nodiscard]] MsgType type() const { return header.type; }
+};
+
+// One end of the socketpair: the codec, without knowledge of the sequence.
+class Channel {
+ public:
+  Channel() = default;
+  explicit Channel(sys::UniqueFd fd) : fd_(std::move(fd)) {}
+
+  [[nodiscard]] int fd() const { return fd_.get(); }
+  void close() { fd_.reset(); }
+
+  // One datagram. Retries EINTR; EPIPE when the peer is gone.
+  Status send(MsgType type, int32_t value = 0, uint8_t kind = 0,
+              std::span<const std::string_view> strings = {}, std::span<const int> fds = {});
+  // The next datagram; received fds are O_CLOEXEC. A closed peer is a
+  // Protocol error "...: peer closed the connection" (err = 0).
+  Result<Message> recv();
+
+ private:
+  sys::UniqueFd fd_;
+};
+
+// socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC): {parent end, init end}.
+Result<std::pair<Channel, Channel>> make_channel_pair();
+
+// Encode an Error for the wire and back (exposed for tests).
+Status send_error(Channel& ch, const Error& e);
+Error decode_error(const Message& m);
+
+// What the parent receives once the intermediate step forked the real init.
+struct ForkedInit {
+  pid_t pid = 0;
+  sys::UniqueFd pidfd;
+};
+
+// The parent's side: every method is one step of the table above.
+class ParentEnd {
+ public:
+  explicit ParentEnd(Channel ch) : ch_(std::move(ch)) {}
+  Status send_start() { return ch_.send(MsgType::Start); }
+  Status await_userns_ready();
+  Status send_userns_mapped() { return ch_.send(MsgType::UsernsMapped); }
+  Result<ForkedInit> await_init_forked();
+  Status await_hooks_request();
+  Status send_hooks_done(std::string_view creating_state, std::string_view created_state);
+  Status await_ready();
+  void close() { ch_.close(); }
+
+ private:
+  // Receive; an Error message becomes the returned Error, anything but
+  // `want` a Protocol error naming both.
+  Result<Message> expect(MsgType want);
+  Channel ch_;
+};
+
+// The init's side.
+struct HookStates {
+  std::string creating;  // for createContainer hooks
+  std::string created;   // for startContainer hooks
+};
+
+class InitEnd {
+ public:
+  explicit InitEnd(Channel ch) : ch_(std::move(ch)) {}
+  [[nodiscard]] int fd() const { return ch_.fd(); }
+  Status await_start() { return expect(MsgType::Start); }
+  Status send_userns_ready() { return ch_.send(MsgType::UsernsReady); }
+  Status await_userns_mapped() { return expect(MsgType::UsernsMapped); }
+  Status send_init_forked(pid_t pid, int pidfd);
+  Status send_hooks_request() { return ch_.send(MsgType::HooksRequest); }
+  Result<HookStates> await_hooks_done();
+  Status send_ready() { return ch_.send(MsgType::Ready); }
+  // Best effort: the init is about to exit anyway.
+  void send_error(const Error& e) noexcept;
+
+ private:
+  Status expect(MsgType want);
+  Channel ch_;
+};
+
+}  // namespace husk::linux_setup::protocol
