@@ -1,0 +1,129 @@
+#include "spec/json_read.hpp"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstring>
+
+namespace husk::spec::json {
+namespace {
+
+constexpr size_t kMaxShown = 64;  // longest string echoed back in an error
+
+std::string quoted(std::string_view s) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  const bool cut = s.size() > kMaxShown;
+  if (cut) s = s.substr(0, kMaxShown);
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  std::string out(buf.GetString(), buf.GetSize());
+  if (cut) out.insert(out.size() - 1, "...");
+  return out;
+}
+
+}  // namespace
+
+Status parse_document(std::string_view text, rapidjson::Document& doc) {
+  // Iterative parsing: same grammar as the default flags, but nesting depth
+  // cannot exhaust the stack.
+  doc.Parse<rapidjson::kParseDefaultFlags | rapidjson::kParseIterativeFlag>(text.data(),
+                                                                             text.size());
+  if (!doc.HasParseError()) return {};
+  const size_t off = doc.GetErrorOffset();
+  size_t line = 1;
+  size_t col = 1;
+  for (size_t i = 0; i < off && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return Error::spec("invalid JSON at offset {} (line {}, column {}): {}", off, line, col,
+                     rapidjson::GetParseError_En(doc.GetParseError()));
+}
+
+std::string describe(const Value& v) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType:
+      return "null";
+    case rapidjson::kFalseType:
+      return "false";
+    case rapidjson::kTrueType:
+      return "true";
+    case rapidjson::kObjectType:
+      return "an object";
+    case rapidjson::kArrayType:
+      return "an array";
+    case rapidjson::kStringType:
+      return quoted(std::string_view(v.GetString(), v.GetStringLength()));
+    case rapidjson::kNumberType:
+      break;
+  }
+  if (v.IsUint64()) return std::to_string(v.GetUint64());
+  if (v.IsInt64()) return std::to_string(v.GetInt64());
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  v.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string member_path(const std::string& parent, std::string_view key) {
+  if (parent.empty()) return std::string(key);
+  std::string out = parent;
+  out += '.';
+  out += key;
+  return out;
+}
+
+std::string index_path(const std::string& parent, size_t i) {
+  return parent + "[" + std::to_string(i) + "]";
+}
+
+std::string key_path(const std::string& parent, std::string_view key) {
+  return parent + "[" + quoted(key) + "]";
+}
+
+Error type_error(const Value& v, const std::string& path, std::string_view expected) {
+  return Error::spec("{}: expected {}, got {}", path, expected, describe(v));
+}
+
+Status read(const Value& v, const std::string& path, bool& out) {
+  if (!v.IsBool()) return type_error(v, path, "a boolean");
+  out = v.GetBool();
+  return {};
+}
+
+// Strings reach C APIs (paths, argv, env) that stop at the first NUL, so an
+// embedded NUL would silently change their meaning: reject it here.
+Status read(const Value& v, const std::string& path, std::string& out) {
+  if (!v.IsString()) return type_error(v, path, "a string");
+  const size_t n = v.GetStringLength();
+  if (std::memchr(v.GetString(), '\0', n) != nullptr) {
+    return Error::spec("{}: string contains a NUL byte", path);
+  }
+  out.assign(v.GetString(), n);
+  return {};
+}
+
+Result<Object> Object::of(const Value& v, std::string path) {
+  if (!v.IsObject()) {
+    return type_error(v, path.empty() ? std::string("document") : path, "an object");
+  }
+  return Object(&v, std::move(path));
+}
+
+const Value* Object::find(std::string_view key) const {
+  const Value* found = nullptr;
+  for (auto it = v_->MemberBegin(); it != v_->MemberEnd(); ++it) {
+    if (std::string_view(it->name.GetString(), it->name.GetStringLength()) == key) {
+      found = &it->value;
+    }
+  }
+  if (found != nullptr && found->IsNull()) return nullptr;
+  return found;
+}
+
+}  // namespace husk::spec::json
