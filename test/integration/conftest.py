@@ -233,6 +233,16 @@ class Proc:
         return Result(self.cmd, rc, self.out_path, self.err_path)
 
 
+def _fd_opener(extra_fds):
+    def place():
+        for target, path in extra_fds.items():
+            fd = os.open(path, os.O_RDONLY)
+            if fd != target:
+                os.dup2(fd, target)
+                os.close(fd)
+    return place
+
+
 class Husk:
     def __init__(self, ctx, root):
         self.ctx, self.root = ctx, root
@@ -250,10 +260,12 @@ class Husk:
             return open(target, mode), target
         return target, None
 
-    def spawn(self, *args, stdin=None, stdout=None, stderr=None, env=None, root=True):
+    def spawn(self, *args, stdin=None, stdout=None, stderr=None, env=None, root=True,
+              extra_fds=None):
         """Start `husk [--root R] args...` without waiting. stdin: None
         (/dev/null), str/bytes (fed from a file) or a file object; stdout and
-        stderr: None (fresh files), a path, or a file object."""
+        stderr: None (fresh files), a path, or a file object. extra_fds:
+        {fd: path} opened read-only (without O_CLOEXEC) in husk at that fd."""
         cmd = [h.HUSK_BIN] + (["--root", self.root] if root else []) + [str(a) for a in args]
         out_default, err_default = self.ctx.io_paths()
         out, out_path = self._open_io(stdout, out_default, "ab")
@@ -269,7 +281,9 @@ class Husk:
             inp = stdin
         try:
             popen = subprocess.Popen(cmd, stdin=inp, stdout=out, stderr=err,
-                                     env=self.ctx.env(env), close_fds=True)
+                                     env=self.ctx.env(env), close_fds=True,
+                                     pass_fds=tuple(extra_fds or ()),
+                                     preexec_fn=_fd_opener(extra_fds) if extra_fds else None)
         finally:
             for f, mine in ((out, stdout is None or isinstance(stdout, str)),
                             (err, stderr is None or isinstance(stderr, str)),

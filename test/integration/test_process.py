@@ -1,0 +1,225 @@
+"""The container process: argv, env, cwd, user, umask, rlimits, capabilities,
+no_new_privs, oom_score_adj, UTS names, stdio and fds, pid namespace."""
+
+import os
+
+import pytest
+
+import helpers as h
+from helpers import probe
+
+PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def run_ok(husk, b, **kw):
+    r = husk.run("c1", b, **kw)
+    assert r.rc == 0, r
+    return r.out
+
+
+def test_args_passed_verbatim(husk, bundle):
+    b = bundle(args=["/bin/sh", "-c", 'printf "%s|" "$0" "$@"', "zero", "a b", "", "*"])
+    assert run_ok(husk, b) == "zero|a b||*|"
+
+
+def test_args0_resolved_through_container_path(husk, bundle):
+    b = bundle(args=["probe", "pid"], patch={"process": {"env": ["PATH=/nonexistent:/"]}})
+    assert run_ok(husk, b) == "1\n"
+
+
+def test_env_exact(husk, bundle):
+    env = [PATH, "HOME=/home/x", "A=1", "B=with spaces", "EMPTY="]
+    b = bundle(args=probe("env"), patch={"process": {"env": env}})
+    out = run_ok(husk, b)
+    assert out.splitlines() == b.config["process"]["env"]
+
+
+def test_home_defaults_from_passwd(husk, bundle):
+    # runc: HOME is set from the user's /etc/passwd entry when env lacks it.
+    b = bundle(args=probe("env"), patch={"process": {"env": [PATH]}})
+    lines = run_ok(husk, b).splitlines()
+    assert "HOME=/root" in lines
+
+
+def test_cwd(husk, bundle):
+    b = bundle(args=probe("cwd"), patch={"process": {"cwd": "/etc"}})
+    assert run_ok(husk, b) == "/etc\n"
+
+
+def test_cwd_created_when_missing(husk, bundle):
+    b = bundle(args=probe("cwd", "stat /work/sub"), patch={"process": {"cwd": "/work/sub"}})
+    out = run_ok(husk, b).splitlines()
+    assert out[0] == "/work/sub"
+    assert h.parse_kv(out[1])["type"] == "dir"
+
+
+def test_user_uid_gid_additional_gids(husk, bundle):
+    b = bundle(args=probe("id"),
+               patch={"process": {"user": {"uid": 1000, "gid": 1001, "additionalGids": [10, 20]}}})
+    assert run_ok(husk, b) == "uid=1000 gid=1001 groups=10,20\n"
+
+
+def test_user_without_additional_gids_has_no_groups(husk, bundle):
+    b = bundle(args=probe("id"), patch={"process": {"user": {"uid": 65534, "gid": 65534}}})
+    assert run_ok(husk, b) == "uid=65534 gid=65534 groups=\n"
+
+
+def test_root_user(husk, bundle):
+    b = bundle(args=probe("id"), patch={"process": {"user": {"uid": 0, "gid": 0}}})
+    assert run_ok(husk, b) == "uid=0 gid=0 groups=\n"
+
+
+@pytest.mark.parametrize("umask,expect", [(0o077, "0077"), (0, "0000"), (0o027, "0027")])
+def test_umask(husk, bundle, umask, expect):
+    b = bundle(args=probe("umask"), patch={"process": {"user": {"umask": umask}}})
+    assert run_ok(husk, b) == expect + "\n"
+
+
+def test_umask_default_is_0022(husk, bundle):
+    b = bundle(args=probe("umask"))
+    b.config["process"]["user"].pop("umask", None)
+    b.write()
+    assert run_ok(husk, b) == "0022\n"
+
+
+def test_rlimits(husk, bundle):
+    b = bundle(args=probe("rlimit NOFILE", "rlimit NPROC", "rlimit CORE"), patch={"process": {
+        "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 100, "hard": 200},
+                    {"type": "RLIMIT_NPROC", "soft": 3000, "hard": 4000},
+                    {"type": "RLIMIT_CORE", "soft": 0, "hard": 18446744073709551615}]}})
+    assert run_ok(husk, b) == "100 200\n3000 4000\n0 unlimited\n"
+
+
+def caps_config(bounding, effective, permitted, inheritable, ambient):
+    return {"process": {"capabilities": {
+        "bounding": bounding, "effective": effective, "permitted": permitted,
+        "inheritable": inheritable, "ambient": ambient}}}
+
+
+def probe_caps(husk, b):
+    kv = h.parse_kv(run_ok(husk, b))
+    return {k: h.caps_names(int(v, 16)) for k, v in kv.items()}
+
+
+def test_capabilities_non_root(husk, bundle):
+    # For a non-root user execve(2) keeps the bounding, inheritable and
+    # ambient sets and sets permitted = effective = ambient (capabilities(7)).
+    bnd = ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETGID", "CAP_SETUID"]
+    inh = ["CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETUID"]
+    amb = ["CAP_KILL", "CAP_NET_BIND_SERVICE"]
+    prm = ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETUID"]
+    eff = ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+    b = bundle(args=probe("caps"), patch=caps_config(bnd, eff, prm, inh, amb))
+    b.patch({"process": {"user": {"uid": 1000, "gid": 1000}}})
+    caps = probe_caps(husk, b)
+    assert caps == {"bnd": sorted(bnd), "inh": sorted(inh), "amb": sorted(amb),
+                    "prm": sorted(amb), "eff": sorted(amb)}
+
+
+def test_capabilities_root(husk, bundle):
+    # For uid 0 execve(2) gives permitted = effective = bounding | inheritable
+    # (the "root has all file capabilities" rule of capabilities(7)).
+    bnd = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT"]
+    inh = ["CAP_KILL"]
+    b = bundle(args=probe("caps"), patch=caps_config(bnd, bnd, bnd, inh, []))
+    caps = probe_caps(husk, b)
+    assert caps["bnd"] == sorted(bnd)
+    assert caps["inh"] == inh
+    assert caps["amb"] == []
+    assert caps["prm"] == sorted(bnd)
+    assert caps["eff"] == sorted(bnd)
+
+
+def test_capabilities_empty(husk, bundle):
+    b = bundle(args=probe("caps"), patch=caps_config([], [], [], [], []))
+    caps = probe_caps(husk, b)
+    assert caps == {"bnd": [], "inh": [], "amb": [], "prm": [], "eff": []}
+
+
+def test_bounding_set_limits_the_container(husk, bundle):
+    # Without CAP_SYS_ADMIN, even root may not sethostname(2) (EPERM).
+    b = bundle(args=probe("syscall sethostname"),
+               patch=caps_config(["CAP_KILL"], ["CAP_KILL"], ["CAP_KILL"], [], []))
+    assert run_ok(husk, b) == "errno=EPERM\n"
+
+
+@pytest.mark.parametrize("nnp,expect", [(True, "1"), (False, "0")])
+def test_no_new_privileges(husk, bundle, nnp, expect):
+    b = bundle(args=probe("nnp"), patch={"process": {"noNewPrivileges": nnp}})
+    assert run_ok(husk, b) == expect + "\n"
+
+
+# Values below the caller's own would need CAP_SYS_RESOURCE, which CI hosts
+# (and this one) may not grant even to root.
+@pytest.mark.parametrize("adj", [0, 123, 1000])
+def test_oom_score_adj(husk, bundle, adj):
+    b = bundle(args=probe("oom_score_adj"), patch={"process": {"oomScoreAdj": adj}})
+    assert run_ok(husk, b) == f"{adj}\n"
+
+
+def test_hostname_and_domainname(husk, bundle):
+    b = bundle(args=probe("hostname", "domainname"),
+               patch={"hostname": "box1", "domainname": "example.test"})
+    assert run_ok(husk, b) == "box1\nexample.test\n"
+    assert os.uname().nodename != "box1"
+
+
+def test_stdio_inherited_from_create(husk, bundle, tmp):
+    out = os.path.join(tmp, "out")
+    err = os.path.join(tmp, "err")
+    b = bundle(args=["/bin/sh", "-c", "read line; echo \"got $line\"; echo oops >&2"])
+    r = husk.create("c1", b, stdin="hello\n", stdout=out, stderr=err)
+    assert r.rc == 0, r
+    assert husk.start("c1").rc == 0
+    husk.wait_status("c1", "stopped")
+    assert h.read_text(out) == "got hello\n"
+    assert h.read_text(err).endswith("oops\n")
+
+
+def test_only_stdio_fds_open(husk, bundle):
+    # husk's caller has more fds open (not O_CLOEXEC); none may reach the container.
+    b = bundle(args=probe("fds"))
+    r = husk.run("c1", b, extra_fds={3: "/dev/null", 4: "/dev/null", 9: "/dev/null"})
+    assert r.rc == 0, r
+    assert r.out == "0 1 2\n"
+
+
+def test_preserve_fds(husk, bundle, tmp):
+    # --preserve-fds N passes fds 3 .. 3+N-1 of husk's caller, and no more.
+    paths = [os.path.join(tmp, f"f{i}") for i in range(3)]
+    for i, p in enumerate(paths):
+        with open(p, "w") as f:
+            f.write(f"content{i}")
+    b = bundle(args=probe("fds", "cat /proc/self/fd/3", "cat /proc/self/fd/4"))
+    r = husk.run("c1", b, "--preserve-fds", "2",
+                 extra_fds={3: paths[0], 4: paths[1], 5: paths[2]})
+    assert r.rc == 0, r
+    assert r.out == "0 1 2 3 4\ncontent0content1"
+
+
+def test_pid_one_in_new_pid_namespace(husk, bundle):
+    b = bundle(args=probe("pid", "ppid", "ls /proc"))
+    lines = run_ok(husk, b).splitlines()
+    assert lines[:2] == ["1", "0"]
+    pids = sorted(int(x) for x in lines[2:] if x.isdigit())
+    assert pids == [1]
+
+
+def test_process_sees_own_namespaces(husk, bundle):
+    b = bundle(args=probe("readlink /proc/self/ns/uts", "readlink /proc/self/ns/pid",
+                          "readlink /proc/self/ns/mnt"))
+    out = run_ok(husk, b).splitlines()
+    for line, ns in zip(out, ["uts", "pid", "mnt"]):
+        assert line.startswith(f"{ns}:["), out
+        assert line != os.readlink(f"/proc/self/ns/{ns}"), f"{ns} namespace not new"
+
+
+def test_run_exit_code_of_signal_death(husk, bundle, tmp):
+    # A container killed by signal N: `run` exits 128+N, as a shell reports it.
+    out = os.path.join(tmp, "out")
+    b = bundle(args=probe("wait-signal"))
+    p = husk.spawn("run", "--bundle", b.path, "c1", stdout=out)
+    h.wait_file_contains(out, "waiting")
+    assert husk.kill("c1", "KILL").rc == 0
+    r = p.wait()
+    assert r.rc == 137, r
