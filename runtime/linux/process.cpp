@@ -15,6 +15,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "spec/names.hpp"
 #include "sys/fd.hpp"
 
 namespace husk::linux_setup {
@@ -24,64 +25,6 @@ void ProcessPlanDeleter::operator()(ProcessPlan* p) const { delete p; }
 namespace {
 
 // ===================== parent: planning =====================
-
-struct NamedValue {
-  std::string_view name;
-  int value;
-};
-
-constexpr std::array<NamedValue, 16> kRlimits = {{
-    {"RLIMIT_AS", RLIMIT_AS},
-    {"RLIMIT_CORE", RLIMIT_CORE},
-    {"RLIMIT_CPU", RLIMIT_CPU},
-    {"RLIMIT_DATA", RLIMIT_DATA},
-    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
-    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-    {"RLIMIT_NICE", RLIMIT_NICE},
-    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},
-    {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-    {"RLIMIT_STACK", RLIMIT_STACK},
-}};
-
-// SCHED_ISO is in the spec's list but was never merged into Linux.
-constexpr std::array<NamedValue, 6> kSchedPolicies = {{
-    {"SCHED_OTHER", 0},
-    {"SCHED_FIFO", 1},
-    {"SCHED_RR", 2},
-    {"SCHED_BATCH", 3},
-    {"SCHED_IDLE", 5},
-    {"SCHED_DEADLINE", 6},
-}};
-
-constexpr std::array<NamedValue, 7> kSchedFlags = {{
-    {"SCHED_FLAG_RESET_ON_FORK", 0x01},
-    {"SCHED_FLAG_RECLAIM", 0x02},
-    {"SCHED_FLAG_DL_OVERRUN", 0x04},
-    {"SCHED_FLAG_KEEP_POLICY", 0x08},
-    {"SCHED_FLAG_KEEP_PARAMS", 0x10},
-    {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
-    {"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40},
-}};
-
-constexpr std::array<NamedValue, 3> kIoClasses = {{
-    {"IOPRIO_CLASS_RT", IOPRIO_CLASS_RT},
-    {"IOPRIO_CLASS_BE", IOPRIO_CLASS_BE},
-    {"IOPRIO_CLASS_IDLE", IOPRIO_CLASS_IDLE},
-}};
-
-template <size_t N>
-std::optional<int> lookup(const std::array<NamedValue, N>& table, std::string_view name) {
-  for (const auto& e : table) {
-    if (e.name == name) return e.value;
-  }
-  return std::nullopt;
-}
 
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 // 8192 CPUs; the kernel ignores bits beyond nr_cpu_ids.
@@ -124,7 +67,7 @@ Status plan_user(const spec::Process& proc, ProcessPlan& plan) {
 Status plan_rlimits(const spec::Process& proc, ProcessPlan& plan) {
   for (size_t i = 0; i < proc.rlimits.size(); ++i) {
     const auto& r = proc.rlimits[i];
-    auto res = lookup(kRlimits, r.type);
+    auto res = spec::rlimit_from_name(r.type);
     if (!res) return Error::spec("process.rlimits[{}].type: unknown rlimit {:?}", i, r.type);
     for (const auto& prev : plan.rlimits) {
       if (prev.resource == *res)
@@ -145,13 +88,13 @@ Result<SchedulerPlan> plan_scheduler(const spec::Scheduler& s) {
     return Error::make(ErrorKind::Unsupported,
                        "process.scheduler.policy: SCHED_ISO is not implemented by Linux");
   }
-  auto policy = lookup(kSchedPolicies, s.policy);
+  auto policy = spec::sched_policy_from_name(s.policy);
   if (!policy) return Error::spec("process.scheduler.policy: unknown policy {:?}", s.policy);
   p.policy = static_cast<uint32_t>(*policy);
   for (size_t i = 0; i < s.flags.size(); ++i) {
-    auto f = lookup(kSchedFlags, s.flags[i]);
+    auto f = spec::sched_flag_from_name(s.flags[i]);
     if (!f) return Error::spec("process.scheduler.flags[{}]: unknown flag {:?}", i, s.flags[i]);
-    p.flags |= static_cast<uint64_t>(*f);
+    p.flags |= *f;
   }
   p.nice = s.nice.value_or(0);
   if (p.nice < -20 || p.nice > 19)
@@ -173,7 +116,7 @@ Result<SchedulerPlan> plan_scheduler(const spec::Scheduler& s) {
 }
 
 Result<int> plan_io_priority(const spec::IoPriority& io) {
-  auto cls = lookup(kIoClasses, io.io_class);
+  auto cls = spec::ioprio_class_from_name(io.io_class);
   if (!cls) return Error::spec("process.ioPriority.class: unknown class {:?}", io.io_class);
   if (io.priority < 0 || io.priority > 7) {
     return Error::spec("process.ioPriority.priority: {} is not in 0..7", io.priority);
@@ -528,6 +471,19 @@ Result<int> resolve_executable(const ProcessPlan& plan, const std::string*& chos
   return Error::make(ErrorKind::NotFound, "exec: {:?}: executable file not found in $PATH", name);
 }
 
+// resolve_executable plus the CVE-2019-5736 refusal.
+Result<sys::UniqueFd> open_checked_executable(const ProcessPlan& plan, const std::string*& path) {
+  sys::UniqueFd fd(TRY(resolve_executable(plan, path)));
+  if (is_runtime_binary(fd.get(), path->c_str(), plan.runtime_binary, 5)) {
+    return Error::make(
+        ErrorKind::Sys,
+        "exec: {:?}: operation not permitted: refusing to execute the container runtime binary "
+        "(CVE-2019-5736)",
+        plan.args[0]);
+  }
+  return fd;
+}
+
 }  // namespace
 
 Result<ProcessPlanPtr> plan_process(const spec::Process& proc, const ProcessOptions& opts) {
@@ -586,16 +542,15 @@ Status apply_initial_cpu_affinity(const ProcessPlan& plan) {
   return set_affinity(plan.initial_cpu_affinity, "process.execCPUAffinity.initial");
 }
 
+Status check_executable(const ProcessPlan& plan) {
+  const std::string* path = nullptr;
+  TRY(open_checked_executable(plan, path));
+  return {};
+}
+
 Status exec_process(const ProcessPlan& plan) {
   const std::string* path = nullptr;
-  sys::UniqueFd fd(TRY(resolve_executable(plan, path)));
-  if (is_runtime_binary(fd.get(), path->c_str(), plan.runtime_binary, 5)) {
-    return Error::make(
-        ErrorKind::Sys,
-        "exec: {:?}: operation not permitted: refusing to execute the container runtime binary "
-        "(CVE-2019-5736)",
-        plan.args[0]);
-  }
+  sys::UniqueFd fd = TRY(open_checked_executable(plan, path));
   // Loaded last so that the filter need not allow anything husk does; only
   // execveat (or execve) runs under it.
   if (plan.seccomp && !plan.seccomp_early) TRY_CTX(load_seccomp(*plan.seccomp), "linux.seccomp");

@@ -138,6 +138,12 @@ Status set_oom_score_adj(const ProcessPlan& plan, pid_t pid);
 // `husk exec` only, before joining the container's cgroup: execCPUAffinity.initial.
 Status apply_initial_cpu_affinity(const ProcessPlan& plan);
 
+// In the child, after apply_process and before signalling Ready: resolve
+// args[0] and refuse the runtime binary as exec_process will, so a missing or
+// non-executable program fails `create` (as runc does) instead of the
+// container after `start`. exec_process checks again (the file may change).
+Status check_executable(const ProcessPlan& plan);
+
 // Last step in the child: resolve args[0] (PATH of process.env), refuse the
 // husk binary (also as a #! interpreter), load seccomp if not loaded yet, then
 // execveat the resolved file. Returns only on failure, with runc's wording:
