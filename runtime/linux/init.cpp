@@ -1,0 +1,251 @@
+#include "linux/init.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "hooks/hooks.hpp"
+#include "sys/clone.hpp"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+namespace husk::linux_setup {
+
+namespace {
+
+using protocol::HookStates;
+using protocol::InitEnd;
+
+// husk may block or handle signals (run forwards them through a signalfd);
+// the mask and ignored dispositions survive execve (signal(7)), so the
+// container would inherit them. Start from the defaults.
+void reset_signals() {
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; ++s) {
+    if (s != SIGKILL && s != SIGSTOP) (void)::sigaction(s, &dfl, nullptr);
+  }
+}
+
+// The intermediate path: the pid namespace can only be created now, and only
+// children enter it (pid_namespaces(7)). CLONE_PARENT makes the real init a
+// child of husk, which waits for it and whose caller reaps it later, exactly
+// as in the direct path. This process then leaves.
+Status fork_real_init(InitEnd& ch) {
+  if (::unshare(CLONE_NEWPID) != 0) return Error::last("unshare(CLONE_NEWPID)");
+  sys::Cloned c = TRY(sys::clone3_pidfd(CLONE_PARENT));
+  if (c.is_child()) return {};
+  Status sent = ch.send_init_forked(c.pid, c.pidfd.get());
+  ::_exit(sent ? 0 : 1);
+}
+
+Status setup_namespaces(InitEnd& ch, const NamespacePlan& ns) {
+  TRY(join_namespaces(ns));
+  TRY(unshare_namespaces(ns));
+  if (ns.new_user) {
+    TRY(ch.send_userns_ready());
+    TRY(ch.await_userns_mapped());
+  }
+  TRY(become_userns_root(ns));
+  TRY(create_late_namespaces(ns));
+  if (ns.intermediate) TRY(fork_real_init(ch));
+  return {};
+}
+
+Status set_hostnames(const spec::Config& cfg) {
+  if (cfg.hostname && !cfg.hostname->empty() &&
+      ::sethostname(cfg.hostname->data(), cfg.hostname->size()) != 0) {
+    return Error::last("sethostname({:?})", *cfg.hostname).wrap("hostname");
+  }
+  if (cfg.domainname && !cfg.domainname->empty() &&
+      ::setdomainname(cfg.domainname->data(), cfg.domainname->size()) != 0) {
+    return Error::last("setdomainname({:?})", *cfg.domainname).wrap("domainname");
+  }
+  return {};
+}
+
+// runc's wire format for --console-socket: one message whose payload is the
+// pty's name and whose SCM_RIGHTS carries the master fd.
+Status send_console(int sock, const std::string& name, int master) {
+  iovec iov{const_cast<char*>(name.data()), name.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &master, sizeof master);
+  while (::sendmsg(sock, &mh, MSG_NOSIGNAL) < 0) {
+    if (errno != EINTR) return Error::last("send the pty master to --console-socket");
+  }
+  return {};
+}
+
+// The pty comes from the container's own devpts (after pivot_root), so the
+// slave's name and permissions are the container's; the slave becomes stdio,
+// the controlling terminal, and /dev/console.
+Status setup_console(const InitPlan& p) {
+  sys::UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master) return Error::last("open /dev/ptmx");
+  int unlock = 0;
+  unsigned n = 0;
+  if (::ioctl(master.get(), TIOCSPTLCK, &unlock) != 0) return Error::last("ioctl(TIOCSPTLCK)");
+  if (::ioctl(master.get(), TIOCGPTN, &n) != 0) return Error::last("ioctl(TIOCGPTN)");
+  std::string name = "/dev/pts/" + std::to_string(n);
+  // TIOCGPTPEER (4.13) opens the peer without a path lookup that a
+  // container-controlled /dev/pts could redirect.
+  sys::UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!slave) return Error::last("ioctl(TIOCGPTPEER)");
+  const auto& size = p.config->process->console_size;
+  if (size) {
+    winsize ws{};
+    ws.ws_row = static_cast<unsigned short>(size->height);
+    ws.ws_col = static_cast<unsigned short>(size->width);
+    if (::ioctl(slave.get(), TIOCSWINSZ, &ws) != 0) {
+      return Error::last("ioctl(TIOCSWINSZ)").wrap("process.consoleSize");
+    }
+  }
+  if (::mount(name.c_str(), "/dev/console", nullptr, MS_BIND, nullptr) != 0) {
+    return Error::last("bind mount {} on /dev/console", name);
+  }
+  TRY(send_console(p.console_socket, name, master.get()));
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::dup2(slave.get(), fd) < 0) return Error::last("dup2(pty, {})", fd);
+  }
+  // We are a session leader (setsid at start): take the pty as controlling tty.
+  if (::ioctl(0, TIOCSCTTY, 0) != 0) return Error::last("ioctl(TIOCSCTTY)");
+  return {};
+}
+
+// The process user must be able to reopen its stdio (/proc/self/fd/N, e.g.
+// `> /dev/stdout`), so stdio owned by someone else goes to the process uid,
+// as runc does; /dev/null is shared and left alone, and stdio the user
+// namespace cannot chown (EINVAL, EPERM) or on a read-only fs is skipped.
+Status fix_stdio_owner(uid_t uid) {
+  struct stat null {};
+  bool have_null = ::stat("/dev/null", &null) == 0;
+  for (int fd = 0; fd <= 2; ++fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || st.st_uid == uid) continue;
+    if (have_null && S_ISCHR(st.st_mode) && st.st_rdev == null.st_rdev) continue;
+    if (::fchown(fd, uid, static_cast<gid_t>(-1)) != 0 && errno != EINVAL && errno != EPERM &&
+        errno != EROFS) {
+      return Error::last("fchown(stdio fd {}, {})", fd, uid);
+    }
+  }
+  return {};
+}
+
+// Only the preserved fds may cross execve (CVE-2024-21626: a leaked fd of a
+// host directory lets the container escape through /proc/self/fd).
+Status seal_fds(int preserve) {
+  for (int fd = 3; fd < 3 + preserve; ++fd) {
+    int flags = ::fcntl(fd, F_GETFD);
+    if (flags < 0 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) != 0) {
+      return Error::last("preserved fd {}", fd);
+    }
+  }
+  if (::syscall(SYS_close_range, 3 + preserve, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    return Error::last("close_range({}, ~0, CLOSE_RANGE_CLOEXEC)", 3 + preserve);
+  }
+  return {};
+}
+
+Status run_hooks(hooks::Kind kind, const std::vector<spec::Hook>* hs, const std::string& state) {
+  if (hs == nullptr || hs->empty()) return {};
+  return hooks::run(kind, *hs, state);
+}
+
+Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states) {
+  // Non-dumpable until execve: other processes in the container (and their
+  // ptrace/proc access) cannot open /proc/<init>/exe, the host's husk binary
+  // (CVE-2019-5736). execve resets the flag for the container's program.
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return Error::last("prctl(PR_SET_DUMPABLE, 0)");
+  reset_signals();
+  // The container's init leads its own session (needed for TIOCSCTTY, and
+  // it must not share the caller's job control).
+  if (::setsid() < 0) return Error::last("setsid");
+  TRY(ch.await_start());
+  TRY(setup_namespaces(ch, *p.ns));
+  TRY(prepare_rootfs(*p.rootfs));
+  if (p.hooks_round_trip) {
+    TRY(ch.send_hooks_request());
+    states = TRY(ch.await_hooks_done());
+  }
+  const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
+  TRY(run_hooks(hooks::Kind::CreateContainer, hk ? &hk->create_container : nullptr,
+                states.creating));
+  TRY(enter_rootfs(*p.rootfs));
+  if (p.console_socket >= 0) TRY_CTX(setup_console(p), "process.terminal");
+  TRY(set_hostnames(*p.config));
+  TRY(fix_stdio_owner(p.process->uid));
+  TRY(apply_process(*p.process));
+  TRY(check_executable(*p.process));
+  TRY(seal_fds(p.preserve_fds));
+  return ch.send_ready();
+}
+
+// Blocks until `husk start` opens exec.fifo for reading (fifo(7): an open
+// for writing waits for a reader).
+Status wait_for_start(int fifo_path_fd) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/fd/%d", fifo_path_fd);
+  int fd = -1;
+  while ((fd = ::open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+    if (errno != EINTR) return Error::last("open exec.fifo for writing");
+  }
+  sys::UniqueFd fifo(fd);
+  if (::write(fifo.get(), "0", 1) != 1) return Error::last("write exec.fifo");
+  ::close(fifo_path_fd);
+  return {};
+}
+
+Status after_ready(const InitPlan& p, const HookStates& states) {
+  TRY(wait_for_start(p.fifo_fd));
+  const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
+  TRY(run_hooks(hooks::Kind::StartContainer, hk ? &hk->start_container : nullptr, states.created));
+  return exec_process(*p.process);
+}
+
+}  // namespace
+
+[[noreturn]] void init_main(InitEnd& channel, const InitPlan& plan) noexcept {
+  HookStates states;
+  if (Status s = setup_until_ready(channel, plan, states); !s) {
+    channel.send_error(s.error());
+    ::_exit(1);
+  }
+  Status s = after_ready(plan, states);
+  // `create` has returned: the only one left to tell is whoever reads the
+  // container's stderr.
+  std::string line = "husk: " + s.error().message() + "\n";
+  (void)!::write(2, line.data(), line.size());
+  ::_exit(255);
+}
+
+}  // namespace husk::linux_setup
