@@ -281,4 +281,16 @@ Status run(Kind kind, const std::vector<spec::Hook>& hooks, const std::string& s
   return {};
 }
 
+std::vector<Error> run_all(Kind kind, const std::vector<spec::Hook>& hooks,
+                           const std::string& state_json) {
+  std::vector<Error> errors;
+  for (size_t i = 0; i < hooks.size(); ++i) {
+    auto st = run_one(hooks[i], state_json);
+    if (!st)
+      errors.push_back(
+          std::move(st).error().wrap("{} hook #{} ({})", name(kind), i, hooks[i].path));
+  }
+  return errors;
+}
+
 }  // namespace husk::hooks

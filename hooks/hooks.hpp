@@ -10,7 +10,14 @@
 
 namespace husk::hooks {
 
-enum class Kind : unsigned char { Prestart, CreateRuntime, CreateContainer, StartContainer, Poststart, Poststop };
+enum class Kind : unsigned char {
+  Prestart,
+  CreateRuntime,
+  CreateContainer,
+  StartContainer,
+  Poststart,
+  Poststop
+};
 
 const char* name(Kind k);
 
@@ -21,5 +28,12 @@ const char* name(Kind k);
 // usable from the container's init (createContainer/startContainer) as well,
 // so it uses no threads.
 Status run(Kind kind, const std::vector<spec::Hook>& hooks, const std::string& state_json);
+
+// Run every hook even when some fail, for poststop: a failure there is only
+// a warning and the remaining hooks still run (config.md "poststop").
+// Returns one error per failed hook, worded as run()'s, for the caller to
+// print as warnings.
+std::vector<Error> run_all(Kind kind, const std::vector<spec::Hook>& hooks,
+                           const std::string& state_json);
 
 }  // namespace husk::hooks

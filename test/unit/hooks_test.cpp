@@ -149,6 +149,20 @@ TEST_CASE("hooks run in order and a failing hook stops the rest", "[hooks]") {
   CHECK(slurp(log) == "a\nb\na\nc\n");
 }
 
+TEST_CASE("run_all runs every hook and returns each failure", "[hooks]") {
+  TempDir d;
+  std::string log = d / "log";
+  auto a = hook(script(d, "a", "echo a >> " + log + "; exit 1"));
+  auto b = hook(script(d, "b", "echo b >> " + log));
+  auto c = hook(script(d, "c", "echo c >> " + log + "; exit 2"));
+  auto errors = husk::hooks::run_all(Kind::Poststop, {a, b, c}, kState);
+  REQUIRE(errors.size() == 2);
+  CHECK(errors[0].message() == "poststop hook #0 (" + a.path + "): exited with status 1");
+  CHECK(errors[1].message() == "poststop hook #2 (" + c.path + "): exited with status 2");
+  CHECK(slurp(log) == "a\nb\nc\n");
+  CHECK(husk::hooks::run_all(Kind::Poststop, {b}, kState).empty());
+}
+
 TEST_CASE("a hook killed by a signal is reported", "[hooks]") {
   TempDir d;
   auto h = hook(script(d, "h", "kill -9 $$"));
