@@ -1,0 +1,141 @@
+#include "spec/state_json.hpp"
+
+#include "spec/json_read.hpp"
+#include "spec/json_write.hpp"
+
+namespace husk::spec {
+namespace {
+
+using state::ContainerState;
+using state::Phase;
+
+constexpr std::pair<Phase, std::string_view> kPhases[] = {
+    {Phase::Creating, "creating"},
+    {Phase::Created, "created"},
+    {Phase::Running, "running"},
+    {Phase::Stopped, "stopped"},
+};
+
+Result<Phase> parse_phase(const json::Object& o) {
+  std::string name;
+  TRY(o.req("phase", name));
+  for (const auto& [phase, n] : kPhases) {
+    if (n == name) return phase;
+  }
+  return Error::spec("{}: unknown phase \"{}\"", o.path_of("phase"), name);
+}
+
+Status read_record(const json::Object& o, ContainerState& st) {
+  int version = 0;
+  TRY(o.req("huskStateVersion", version));
+  if (version != kStateRecordVersion) {
+    return Error::spec("huskStateVersion: unsupported record version {} (expected {})", version,
+                       kStateRecordVersion);
+  }
+  TRY(o.req("id", st.id));
+  st.phase = TRY(parse_phase(o));
+  TRY(o.opt("ociVersion", st.oci_version));
+  int32_t pid = 0;
+  TRY(o.opt("pid", pid));
+  if (pid < 0) return Error::spec("pid: must be >= 0, got {}", pid);
+  st.pid = pid;
+  TRY(o.opt("pidStartTime", st.pid_start_time));
+  TRY(o.req("bundle", st.bundle));
+  TRY(o.opt("rootfs", st.rootfs));
+  TRY(o.opt("created", st.created));
+  TRY(o.opt("owner", st.owner));
+  TRY(o.opt("annotations", st.annotations));
+  TRY(o.opt("cgroup", st.cgroup));
+  TRY(o.opt("systemdCgroup", st.systemd_cgroup));
+  return o.opt("rootless", st.rootless);
+}
+
+}  // namespace
+
+std::string_view phase_name(Phase p) {
+  for (const auto& [phase, n] : kPhases) {
+    if (phase == p) return n;
+  }
+  return "unknown";
+}
+
+std::string oci_state_json(const ContainerState& st, std::string_view status) {
+  json::Buffer buf;
+  json::Pretty w(buf);
+  w.SetIndent(' ', 2);
+  w.StartObject();
+  json::kv(w, "ociVersion", st.oci_version);
+  json::kv(w, "id", st.id);
+  json::key(w, "pid");
+  w.Int(st.pid);
+  json::kv(w, "status", status);
+  json::kv(w, "bundle", st.bundle);
+  json::kv(w, "rootfs", st.rootfs);
+  json::kv(w, "created", st.created);
+  json::kv(w, "owner", st.owner);
+  if (!st.annotations.empty()) {
+    json::key(w, "annotations");
+    json::str_map(w, st.annotations);
+  }
+  w.EndObject();
+  return json::take(buf);
+}
+
+std::string hook_state_json(const ContainerState& st, std::string_view status) {
+  json::Buffer buf;
+  json::Compact w(buf);
+  w.StartObject();
+  json::kv(w, "ociVersion", st.oci_version);
+  json::kv(w, "id", st.id);
+  json::kv(w, "status", status);
+  if (st.pid != 0) {
+    json::key(w, "pid");
+    w.Int(st.pid);
+  }
+  json::kv(w, "bundle", st.bundle);
+  if (!st.annotations.empty()) {
+    json::key(w, "annotations");
+    json::str_map(w, st.annotations);
+  }
+  w.EndObject();
+  return json::take(buf);
+}
+
+std::string to_json(const ContainerState& st) {
+  json::Buffer buf;
+  json::Compact w(buf);
+  w.StartObject();
+  json::key(w, "huskStateVersion");
+  w.Int(kStateRecordVersion);
+  json::kv(w, "ociVersion", st.oci_version);
+  json::kv(w, "id", st.id);
+  json::kv(w, "phase", phase_name(st.phase));
+  json::key(w, "pid");
+  w.Int(st.pid);
+  json::key(w, "pidStartTime");
+  w.Uint64(st.pid_start_time);
+  json::kv(w, "bundle", st.bundle);
+  json::kv(w, "rootfs", st.rootfs);
+  json::kv(w, "created", st.created);
+  json::kv(w, "owner", st.owner);
+  json::key(w, "annotations");
+  json::str_map(w, st.annotations);
+  json::kv(w, "cgroup", st.cgroup);
+  json::key(w, "systemdCgroup");
+  w.Bool(st.systemd_cgroup);
+  json::key(w, "rootless");
+  w.Bool(st.rootless);
+  w.EndObject();
+  return json::take(buf);
+}
+
+Result<ContainerState> parse_container_state(std::string_view text) {
+  rapidjson::Document doc;
+  TRY(json::parse_document(text, doc));
+  auto o = TRY(json::Object::of(doc, ""));
+  ContainerState st;
+  TRY(read_record(o, st));
+  return st;
+}
+
+}  // namespace husk::spec

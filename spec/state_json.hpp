@@ -1,0 +1,33 @@
+// JSON forms of a container's state:
+//  - oci_state_json(): what `husk state` prints (runc's shape: the OCI state
+//    plus rootfs, created, owner), 2-space indented, no trailing newline;
+//  - hook_state_json(): the OCI state (runtime.md "State") written to each
+//    hook's stdin, compact;
+//  - to_json()/parse_container_state(): husk's own record, <root>/<id>/state.json.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/result.hpp"
+#include "state/container_state.hpp"
+
+namespace husk::spec {
+
+// Format version of to_json()'s output; parse_container_state() rejects others.
+inline constexpr int kStateRecordVersion = 1;
+
+// `status` is the derived status ("created", "running", "paused", ...);
+// `pid` is printed as recorded (the caller zeroes it for a stopped container).
+std::string oci_state_json(const state::ContainerState& st, std::string_view status);
+
+// {"ociVersion","id","status","pid","bundle","annotations"}; pid is left
+// out when 0 and annotations when empty, as the spec's Go bindings do.
+std::string hook_state_json(const state::ContainerState& st, std::string_view status);
+
+std::string to_json(const state::ContainerState& st);
+Result<state::ContainerState> parse_container_state(std::string_view json);
+
+std::string_view phase_name(state::Phase p);  // "creating", "created", ...
+
+}  // namespace husk::spec
