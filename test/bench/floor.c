@@ -18,7 +18,7 @@
  *   floor keepwarm PROCS_FILE PERIOD_US             write "0" to PROCS_FILE every period
  *   floor version                                   the least a `--version` can cost
  *
- * OPTIONS: --rootfs DIR --cgroup /rel/path [--hostname H] [--readonly]
+ * OPTIONS: --rootfs DIR --cgroup /rel/path [--hostname H] [--home DIR] [--readonly]
  *          [--memory BYTES] [--pids N] [--cpu-shares N] [--cpu-quota US]
  *          [--cpu-period US] [--seccomp FILE (raw struct sock_filter array)]
  * With FLOOR_TRACE set, `run` prints "floor-phase NAME USEC" lines to stderr
@@ -56,7 +56,7 @@
 #define MAX_HIER 32
 
 struct opts {
-	const char *rootfs, *cgroup, *hostname, *seccomp, *fifo, *pid_file;
+	const char *rootfs, *cgroup, *hostname, *seccomp, *fifo, *pid_file, *home;
 	const char *memory, *pids, *cpu_shares, *cpu_quota, *cpu_period;
 	bool readonly;
 	char **argv;
@@ -469,10 +469,12 @@ static void child(const struct opts *o, int ready_fd, int fifo_fd)
 		close(fd);
 		close(fifo_fd);
 	}
-	static char *const env[] = {
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",
-		"HOME=/", /* runtimes add it when the config has none */
-		NULL};
+	/* Runtimes add HOME (from the container's /etc/passwd, else "/") when the
+	 * config has none; the caller looked it up for us. */
+	char home[4200];
+	snprintf(home, sizeof home, "HOME=%s", o->home);
+	char *const env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			     "TERM=xterm", home, NULL};
 	execve(o->argv[0], o->argv, env);
 	die("exec %s", o->argv[0]);
 }
@@ -588,7 +590,7 @@ int main(int argc, char **argv)
 		if (child_mark == MAP_FAILED)
 			die("mmap");
 	}
-	struct opts o = {.hostname = "runc"};
+	struct opts o = {.hostname = "runc", .home = "/"};
 	int i = 2;
 	for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		const char *a = argv[i];
@@ -602,6 +604,7 @@ int main(int argc, char **argv)
 		if (!strcmp(a, "--rootfs")) o.rootfs = v;
 		else if (!strcmp(a, "--cgroup")) o.cgroup = v;
 		else if (!strcmp(a, "--hostname")) o.hostname = v;
+		else if (!strcmp(a, "--home")) o.home = v;
 		else if (!strcmp(a, "--seccomp")) o.seccomp = v;
 		else if (!strcmp(a, "--fifo")) o.fifo = v;
 		else if (!strcmp(a, "--pid-file")) o.pid_file = v;
