@@ -6,59 +6,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <charconv>
 
+#include "spec/names.hpp"
 #include "sys/fd.hpp"
 
 namespace husk::linux_setup {
 namespace {
-
-// Index = capability number (linux/capability.h).
-constexpr std::array<std::string_view, 41> kCapNames = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
 
 constexpr uint64_t bit(int cap) { return uint64_t{1} << cap; }
 
@@ -66,16 +21,15 @@ uint64_t resolve_set(const std::vector<std::string>& names, const char* set, int
                      std::vector<std::string>& warnings) {
   uint64_t mask = 0;
   for (const auto& name : names) {
-    auto cap = capability_from_name(name);
-    if (!cap) {
-      warnings.push_back(
-          fmt::format("process.capabilities.{}: ignoring unknown capability {:?}", set, name));
-    } else if (*cap > last_cap) {
+    // Unknown names are reported by spec::validate; here they are skipped.
+    auto cap = spec::capability_from_name(name);
+    if (!cap) continue;
+    if (*cap > last_cap) {
       warnings.push_back(fmt::format(
           "process.capabilities.{}: ignoring {}, not supported by this kernel", set, name));
-    } else {
-      mask |= bit(*cap);
+      continue;
     }
+    mask |= bit(*cap);
   }
   return mask;
 }
@@ -94,15 +48,8 @@ uint64_t restrict_set(uint64_t mask, uint64_t allowed, const char* set, const ch
 
 }  // namespace
 
-std::optional<int> capability_from_name(std::string_view name) {
-  for (size_t i = 0; i < kCapNames.size(); ++i) {
-    if (kCapNames[i] == name) return static_cast<int>(i);
-  }
-  return std::nullopt;
-}
-
 std::string capability_name(int cap) {
-  if (cap >= 0 && static_cast<size_t>(cap) < kCapNames.size()) return std::string(kCapNames[cap]);
+  if (auto name = spec::capability_name(cap)) return std::string(*name);
   return fmt::format("CAP_{}", cap);
 }
 

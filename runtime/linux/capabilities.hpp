@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "base/result.hpp"
@@ -25,21 +24,18 @@ struct CapabilityPlan {
   int last_cap = 0;  // highest capability number the running kernel knows
 };
 
-// "CAP_CHOWN" -> 0. Exact, upper-case match as in config.json.
-std::optional<int> capability_from_name(std::string_view name);
-// 0 -> "CAP_CHOWN"; numbers without a name render as "CAP_<n>".
+// 0 -> "CAP_CHOWN" (spec/names.hpp); numbers without a name render as "CAP_<n>".
 std::string capability_name(int cap);
 
 // /proc/sys/kernel/cap_last_cap (parent only).
 Result<int> read_last_cap();
 
 // Resolve process.capabilities. As the runtime spec asks (and runc >= 1.2
-// does), names that are unknown, or unknown to this kernel, are skipped with a
-// warning instead of failing. Capabilities the kernel would refuse in capset /
-// PR_CAP_AMBIENT_RAISE (capabilities(7)): effective not in permitted,
-// inheritable not in bounding, ambient not in both permitted and inheritable,
-// are dropped with a warning too.
-// An absent capabilities object means five empty sets, as in runc.
+// does), names that are unknown (reported by spec::validate), or unknown to
+// this kernel (warning), are skipped instead of failing. Capabilities the kernel would refuse in
+// capset / PR_CAP_AMBIENT_RAISE (capabilities(7)): effective not in permitted, inheritable not in
+// bounding, ambient not in both permitted and inheritable, are dropped with a warning too. An
+// absent capabilities object means five empty sets, as in runc.
 CapabilityPlan resolve_capabilities(const std::optional<spec::Capabilities>& caps, int last_cap,
                                     std::vector<std::string>& warnings);
 

@@ -16,65 +16,13 @@
 #include <memory>
 #include <string_view>
 
+#include "spec/names.hpp"
 #include "sys/fd.hpp"
 
 namespace husk::linux_setup {
 namespace {
 
-// ---- name tables (OCI config-linux.md "Seccomp") ----
-
-struct ActionName {
-  std::string_view name;
-  uint32_t base;     // SCMP_ACT_* without data
-  bool takes_errno;  // ERRNO and TRACE carry errnoRet in SECCOMP_RET_DATA
-};
-
-constexpr std::array<ActionName, 8> kActions = {{
-    {"SCMP_ACT_KILL", SCMP_ACT_KILL, false},
-    {"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS, false},
-    {"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD, false},
-    {"SCMP_ACT_TRAP", SCMP_ACT_TRAP, false},
-    {"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0), true},
-    {"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0), true},
-    {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, false},
-    {"SCMP_ACT_LOG", SCMP_ACT_LOG, false},
-}};
-
-struct OpName {
-  std::string_view name;
-  scmp_compare op;
-};
-
-constexpr std::array<OpName, 7> kOps = {{
-    {"SCMP_CMP_NE", SCMP_CMP_NE},
-    {"SCMP_CMP_LT", SCMP_CMP_LT},
-    {"SCMP_CMP_LE", SCMP_CMP_LE},
-    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-    {"SCMP_CMP_GE", SCMP_CMP_GE},
-    {"SCMP_CMP_GT", SCMP_CMP_GT},
-    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
-}};
-
-// The 23 architectures of runtime-spec v1.3.0; libseccomp's name is the
-// suffix in lower case ("SCMP_ARCH_PPC64LE" -> "ppc64le").
-constexpr std::array<std::string_view, 23> kArches = {
-    "X86",    "X86_64",   "X32",         "ARM",         "AARCH64", "MIPS",    "MIPS64", "MIPS64N32",
-    "MIPSEL", "MIPSEL64", "MIPSEL64N32", "PPC",         "PPC64",   "PPC64LE", "S390",   "S390X",
-    "PARISC", "PARISC64", "RISCV64",     "LOONGARCH64", "M68K",    "SH",      "SHEB",
-};
-
-struct FlagName {
-  std::string_view name;
-  unsigned int bit;
-};
-
-constexpr std::array<FlagName, 4> kFlags = {{
-    {"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC},
-    {"SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG},
-    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW},
-    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", 1U << 5},
-}};
-constexpr unsigned int kWaitKillableRecv = 1U << 5;
+constexpr uint32_t kWaitKillableRecv = 1U << 5;  // SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 
 // ---- validated form ----
 
@@ -93,25 +41,24 @@ struct Validated {
 
 Result<uint32_t> resolve_action(const std::string& name, const std::optional<uint32_t>& errno_ret,
                                 const std::string& field) {
-  if (name == "SCMP_ACT_NOTIFY") {
+  auto a = spec::seccomp_action_from_name(name);
+  if (!a) return Error::spec("{}: unknown action {:?}", field, name);
+  if (*a == spec::SeccompAction::Notify) {
     return Error::make(ErrorKind::Unsupported, "{}: SCMP_ACT_NOTIFY is not supported", field);
   }
-  for (const auto& a : kActions) {
-    if (a.name != name) continue;
-    if (!a.takes_errno) {
-      if (errno_ret) {
-        return Error::spec(
-            "{}: errnoRet is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not {}", field,
-            name);
-      }
-      return a.base;
+  // The kernel's SECCOMP_RET_* values are libseccomp's SCMP_ACT_* values.
+  uint32_t ret = spec::seccomp_action_ret(*a);
+  if (!spec::seccomp_action_takes_errno(*a)) {
+    if (errno_ret) {
+      return Error::spec("{}: errnoRet is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not {}",
+                         field, name);
     }
-    // The return data is 16 bits (SECCOMP_RET_DATA); EPERM is the spec's default.
-    uint32_t e = errno_ret.value_or(EPERM);
-    if (e > 0xffff) return Error::spec("{}: errnoRet {} does not fit in 16 bits", field, e);
-    return a.base | e;
+    return ret;
   }
-  return Error::spec("{}: unknown action {:?}", field, name);
+  // The return data is 16 bits (SECCOMP_RET_DATA); EPERM is the spec's default.
+  uint32_t e = errno_ret.value_or(EPERM);
+  if (e > SECCOMP_RET_DATA) return Error::spec("{}: errnoRet {} does not fit in 16 bits", field, e);
+  return ret | e;
 }
 
 Result<std::vector<scmp_arg_cmp>> resolve_args(const std::vector<spec::SeccompArg>& args,
@@ -120,14 +67,13 @@ Result<std::vector<scmp_arg_cmp>> resolve_args(const std::vector<spec::SeccompAr
   for (size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
     // seccomp_data carries six syscall arguments.
-    if (a.index > 5) return Error::spec("{}.args[{}].index: {} is not in 0..5", field, i, a.index);
-    const OpName* op = nullptr;
-    for (const auto& o : kOps) {
-      if (o.name == a.op) op = &o;
-    }
-    if (op == nullptr) return Error::spec("{}.args[{}].op: unknown operator {:?}", field, i, a.op);
+    if (a.index >= spec::kSeccompMaxArgs)
+      return Error::spec("{}.args[{}].index: {} is not in 0..5", field, i, a.index);
+    auto op = spec::seccomp_op_from_name(a.op);
+    if (!op) return Error::spec("{}.args[{}].op: unknown operator {:?}", field, i, a.op);
     // For MASKED_EQ, value is the mask and valueTwo the expected result.
-    out.push_back(scmp_arg_cmp{a.index, op->op, a.value, a.value_two});
+    // spec::SeccompOp is numbered as libseccomp's enum scmp_compare.
+    out.push_back(scmp_arg_cmp{a.index, static_cast<scmp_compare>(*op), a.value, a.value_two});
   }
   return out;
 }
@@ -136,14 +82,10 @@ Result<unsigned int> resolve_flags(const std::vector<std::string>& flags,
                                    std::vector<std::string>& warnings) {
   unsigned int bits = 0;
   for (const auto& f : flags) {
-    const FlagName* found = nullptr;
-    for (const auto& k : kFlags) {
-      if (k.name == f) found = &k;
-    }
-    if (found == nullptr) {
+    auto bit = spec::seccomp_flag_from_name(f);
+    if (!bit)
       return Error::make(ErrorKind::Unsupported, "linux.seccomp.flags: unsupported flag {:?}", f);
-    }
-    bits |= found->bit;
+    bits |= *bit;
   }
   // WAIT_KILLABLE_RECV only changes how a notifying task waits for the
   // listener; without NEW_LISTENER the kernel rejects it with EINVAL, and
@@ -162,22 +104,22 @@ Result<std::vector<uint32_t>> resolve_arches(const std::vector<std::string>& arc
   std::vector<uint32_t> out;
   for (size_t i = 0; i < arches.size(); ++i) {
     const std::string& name = arches[i];
-    std::string_view suffix = name;
-    bool known = suffix.substr(0, 10) == "SCMP_ARCH_";
-    if (known) suffix.remove_prefix(10);
-    known = known && std::find(kArches.begin(), kArches.end(), suffix) != kArches.end();
-    if (!known)
+    auto token = spec::seccomp_arch_from_name(name);
+    if (!token) {
       return Error::spec("linux.seccomp.architectures[{}]: unknown architecture {:?}", i, name);
+    }
+    // An older libseccomp does not know every architecture of the spec; its
+    // name for one is the suffix in lower case ("SCMP_ARCH_PPC64LE" -> "ppc64le").
+    std::string_view suffix = std::string_view(name).substr(10);
     std::string lower(suffix);
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    uint32_t token = seccomp_arch_resolve_name(lower.c_str());
-    if (token == 0) {
+    if (seccomp_arch_resolve_name(lower.c_str()) != *token) {
       warnings.push_back(fmt::format(
           "linux.seccomp.architectures[{}]: ignoring {}, unknown to libseccomp {}.{}.{}", i, name,
           seccomp_version()->major, seccomp_version()->minor, seccomp_version()->micro));
       continue;
     }
-    out.push_back(token);
+    out.push_back(*token);
   }
   return out;
 }

@@ -576,3 +576,17 @@ TEST_CASE("podman's default profile lets the rest of the setup and the exec run"
     fs::remove(dir);
   }
 }
+
+TEST_CASE("check_executable reports at create time what exec_process would refuse") {
+  auto p = base_process();
+  CHECK(check_executable(*must_plan(p)));
+  p.args = {"nonexistent-cmd"};
+  auto s = check_executable(*must_plan(p));
+  REQUIRE_FALSE(s);
+  CHECK(s.error().message() == "exec: \"nonexistent-cmd\": executable file not found in $PATH");
+  p.args = {"/proc/self/exe"};
+  s = check_executable(*must_plan(p));
+  REQUIRE_FALSE(s);
+  CHECK(s.error().message().find("refusing to execute the container runtime binary") !=
+        std::string::npos);
+}

@@ -44,12 +44,8 @@ bool any_warning_contains(const std::vector<std::string>& w, const std::string& 
 
 }  // namespace
 
-TEST_CASE("capability names resolve both ways") {
-  CHECK(capability_from_name("CAP_CHOWN") == 0);
-  CHECK(capability_from_name("CAP_SYS_ADMIN") == 21);
-  CHECK(capability_from_name("CAP_CHECKPOINT_RESTORE") == 40);
-  CHECK_FALSE(capability_from_name("cap_chown"));
-  CHECK_FALSE(capability_from_name("CAP_FOO"));
+TEST_CASE("capability numbers render as names") {
+  CHECK(capability_name(0) == "CAP_CHOWN");
   CHECK(capability_name(13) == "CAP_NET_RAW");
   CHECK(capability_name(55) == "CAP_55");
 }
@@ -62,7 +58,7 @@ TEST_CASE("read_last_cap matches the running kernel") {
   CHECK(*r < 64);
 }
 
-TEST_CASE("capabilities: known names become bits, unknown ones are warnings") {
+TEST_CASE("capabilities: known names become bits, unknown ones are skipped") {
   spec::Capabilities c;
   c.bounding = {"CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_BOGUS"};
   c.permitted = {"CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
@@ -77,9 +73,8 @@ TEST_CASE("capabilities: known names become bits, unknown ones are warnings") {
   CHECK(plan.inheritable == 0);
   CHECK(plan.ambient == 0);
   CHECK(plan.last_cap == 40);
-  REQUIRE(warnings.size() == 1);
-  CHECK(warnings[0].find("CAP_BOGUS") != std::string::npos);
-  CHECK(warnings[0].find("bounding") != std::string::npos);
+  // spec::validate reports unknown names; planning must not repeat it.
+  CHECK(warnings.empty());
 }
 
 TEST_CASE("capabilities beyond the kernel's cap_last_cap are skipped with a warning") {
