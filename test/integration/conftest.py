@@ -261,11 +261,12 @@ class Husk:
         return target, None
 
     def spawn(self, *args, stdin=None, stdout=None, stderr=None, env=None, root=True,
-              extra_fds=None):
+              extra_fds=None, cwd=None):
         """Start `husk [--root R] args...` without waiting. stdin: None
         (/dev/null), str/bytes (fed from a file) or a file object; stdout and
         stderr: None (fresh files), a path, or a file object. extra_fds:
-        {fd: path} opened read-only (without O_CLOEXEC) in husk at that fd."""
+        {fd: path} opened read-only (without O_CLOEXEC) in husk at that fd.
+        cwd: husk's working directory."""
         cmd = [h.HUSK_BIN] + (["--root", self.root] if root else []) + [str(a) for a in args]
         out_default, err_default = self.ctx.io_paths()
         out, out_path = self._open_io(stdout, out_default, "ab")
@@ -281,7 +282,7 @@ class Husk:
             inp = stdin
         try:
             popen = subprocess.Popen(cmd, stdin=inp, stdout=out, stderr=err,
-                                     env=self.ctx.env(env), close_fds=True,
+                                     env=self.ctx.env(env), close_fds=True, cwd=cwd,
                                      pass_fds=tuple(extra_fds or ()),
                                      preexec_fn=_fd_opener(extra_fds) if extra_fds else None)
         finally:
