@@ -76,8 +76,8 @@ class Manager {
   virtual Status create() = 0;
   // Write limits. Empty r.devices leaves device access alone (update).
   virtual Status apply(const spec::Resources& r) = 0;
-  virtual Status add_pid(pid_t pid) = 0;                // move a task in (every hierarchy)
-  virtual Status freeze() = 0;                          // returns once frozen
+  virtual Status add_pid(pid_t pid) = 0;  // move a task in (every hierarchy)
+  virtual Status freeze() = 0;            // returns once frozen
   virtual Status thaw() = 0;
   [[nodiscard]] virtual Result<bool> frozen() const = 0;
   [[nodiscard]] virtual Result<std::vector<pid_t>> pids() const = 0;  // every process, recursively

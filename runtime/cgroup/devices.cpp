@@ -32,8 +32,12 @@ bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) 
 bpf_insn ldx_w(uint8_t dst, uint8_t src, int16_t off) {
   return insn(BPF_LDX | BPF_MEM | BPF_W, dst, src, off, 0);
 }
-bpf_insn mov_reg(uint8_t dst, uint8_t src) { return insn(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0); }
-bpf_insn mov_imm(uint8_t dst, int32_t imm) { return insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm); }
+bpf_insn mov_reg(uint8_t dst, uint8_t src) {
+  return insn(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0);
+}
+bpf_insn mov_imm(uint8_t dst, int32_t imm) {
+  return insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm);
+}
 bpf_insn alu_imm(uint8_t op, uint8_t dst, int32_t imm) {
   return insn(BPF_ALU64 | op | BPF_K, dst, 0, 0, imm);
 }
@@ -97,8 +101,8 @@ Result<sys::UniqueFd> load(const std::vector<bpf_insn>& prog) {
     int err = errno;
     if (attempt == 1 || err == EPERM || err == ENOSYS) {
       log.resize(std::strlen(log.c_str()));
-      return Error::sys(err, "bpf(BPF_PROG_LOAD, cgroup device program, {} insns){}{}",
-                        prog.size(), log.empty() ? "" : ": ", log);
+      return Error::sys(err, "bpf(BPF_PROG_LOAD, cgroup device program, {} insns){}{}", prog.size(),
+                        log.empty() ? "" : ": ", log);
     }
   }
   return Error::sys(EINVAL, "bpf(BPF_PROG_LOAD)");
@@ -136,12 +140,12 @@ Result<std::vector<sys::UniqueFd>> attached_husk_programs(int cgroup_fd) {
 
 std::vector<bpf_insn> compile_device_filter(const std::vector<DeviceRule>& rules) {
   std::vector<bpf_insn> p = {
-      ldx_w(R2, R1, 0),             // access_type
-      mov_reg(R3, R2),              //
-      alu_imm(BPF_RSH, R3, 16),     // r3 = requested access bits, still pending
-      alu_imm(BPF_AND, R2, 0xffff), // r2 = device type
-      ldx_w(R4, R1, 4),             // r4 = major
-      ldx_w(R5, R1, 8),             // r5 = minor
+      ldx_w(R2, R1, 0),              // access_type
+      mov_reg(R3, R2),               //
+      alu_imm(BPF_RSH, R3, 16),      // r3 = requested access bits, still pending
+      alu_imm(BPF_AND, R2, 0xffff),  // r2 = device type
+      ldx_w(R4, R1, 4),              // r4 = major
+      ldx_w(R5, R1, 8),              // r5 = minor
   };
   for (auto it = rules.rbegin(); it != rules.rend(); ++it) emit_rule(p, *it);
   p.push_back(mov_imm(R0, 0));  // nothing granted the pending bits: default deny

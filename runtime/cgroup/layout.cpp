@@ -1,13 +1,13 @@
 #include "cgroup/layout.hpp"
 
 #include <linux/magic.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <sys/statfs.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include "cgroup/fs.hpp"
 
@@ -18,8 +18,8 @@ namespace {
 // Controllers of the v1 kernel; other super options (rw, relatime, xattr,
 // clone_children, ...) are mount flags.
 constexpr std::string_view kV1Controllers[] = {
-    "cpu",     "cpuacct",  "cpuset", "memory",     "devices", "freezer", "net_cls",
-    "net_prio", "blkio", "perf_event", "hugetlb", "pids",    "rdma",    "misc"};
+    "cpu",      "cpuacct", "cpuset",     "memory",  "devices", "freezer", "net_cls",
+    "net_prio", "blkio",   "perf_event", "hugetlb", "pids",    "rdma",    "misc"};
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
@@ -131,15 +131,16 @@ Result<std::string> normalize_cgroups_path(const std::string& cgroups_path, cons
   for (auto c : split(p, '/')) {
     if (c.empty() || c == ".") continue;
     if (c == "..") return Error::spec("linux.cgroupsPath: \"..\" is not allowed, got \"{}\"", p);
-    if (std::any_of(c.begin(), c.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x20; })) {
+    if (std::any_of(c.begin(), c.end(),
+                    [](char ch) { return static_cast<unsigned char>(ch) < 0x20; })) {
       return Error::spec("linux.cgroupsPath: control characters are not allowed");
     }
     out += '/';
     out += c;
   }
   if (out.empty()) {
-    return Error::spec("linux.cgroupsPath: \"{}\" is the cgroup root, a container needs its own cgroup",
-                       p);
+    return Error::spec(
+        "linux.cgroupsPath: \"{}\" is the cgroup root, a container needs its own cgroup", p);
   }
   return out;
 }
@@ -234,12 +235,17 @@ std::string serialize_layout(const Layout& l) {
 
 namespace {
 
+// The member's value, or nullptr (RapidJSON's operator[] asserts on absence).
+const rapidjson::Value* member(const rapidjson::Value& o, const char* key) {
+  return o.HasMember(key) ? &o[key] : nullptr;
+}
+
 Result<std::string> get_string(const rapidjson::Value& o, const char* key) {
-  auto it = o.FindMember(key);
-  if (it == o.MemberEnd() || !it->value.IsString()) {
+  const auto* v = member(o, key);
+  if (v == nullptr || !v->IsString()) {
     return Error::arg("cgroup record: \"{}\" must be a string", key);
   }
-  return std::string(it->value.GetString(), it->value.GetStringLength());
+  return std::string(v->GetString(), v->GetStringLength());
 }
 
 Result<Hierarchy> parse_hierarchy(const rapidjson::Value& v, size_t ncomp) {
@@ -249,20 +255,20 @@ Result<Hierarchy> parse_hierarchy(const rapidjson::Value& v, size_t ncomp) {
   if (h.mount.empty() || h.mount[0] != '/' || h.mount.find("process_api") != std::string::npos) {
     return Error::arg("cgroup record: invalid mount \"{}\"", h.mount);
   }
-  auto c = v.FindMember("controllers");
-  if (c == v.MemberEnd() || !c->value.IsArray()) return Error::arg("cgroup record: controllers");
-  for (const auto& s : c->value.GetArray()) {
+  const auto* c = member(v, "controllers");
+  if (c == nullptr || !c->IsArray()) return Error::arg("cgroup record: controllers");
+  for (const auto& s : c->GetArray()) {
     if (!s.IsString()) return Error::arg("cgroup record: controllers must be strings");
     h.controllers.emplace_back(s.GetString(), s.GetStringLength());
   }
-  auto u = v.FindMember("unified");
-  auto n = v.FindMember("created");
-  if (u == v.MemberEnd() || !u->value.IsBool() || n == v.MemberEnd() || !n->value.IsInt() ||
-      n->value.GetInt() < 0 || static_cast<size_t>(n->value.GetInt()) > ncomp) {
+  const auto* u = member(v, "unified");
+  const auto* n = member(v, "created");
+  if (u == nullptr || !u->IsBool() || n == nullptr || !n->IsInt() || n->GetInt() < 0 ||
+      static_cast<size_t>(n->GetInt()) > ncomp) {
     return Error::arg("cgroup record: invalid hierarchy \"{}\"", h.mount);
   }
-  h.unified = u->value.GetBool();
-  h.created = n->value.GetInt();
+  h.unified = u->GetBool();
+  h.created = n->GetInt();
   return h;
 }
 
@@ -274,18 +280,19 @@ Result<Layout> parse_layout(std::string_view s) {
   if (d.HasParseError() || !d.IsObject()) return Error::arg("cgroup record: not a JSON object");
   Layout l;
   auto driver = TRY(get_string(d, "driver"));
-  if (driver != "v1" && driver != "v2") return Error::arg("cgroup record: unknown driver {}", driver);
+  if (driver != "v1" && driver != "v2")
+    return Error::arg("cgroup record: unknown driver {}", driver);
   l.driver = driver == "v1" ? Driver::V1 : Driver::V2;
   l.root = TRY(get_string(d, "root"));
   std::string path = TRY(get_string(d, "path"));
   l.path = TRY_CTX(normalize_cgroups_path(path, ""), "cgroup record");
   if (l.path != path) return Error::arg("cgroup record: path \"{}\" is not normalized", path);
-  auto hs = d.FindMember("hierarchies");
-  if (hs == d.MemberEnd() || !hs->value.IsArray() || hs->value.Empty()) {
+  const auto* hs = member(d, "hierarchies");
+  if (hs == nullptr || !hs->IsArray() || hs->Empty()) {
     return Error::arg("cgroup record: \"hierarchies\" must be a non-empty array");
   }
   size_t ncomp = l.components().size();
-  for (const auto& h : hs->value.GetArray()) l.hierarchies.push_back(TRY(parse_hierarchy(h, ncomp)));
+  for (const auto& h : hs->GetArray()) l.hierarchies.push_back(TRY(parse_hierarchy(h, ncomp)));
   return l;
 }
 

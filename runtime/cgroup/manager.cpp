@@ -41,7 +41,7 @@ Status remove_tree(const std::string& path) {
   if (!fd && fd.error().kind() == ErrorKind::NotFound) return {};
   if (!fd) return std::move(fd).error();
   auto subs = TRY(fs::subdirs(fd->get()));
-  for (const auto& sub : subs) TRY(remove_tree(path + "/" + sub));
+  for (const auto& sub : subs) TRY(remove_tree(fmt::format("{}/{}", path, sub)));
   return rmdir_retry(path);
 }
 
@@ -194,6 +194,9 @@ Result<std::vector<pid_t>> FsManager::pids() const {
 }
 
 Status FsManager::kill_all(int sig) {
+  // A cgroup that is already gone holds no process to signal.
+  auto leaf = open_leaf(process_hierarchy());
+  if (!leaf && leaf.error().kind() == ErrorKind::NotFound) return {};
   if (sig == SIGKILL) {
     bool done = TRY(kill_all_at_once());
     if (done) return {};
@@ -204,9 +207,12 @@ Status FsManager::kill_all(int sig) {
   bool froze = can && !was_frozen && freeze().has_value();
   Status st;
   auto list = pids();
-  if (!list) st = std::move(list).error();
-  for (pid_t pid : list ? *list : std::vector<pid_t>{}) {
-    if (::kill(pid, sig) != 0 && errno != ESRCH && st) st = Error::last("kill({}, {})", pid, sig);
+  if (list) {
+    for (pid_t pid : *list) {
+      if (::kill(pid, sig) != 0 && errno != ESRCH && st) st = Error::last("kill({}, {})", pid, sig);
+    }
+  } else {
+    st = std::move(list).error();
   }
   // v1 frozen tasks act on SIGKILL only once thawed.
   if (froze || (was_frozen && sig == SIGKILL)) {

@@ -36,8 +36,8 @@ Status V1Manager::check(const spec::Resources& r) const {
     const Hierarchy* fallback = n.controller == "hugetlb" ? TRY(hugetlb_fallback()) : nullptr;
     if (fallback != nullptr) continue;
     return Error::make(ErrorKind::Unsupported,
-                       "{}: {} controller is not mounted (cgroup v1 hierarchies under {})",
-                       n.field, n.controller, l_.root);
+                       "{}: {} controller is not mounted (cgroup v1 hierarchies under {})", n.field,
+                       n.controller, l_.root);
   }
   return {};
 }

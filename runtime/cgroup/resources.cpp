@@ -23,7 +23,8 @@ bool valid_page_size(const std::string& s) {
   std::string unit = s.substr(s.size() - 2);
   if (unit != "KB" && unit != "MB" && unit != "GB") return false;
   std::string num = s.substr(0, s.size() - 2);
-  return num[0] != '0' && std::all_of(num.begin(), num.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return num[0] != '0' &&
+         std::all_of(num.begin(), num.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // A unified key names one file in the container's own cgroup directory.
@@ -126,8 +127,10 @@ Status unsupported_v2_memory(const spec::Memory& m) {
 Status unsupported_v2(const spec::Resources& r) {
   if (r.memory) TRY(unsupported_v2_memory(*r.memory));
   if (r.cpu && (given(r.cpu->realtime_runtime) || given(r.cpu->realtime_period))) {
-    return unsupported("{}.cpu.realtimeRuntime: realtime scheduling limits are not available in "
-                       "cgroup v2", kRes);
+    return unsupported(
+        "{}.cpu.realtimeRuntime: realtime scheduling limits are not available in "
+        "cgroup v2",
+        kRes);
   }
   if (r.block_io && leaf_weight_set(*r.block_io)) {
     return unsupported("{}.blockIO.leafWeight: not available in cgroup v2", kRes);
@@ -253,8 +256,8 @@ Result<std::vector<DeviceRule>> normalize_device_rules(const std::vector<spec::D
                          type);
     }
     r.type = type[0];
-    for (auto [src, dst, name] : {std::tuple{&d.major, &r.major, "major"},
-                                  std::tuple{&d.minor, &r.minor, "minor"}}) {
+    for (auto [src, dst, name] :
+         {std::tuple{&d.major, &r.major, "major"}, std::tuple{&d.minor, &r.minor, "minor"}}) {
       if (!*src) continue;
       if (**src < -1 || **src > INT32_MAX) {
         return Error::spec("{}.devices[{}].{}: expected -1 (any) or 0..{}, got {}", kRes, i, name,
@@ -298,10 +301,11 @@ std::vector<spec::DeviceCgroup> container_device_rules(const spec::Linux* linux)
   };
   allow("c", std::nullopt, std::nullopt, "m");
   allow("b", std::nullopt, std::nullopt, "m");
-  for (int64_t minor : {3, 5, 7, 8, 9}) allow("c", 1, minor, "rwm");  // null zero full random urandom
-  allow("c", 5, 0, "rwm");                                             // tty
-  allow("c", 5, 2, "rwm");                                             // ptmx
-  allow("c", 136, std::nullopt, "rwm");                                // pts/*
+  for (int64_t minor : {3, 5, 7, 8, 9})
+    allow("c", 1, minor, "rwm");         // null zero full random urandom
+  allow("c", 5, 0, "rwm");               // tty
+  allow("c", 5, 2, "rwm");               // ptmx
+  allow("c", 136, std::nullopt, "rwm");  // pts/*
   if (linux) {
     for (const auto& d : linux->devices) {
       if (d.type == "p") continue;  // fifos are not subject to the device cgroup

@@ -60,7 +60,8 @@ Status write_limit_and_swap_v1(int dirfd, const spec::Memory& m) {
 
 // The file holding a blkio weight: CFQ's blkio.weight on old kernels, BFQ's
 // blkio.bfq.weight since CFQ's removal (5.0).
-Result<std::string> weight_file(int dirfd, const char* cfq, const char* bfq, std::string_view field) {
+Result<std::string> weight_file(int dirfd, const char* cfq, const char* bfq,
+                                std::string_view field) {
   if (fs::exists_at(dirfd, cfq)) return std::string(cfq);
   if (fs::exists_at(dirfd, bfq)) return std::string(bfq);
   return Error::make(ErrorKind::Unsupported, "{}: neither {} nor {} exists (no CFQ/BFQ scheduler)",
@@ -83,7 +84,8 @@ Status write_weight_devices_v1(int dirfd, const std::vector<spec::WeightDevice>&
     std::string field = fmt::format("linux.resources.blockIO.weightDevice[{}]", i);
     if (given(d.weight)) {
       auto file = TRY(weight_file(dirfd, "blkio.weight_device", "blkio.bfq.weight_device", field));
-      TRY(fs::write_field(dirfd, file, fmt::format("{}:{} {}", d.major, d.minor, *d.weight), field));
+      TRY(fs::write_field(dirfd, file, fmt::format("{}:{} {}", d.major, d.minor, *d.weight),
+                          field));
     }
     if (given(d.leaf_weight)) {
       TRY(fs::write_field(dirfd, "blkio.leaf_weight_device",
@@ -130,7 +132,8 @@ Status write_memory_v1(int dirfd, const spec::Memory& m) {
 Status write_cpu_v1(int dirfd, const spec::Cpu& c) {
   const char* f = "linux.resources.cpu";
   if (given(c.shares)) {
-    TRY(fs::write_field(dirfd, "cpu.shares", std::to_string(*c.shares), fmt::format("{}.shares", f)));
+    TRY(fs::write_field(dirfd, "cpu.shares", std::to_string(*c.shares),
+                        fmt::format("{}.shares", f)));
   }
   if (given(c.period)) {
     TRY(fs::write_field(dirfd, "cpu.cfs_period_us", std::to_string(*c.period),

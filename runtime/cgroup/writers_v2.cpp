@@ -10,7 +10,8 @@ namespace {
 std::string v2_value(int64_t v) { return v < 0 ? "max" : std::to_string(v); }
 
 Status check_current(int dirfd, int64_t limit) {
-  auto cur = TRY_CTX(fs::read_at(dirfd, "memory.current"), "linux.resources.memory.checkBeforeUpdate");
+  auto cur =
+      TRY_CTX(fs::read_at(dirfd, "memory.current"), "linux.resources.memory.checkBeforeUpdate");
   uint64_t used = 0;
   std::from_chars(cur.data(), cur.data() + cur.size(), used);
   if (static_cast<uint64_t>(limit) < used) {
@@ -84,7 +85,8 @@ Status write_cpu_v2(int dirfd, const spec::Cpu& c) {
   if (given(c.quota) || given(c.period)) {
     std::string field = fmt::format("{}.{}", f, given(c.quota) ? "quota" : "period");
     auto cur = fs::read_at(dirfd, "cpu.max");
-    if (!cur && cur.error().kind() != ErrorKind::NotFound) return std::move(cur).error().wrap("{}", field);
+    if (!cur && cur.error().kind() != ErrorKind::NotFound)
+      return std::move(cur).error().wrap("{}", field);
     auto v = cpu_max_value(c, cur ? *cur : std::string());
     TRY(fs::write_field(dirfd, "cpu.max", *v, field));
   }

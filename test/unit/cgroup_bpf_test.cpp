@@ -1,7 +1,6 @@
 // The generated device program, run by a small interpreter of the eBPF
 // subset it uses, so rule semantics are tested without loading it.
 #include <catch2/catch.hpp>
-
 #include <stdexcept>
 
 #include "cgroup/devices.hpp"
@@ -38,18 +37,28 @@ uint64_t run(const std::vector<bpf_insn>& prog, const Access& a) {
         if (i.src_reg != 1 || i.off % 4 || i.off > 8) throw std::runtime_error("bad load");
         r[i.dst_reg] = ctx[i.off / 4];
         break;
-      case BPF_ALU64 | BPF_MOV | BPF_X: r[i.dst_reg] = r[i.src_reg]; break;
-      case BPF_ALU64 | BPF_MOV | BPF_K: r[i.dst_reg] = imm; break;
-      case BPF_ALU64 | BPF_AND | BPF_K: r[i.dst_reg] &= imm; break;
-      case BPF_ALU64 | BPF_RSH | BPF_K: r[i.dst_reg] >>= i.imm; break;
+      case BPF_ALU64 | BPF_MOV | BPF_X:
+        r[i.dst_reg] = r[i.src_reg];
+        break;
+      case BPF_ALU64 | BPF_MOV | BPF_K:
+        r[i.dst_reg] = imm;
+        break;
+      case BPF_ALU64 | BPF_AND | BPF_K:
+        r[i.dst_reg] &= imm;
+        break;
+      case BPF_ALU64 | BPF_RSH | BPF_K:
+        r[i.dst_reg] >>= i.imm;
+        break;
       case BPF_JMP | BPF_JNE | BPF_K:
         if (r[i.dst_reg] != imm) pc += i.off;
         break;
       case BPF_JMP | BPF_JEQ | BPF_K:
         if (r[i.dst_reg] == imm) pc += i.off;
         break;
-      case BPF_JMP | BPF_EXIT: return r[0];
-      default: throw std::runtime_error("unexpected opcode");
+      case BPF_JMP | BPF_EXIT:
+        return r[0];
+      default:
+        throw std::runtime_error("unexpected opcode");
     }
   }
   throw std::runtime_error("no exit");

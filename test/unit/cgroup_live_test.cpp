@@ -309,7 +309,8 @@ TEST_CASE("live v1: controllers this host lacks are Unsupported at plan time", "
   CHECK_FALSE(exists(kRoot + "/pids" + o.cgroups_path));
 }
 
-TEST_CASE("live v2 (unified mount): devices eBPF, hugetlb, unified, freeze, kill", "[cgroup][root]") {
+TEST_CASE("live v2 (unified mount): devices eBPF, hugetlb, unified, freeze, kill",
+          "[cgroup][root]") {
   if (!live_possible()) {
     WARN("skipped: needs root and this host's hybrid cgroup layout");
     return;

@@ -1,7 +1,7 @@
 // Pure planning: validation, per-driver controller needs, conversions, path
 // rules, mountinfo parsing, the state record, and plan() on a fake hierarchy.
 #include <catch2/catch.hpp>
-
+#include <csignal>
 #include <cstdlib>
 
 #include "cgroup/cgroup.hpp"
@@ -31,11 +31,13 @@ TEST_CASE("validate_resources rejects invalid values naming the field", "[cgroup
   CHECK(error_of(cg::validate_resources(r)) ==
         "linux.resources.memory.swap: memory+swap limit 50 is lower than memory limit 100");
   r = with_memory(-2, std::nullopt);
-  CHECK_THAT(error_of(cg::validate_resources(r)), Catch::StartsWith("linux.resources.memory.limit:"));
+  CHECK_THAT(error_of(cg::validate_resources(r)),
+             Catch::StartsWith("linux.resources.memory.limit:"));
   r = {};
   r.memory = spec::Memory{};
   r.memory->swappiness = 101;
-  CHECK_THAT(error_of(cg::validate_resources(r)), Catch::StartsWith("linux.resources.memory.swappiness"));
+  CHECK_THAT(error_of(cg::validate_resources(r)),
+             Catch::StartsWith("linux.resources.memory.swappiness"));
   r = {};
   r.hugepage_limits = {{"2MB", 1}, {"2M", 1}};
   CHECK_THAT(error_of(cg::validate_resources(r)),
@@ -45,11 +47,14 @@ TEST_CASE("validate_resources rejects invalid values naming the field", "[cgroup
   CHECK_THAT(error_of(cg::validate_resources(r)), Catch::StartsWith("linux.resources.unified"));
   r = {};
   r.devices = {{true, std::string("x"), 1, 3, std::string("r")}};
-  CHECK_THAT(error_of(cg::validate_resources(r)), Catch::StartsWith("linux.resources.devices[0].type"));
+  CHECK_THAT(error_of(cg::validate_resources(r)),
+             Catch::StartsWith("linux.resources.devices[0].type"));
   r.devices = {{true, std::string("c"), 1, 3, std::string("rwx")}};
-  CHECK_THAT(error_of(cg::validate_resources(r)), Catch::StartsWith("linux.resources.devices[0].access"));
+  CHECK_THAT(error_of(cg::validate_resources(r)),
+             Catch::StartsWith("linux.resources.devices[0].access"));
   r.devices = {{true, std::string("c"), -2, 3, std::nullopt}};
-  CHECK_THAT(error_of(cg::validate_resources(r)), Catch::StartsWith("linux.resources.devices[0].major"));
+  CHECK_THAT(error_of(cg::validate_resources(r)),
+             Catch::StartsWith("linux.resources.devices[0].major"));
   r.devices = {{true, std::string("c"), -1, 3, std::nullopt}};
   CHECK(cg::validate_resources(r));
 }
@@ -65,10 +70,9 @@ TEST_CASE("needs_v1: controllers per field; unified is an error on v1", "[cgroup
   REQUIRE(n);
   std::vector<std::string> ctrls;
   for (const auto& x : *n) ctrls.push_back(x.controller + "=" + x.field);
-  CHECK(ctrls == std::vector<std::string>{"memory=linux.resources.memory.limit",
-                                          "cpuset=linux.resources.cpu.cpus",
-                                          "pids=linux.resources.pids.limit",
-                                          "net_cls=linux.resources.network.classID"});
+  CHECK(ctrls == std::vector<std::string>{
+                     "memory=linux.resources.memory.limit", "cpuset=linux.resources.cpu.cpus",
+                     "pids=linux.resources.pids.limit", "net_cls=linux.resources.network.classID"});
   r.unified = {{"memory.high", "1"}};
   auto bad = cg::needs_v1(r);
   REQUIRE_FALSE(bad);
@@ -172,15 +176,18 @@ TEST_CASE("v1 device lines: wildcards, and narrowed type-a rules split into c an
   };
   using V = std::vector<std::string>;
   CHECK(lines({false, std::nullopt, std::nullopt, std::nullopt, std::nullopt}) == V{"a"});
-  CHECK(lines({true, std::string("a"), 1, std::nullopt, std::string("rw")}) == V{"c 1:* rw", "b 1:* rw"});
+  CHECK(lines({true, std::string("a"), 1, std::nullopt, std::string("rw")}) ==
+        V{"c 1:* rw", "b 1:* rw"});
   CHECK(lines({true, std::string("b"), 8, 0, std::string("mwr")}) == V{"b 8:0 rwm"});
   CHECK(lines({true, std::string("c"), -1, -1, std::string("m")}) == V{"c *:* m"});
 }
 
-TEST_CASE("container_device_rules: config rules first, then defaults, then linux.devices", "[cgroup]") {
+TEST_CASE("container_device_rules: config rules first, then defaults, then linux.devices",
+          "[cgroup]") {
   spec::Linux linux;
   linux.resources = spec::Resources{};
-  linux.resources->devices = {{false, std::nullopt, std::nullopt, std::nullopt, std::string("rwm")}};
+  linux.resources->devices = {
+      {false, std::nullopt, std::nullopt, std::nullopt, std::string("rwm")}};
   linux.devices.push_back({"u", "/dev/foo", 250, 1, std::nullopt, std::nullopt, std::nullopt});
   linux.devices.push_back({"p", "/dev/fifo", 0, 0, std::nullopt, std::nullopt, std::nullopt});
   linux.devices.push_back({"b", "/dev/loop9", 7, 9, std::nullopt, std::nullopt, std::nullopt});
@@ -205,7 +212,8 @@ TEST_CASE("cgroupsPath rules: relative to the root, default /husk/<id>, no escap
   CHECK(norm("relative/x") == "/relative/x");
   CHECK(norm("//a/./b//") == "/a/b");
   CHECK(norm("machine.slice:libpod:abc") == "/machine.slice:libpod:abc");
-  CHECK(norm("/a/../../b") == "error: linux.cgroupsPath: \"..\" is not allowed, got \"/a/../../b\"");
+  CHECK(norm("/a/../../b") ==
+        "error: linux.cgroupsPath: \"..\" is not allowed, got \"/a/../../b\"");
   CHECK_THAT(norm("/process_api/x"), Catch::StartsWith("error: linux.cgroupsPath:"));
   CHECK_THAT(norm("/"), Catch::StartsWith("error: linux.cgroupsPath:"));
   CHECK_THAT(norm("/a\nb"), Catch::StartsWith("error: linux.cgroupsPath:"));
@@ -220,7 +228,8 @@ TEST_CASE("parse_v1_mounts: one hierarchy per superblock directly under the root
       "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n"
       "50 23 0:32 / /mnt/mem\\040copy rw - cgroup cgroup rw,memory\n"
       "51 31 0:32 / /sys/fs/cgroup/memory2 rw - cgroup cgroup rw,memory\n"
-      "52 31 0:40 / /sys/fs/cgroup/net_cls,net_prio rw shared:5 - cgroup cgroup rw,net_cls,net_prio\n";
+      "52 31 0:40 / /sys/fs/cgroup/net_cls,net_prio rw shared:5 - cgroup cgroup "
+      "rw,net_cls,net_prio\n";
   auto h = cg::parse_v1_mounts(mi, "/sys/fs/cgroup");
   REQUIRE(h.size() == 4);
   CHECK(h[0].mount == "/sys/fs/cgroup/cpu,cpuacct");
@@ -279,7 +288,8 @@ TEST_CASE("options_from_env reads HUSK_CGROUP_DRIVER and HUSK_CGROUP_ROOT", "[cg
   CHECK(def->mount_root == "/sys/fs/cgroup");
 }
 
-TEST_CASE("plan on a v2 hierarchy: missing controllers are Unsupported before any side effect", "[cgroup]") {
+TEST_CASE("plan on a v2 hierarchy: missing controllers are Unsupported before any side effect",
+          "[cgroup]") {
   cgtest::FakeCgroupDir root(cgtest::Files{{"cgroup.controllers", "cpu pids\n"}});
   cg::Options o;
   o.id = "c1";
@@ -290,8 +300,10 @@ TEST_CASE("plan on a v2 hierarchy: missing controllers are Unsupported before an
   auto m = cg::Manager::plan(o, &r);
   REQUIRE_FALSE(m);
   CHECK(m.error().kind() == ErrorKind::Unsupported);
-  CHECK(m.error().message() == "linux.resources.memory.limit: memory controller not available in "
-                               "cgroup v2 hierarchy " + root.path());
+  CHECK(m.error().message() ==
+        "linux.resources.memory.limit: memory controller not available in "
+        "cgroup v2 hierarchy " +
+            root.path());
   CHECK_FALSE(cgtest::FakeCgroupDir::exists(root.path() + "/husk-test"));
 
   r = {};
@@ -318,4 +330,28 @@ TEST_CASE("plan: systemd driver and bad paths are refused", "[cgroup]") {
   auto p = cg::Manager::plan(o, nullptr);
   REQUIRE_FALSE(p);
   CHECK(p.error().kind() == ErrorKind::InvalidSpec);
+}
+
+TEST_CASE("create rolls back the directories it made when a later step fails", "[cgroup]") {
+  // A plain directory: the root has the files v2 create() reads, the new
+  // child does not (cgroupfs would have made them), so create() fails there.
+  cgtest::FakeCgroupDir root(
+      cgtest::Files{{"cgroup.controllers", ""}, {"cgroup.subtree_control", ""}});
+  cg::Options o;
+  o.id = "c1";
+  o.cgroups_path = "/husk-test/rollback";
+  o.mount_root = root.path();
+  o.force_driver = cg::Driver::V2;
+  auto m = cg::Manager::plan(o, nullptr);
+  REQUIRE(m);
+  auto st = (*m)->create();
+  REQUIRE_FALSE(st);
+  CHECK_THAT(st.error().message(), Catch::StartsWith("create cgroup " + root.path() +
+                                                     "/husk-test/rollback: prepare "
+                                                     "cgroup " +
+                                                     root.path() + "/husk-test"));
+  CHECK_FALSE(cgtest::FakeCgroupDir::exists(root.path() + "/husk-test"));
+  // Nothing left to signal or remove.
+  CHECK((*m)->kill_all(SIGKILL));
+  CHECK((*m)->destroy());
 }

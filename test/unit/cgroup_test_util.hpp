@@ -47,8 +47,9 @@ class FakeCgroupDir {
   ~FakeCgroupDir() {
     ::close(fd_);
     ::nftw(
-        path_.c_str(), [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p); },
-        8, FTW_DEPTH | FTW_PHYS);
+        path_.c_str(),
+        [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p); }, 8,
+        FTW_DEPTH | FTW_PHYS);
   }
   FakeCgroupDir(const FakeCgroupDir&) = delete;
   FakeCgroupDir& operator=(const FakeCgroupDir&) = delete;

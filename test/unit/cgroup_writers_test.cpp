@@ -45,7 +45,8 @@ TEST_CASE("cgroup v1 memory: zero means unset, disableOOMKiller=false writes not
   CHECK(d.written("memory.oom_control").empty());
 }
 
-TEST_CASE("cgroup v1 memory: swap without memsw accounting is Unsupported naming the field", "[cgroup]") {
+TEST_CASE("cgroup v1 memory: swap without memsw accounting is Unsupported naming the field",
+          "[cgroup]") {
   FakeCgroupDir d(cgtest::Files{{"memory.limit_in_bytes", ""}});
   spec::Memory m;
   m.limit = 1 << 20;
@@ -63,8 +64,9 @@ TEST_CASE("cgroup v1 memory: a missing kmem file is Unsupported naming memory.ke
   auto r = cg::write_memory_v1(d.fd(), m);
   REQUIRE_FALSE(r);
   CHECK(r.error().kind() == ErrorKind::Unsupported);
-  CHECK(r.error().message() ==
-        "linux.resources.memory.kernel: memory.kmem.limit_in_bytes is not available in this cgroup");
+  CHECK(
+      r.error().message() ==
+      "linux.resources.memory.kernel: memory.kmem.limit_in_bytes is not available in this cgroup");
 }
 
 TEST_CASE("cgroup v1 memory: checkBeforeUpdate refuses a limit below usage", "[cgroup]") {
@@ -131,7 +133,8 @@ TEST_CASE("cpuset and pids writers (shared by v1 and v2)", "[cgroup]") {
   CHECK(d.written("pids.max") == "0\nmax\n42\n");
 }
 
-TEST_CASE("cgroup v1 blkio: BFQ weight files when blkio.weight is absent, throttles per device", "[cgroup]") {
+TEST_CASE("cgroup v1 blkio: BFQ weight files when blkio.weight is absent, throttles per device",
+          "[cgroup]") {
   FakeCgroupDir d({{"blkio.bfq.weight", ""},
                    {"blkio.bfq.weight_device", ""},
                    {"blkio.throttle.read_bps_device", ""},
@@ -148,7 +151,8 @@ TEST_CASE("cgroup v1 blkio: BFQ weight files when blkio.weight is absent, thrott
   CHECK(d.written("blkio.throttle.write_iops_device") == "253:1 100\n");
 }
 
-TEST_CASE("cgroup v1 blkio: CFQ weight preferred; leaf weight without file is Unsupported", "[cgroup]") {
+TEST_CASE("cgroup v1 blkio: CFQ weight preferred; leaf weight without file is Unsupported",
+          "[cgroup]") {
   FakeCgroupDir d({{"blkio.weight", ""}, {"blkio.bfq.weight", ""}});
   spec::BlockIo b;
   b.weight = 500;
@@ -278,7 +282,8 @@ TEST_CASE("cgroup v2 io: BFQ weight takes the v1 range unscaled", "[cgroup]") {
   CHECK(d.written("io.weight").empty());
 }
 
-TEST_CASE("cgroup v2 unified: values verbatim; a missing file is Unsupported naming the key", "[cgroup]") {
+TEST_CASE("cgroup v2 unified: values verbatim; a missing file is Unsupported naming the key",
+          "[cgroup]") {
   FakeCgroupDir d({{"memory.high", ""}, {"cgroup.max.depth", ""}});
   REQUIRE(cg::write_unified(d.fd(), {{"memory.high", "50000000"}, {"cgroup.max.depth", "3\n"}}));
   CHECK(d.written("memory.high") == "50000000");
@@ -286,5 +291,6 @@ TEST_CASE("cgroup v2 unified: values verbatim; a missing file is Unsupported nam
   auto r = cg::write_unified(d.fd(), {{"memory.oom.group", "1"}});
   REQUIRE_FALSE(r);
   CHECK(r.error().kind() == ErrorKind::Unsupported);
-  CHECK_THAT(r.error().message(), Catch::StartsWith("linux.resources.unified[\"memory.oom.group\"]"));
+  CHECK_THAT(r.error().message(),
+             Catch::StartsWith("linux.resources.unified[\"memory.oom.group\"]"));
 }
