@@ -1,6 +1,7 @@
 #include "linux/init.hpp"
 
 #include <fcntl.h>
+#include <linux/keyctl.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -70,6 +71,18 @@ Status setup_namespaces(InitEnd& ch, const NamespacePlan& ns) {
   TRY(become_userns_root(ns));
   TRY(create_late_namespaces(ns));
   if (ns.intermediate) TRY(fork_real_init(ch));
+  return {};
+}
+
+// A session keyring of the container's own, so it cannot see or use the keys
+// of the caller's session, which it would otherwise inherit (keyrings(7));
+// --no-new-keyring keeps the inherited one. Kernels without keys: nothing to
+// isolate.
+Status join_session_keyring(const char* name) {
+  if (name == nullptr) return {};
+  if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name) < 0 && errno != ENOSYS) {
+    return Error::last("keyctl(KEYCTL_JOIN_SESSION_KEYRING, {:?})", name);
+  }
   return {};
 }
 
@@ -192,9 +205,10 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states) {
   if (::setsid() < 0) return Error::last("setsid");
   TRY(ch.await_start());
   TRY(setup_namespaces(ch, *p.ns));
+  TRY(join_session_keyring(p.session_keyring));
   TRY(prepare_rootfs(*p.rootfs));
   if (p.hooks_round_trip) {
-    TRY(ch.send_hooks_request());
+    TRY(ch.send_hooks_request(::getpid()));
     states = TRY(ch.await_hooks_done());
   }
   const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
@@ -211,8 +225,9 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states) {
 }
 
 // Blocks until `husk start` opens exec.fifo for reading (fifo(7): an open
-// for writing waits for a reader).
-Status wait_for_start(int fifo_path_fd) {
+// for writing waits for a reader). The write end stays open, close-on-exec:
+// see the protocol notes in protocol.hpp.
+Result<sys::UniqueFd> wait_for_start(int fifo_path_fd) {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/self/fd/%d", fifo_path_fd);
   int fd = -1;
@@ -222,14 +237,29 @@ Status wait_for_start(int fifo_path_fd) {
   sys::UniqueFd fifo(fd);
   if (::write(fifo.get(), "0", 1) != 1) return Error::last("write exec.fifo");
   ::close(fifo_path_fd);
-  return {};
+  return fifo;
 }
 
-Status after_ready(const InitPlan& p, const HookStates& states) {
-  TRY(wait_for_start(p.fifo_fd));
+Status after_ready(const InitPlan& p, const HookStates& states, sys::UniqueFd& fifo) {
+  fifo = TRY(wait_for_start(p.fifo_fd));
   const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
-  TRY(run_hooks(hooks::Kind::StartContainer, hk ? &hk->start_container : nullptr, states.created));
+  TRY(run_hooks(hooks::Kind::StartContainer, hk ? &hk->start_container : nullptr,
+                states.created));
   return exec_process(*p.process);
+}
+
+// After Ready the parent is gone: `start` is reading exec.fifo and reports
+// what we write there; without it (the fifo never opened), stderr is all
+// that is left.
+void report_late(const Error& e, int fifo) {
+  std::string text = e.message();
+  // One write of at most PIPE_BUF bytes is atomic (pipe(7)).
+  if (text.size() > 4000) text.resize(4000);
+  if (fifo >= 0 && ::write(fifo, text.data(), text.size()) == static_cast<ssize_t>(text.size())) {
+    return;
+  }
+  std::string line = "husk: " + text + "\n";
+  (void)!::write(2, line.data(), line.size());
 }
 
 }  // namespace
@@ -240,11 +270,9 @@ Status after_ready(const InitPlan& p, const HookStates& states) {
     channel.send_error(s.error());
     ::_exit(1);
   }
-  Status s = after_ready(plan, states);
-  // `create` has returned: the only one left to tell is whoever reads the
-  // container's stderr.
-  std::string line = "husk: " + s.error().message() + "\n";
-  (void)!::write(2, line.data(), line.size());
+  sys::UniqueFd fifo;
+  Status s = after_ready(plan, states, fifo);
+  report_late(s.error(), fifo.get());
   ::_exit(255);
 }
 

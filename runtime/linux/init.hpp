@@ -30,6 +30,8 @@ struct InitPlan {
   int preserve_fds = 0;
   // Connected --console-socket when process.terminal, else -1.
   int console_socket = -1;
+  // Name of the new session keyring to join; null with --no-new-keyring.
+  const char* session_keyring = nullptr;
 };
 
 // The child's main. Never returns.

@@ -188,9 +188,9 @@ Status ParentEnd::await_userns_ready() {
   return {};
 }
 
-Status ParentEnd::await_hooks_request() {
-  TRY(expect(MsgType::HooksRequest));
-  return {};
+Result<pid_t> ParentEnd::await_hooks_request() {
+  Message m = TRY(expect(MsgType::HooksRequest));
+  return static_cast<pid_t>(m.header.value);
 }
 
 Status ParentEnd::await_ready() {

@@ -21,9 +21,9 @@
 //                                    uid_map/gid_map
 //   4  init -> parent InitForked     if an intermediate step   value = pid of the init
 //                                    clones the real init      fd[0] = its pidfd
-//   5  init -> parent HooksRequest   if any of prestart,       -
-//                                    createRuntime,
-//                                    createContainer or
+//   5  init -> parent HooksRequest   if any of prestart,       value = init's pid in its own
+//                                    createRuntime,            pid namespace (what hooks run
+//                                    createContainer or        in the container are told)
 //                                    startContainer hooks;
 //                                    mounts done, before
 //                                    pivot_root
@@ -40,6 +40,12 @@
 // A message other than the one expected is a Protocol error naming both;
 // an Error message becomes the init's Error in the parent; end-of-file means
 // init died without a word.
+//
+// After Ready the socket is done. The init opens exec.fifo for writing,
+// which blocks until `husk start` opens it for reading, writes one byte, and
+// keeps the fifo open (close-on-exec) through startContainer hooks and
+// execve: `start` reads to end-of-file, so a successful execve shows as EOF
+// and a failure as the error text the init writes there before exiting.
 #pragma once
 
 #include <sys/types.h>
@@ -128,7 +134,8 @@ class ParentEnd {
   Status await_userns_ready();
   Status send_userns_mapped() { return ch_.send(MsgType::UsernsMapped); }
   Result<ForkedInit> await_init_forked();
-  Status await_hooks_request();
+  // The init's pid as the container sees it.
+  Result<pid_t> await_hooks_request();
   Status send_hooks_done(std::string_view creating_state, std::string_view created_state);
   Status await_ready();
   void close() { ch_.close(); }
@@ -154,7 +161,7 @@ class InitEnd {
   Status send_userns_ready() { return ch_.send(MsgType::UsernsReady); }
   Status await_userns_mapped() { return expect(MsgType::UsernsMapped); }
   Status send_init_forked(pid_t pid, int pidfd);
-  Status send_hooks_request() { return ch_.send(MsgType::HooksRequest); }
+  Status send_hooks_request(pid_t own_pid) { return ch_.send(MsgType::HooksRequest, own_pid); }
   Result<HookStates> await_hooks_done();
   Status send_ready() { return ch_.send(MsgType::Ready); }
   // Best effort: the init is about to exit anyway.

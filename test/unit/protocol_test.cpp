@@ -168,8 +168,10 @@ TEST_CASE("protocol: the full happy sequence between the two ends", "[protocol]"
   CHECK(forked->pid == 4321);
   CHECK(inode_of(forked->pidfd.get()) == inode_of(r.get()));
 
-  REQUIRE(init.send_hooks_request().has_value());
-  REQUIRE(parent.await_hooks_request().has_value());
+  REQUIRE(init.send_hooks_request(1).has_value());
+  auto own_pid = parent.await_hooks_request();
+  REQUIRE(own_pid.has_value());
+  CHECK(*own_pid == 1);
   REQUIRE(parent.send_hooks_done(R"({"status":"creating"})", R"({"status":"created"})")
               .has_value());
   auto states = init.await_hooks_done();

@@ -1,0 +1,505 @@
+#include "lifecycle/create.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <climits>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <memory>
+
+#include "cgroup/cgroup.hpp"
+#include "cgroup/resources.hpp"
+#include "hooks/hooks.hpp"
+#include "linux/init.hpp"
+#include "linux/namespaces.hpp"
+#include "linux/process.hpp"
+#include "linux/protocol.hpp"
+#include "linux/rootfs.hpp"
+#include "spec/parse.hpp"
+#include "spec/state_json.hpp"
+#include "spec/validate.hpp"
+#include "sys/clone.hpp"
+#include "sys/pidfd.hpp"
+#include "sys/proc.hpp"
+
+namespace husk::lifecycle {
+
+namespace {
+
+namespace protocol = linux_setup::protocol;
+using Clock = std::chrono::steady_clock;
+
+// --debug prints one line per phase: "phase=NAME duration=X.XXXms".
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(const Context& ctx) : ctx_(ctx), t_(Clock::now()) {}
+  void mark(const char* phase) {
+    auto now = Clock::now();
+    double ms = std::chrono::duration<double, std::milli>(now - t_).count();
+    ctx_.debug(fmt::format("phase={} duration={:.3f}ms", phase, ms));
+    t_ = now;
+  }
+
+ private:
+  const Context& ctx_;
+  Clock::time_point t_;
+};
+
+// ---- paths ----
+
+// Lexical clean of an absolute path: no ".", "..", empty components or
+// trailing slash (what Go's filepath.Clean gives runc).
+std::string clean_path(std::string_view p) {
+  std::vector<std::string_view> parts;
+  while (!p.empty()) {
+    size_t slash = p.find('/');
+    std::string_view part = p.substr(0, slash);
+    p.remove_prefix(slash == std::string_view::npos ? p.size() : slash + 1);
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(part);
+  }
+  std::string out;
+  for (auto part : parts) {
+    out += '/';
+    out += part;
+  }
+  return out.empty() ? "/" : out;
+}
+
+Result<std::string> absolute(const std::string& p) {
+  if (!p.empty() && p[0] == '/') return clean_path(p);
+  char cwd[PATH_MAX];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return Error::last("getcwd");
+  return clean_path(std::string(cwd) + "/" + p);
+}
+
+Result<std::string> read_file(const std::string& path) {
+  sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return Error::last("open {}", path);
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::last("read {}", path);
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+// ---- step 1: the bundle ----
+
+struct Loaded {
+  std::string bundle;  // absolute, clean
+  std::string bytes;   // config.json as read
+  spec::Config cfg;
+  std::string rootfs;  // absolute, symlinks resolved
+};
+
+// root.path: absolute, or relative to the bundle; it must be a directory.
+// Symlinks are resolved once here, so every later step works on the same
+// directory whatever happens to the link.
+Result<std::string> resolve_rootfs(const std::string& bundle, const spec::Root& root) {
+  std::string p = root.path[0] == '/' ? root.path : bundle + "/" + root.path;
+  char real[PATH_MAX];
+  if (::realpath(p.c_str(), real) == nullptr) return Error::last("{}", p).wrap("root.path");
+  struct stat st {};
+  if (::stat(real, &st) != 0) return Error::last("stat {}", real).wrap("root.path");
+  if (!S_ISDIR(st.st_mode)) return Error::spec("root.path: {} is not a directory", real);
+  return std::string(real);
+}
+
+Result<Loaded> load_bundle(const Context& ctx, const CreateOptions& o) {
+  Loaded l;
+  l.bundle = TRY(absolute(o.bundle.empty() ? std::string(".") : o.bundle));
+  auto bytes = read_file(l.bundle + "/config.json");
+  if (!bytes) {
+    if (bytes.error().err() == ENOENT) {
+      return Error::make(ErrorKind::NotFound, "JSON specification file config.json not found in {}",
+                         l.bundle);
+    }
+    return std::move(bytes).error();
+  }
+  l.bytes = std::move(*bytes);
+  l.cfg = TRY(spec::parse_config(l.bytes));
+  std::vector<std::string> warnings;
+  TRY(spec::validate(l.cfg, &warnings));
+  for (const auto& w : warnings) ctx.warn(w);
+  if (!l.cfg.process) return Error::spec("process: required to create a container");
+  if (!l.cfg.root || l.cfg.root->path.empty()) return Error::spec("root.path: required");
+  l.rootfs = TRY(resolve_rootfs(l.bundle, *l.cfg.root));
+  return l;
+}
+
+// Valid configs husk does not implement: an explicit error, never ignored.
+Status check_unsupported(const spec::Config& cfg) {
+  if (!cfg.linux) return {};
+  const auto& lx = *cfg.linux;
+  auto unsupported = [](const char* field) {
+    return Error::make(ErrorKind::Unsupported, "{}: not supported by husk", field);
+  };
+  if (lx.intel_rdt) return unsupported("linux.intelRdt");
+  if (!lx.net_devices.empty()) return unsupported("linux.netDevices");
+  if (lx.memory_policy) return unsupported("linux.memoryPolicy");
+  if (lx.personality) return unsupported("linux.personality");
+  return {};
+}
+
+// ---- step 2: what the caller hands over (fds, console) ----
+
+// Socket activation (sd_listen_fds(3)): fds 3.. when LISTEN_PID is us. They
+// go to the container, which sees them as its init's (LISTEN_PID=1).
+int take_listen_fds(spec::Process& proc) {
+  const char* pid = std::getenv("LISTEN_PID");
+  const char* n = std::getenv("LISTEN_FDS");
+  if (pid == nullptr || n == nullptr || std::atoi(pid) != ::getpid()) return 0;
+  int count = std::atoi(n);
+  if (count <= 0) return 0;
+  proc.env.push_back(fmt::format("LISTEN_FDS={}", count));
+  proc.env.emplace_back("LISTEN_PID=1");
+  return count;
+}
+
+Result<int> preserved_fds(spec::Process& proc, int preserve) {
+  if (preserve < 0) return Error::arg("--preserve-fds: must not be negative");
+  int listen = take_listen_fds(proc);
+  for (int i = 0; i < preserve; ++i) {
+    int fd = 3 + listen + i;
+    if (::fcntl(fd, F_GETFD) < 0) {
+      return Error::last("unable to stat preserved-fd {} (of {})", i, preserve);
+    }
+  }
+  return listen + preserve;
+}
+
+Result<sys::UniqueFd> connect_console(const spec::Process& proc, const CreateOptions& o) {
+  if (proc.terminal && !o.console_socket) {
+    if (o.foreground) {
+      return Error::make(ErrorKind::Unsupported,
+                         "process.terminal: husk run cannot attach a terminal in the foreground; "
+                         "use --console-socket or set process.terminal to false");
+    }
+    return Error::arg("cannot allocate tty if husk will detach without setting console socket");
+  }
+  if (!proc.terminal && o.console_socket) {
+    return Error::arg("cannot use console socket if husk will not detach or allocate tty");
+  }
+  if (!proc.terminal) return sys::UniqueFd();
+  std::string path = TRY(absolute(*o.console_socket));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    return Error::arg("--console-socket: path too long: {}", path);
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  sys::UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s) return Error::last("socket(AF_UNIX)");
+  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    return Error::last("connect {}", path).wrap("--console-socket");
+  }
+  return s;
+}
+
+// ---- step 3: plans (no side effects) ----
+
+struct Plans {
+  linux_setup::NamespacePlan ns;
+  linux_setup::RootfsPlanPtr rootfs;
+  linux_setup::ProcessPlanPtr process;
+  spec::Resources resources;
+  std::unique_ptr<cgroup::Manager> cgroup;
+  int preserve_fds = 0;
+  sys::UniqueFd console;
+};
+
+bool hooks_round_trip(const spec::Config& cfg) {
+  if (!cfg.hooks) return false;
+  const auto& h = *cfg.hooks;
+  return !h.prestart.empty() || !h.create_runtime.empty() || !h.create_container.empty() ||
+         !h.start_container.empty();
+}
+
+Result<Plans> make_plans(const Context& ctx, Loaded& l, const CreateOptions& o) {
+  Plans p;
+  TRY(check_unsupported(l.cfg));
+  p.ns = TRY(linux_setup::plan_namespaces(l.cfg));
+  linux_setup::RootfsOptions ro;
+  ro.rootfs = l.rootfs;
+  ro.no_pivot = o.no_pivot;
+  ro.new_mount_ns = p.ns.new_mount;
+  ro.console = l.cfg.process->terminal;
+  p.rootfs = TRY(linux_setup::plan_rootfs(l.cfg, ro));
+  p.preserve_fds = TRY(preserved_fds(*l.cfg.process, o.preserve_fds));
+  linux_setup::ProcessOptions po;
+  po.seccomp = l.cfg.linux && l.cfg.linux->seccomp ? &*l.cfg.linux->seccomp : nullptr;
+  po.seccomp_cache_dir = ctx.root + "/.seccomp-cache";
+  p.process = TRY(linux_setup::plan_process(*l.cfg.process, po));
+  for (const auto& w : p.process->warnings) ctx.warn(w);
+  const spec::Linux* lx = l.cfg.linux ? &*l.cfg.linux : nullptr;
+  p.resources = cgroup::container_resources(lx);
+  cgroup::Options co;
+  co.cgroups_path = lx && lx->cgroups_path ? *lx->cgroups_path : std::string();
+  co.id = o.id;
+  co.systemd = ctx.systemd_cgroup;
+  co.rootless = ctx.rootless.value_or(::geteuid() != 0);
+  co = TRY(cgroup::options_from_env(co));
+  p.cgroup = TRY(cgroup::Manager::plan(co, &p.resources));
+  TRY(linux_setup::open_namespace_paths(p.ns));
+  p.console = TRY(connect_console(*l.cfg.process, o));
+  return p;
+}
+
+// ---- step 4: side effects, under one rollback guard ----
+
+std::string rfc3339_now() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  tm utc{};
+  ::gmtime_r(&ts.tv_sec, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
+  return fmt::format("{}.{:09}Z", buf, ts.tv_nsec);
+}
+
+// The live pieces of a create in progress, and how to undo them.
+struct Launch {
+  Launch(const Context& c, state::ContainerDir d, state::ContainerState s, cgroup::Manager* m)
+      : ctx(c), dir(std::move(d)), st(std::move(s)), cg(m) {}
+  const Context& ctx;
+  state::ContainerDir dir;
+  state::ContainerState st;
+  cgroup::Manager* cg = nullptr;
+  bool cg_made = false;
+  sys::UniqueFd fifo;  // O_PATH
+  pid_t pid = 0;       // the init
+  sys::UniqueFd pidfd;
+  pid_t stage_pid = 0;  // the intermediate process, while it lives
+  sys::UniqueFd stage_pidfd;
+};
+
+void kill_and_reap(pid_t& pid, sys::UniqueFd& pidfd) {
+  if (pid <= 0) return;
+  if (pidfd) (void)sys::pidfd_send_signal(pidfd.get(), SIGKILL);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid = 0;
+  pidfd.reset();
+}
+
+void rollback(Launch& l) noexcept {
+  kill_and_reap(l.stage_pid, l.stage_pidfd);
+  kill_and_reap(l.pid, l.pidfd);
+  if (l.cg_made) {
+    // Hooks the init forked may still be in the cgroup.
+    (void)l.cg->kill_all(SIGKILL);
+    if (auto s = l.cg->destroy(); !s) l.ctx.warn("rollback: " + s.error().message());
+  }
+  if (auto s = l.dir.remove(); !s) l.ctx.warn("rollback: " + s.error().message());
+}
+
+state::ContainerState creating_record(const Loaded& l, const CreateOptions& o,
+                                      const cgroup::Manager& cg, const Context& ctx) {
+  state::ContainerState st;
+  st.oci_version = l.cfg.oci_version;
+  st.id = o.id;
+  st.phase = state::Phase::Creating;
+  st.bundle = l.bundle;
+  st.rootfs = l.rootfs;
+  st.created = rfc3339_now();
+  st.annotations = l.cfg.annotations;
+  st.cgroup = cg.serialize();
+  st.systemd_cgroup = ctx.systemd_cgroup;
+  st.rootless = ctx.rootless.value_or(::geteuid() != 0);
+  return st;
+}
+
+Status clone_init(Launch& l, const Loaded& ld, const Plans& p, const CreateOptions& o,
+                  protocol::Channel& parent_end) {
+  auto [mine, theirs] = TRY(protocol::make_channel_pair());
+  linux_setup::InitPlan ip;
+  ip.config = &ld.cfg;
+  ip.ns = &p.ns;
+  ip.rootfs = p.rootfs.get();
+  ip.process = p.process.get();
+  ip.hooks_round_trip = hooks_round_trip(ld.cfg);
+  ip.fifo_fd = l.fifo.get();
+  ip.preserve_fds = p.preserve_fds;
+  ip.console_socket = p.console ? p.console.get() : -1;
+  ip.session_keyring = o.no_new_keyring ? nullptr : o.id.c_str();
+  sys::Cloned c;
+  {
+    auto pidns = TRY(linux_setup::PidNsForChildren::enter(p.ns));
+    // The child gets a copy of every stdio buffer; flush so nothing prints twice.
+    std::fflush(nullptr);
+    c = TRY(sys::clone3_pidfd(p.ns.clone_flags));
+    if (c.is_child()) {
+      mine.close();
+      protocol::InitEnd end(std::move(theirs));
+      linux_setup::init_main(end, ip);
+    }
+  }
+  // Only the init may hold its end: our copy would hide its death (no EOF).
+  theirs.close();
+  l.pid = c.pid;
+  l.pidfd = std::move(c.pidfd);
+  parent_end = std::move(mine);
+  return {};
+}
+
+// The intermediate process cloned the real init into the new pid namespace
+// (CLONE_PARENT: it is our child) and exits.
+Status adopt_forked_init(Launch& l, protocol::ParentEnd& ch) {
+  l.stage_pid = l.pid;
+  l.stage_pidfd = std::move(l.pidfd);
+  l.pid = 0;
+  auto forked = TRY(ch.await_init_forked());
+  l.pid = forked.pid;
+  l.pidfd = std::move(forked.pidfd);
+  int status = 0;
+  while (::waitpid(l.stage_pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  l.stage_pid = 0;
+  l.stage_pidfd.reset();
+  return {};
+}
+
+Status run_parent_hooks(Launch& l, const spec::Config& cfg, protocol::ParentEnd& ch,
+                        pid_t own_pid) {
+  l.st.pid = l.pid;
+  std::string state = spec::hook_state_json(l.st, "creating");
+  const auto& hk = *cfg.hooks;
+  if (!hk.prestart.empty()) TRY(hooks::run(hooks::Kind::Prestart, hk.prestart, state));
+  if (!hk.create_runtime.empty()) {
+    TRY(hooks::run(hooks::Kind::CreateRuntime, hk.create_runtime, state));
+  }
+  // Hooks run in the container are told the pid the container sees.
+  state::ContainerState inside = l.st;
+  inside.pid = own_pid;
+  return ch.send_hooks_done(spec::hook_state_json(inside, "creating"),
+                            spec::hook_state_json(inside, "created"));
+}
+
+// When the init closed the socket without an Error message, say how it died.
+Error explain_death(Launch& l, Error e) {
+  if (e.kind() != ErrorKind::Protocol || e.err() != 0 || l.pid <= 0) return e;
+  if (!sys::pidfd_wait_exit(l.pidfd.get(), 2000).value_or(false)) return e;
+  int status = 0;
+  if (::waitpid(l.pid, &status, WNOHANG) != l.pid) return e;
+  l.pid = 0;
+  l.pidfd.reset();
+  if (WIFSIGNALED(status)) return std::move(e).wrap("container init killed by signal {}", WTERMSIG(status));
+  return std::move(e).wrap("container init exited with status {}", WEXITSTATUS(status));
+}
+
+Status drive_init(Launch& l, const Loaded& ld, const Plans& p, protocol::ParentEnd& ch,
+                  PhaseTimer& t) {
+  TRY(p.cgroup->add_pid(l.pid));
+  TRY(linux_setup::set_oom_score_adj(*p.process, l.pid));
+  TRY(ch.send_start());
+  if (p.ns.new_user) {
+    TRY(ch.await_userns_ready());
+    TRY(linux_setup::write_id_maps(p.ns, l.pid));
+    TRY(ch.send_userns_mapped());
+  }
+  if (p.ns.intermediate) TRY(adopt_forked_init(l, ch));
+  t.mark("clone");
+  if (hooks_round_trip(ld.cfg)) {
+    pid_t own_pid = TRY(ch.await_hooks_request());
+    t.mark("rootfs");
+    TRY(run_parent_hooks(l, ld.cfg, ch, own_pid));
+    t.mark("hooks");
+  }
+  TRY(ch.await_ready());
+  t.mark(hooks_round_trip(ld.cfg) ? "ready" : "rootfs");
+  return {};
+}
+
+// The pid file a supervisor reads with atoi / strconv.Atoi: the bare number,
+// no newline, replaced atomically so it is never seen half-written.
+Status write_pid_file(const std::string& path, pid_t pid) {
+  std::string tmp = path + ".husk-tmp";
+  sys::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) return Error::last("open {}", tmp).wrap("--pid-file");
+  std::string text = std::to_string(pid);
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    Error e = Error::last("write {}", tmp).wrap("--pid-file");
+    ::unlink(tmp.c_str());
+    return e;
+  }
+  fd.reset();
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    Error e = Error::last("rename {} to {}", tmp, path).wrap("--pid-file");
+    ::unlink(tmp.c_str());
+    return e;
+  }
+  return {};
+}
+
+Status persist_created(Launch& l, const std::optional<std::string>& pid_file) {
+  auto stat = TRY(sys::read_proc_stat(l.pid));
+  l.st.pid = l.pid;
+  l.st.pid_start_time = stat.start_time;
+  l.st.phase = state::Phase::Created;
+  l.st.cgroup = l.cg->serialize();
+  TRY(l.dir.write_state(l.st));
+  if (pid_file) TRY(write_pid_file(*pid_file, l.pid));
+  return {};
+}
+
+Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
+              const std::optional<std::string>& pid_file, PhaseTimer& t) {
+  TRY(l.dir.write_state(l.st));
+  TRY(l.dir.save_config(ld.bytes));
+  TRY(l.dir.make_fifo());
+  l.fifo = TRY(l.dir.open_fifo(O_PATH));
+  t.mark("state");
+  TRY(p.cgroup->create());
+  l.cg_made = true;
+  l.st.cgroup = p.cgroup->serialize();
+  TRY(p.cgroup->apply(p.resources));
+  t.mark("cgroup");
+  protocol::Channel channel;
+  TRY(clone_init(l, ld, p, o, channel));
+  protocol::ParentEnd ch(std::move(channel));
+  if (auto s = drive_init(l, ld, p, ch, t); !s) return explain_death(l, std::move(s).error());
+  TRY(persist_created(l, pid_file));
+  t.mark("persist");
+  return {};
+}
+
+}  // namespace
+
+Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts) {
+  PhaseTimer t(ctx);
+  TRY(state::validate_id(opts.id));
+  std::optional<std::string> pid_file;
+  if (opts.pid_file) pid_file = TRY(absolute(*opts.pid_file));
+  Loaded l = TRY(load_bundle(ctx, opts));
+  t.mark("parse");
+  Plans p = TRY(make_plans(ctx, l, opts));
+  t.mark("plan");
+  auto store = TRY(open_store(ctx));
+  auto dir = TRY(store.create_container(opts.id));
+  Launch launch_state(ctx, std::move(dir), creating_record(l, opts, *p.cgroup, ctx),
+                      p.cgroup.get());
+  sys::ScopeGuard guard([&launch_state] { rollback(launch_state); });
+  TRY(launch(launch_state, l, p, opts, pid_file, t));
+  guard.dismiss();
+  return CreatedInit{launch_state.pid, std::move(launch_state.pidfd)};
+}
+
+}  // namespace husk::lifecycle

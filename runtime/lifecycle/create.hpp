@@ -1,0 +1,42 @@
+// `create` (runtime.md "Operations", runc's command line): everything is
+// planned and validated before the first side effect; from the state
+// directory on, one rollback guard (kill init, destroy the
+// cgroup, remove the state directory) undoes a failure at any later step.
+// On success the init is blocked on exec.fifo, the state says "created",
+// and husk exits: the init is reparented to the caller's subreaper.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/result.hpp"
+#include "lifecycle/lifecycle.hpp"
+#include "sys/fd.hpp"
+
+namespace husk::lifecycle {
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle;  // empty: the current directory
+  std::optional<std::string> pid_file;
+  std::optional<std::string> console_socket;
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  int preserve_fds = 0;  // fds 3 .. 3+N-1 (after any LISTEN_FDS ones)
+  // `run` without --detach: only changes which error a terminal without
+  // --console-socket gets.
+  bool foreground = false;
+};
+
+// A created container whose init is husk's child (for `run`).
+struct CreatedInit {
+  pid_t pid = 0;
+  sys::UniqueFd pidfd;
+};
+
+Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts);
+
+}  // namespace husk::lifecycle

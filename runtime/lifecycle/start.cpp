@@ -1,0 +1,115 @@
+#include "lifecycle/start.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <string>
+
+#include "hooks/hooks.hpp"
+#include "spec/parse.hpp"
+#include "spec/state_json.hpp"
+#include "sys/pidfd.hpp"
+
+namespace husk::lifecycle {
+
+namespace {
+
+// runc's wording for each status start refuses.
+Status check_startable(state::Status s) {
+  switch (s) {
+    case state::Status::Created: return {};
+    case state::Status::Running:
+      return Error::make(ErrorKind::BadState, "cannot start an already running container");
+    case state::Status::Stopped:
+      return Error::make(ErrorKind::BadState, "cannot start a container that has stopped");
+    default:
+      return Error::make(ErrorKind::BadState, "cannot start a container in the {} state",
+                         state::to_string(s));
+  }
+}
+
+Error init_gone() {
+  return Error::make(ErrorKind::BadState, "cannot start a container that has stopped")
+      .wrap("container init exited before start");
+}
+
+// Read exec.fifo to end-of-file while watching the init's pidfd. The init
+// writes one byte once we opened the fifo, then keeps its end open until
+// execve closes it (close-on-exec): EOF after the byte means the container's
+// program is running; text after the byte is the init's error.
+Result<std::string> read_fifo(int fifo, int pidfd) {
+  std::string got;
+  int watch = pidfd;  // poll(2) ignores a negative fd
+  for (;;) {
+    pollfd fds[2] = {{fifo, POLLIN, 0}, {watch, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return Error::last("poll exec.fifo");
+    }
+    if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      char buf[4096];
+      ssize_t r = ::read(fifo, buf, sizeof buf);
+      if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (r < 0) return Error::last("read exec.fifo");
+      if (r == 0) return got;  // every writer closed: execve happened (or init died)
+      got.append(buf, static_cast<size_t>(r));
+      watch = -1;  // from now on the fifo's EOF tells the end
+      continue;
+    }
+    // The init died before opening the fifo (nothing can open it after).
+    if ((fds[1].revents & POLLIN) != 0) return init_gone();
+  }
+}
+
+Status open_and_wait(const state::ContainerDir& dir, sys::Process& init) {
+  // O_NONBLOCK: an open for reading does not wait for a writer (fifo(7)); the
+  // init, blocked in its open for writing, proceeds once this one exists.
+  auto fifo = TRY(dir.open_fifo(O_RDONLY | O_NONBLOCK));
+  std::string got = TRY(read_fifo(fifo.get(), init.fd()));
+  if (got.empty()) return init_gone();
+  if (got.size() > 1) return Error::make(ErrorKind::Sys, "{}", got.substr(1));
+  return {};
+}
+
+// Only parse the saved config when it can hold poststart hooks at all: a
+// config without the word has none, and most have none.
+Status run_poststart(const state::ContainerDir& dir, const state::ContainerState& st,
+                     sys::Process& init) {
+  std::string bytes = TRY(dir.read_config());
+  if (bytes.find("poststart") == std::string::npos) return {};
+  auto cfg = TRY(spec::parse_config(bytes));
+  if (!cfg.hooks || cfg.hooks->poststart.empty()) return {};
+  Status s = hooks::run(hooks::Kind::Poststart, cfg.hooks->poststart,
+                        spec::hook_state_json(st, "running"));
+  if (!s) {
+    // runtime-spec v1.3.0: a failing poststart hook stops the container.
+    (void)init.signal(SIGKILL);
+    return std::move(s).error();
+  }
+  return {};
+}
+
+}  // namespace
+
+Status start(const Context& ctx, std::string_view id) {
+  auto store = TRY(open_store(ctx));
+  auto dir = TRY(store.open_container(id));
+  TRY(dir.lock());
+  Observed o = TRY(observe(dir));
+  TRY(check_startable(o.status));
+  auto init = sys::Process::open(o.st.pid, o.st.pid_start_time);
+  if (!init) {
+    if (init.error().kind() == ErrorKind::NotFound) return init_gone();
+    return std::move(init).error();
+  }
+  TRY(open_and_wait(dir, *init));
+  TRY(dir.unlink_fifo());
+  o.st.phase = state::Phase::Running;
+  TRY(dir.write_state(o.st));
+  return run_poststart(dir, o.st, *init);
+}
+
+}  // namespace husk::lifecycle
