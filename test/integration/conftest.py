@@ -244,14 +244,16 @@ def _fd_opener(extra_fds):
 
 
 class Husk:
-    def __init__(self, ctx, root):
+    def __init__(self, ctx, root, make=True):
         self.ctx, self.root = ctx, root
-        os.makedirs(root, mode=0o700, exist_ok=True)
+        if make:
+            os.makedirs(root, mode=0o700, exist_ok=True)
         ctx.roots.append(root)
 
-    def with_root(self, root):
-        """Another runner using a different --root (registered for cleanup)."""
-        return Husk(self.ctx, root)
+    def with_root(self, root, make=True):
+        """Another runner using a different --root (registered for cleanup);
+        make=False leaves creating it to husk."""
+        return Husk(self.ctx, root, make)
 
     def _open_io(self, target, default_path, mode):
         if target is None:

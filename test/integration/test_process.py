@@ -130,6 +130,17 @@ def test_capabilities_root(husk, bundle):
     assert caps["eff"] == sorted(bnd)
 
 
+def test_unknown_capability_warns_and_is_ignored(husk, bundle):
+    # As runc 1.2+: a name this kernel/runtime does not know is a warning.
+    b = bundle(args=probe("caps"), patch=caps_config(
+        ["CAP_KILL", "CAP_BOGUS"], ["CAP_KILL"], ["CAP_KILL"], [], []))
+    r = husk.run("c1", b)
+    assert r.rc == 0, r
+    assert "CAP_BOGUS" in r.err, r
+    kv = h.parse_kv(r.out)
+    assert h.caps_names(int(kv["bnd"], 16)) == ["CAP_KILL"]
+
+
 def test_capabilities_empty(husk, bundle):
     b = bundle(args=probe("caps"), patch=caps_config([], [], [], [], []))
     caps = probe_caps(husk, b)
