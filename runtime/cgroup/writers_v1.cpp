@@ -39,6 +39,9 @@ Status write_limit_and_swap_v1(int dirfd, const spec::Memory& m) {
   };
   if (!given(m.swap)) return write_limit();
   auto cur = fs::read_at(dirfd, "memory.memsw.limit_in_bytes");
+  // Unlimited swap is what a kernel without swap accounting gives anyway
+  // (docker sends -1 on such hosts).
+  if (!cur && cur.error().kind() == ErrorKind::NotFound && *m.swap < 0) return write_limit();
   if (!cur && cur.error().kind() == ErrorKind::NotFound) {
     return Error::make(ErrorKind::Unsupported,
                        "linux.resources.memory.swap: swap accounting is not enabled "

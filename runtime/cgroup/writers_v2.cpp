@@ -65,12 +65,15 @@ Status write_memory_v2(int dirfd, const spec::Memory& m) {
                         "linux.resources.memory.reservation"));
   }
   auto swap = TRY(swap_max_value(m));
-  if (swap) {
+  bool accounted = fs::exists_at(dirfd, "memory.swap.max");
+  // Unlimited swap is what a kernel without swap accounting gives anyway
+  // (docker sends -1 on such hosts).
+  if (swap && (accounted || *swap != "max")) {
     return fs::write_field(dirfd, "memory.swap.max", *swap, "linux.resources.memory.swap");
   }
   // Unlimited memory with swap unset means unlimited memory+swap on v1;
   // keep that meaning where swap is accounted.
-  if (m.limit && *m.limit < 0 && fs::exists_at(dirfd, "memory.swap.max")) {
+  if (!swap && m.limit && *m.limit < 0 && accounted) {
     return fs::write_field(dirfd, "memory.swap.max", "max", "linux.resources.memory.limit");
   }
   return {};

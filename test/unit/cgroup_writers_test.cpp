@@ -294,3 +294,19 @@ TEST_CASE("cgroup v2 unified: values verbatim; a missing file is Unsupported nam
   CHECK_THAT(r.error().message(),
              Catch::StartsWith("linux.resources.unified[\"memory.oom.group\"]"));
 }
+
+TEST_CASE("unlimited swap without swap accounting is not an error (v1 and v2)", "[cgroup]") {
+  FakeCgroupDir d(cgtest::Files{{"memory.limit_in_bytes", ""}, {"memory.max", ""}});
+  spec::Memory m;
+  m.limit = 1 << 20;
+  m.swap = -1;
+  REQUIRE(cg::write_memory_v1(d.fd(), m));
+  REQUIRE(cg::write_memory_v2(d.fd(), m));
+  CHECK(d.written("memory.limit_in_bytes") == "1048576\n");
+  CHECK(d.written("memory.max") == "1048576\n");
+  m.swap = 2 << 20;
+  auto r = cg::write_memory_v2(d.fd(), m);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind() == ErrorKind::Unsupported);
+  CHECK_THAT(r.error().message(), Catch::StartsWith("linux.resources.memory.swap:"));
+}
