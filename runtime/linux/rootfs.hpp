@@ -1,19 +1,53 @@
 // Building the container's filesystem view inside its new mount namespace.
 // Planned in the parent (pure: strings, flags, data resolved up front), executed
 // by the init after clone. Every path inside the rootfs is resolved through
-// file descriptors (openat2 RESOLVE_IN_ROOT, O_NOFOLLOW); mounts target fds
-// (/proc/self/fd/N or move_mount), never re-resolved host strings.
+// file descriptors (openat2 RESOLVE_IN_ROOT, or the mkdir walker of paths.hpp)
+// and mounts target fds (move_mount), never re-resolved host strings.
+//
+// Propagation: during setup "/" is made recursively slave (or recursively
+// private when rootfsPropagation asks for private/rprivate), so nothing the
+// init mounts or unmounts reaches the host, while host mount events still
+// reach the container (runc's default, MS_SLAVE|MS_REC). pivot_root(2)
+// refuses shared mounts, so a requested shared/unbindable propagation is
+// applied to the new "/" only after pivot_root (runc#1755, runc#4724).
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "base/result.hpp"
+#include "linux/devices.hpp"
+#include "linux/mount.hpp"
 #include "spec/config.hpp"
 
 namespace husk::linux_setup {
 
-struct RootfsPlan;  // defined in rootfs.cpp; opaque to callers
+struct SysctlPlan {
+  std::string name;   // as in the config
+  std::string path;   // below the procfs root: "sys/net/ipv4/ip_forward"
+  std::string value;
+};
+
+struct RootfsPlan {
+  std::string rootfs;  // absolute host path
+  bool no_pivot = false;
+  bool readonly = false;  // root.readonly
+  bool console = false;   // create /dev/console for the pty bind
+  bool userns = false;    // the container has a user namespace
+  bool cgroup_ns = false; // ... and a cgroup namespace
+  unsigned long setup_propagation = 0;            // applied to "/" first (MS_REC always)
+  std::optional<unsigned long> root_propagation;  // rootfsPropagation, after pivot_root
+  std::vector<MountPlan> mounts;
+  // /dev is populated (devices, links) unless a mount binds something over
+  // /dev, as runc does.
+  bool setup_dev = true;
+  std::vector<DevicePlan> devices;
+  std::vector<std::string> masked_paths;    // cleaned
+  std::vector<std::string> readonly_paths;  // cleaned
+  std::vector<SysctlPlan> sysctl;
+};
 
 struct RootfsPlanDeleter {
   void operator()(RootfsPlan* p) const;
@@ -22,23 +56,33 @@ using RootfsPlanPtr = std::unique_ptr<RootfsPlan, RootfsPlanDeleter>;
 
 struct RootfsOptions {
   std::string rootfs;  // absolute host path of root.path
+  std::string bundle;  // absolute bundle directory: relative bind sources are relative to it
   bool no_pivot = false;
-  bool new_mount_ns = true;   // false if config joins an existing mount ns / has none
-  bool console = false;       // process.terminal: /dev/console gets the pty slave later
+  // false if the config joins an existing mount namespace: not supported
+  // (the rootfs is built in a new one), plan_rootfs says so.
+  bool new_mount_ns = true;
+  bool console = false;  // process.terminal: /dev/console gets the pty slave later
 };
 
 // Validate and plan everything (mount options -> flags/data, device nodes,
 // masked/readonly paths, propagation, sysctl). All errors name the config field.
 Result<RootfsPlanPtr> plan_rootfs(const spec::Config& cfg, const RootfsOptions& opts);
 
-// In the init, in its new mount namespace, before createRuntime/createContainer
-// hooks: make / private per rootfsPropagation, bind the rootfs onto itself,
+// In the init, in its new mount namespace and its final cgroups, before
+// createContainer hooks: make / slave/private, bind the rootfs onto itself,
 // mount config.mounts in order, create default devices and linux.devices,
-// /dev/fd and std* links, /dev/ptmx.
+// /dev/fd and std* links, /dev/ptmx, /dev/console (empty, with console).
 Status prepare_rootfs(const RootfsPlan& plan);
 
-// After createContainer hooks: pivot_root (or MS_MOVE + chroot with no_pivot),
-// apply rootfsPropagation, maskedPaths, readonlyPaths, root.readonly, sysctl.
+// After createContainer hooks: sysctl, readonlyPaths, maskedPaths, then
+// pivot_root (or MS_MOVE + chroot with no_pivot), rootfsPropagation,
+// root.readonly. On return the process's root and cwd are the container's /.
 Status enter_rootfs(const RootfsPlan& plan);
+
+// After enter_rootfs: bind the pty slave `pty` (an fd the init holds, e.g.
+// from TIOCGPTPEER) onto /dev/console, which must be a file or device and is
+// opened without following symlinks (CVE-2025-52565). The mount is cloned
+// from the fd itself, so no path of the pty is looked up either.
+Status mount_console(int pty);
 
 }  // namespace husk::linux_setup

@@ -1,0 +1,372 @@
+#include "linux/mount.hpp"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <array>
+#include <cerrno>
+#include <string_view>
+
+#include "linux/paths.hpp"
+#include "spec/mount_options.hpp"
+#include "sys/mount_api.hpp"
+
+namespace husk::linux_setup {
+
+namespace {
+
+struct MsAttr {
+  unsigned long ms;
+  uint64_t attr;
+};
+
+constexpr std::array<MsAttr, 6> kMsAttrs = {{
+    {MS_RDONLY, MOUNT_ATTR_RDONLY},
+    {MS_NOSUID, MOUNT_ATTR_NOSUID},
+    {MS_NODEV, MOUNT_ATTR_NODEV},
+    {MS_NOEXEC, MOUNT_ATTR_NOEXEC},
+    {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME},
+    {MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW},
+}};
+
+// Superblock flags: they belong to the filesystem, not the mount, so a bind
+// mount (which shares the source's superblock) cannot take them, and a new
+// filesystem gets them through fsconfig(2) under these generic names
+// (fs_context.c recognises them for every filesystem type).
+struct SbFlag {
+  unsigned long ms;
+  std::string_view set_name;    // option that sets it
+  std::string_view clear_name;  // option that clears it ("" = none)
+};
+
+constexpr std::array<SbFlag, 4> kSbFlags = {{
+    {MS_SYNCHRONOUS, "sync", "async"},
+    {MS_DIRSYNC, "dirsync", ""},
+    {MS_MANDLOCK, "mand", "nomand"},
+    {MS_LAZYTIME, "lazytime", "nolazytime"},
+}};
+
+constexpr unsigned long kAtimeFlags = MS_NOATIME | MS_RELATIME | MS_STRICTATIME;
+
+// runc's list of /proc files container engines (lxcfs) bind over; anything
+// else mounted inside /proc could shadow files the runtime or the kernel's
+// users rely on.
+constexpr std::array<std::string_view, 10> kProcBindAllowed = {
+    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",  "/proc/stat",
+    "/proc/swaps",   "/proc/uptime",    "/proc/loadavg",  "/proc/slabinfo",
+    "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+};
+
+Status plan_bind(const spec::Mount& m, const spec::MountOptions& mo, const MountEnv& env,
+                 MountPlan& p) {
+  p.kind = MountKind::Bind;
+  p.recursive = mo.recursive;
+  std::string src = m.source.value_or("");
+  if (src.empty()) return Error::spec("{}.source: required for a bind mount", p.field());
+  if (src[0] != '/') {
+    if (env.bundle.empty()) {
+      return Error::spec("{}.source: relative path \"{}\" but no bundle directory", p.field(), src);
+    }
+    src = env.bundle + "/" + src;
+  }
+  p.source = src;
+  for (const auto& f : kSbFlags) {
+    if ((mo.flags & f.ms) != 0) {
+      return Error::spec("{}.options: \"{}\" is a filesystem flag and cannot be applied to a bind "
+                         "mount",
+                         p.field(), f.set_name);
+    }
+  }
+  if ((mo.flags & MS_I_VERSION) != 0) {
+    return Error::spec("{}.options: \"iversion\" is a filesystem flag and cannot be applied to a "
+                       "bind mount",
+                       p.field());
+  }
+  // Clearing options (async, nomand, ...) ask for the default and leave the
+  // shared superblock alone; MS_REMOUNT is implied: every bind is configured
+  // after cloning. Data options were reported by spec validation as no-ops.
+  return {};
+}
+
+Status plan_fresh(const spec::MountOptions& mo, MountPlan& p) {
+  if ((mo.flags & MS_REMOUNT) != 0) {
+    return Error::make(ErrorKind::Unsupported,
+                       "{}.options: \"remount\" of a filesystem that is not yet mounted is not "
+                       "supported",
+                       p.field());
+  }
+  if (((mo.flags | mo.clear) & MS_I_VERSION) != 0) {
+    return Error::make(ErrorKind::Unsupported,
+                       "{}.options: \"iversion\"/\"noiversion\" are not supported (filesystems "
+                       "that support i_version maintain it themselves)",
+                       p.field());
+  }
+  p.params = split_fs_data(mo.data);
+  for (const auto& f : kSbFlags) {
+    if ((mo.flags & f.ms) != 0) p.params.push_back({std::string(f.set_name), std::nullopt});
+    if ((mo.clear & f.ms) != 0 && !f.clear_name.empty()) {
+      p.params.push_back({std::string(f.clear_name), std::nullopt});
+    }
+  }
+  // MS_SILENT/"loud" only select whether mount(2) printks errors; fsopen(2)
+  // reports them on the fs_context fd instead, so there is nothing to pass.
+  p.tmpcopyup = mo.tmpcopyup && p.fstype == "tmpfs";
+  return {};
+}
+
+Status plan_idmap(const spec::Mount& m, const spec::MountOptions& mo, const MountEnv& env,
+                  MountPlan& p) {
+  bool wanted = mo.idmap != spec::IdmapMode::None || !m.uid_mappings.empty();
+  if (!wanted) return {};
+  if (!m.uid_mappings.empty() || !m.gid_mappings.empty()) {
+    return Error::make(ErrorKind::Unsupported,
+                       "{}.uidMappings: idmapped mounts with their own mappings are not supported "
+                       "(omit them to use the container's user namespace)",
+                       p.field());
+  }
+  if (p.kind != MountKind::Bind) {
+    return Error::make(ErrorKind::Unsupported,
+                       "{}.options: idmap is only supported on bind mounts", p.field());
+  }
+  if (!env.userns) {
+    return Error::spec("{}.options: idmap/ridmap need uidMappings and gidMappings on the mount or "
+                       "a user namespace",
+                       p.field());
+  }
+  p.idmap = true;
+  p.idmap_recursive = mo.idmap == spec::IdmapMode::Ridmap;
+  return {};
+}
+
+Status check_proc_destination(const MountPlan& p) {
+  const std::string& d = p.destination;
+  if (d.rfind("/proc/", 0) != 0) return {};
+  if (p.kind == MountKind::Bind) {
+    for (auto ok : kProcBindAllowed) {
+      if (d == ok) return {};
+    }
+  }
+  return Error::spec("{}.destination: {} cannot be mounted because it is inside /proc", p.field(),
+                     d);
+}
+
+// The destination as resolved inside the rootfs may still land in a procfs
+// (a rootfs symlink such as /data -> /proc/sys): the same rule applies there.
+Status check_resolved_destination(const MountPlan& p, int dest) {
+  struct statfs fs = TRY(sys::fstatfs(dest));
+  if (fs.f_type != PROC_SUPER_MAGIC) return {};
+  TRY(check_proc_destination(p));
+  if (p.destination.rfind("/proc/", 0) != 0) {
+    return Error::spec("{}.destination: {} resolves inside /proc", p.field(), p.destination);
+  }
+  return {};
+}
+
+Result<sys::UniqueFd> clone_source(const MountPlan& m) {
+  unsigned flags = OPEN_TREE_CLONE | (m.recursive ? AT_RECURSIVE : 0);
+  return TRY_CTX(sys::open_tree(AT_FDCWD, m.source.c_str(), flags), "bind source {}", m.source);
+}
+
+Status set_idmap(const MountPlan& m, int tree) {
+  auto userns = TRY(sys::openat(AT_FDCWD, "/proc/self/ns/user", O_RDONLY));
+  mount_attr a{};
+  a.attr_set = MOUNT_ATTR_IDMAP;
+  a.userns_fd = static_cast<uint64_t>(userns.get());
+  unsigned flags = AT_EMPTY_PATH | (m.idmap_recursive ? AT_RECURSIVE : 0);
+  TRY_CTX(sys::mount_setattr(tree, "", flags, a), "idmap");
+  return {};
+}
+
+Status perform_bind(const MountPlan& m, const MountRuntime& rt) {
+  sys::UniqueFd tree = TRY(clone_source(m));
+  struct stat st = TRY(sys::fstat(tree.get()));
+  CreateAs as = S_ISDIR(st.st_mode) ? CreateAs::Dir : CreateAs::File;
+  sys::UniqueFd dest = TRY(mkdir_in_root(rt.rootfd, m.destination, as));
+  TRY(check_resolved_destination(m, dest.get()));
+  if (m.idmap) TRY(set_idmap(m, tree.get()));
+  TRY(set_bind_attrs(tree.get(), m.attrs, m.rattrs));
+  return attach(tree.get(), dest.get(), m.propagation);
+}
+
+// sysfs can only be mounted by a user namespace that owns the network
+// namespace (sysfs_get_tree); runc then binds the host's /sys instead.
+Result<sys::UniqueFd> fresh_or_sysfs_bind(const MountPlan& m, const MountRuntime& rt) {
+  uint64_t attrs = m.attrs.set | m.rattrs.set;
+  auto mnt = fresh_mount(m.fstype, m.source, m.params, attrs);
+  if (mnt || m.fstype != "sysfs" || !rt.userns || mnt.error().err() != EPERM) return mnt;
+  auto tree = TRY(sys::open_tree(AT_FDCWD, "/sys", OPEN_TREE_CLONE | AT_RECURSIVE));
+  TRY(set_bind_attrs(tree.get(), m.attrs, m.rattrs));
+  return tree;
+}
+
+Status perform_fresh(const MountPlan& m, const MountRuntime& rt) {
+  sys::UniqueFd dest = TRY(mkdir_in_root(rt.rootfd, m.destination, CreateAs::Dir));
+  if (m.fstype != "proc" || m.destination != "/proc") {
+    TRY(check_resolved_destination(m, dest.get()));
+  }
+  sys::UniqueFd mnt = TRY(fresh_or_sysfs_bind(m, rt));
+  if (m.tmpcopyup) TRY_CTX(copy_up(dest.get(), mnt.get()), "tmpcopyup");
+  return attach(mnt.get(), dest.get(), m.propagation);
+}
+
+}  // namespace
+
+std::string MountPlan::field() const { return "mounts[" + std::to_string(index) + "]"; }
+
+MountAttrs ms_to_mount_attrs(unsigned long set, unsigned long clear) {
+  MountAttrs a;
+  for (const auto& e : kMsAttrs) {
+    if ((set & e.ms) != 0) a.set |= e.attr;
+    if ((clear & e.ms) != 0) a.clr |= e.attr;
+  }
+  // The access-time mode is one field: choosing any mode replaces it whole.
+  // Clearing noatime/strictatime falls back to the kernel default, relatime;
+  // clearing relatime ("norelatime") asks for every access to be recorded.
+  if (((set | clear) & kAtimeFlags) != 0) {
+    uint64_t mode = MOUNT_ATTR_RELATIME;
+    if ((set & MS_NOATIME) != 0) {
+      mode = MOUNT_ATTR_NOATIME;
+    } else if ((set & MS_STRICTATIME) != 0) {
+      mode = MOUNT_ATTR_STRICTATIME;
+    } else if ((set & MS_RELATIME) == 0 && (clear & MS_RELATIME) != 0) {
+      mode = MOUNT_ATTR_STRICTATIME;
+    }
+    a.clr |= MOUNT_ATTR__ATIME;
+    a.set |= mode;
+  }
+  return a;
+}
+
+std::vector<FsParam> split_fs_data(std::string_view data) {
+  std::vector<FsParam> out;
+  size_t i = 0;
+  while (i < data.size()) {
+    size_t j = data.find(',', i);
+    if (j == std::string_view::npos) j = data.size();
+    std::string_view item = data.substr(i, j - i);
+    i = j + 1;
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    if (eq == std::string_view::npos) {
+      out.push_back({std::string(item), std::nullopt});
+    } else {
+      out.push_back({std::string(item.substr(0, eq)), std::string(item.substr(eq + 1))});
+    }
+  }
+  return out;
+}
+
+Result<MountPlan> plan_mount(const spec::Mount& m, size_t index, const MountEnv& env) {
+  MountPlan p;
+  p.index = index;
+  if (m.destination.empty()) return Error::spec("{}.destination: must not be empty", p.field());
+  p.destination = clean_path(m.destination);
+  if (p.destination == "/") {
+    return Error::spec("{}.destination: cannot mount over the container's root", p.field());
+  }
+  const spec::MountOptions mo = spec::parse_mount_options(m.options);
+  const std::string type = m.type.value_or("");
+  if (mo.bind || type == "bind") {
+    TRY(plan_bind(m, mo, env, p));
+  } else if (type.empty()) {
+    return Error::spec("{}.type: required unless the mount is a bind mount", p.field());
+  } else {
+    p.fstype = type;
+    p.source = m.source.value_or("");
+    if (type == "cgroup" || type == "cgroup2") {
+      p.kind = MountKind::Cgroup;
+      if (!mo.data.empty()) {
+        return Error::make(ErrorKind::Unsupported,
+                           "{}.options: filesystem options \"{}\" on a cgroup mount are not "
+                           "supported",
+                           p.field(), mo.data);
+      }
+    } else {
+      p.kind = MountKind::Fresh;
+      TRY(plan_fresh(mo, p));
+    }
+  }
+  TRY(plan_idmap(m, mo, env, p));
+  if (p.kind != MountKind::Fresh || p.fstype != "proc" || p.destination != "/proc") {
+    TRY(check_proc_destination(p));
+  }
+  p.attrs = ms_to_mount_attrs(mo.flags, mo.clear);
+  p.rattrs = {mo.attr_set, mo.attr_clr};
+  p.propagation = mo.propagation;
+  return p;
+}
+
+Result<sys::UniqueFd> fresh_mount(const std::string& fstype, const std::string& source,
+                                  const std::vector<FsParam>& params, uint64_t attr_set) {
+  sys::UniqueFd fs = TRY(sys::fsopen(fstype.c_str()));
+  if (!source.empty()) TRY(sys::fsconfig_set(fs.get(), "source", source.c_str()));
+  for (const auto& p : params) {
+    TRY(sys::fsconfig_set(fs.get(), p.key.c_str(), p.value ? p.value->c_str() : nullptr));
+  }
+  TRY(sys::fsconfig_create(fs.get()));
+  return sys::fsmount(fs.get(), static_cast<unsigned>(attr_set));
+}
+
+Status attach(int tree, int target, const std::vector<unsigned long>& propagation) {
+  TRY(sys::move_mount_fd(tree, target));
+  // After move_mount the fd refers to the attached mount, so propagation is
+  // changed on it and not on whatever a path would now resolve to.
+  for (unsigned long prop : propagation) {
+    mount_attr a{};
+    a.propagation = prop & ~static_cast<unsigned long>(MS_REC);
+    unsigned flags = AT_EMPTY_PATH | ((prop & MS_REC) != 0 ? AT_RECURSIVE : 0);
+    TRY_CTX(sys::mount_setattr(tree, "", flags, a), "propagation");
+  }
+  return {};
+}
+
+Status set_bind_attrs(int tree, const MountAttrs& attrs, const MountAttrs& rattrs) {
+  auto apply = [tree](const MountAttrs& a, unsigned rec) -> Status {
+    if (a.set == 0 && a.clr == 0) return {};
+    mount_attr ma{};
+    ma.attr_set = a.set;
+    ma.attr_clr = a.clr;
+    auto r = sys::mount_setattr(tree, "", AT_EMPTY_PATH | rec, ma);
+    if (r || r.error().err() != EPERM) return r;
+    // Locked flags (mount_namespaces(7), MNT_LOCK_*: inherited from a more
+    // privileged mount namespace) cannot be cleared, nor a locked access-time
+    // mode changed: keep them, and still set what was asked to be set.
+    ma.attr_clr = 0;
+    ma.attr_set = a.set & ~static_cast<uint64_t>(MOUNT_ATTR__ATIME);
+    if (ma.attr_set == 0) return {};
+    return sys::mount_setattr(tree, "", AT_EMPTY_PATH | rec, ma);
+  };
+  // runc's order: the mount's own flags, then the recursive ones, which win.
+  TRY(apply(attrs, 0));
+  return apply(rattrs, AT_RECURSIVE);
+}
+
+Status perform_mount(const MountPlan& m, const MountRuntime& rt) {
+  Status s;
+  switch (m.kind) {
+    case MountKind::Bind:
+      s = perform_bind(m, rt);
+      break;
+    case MountKind::Fresh:
+      s = perform_fresh(m, rt);
+      break;
+    case MountKind::Cgroup: {
+      auto dest = mkdir_in_root(rt.rootfd, m.destination, CreateAs::Dir);
+      if (!dest) {
+        s = std::move(dest).error();
+        break;
+      }
+      s = check_resolved_destination(m, dest->get());
+      if (s) s = perform_cgroup_mount(m, dest->get(), rt);
+      break;
+    }
+  }
+  if (!s) return std::move(s).error().wrap("{} ({} on {})", m.field(),
+                                           m.kind == MountKind::Bind ? m.source : m.fstype,
+                                           m.destination);
+  return {};
+}
+
+}  // namespace husk::linux_setup

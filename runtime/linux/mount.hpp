@@ -1,0 +1,104 @@
+// One entry of config.mounts, planned (options decoded, paths made absolute,
+// unsupported combinations rejected) and performed inside the container's
+// rootfs. All mounts are built with the fd-based mount API: a detached mount
+// (fsmount(2) for a new filesystem, open_tree(2) OPEN_TREE_CLONE for a bind)
+// gets its attributes while detached and is then attached with move_mount(2)
+// onto an O_PATH fd of the destination, so the destination is never looked up
+// again by name (CVE-2021-30465) and the mount is never briefly writable.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "spec/config.hpp"
+#include "sys/fd.hpp"
+
+namespace husk::linux_setup {
+
+enum class MountKind : unsigned char {
+  Bind,    // bind / rbind of a host path
+  Fresh,   // a new filesystem instance (proc, sysfs, tmpfs, devpts, mqueue, ...)
+  Cgroup,  // "cgroup" / "cgroup2": the container's own cgroups only (see mount_cgroup.cpp)
+};
+
+// MOUNT_ATTR_* bits for mount_setattr(2) / fsmount(2).
+struct MountAttrs {
+  uint64_t set = 0;
+  uint64_t clr = 0;
+  friend bool operator==(const MountAttrs&, const MountAttrs&) = default;
+};
+
+// One fsconfig(2) parameter: key=value, or a bare flag.
+struct FsParam {
+  std::string key;
+  std::optional<std::string> value;
+  friend bool operator==(const FsParam&, const FsParam&) = default;
+};
+
+struct MountPlan {
+  size_t index = 0;          // position in config.mounts, for messages
+  std::string destination;   // cleaned absolute path inside the container
+  MountKind kind = MountKind::Fresh;
+  std::string fstype;        // Fresh: fsopen(2) type; Cgroup: "cgroup" or "cgroup2"
+  std::string source;        // Bind: absolute host path; Fresh: fsconfig "source" (may be empty)
+  bool recursive = false;    // rbind: submounts of the source come along
+  MountAttrs attrs;          // on the mount itself (ro, nosuid, ...)
+  MountAttrs rattrs;         // on the whole tree, AT_RECURSIVE (rro, rnosuid, ...)
+  std::vector<FsParam> params;  // Fresh: data options and superblock flags
+  std::vector<unsigned long> propagation;  // MS_SHARED ... (| MS_REC), in order
+  bool idmap = false;        // idmapped with the container's user namespace
+  bool idmap_recursive = false;
+  bool tmpcopyup = false;
+
+  [[nodiscard]] std::string field() const;  // "mounts[3]"
+};
+
+struct MountEnv {
+  std::string bundle;   // relative bind sources are relative to it
+  bool userns = false;  // the container has a user namespace (new or joined)
+};
+
+// Pure: validates and decodes config.mounts[index].
+Result<MountPlan> plan_mount(const spec::Mount& m, size_t index, const MountEnv& env);
+
+// MS_* set/clear flags of the mount-level options -> MOUNT_ATTR_* set/clear.
+MountAttrs ms_to_mount_attrs(unsigned long set, unsigned long clear);
+
+// "size=64k,mode=755,newinstance" -> fsconfig parameters (commas separate).
+std::vector<FsParam> split_fs_data(std::string_view data);
+
+struct MountRuntime {
+  int rootfd = -1;         // the container rootfs (mount root of its bind)
+  bool cgroup_ns = false;  // the init is in its own cgroup namespace
+  bool userns = false;
+};
+
+// In the init: performs one planned mount under the rootfs.
+Status perform_mount(const MountPlan& m, const MountRuntime& rt);
+
+// A new, detached filesystem instance: fsopen + fsconfig + fsmount.
+Result<sys::UniqueFd> fresh_mount(const std::string& fstype, const std::string& source,
+                                  const std::vector<FsParam>& params, uint64_t attr_set);
+
+// Attaches the detached (or cloned) mount `tree` onto `target` and applies
+// the propagation steps to it there.
+Status attach(int tree, int target, const std::vector<unsigned long>& propagation);
+
+// mount_setattr for the planned attributes of a bind: the mount itself, then
+// recursively. A flag the kernel locked (MNT_LOCK_*, a mount inherited from a
+// more privileged user namespace) cannot be cleared: as runc, such a clear is
+// dropped rather than failing the container.
+Status set_bind_attrs(int tree, const MountAttrs& attrs, const MountAttrs& rattrs);
+
+// type "cgroup"/"cgroup2" (mount_cgroup.cpp).
+Status perform_cgroup_mount(const MountPlan& m, int dest, const MountRuntime& rt);
+
+// tmpcopyup: copies the directory `from` (the destination before the tmpfs
+// covered it) into the detached tmpfs `to`, as files, directories, symlinks
+// and fifos with their modes, owners and times.
+Status copy_up(int from, int to);
+
+}  // namespace husk::linux_setup

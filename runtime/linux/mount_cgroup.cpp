@@ -1,0 +1,152 @@
+// type "cgroup" / "cgroup2" mounts: the container sees its own cgroups only.
+//
+// Layout follows the host, as runc does. On a cgroup v2-only host (or for
+// type "cgroup2") a single cgroup2 mount; on a v1/hybrid host a tmpfs with
+// one directory per hierarchy the init belongs to, named like the host's
+// mount point under /sys/fs/cgroup ("cpu", "memory", "systemd", "unified"),
+// plus symlinks for co-mounted controllers ("cpu" -> "cpu,cpuacct").
+//
+// Each hierarchy's content: in a cgroup namespace, a fresh cgroup/cgroup2
+// mount, whose root the kernel sets to the namespace root (cgroup_namespaces(7));
+// without one, a bind of exactly the init's own cgroup directory, found from
+// /proc/self/cgroup and the host's mount table. Either way no sibling or
+// ancestor cgroup is reachable. This needs the init to be in its final
+// cgroups (every hierarchy) before prepare_rootfs.
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string_view>
+
+#include "linux/mount.hpp"
+#include "linux/mountinfo.hpp"
+#include "sys/mount_api.hpp"
+
+namespace husk::linux_setup {
+
+namespace {
+
+struct Hierarchy {
+  CgroupEntry cg;        // line of /proc/self/cgroup
+  MountInfoEntry mount;  // the host mount of that hierarchy
+};
+
+// Pairs each line of /proc/self/cgroup with the host's mount of it; lines for
+// hierarchies the host does not mount (e.g. net_cls when unmounted) are skipped.
+std::vector<Hierarchy> find_hierarchies(const std::vector<CgroupEntry>& cgs,
+                                        const std::vector<MountInfoEntry>& mounts) {
+  std::vector<Hierarchy> out;
+  for (const auto& cg : cgs) {
+    for (const auto& mi : mounts) {
+      if (cgroup_mount_matches(cg, mi)) {
+        out.push_back({cg, mi});
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+// In a cgroup namespace the kernel shows paths relative to the namespace
+// root; "/.." means the init sits outside it, and a fresh mount would then
+// expose a cgroup that is not the container's.
+Status check_ns_path(const CgroupEntry& cg) {
+  if (cg.path.rfind("/..", 0) == 0) {
+    return Error::sys(EINVAL, "the init's cgroup {} is outside its cgroup namespace", cg.path);
+  }
+  return {};
+}
+
+// A detached mount of the hierarchy's part the container may see.
+Result<sys::UniqueFd> hierarchy_mount(const Hierarchy& h, const MountRuntime& rt,
+                                      uint64_t attr_set, const MountAttrs& rattrs) {
+  if (rt.cgroup_ns) {
+    TRY(check_ns_path(h.cg));
+    if (h.cg.v2()) return fresh_mount("cgroup2", "cgroup2", {}, attr_set);
+    std::vector<FsParam> params;
+    for (const auto& c : split_controllers(h.cg.controllers)) {
+      if (c.rfind("name=", 0) == 0) {
+        params.push_back({"name", c.substr(5)});
+      } else {
+        params.push_back({c, std::nullopt});
+      }
+    }
+    return fresh_mount("cgroup", "cgroup", params, attr_set);
+  }
+  auto host = TRY(cgroup_host_path(h.cg, h.mount));
+  sys::UniqueFd tree = TRY(sys::open_tree(AT_FDCWD, host.c_str(), OPEN_TREE_CLONE));
+  MountAttrs a{attr_set, 0};
+  TRY(set_bind_attrs(tree.get(), a, rattrs));
+  return tree;
+}
+
+Result<std::vector<Hierarchy>> read_hierarchies() {
+  auto cg_text = TRY(read_small_file("/proc/self/cgroup"));
+  auto mi_text = TRY(read_small_file("/proc/self/mountinfo"));
+  return find_hierarchies(parse_proc_cgroup(cg_text), parse_mountinfo(mi_text));
+}
+
+Status mount_single_v2(const MountPlan& m, int dest, const MountRuntime& rt,
+                       const std::vector<Hierarchy>& hs) {
+  for (const auto& h : hs) {
+    if (!h.cg.v2()) continue;
+    uint64_t attrs = m.attrs.set | m.rattrs.set;
+    sys::UniqueFd mnt = TRY(hierarchy_mount(h, rt, attrs, m.rattrs));
+    return attach(mnt.get(), dest, m.propagation);
+  }
+  return Error::sys(ENOENT, "no cgroup2 hierarchy is mounted on the host");
+}
+
+// Builds the per-hierarchy tree inside the (still writable) tmpfs.
+Status populate_v1_tree(int tmpfs, const MountPlan& m, const MountRuntime& rt,
+                        const std::vector<Hierarchy>& hs) {
+  uint64_t attrs = m.attrs.set | m.rattrs.set;
+  for (const auto& h : hs) {
+    std::string name = h.mount.mount_point.substr(h.mount.mount_point.rfind('/') + 1);
+    if (name.empty() || name == "." || name == "..") continue;
+    TRY(sys::mkdirat(tmpfs, name.c_str(), 0755));
+    sys::UniqueFd dir = TRY(sys::openat(tmpfs, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW));
+    sys::UniqueFd mnt = TRY_CTX(hierarchy_mount(h, rt, attrs, m.rattrs), "cgroup {}", name);
+    TRY(sys::move_mount_fd(mnt.get(), dir.get()));
+    if (name.find(',') == std::string::npos) continue;
+    for (const auto& c : split_controllers(name)) {
+      auto r = sys::symlinkat(name.c_str(), tmpfs, c.c_str());
+      if (!r && r.error().err() != EEXIST) return r;
+    }
+  }
+  return {};
+}
+
+Status mount_v1_tree(const MountPlan& m, int dest, const MountRuntime& rt,
+                     const std::vector<Hierarchy>& hs) {
+  // Read-only only once populated: the directories are made first.
+  uint64_t tmpfs_attrs = (m.attrs.set | m.rattrs.set) & ~static_cast<uint64_t>(MOUNT_ATTR_RDONLY);
+  sys::UniqueFd tmpfs = TRY(fresh_mount("tmpfs", "tmpfs", {{"mode", "755"}}, tmpfs_attrs));
+  TRY(populate_v1_tree(tmpfs.get(), m, rt, hs));
+  if (((m.attrs.set | m.rattrs.set) & MOUNT_ATTR_RDONLY) != 0) {
+    mount_attr a{};
+    a.attr_set = MOUNT_ATTR_RDONLY;
+    TRY(sys::mount_setattr(tmpfs.get(), "", AT_EMPTY_PATH, a));
+  }
+  return attach(tmpfs.get(), dest, m.propagation);
+}
+
+Result<bool> host_is_unified() {
+  struct statfs st {};
+  if (::statfs("/sys/fs/cgroup", &st) != 0) return Error::last("statfs /sys/fs/cgroup");
+  return st.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+}  // namespace
+
+Status perform_cgroup_mount(const MountPlan& m, int dest, const MountRuntime& rt) {
+  auto hs = TRY(read_hierarchies());
+  bool v2 = m.fstype == "cgroup2" || TRY(host_is_unified());
+  if (v2) return mount_single_v2(m, dest, rt, hs);
+  return mount_v1_tree(m, dest, rt, hs);
+}
+
+}  // namespace husk::linux_setup

@@ -1,0 +1,177 @@
+#include "linux/paths.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <deque>
+
+#include "sys/mount_api.hpp"
+
+namespace husk::linux_setup {
+
+namespace {
+
+// path_resolution(7): more than 40 symlinks in one lookup is ELOOP.
+constexpr int kMaxSymlinks = 40;
+// Bounds the create/open retry loop a concurrent rename could otherwise spin.
+constexpr int kMaxSteps = 4096;
+
+// Raw components, keeping "." and ".." (symlink targets are interpreted
+// component by component).
+void push_components(std::deque<std::string>& out, std::string_view path) {
+  std::deque<std::string> parts;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) parts.emplace_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  out.insert(out.begin(), parts.begin(), parts.end());
+}
+
+// Walk state: the directory fds from the root down to the current one. ".."
+// pops, so it can never climb above the root, whatever the tree looks like or
+// how it is renamed meanwhile: no ".." lookup is ever done by the kernel.
+class Walker {
+ public:
+  explicit Walker(int rootfd) : rootfd_(rootfd) {}
+  int cur() const { return stack_.empty() ? rootfd_ : stack_.back().get(); }
+  void up() {
+    if (!stack_.empty()) stack_.pop_back();
+  }
+  void reset() { stack_.clear(); }
+  void push(sys::UniqueFd fd) { stack_.push_back(std::move(fd)); }
+  Result<sys::UniqueFd> dup_cur() const { return sys::openat(cur(), ".", O_PATH | O_DIRECTORY); }
+
+ private:
+  int rootfd_;
+  std::vector<sys::UniqueFd> stack_;
+};
+
+// Create the missing component `name` in dir. EEXIST is not an error: another
+// process (or a racing rename) made it; the caller looks it up again.
+Status create_component(int dir, const std::string& name, bool as_file) {
+  if (as_file) {
+    auto fd = sys::openat(dir, name.c_str(), O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY, 0644);
+    if (!fd && fd.error().err() != EEXIST) return std::move(fd).error();
+    return {};
+  }
+  auto r = sys::mkdirat(dir, name.c_str(), 0755);
+  if (!r && r.error().err() != EEXIST) return r;
+  return {};
+}
+
+Status check_final_type(const struct stat& st, CreateAs want) {
+  if (want == CreateAs::Dir && !S_ISDIR(st.st_mode)) {
+    return Error::sys(ENOTDIR, "exists and is not a directory");
+  }
+  if (want == CreateAs::File && S_ISDIR(st.st_mode)) {
+    return Error::sys(EISDIR, "exists and is a directory");
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string clean_path(std::string_view path) {
+  std::vector<std::string_view> parts;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    std::string_view c = path.substr(i, j - i);
+    if (c == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!c.empty() && c != ".") {
+      parts.push_back(c);
+    }
+    i = j + 1;
+  }
+  std::string out;
+  for (auto c : parts) {
+    out += '/';
+    out += c;
+  }
+  return out.empty() ? "/" : out;
+}
+
+std::vector<std::string> split_path(std::string_view clean) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < clean.size()) {
+    size_t j = clean.find('/', i);
+    if (j == std::string_view::npos) j = clean.size();
+    if (j > i) out.emplace_back(clean.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+Result<sys::UniqueFd> open_in_root(int rootfd, std::string_view path, InRootOpen how) {
+  const std::string clean = clean_path(path);
+  const char* rel = clean.size() > 1 ? clean.c_str() + 1 : ".";
+  uint64_t flags = O_PATH | static_cast<uint64_t>(how.flags);
+  if (!how.follow_last) flags |= O_NOFOLLOW;
+  return sys::openat2(rootfd, rel, flags, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+}
+
+Result<sys::UniqueFd> mkdir_in_root(int rootfd, std::string_view path, CreateAs last) {
+  std::deque<std::string> todo;
+  push_components(todo, path);
+  Walker w(rootfd);
+  int symlinks = 0;
+  for (int step = 0; !todo.empty(); ++step) {
+    if (step > kMaxSteps) return Error::sys(ELOOP, "resolve {} in the container root", path);
+    std::string comp = std::move(todo.front());
+    todo.pop_front();
+    if (comp == ".") continue;
+    if (comp == "..") {
+      w.up();
+      continue;
+    }
+    bool is_last = todo.empty();
+    auto fd = sys::openat(w.cur(), comp.c_str(), O_PATH | O_NOFOLLOW);
+    if (!fd) {
+      if (fd.error().err() != ENOENT) return std::move(fd).error().wrap("resolve {}", path);
+      TRY_CTX(create_component(w.cur(), comp, is_last && last == CreateAs::File), "create {}",
+              path);
+      todo.push_front(std::move(comp));  // look it up again: it may now be anything
+      continue;
+    }
+    struct stat st = TRY_CTX(sys::fstat(fd->get()), "resolve {}", path);
+    if (S_ISLNK(st.st_mode)) {
+      if (++symlinks > kMaxSymlinks) return Error::sys(ELOOP, "resolve {}", path);
+      std::string target = TRY_CTX(sys::readlink_fd(fd->get()), "resolve {}", path);
+      // An absolute target is relative to the container root, not the host's.
+      if (!target.empty() && target[0] == '/') w.reset();
+      push_components(todo, target);
+      continue;
+    }
+    if (!is_last && !S_ISDIR(st.st_mode)) {
+      return Error::sys(ENOTDIR, "resolve {}: component \"{}\" is not a directory", path, comp);
+    }
+    if (is_last) {
+      TRY_CTX(check_final_type(st, last), "{}", path);
+      return std::move(*fd);
+    }
+    w.push(std::move(*fd));
+  }
+  // The path resolved to a directory already on the stack (e.g. "/" or "a/..").
+  if (last == CreateAs::File) return Error::sys(EISDIR, "{}: is a directory", path);
+  return w.dup_cur();
+}
+
+Result<ParentAndName> open_parent_in_root(int rootfd, std::string_view path) {
+  std::string clean = clean_path(path);
+  if (clean == "/") return Error::sys(EINVAL, "{}: no parent directory", path);
+  size_t slash = clean.rfind('/');
+  ParentAndName out;
+  out.name = clean.substr(slash + 1);
+  out.dir = TRY(mkdir_in_root(rootfd, clean.substr(0, slash), CreateAs::Dir));
+  return out;
+}
+
+}  // namespace husk::linux_setup

@@ -1,0 +1,288 @@
+#include "linux/rootfs.hpp"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "linux/paths.hpp"
+#include "spec/mount_options.hpp"
+#include "sys/mount_api.hpp"
+
+namespace husk::linux_setup {
+
+void RootfsPlanDeleter::operator()(RootfsPlan* p) const { delete p; }
+
+namespace {
+
+// ===================== parent: planning =====================
+
+// procfs's root directory inode (PROC_ROOT_INO in fs/proc/internal.h).
+constexpr ino_t kProcRootIno = 1;
+
+bool has_namespace(const spec::Config& cfg, spec::NamespaceType t) {
+  if (!cfg.linux) return false;
+  for (const auto& n : cfg.linux->namespaces) {
+    if (n.type == t) return true;
+  }
+  return false;
+}
+
+// "net.ipv4.ip_forward" -> "sys/net/ipv4/ip_forward". A name written with
+// '/' keeps its dots, which is how sysctl(8) names an interface such as
+// "eth0.100": "net/ipv4/conf/eth0.100/forwarding".
+Result<SysctlPlan> plan_sysctl(const std::string& name, const std::string& value) {
+  std::string rel = name;
+  if (rel.find('/') == std::string::npos) {
+    for (char& c : rel) c = c == '.' ? '/' : c;
+  }
+  auto parts = split_path(rel);
+  bool ok = !parts.empty() && rel.front() != '/' && rel.back() != '/' &&
+            rel.find("//") == std::string::npos;
+  for (const auto& p : parts) ok = ok && p != "." && p != "..";
+  if (!ok) return Error::spec("linux.sysctl[\"{}\"]: invalid sysctl name", name);
+  return SysctlPlan{name, "sys/" + rel, value};
+}
+
+Status plan_linux(const spec::Linux& l, RootfsPlan& p) {
+  if (l.mount_label && !l.mount_label->empty()) {
+    return Error::make(ErrorKind::Unsupported,
+                       "linux.mountLabel: SELinux mount labels are not supported on this host");
+  }
+  if (l.rootfs_propagation) {
+    p.root_propagation = TRY(spec::parse_rootfs_propagation(*l.rootfs_propagation));
+  }
+  bool private_root = p.root_propagation && (*p.root_propagation & MS_PRIVATE) != 0;
+  p.setup_propagation = (private_root ? MS_PRIVATE : MS_SLAVE) | MS_REC;
+  p.devices = TRY(plan_devices(l.devices));
+  for (size_t i = 0; i < l.masked_paths.size(); ++i) {
+    const auto& m = l.masked_paths[i];
+    if (m.empty() || m[0] != '/') {
+      return Error::spec("linux.maskedPaths[{}]: must be an absolute path, got \"{}\"", i, m);
+    }
+    p.masked_paths.push_back(clean_path(m));
+  }
+  for (size_t i = 0; i < l.readonly_paths.size(); ++i) {
+    const auto& r = l.readonly_paths[i];
+    if (r.empty() || r[0] != '/') {
+      return Error::spec("linux.readonlyPaths[{}]: must be an absolute path, got \"{}\"", i, r);
+    }
+    p.readonly_paths.push_back(clean_path(r));
+  }
+  for (const auto& [name, value] : l.sysctl) p.sysctl.push_back(TRY(plan_sysctl(name, value)));
+  return {};
+}
+
+// ===================== init: prepare =====================
+
+// The rootfs bound onto itself: pivot_root(2) needs new_root to be a mount
+// point, and the recursive clone carries the rootfs's own submounts.
+Result<sys::UniqueFd> bind_rootfs(const std::string& rootfs) {
+  auto tree = TRY(sys::open_tree(AT_FDCWD, rootfs.c_str(), OPEN_TREE_CLONE | AT_RECURSIVE));
+  auto target = TRY(sys::openat(AT_FDCWD, rootfs.c_str(), O_PATH | O_DIRECTORY));
+  TRY(sys::move_mount_fd(tree.get(), target.get()));
+  return tree;  // now the root of the attached bind
+}
+
+// ===================== init: enter =====================
+
+// A procfs to write sysctls through: the container's /proc when it really is
+// the root of a procfs mount, else a fresh detached instance. The files are
+// then opened without crossing any mount (RESOLVE_NO_XDEV), so a bind over
+// /proc/sys/... cannot redirect the write (CVE-2025-52881's lesson).
+Result<sys::UniqueFd> open_procfs(int root) {
+  auto fd = open_in_root(root, "/proc", {O_DIRECTORY, true});
+  if (fd) {
+    struct statfs fs = TRY(sys::fstatfs(fd->get()));
+    struct stat st = TRY(sys::fstat(fd->get()));
+    if (fs.f_type == PROC_SUPER_MAGIC && st.st_ino == kProcRootIno) return std::move(*fd);
+  }
+  uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  return fresh_mount("proc", "proc", {}, attrs);
+}
+
+Status write_sysctls(int root, const std::vector<SysctlPlan>& sysctls) {
+  if (sysctls.empty()) return {};
+  auto proc = TRY_CTX(open_procfs(root), "linux.sysctl: procfs");
+  for (const auto& s : sysctls) {
+    auto fd = TRY_CTX(sys::openat2(proc.get(), s.path.c_str(), O_WRONLY, 0,
+                                   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV |
+                                       RESOLVE_NO_MAGICLINKS),
+                      "linux.sysctl[\"{}\"]", s.name);
+    ssize_t n = ::write(fd.get(), s.value.data(), s.value.size());
+    if (n != static_cast<ssize_t>(s.value.size())) {
+      return Error::last("write \"{}\" to /proc/{}", s.value, s.path)
+          .wrap("linux.sysctl[\"{}\"]", s.name);
+    }
+  }
+  return {};
+}
+
+// A missing path is skipped, as runc does: masks and read-only lists are
+// written for every kernel and some entries do not exist on this one.
+Result<sys::UniqueFd> open_optional(int root, const std::string& path) {
+  auto fd = open_in_root(root, path);
+  if (!fd && fd.error().err() == ENOENT) return sys::UniqueFd();
+  return fd;
+}
+
+Status readonly_path(int root, const std::string& path) {
+  auto fd = TRY(open_optional(root, path));
+  if (!fd) return {};
+  auto tree = TRY(sys::open_tree(fd.get(), "", OPEN_TREE_CLONE | AT_RECURSIVE | AT_EMPTY_PATH));
+  mount_attr a{};
+  a.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  TRY(sys::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, a));
+  return sys::move_mount_fd(tree.get(), fd.get());
+}
+
+// The host's /dev/null, checked to be the null device: masks are cloned from
+// this fd, never from a path in the container (CVE-2025-31133: a container
+// /dev/null swapped for a symlink turned a mask into a writable bind).
+Result<sys::UniqueFd> open_host_null() {
+  auto fd = TRY(sys::openat(AT_FDCWD, "/dev/null", O_PATH | O_NOFOLLOW));
+  struct stat st = TRY(sys::fstat(fd.get()));
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+    return Error::sys(ENODEV, "/dev/null on the host is not the character device 1:3");
+  }
+  return fd;
+}
+
+Status mask_path(int root, const std::string& path, int null_fd) {
+  auto fd = TRY(open_optional(root, path));
+  if (!fd) return {};
+  struct stat st = TRY(sys::fstat(fd.get()));
+  sys::UniqueFd mnt;
+  if (S_ISDIR(st.st_mode)) {
+    mnt = TRY(fresh_mount("tmpfs", "tmpfs", {}, MOUNT_ATTR_RDONLY));
+  } else {
+    mnt = TRY(sys::open_tree(null_fd, "", OPEN_TREE_CLONE | AT_EMPTY_PATH));
+  }
+  return sys::move_mount_fd(mnt.get(), fd.get());
+}
+
+Status apply_masks(int root, const RootfsPlan& p) {
+  for (const auto& r : p.readonly_paths) {
+    TRY_CTX(readonly_path(root, r), "linux.readonlyPaths: {}", r);
+  }
+  if (p.masked_paths.empty()) return {};
+  auto null = TRY_CTX(open_host_null(), "linux.maskedPaths");
+  for (const auto& m : p.masked_paths) {
+    TRY_CTX(mask_path(root, m, null.get()), "linux.maskedPaths: {}", m);
+  }
+  return {};
+}
+
+// pivot_root(".", ".") (pivot_root(2) NOTES): the old root ends up stacked
+// on the new one, is made slave so its unmount cannot propagate to the host,
+// and is detached; no directory for it is needed in the rootfs.
+Status pivot(int root) {
+  auto old = TRY(sys::openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY));
+  TRY(sys::fchdir(root));
+  TRY(sys::pivot_root(".", "."));
+  TRY(sys::fchdir(old.get()));
+  TRY(sys::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr));
+  TRY(sys::umount2(".", MNT_DETACH));
+  if (::chdir("/") != 0) return Error::last("chdir /");
+  return {};
+}
+
+// no_pivot: for roots pivot_root(2) refuses (e.g. an initramfs). The host's
+// root stays underneath, hidden only by chroot(2).
+Status move_root(int root) {
+  TRY(sys::fchdir(root));
+  TRY(sys::mount(".", "/", nullptr, MS_MOVE, nullptr));
+  TRY(sys::chroot("."));
+  if (::chdir("/") != 0) return Error::last("chdir /");
+  return {};
+}
+
+Status finish_root(const RootfsPlan& p) {
+  if (p.root_propagation) {
+    TRY_CTX(sys::mount(nullptr, "/", nullptr, *p.root_propagation, nullptr),
+            "linux.rootfsPropagation");
+  }
+  if (p.readonly) {
+    auto fd = TRY(sys::openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY));
+    mount_attr a{};
+    a.attr_set = MOUNT_ATTR_RDONLY;
+    TRY_CTX(sys::mount_setattr(fd.get(), "", AT_EMPTY_PATH, a), "root.readonly");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<RootfsPlanPtr> plan_rootfs(const spec::Config& cfg, const RootfsOptions& opts) {
+  if (!opts.new_mount_ns) {
+    return Error::make(ErrorKind::Unsupported,
+                       "linux.namespaces: joining an existing mount namespace is not supported "
+                       "(the rootfs is set up in a new one)");
+  }
+  if (opts.rootfs.empty() || opts.rootfs[0] != '/') {
+    return Error::spec("root.path: \"{}\" is not an absolute path", opts.rootfs);
+  }
+  RootfsPlanPtr p(new RootfsPlan);
+  p->rootfs = opts.rootfs;
+  p->no_pivot = opts.no_pivot;
+  p->console = opts.console;
+  p->readonly = cfg.root && cfg.root->readonly;
+  p->userns = has_namespace(cfg, spec::NamespaceType::User);
+  p->cgroup_ns = has_namespace(cfg, spec::NamespaceType::Cgroup);
+  p->setup_propagation = MS_SLAVE | MS_REC;
+  if (cfg.linux) TRY(plan_linux(*cfg.linux, *p));
+  if (!cfg.linux) p->devices = TRY(plan_devices({}));
+  MountEnv env{opts.bundle, p->userns};
+  for (size_t i = 0; i < cfg.mounts.size(); ++i) {
+    p->mounts.push_back(TRY(plan_mount(cfg.mounts[i], i, env)));
+    const MountPlan& m = p->mounts.back();
+    if (m.kind == MountKind::Bind && m.destination == "/dev") p->setup_dev = false;
+  }
+  return p;
+}
+
+Status prepare_rootfs(const RootfsPlan& p) {
+  TRY_CTX(sys::mount(nullptr, "/", nullptr, p.setup_propagation, nullptr),
+          "make / {} before building the rootfs",
+          (p.setup_propagation & MS_PRIVATE) != 0 ? "rprivate" : "rslave");
+  auto root = TRY_CTX(bind_rootfs(p.rootfs), "bind rootfs {} onto itself", p.rootfs);
+  MountRuntime rt{root.get(), p.cgroup_ns, p.userns};
+  for (const auto& m : p.mounts) TRY(perform_mount(m, rt));
+  if (p.setup_dev) {
+    TRY(create_devices(root.get(), p.devices, p.userns));
+    TRY(create_dev_links(root.get(), p.console));
+  }
+  return {};
+}
+
+Status enter_rootfs(const RootfsPlan& p) {
+  // The bind made by prepare_rootfs is the topmost mount at this path.
+  auto root = TRY_CTX(sys::openat(AT_FDCWD, p.rootfs.c_str(), O_PATH | O_DIRECTORY), "rootfs");
+  TRY(write_sysctls(root.get(), p.sysctl));
+  TRY(apply_masks(root.get(), p));
+  if (p.no_pivot) {
+    TRY_CTX(move_root(root.get()), "move rootfs {} to / (no_pivot)", p.rootfs);
+  } else {
+    TRY_CTX(pivot(root.get()), "pivot_root into {}", p.rootfs);
+  }
+  return finish_root(p);
+}
+
+Status mount_console(int pty) {
+  auto root = TRY(sys::openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY));
+  auto target = TRY_CTX(open_in_root(root.get(), "/dev/console", {0, false}), "/dev/console");
+  struct stat st = TRY(sys::fstat(target.get()));
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+    return Error::sys(EEXIST, "/dev/console is neither a file nor a device");
+  }
+  auto tree = TRY(sys::open_tree(pty, "", OPEN_TREE_CLONE | AT_EMPTY_PATH));
+  TRY_CTX(sys::move_mount_fd(tree.get(), target.get()), "bind pty onto /dev/console");
+  return {};
+}
+
+}  // namespace husk::linux_setup
