@@ -4,6 +4,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <fmt/format.h>
+
 #include <cstring>
 
 namespace husk::spec::json {
@@ -64,10 +66,10 @@ std::string describe(const Value& v) {
   }
   if (v.IsUint64()) return std::to_string(v.GetUint64());
   if (v.IsInt64()) return std::to_string(v.GetInt64());
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  v.Accept(w);
-  return std::string(buf.GetString(), buf.GetSize());
+  // Shortest round-trip form, keeping a visible fraction: "1.0", "1.5e+20".
+  std::string out = fmt::format("{}", v.GetDouble());
+  if (out.find_first_of(".eEn") == std::string::npos) out += ".0";
+  return out;
 }
 
 std::string member_path(const std::string& parent, std::string_view key) {
