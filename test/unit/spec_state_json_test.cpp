@@ -1,0 +1,156 @@
+#include "spec/state_json.hpp"
+
+#include <rapidjson/document.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+
+using husk::spec::hook_state_json;
+using husk::spec::oci_state_json;
+using husk::spec::parse_container_state;
+using husk::spec::to_json;
+using husk::state::ContainerState;
+using husk::state::Phase;
+
+namespace {
+
+ContainerState sample() {
+  ContainerState st;
+  st.oci_version = "1.3.0";
+  st.id = "c1";
+  st.phase = Phase::Running;
+  st.pid = 4242;
+  st.pid_start_time = 123456789012345ULL;
+  st.bundle = "/srv/bundles/c1";
+  st.rootfs = "/srv/bundles/c1/rootfs";
+  st.created = "2025-01-02T03:04:05.123456789Z";
+  st.owner = "";
+  st.annotations = {{"org.example/key", "v\"al\n"}, {"a", ""}};
+  st.cgroup = "v1:/husk-test/c1";
+  st.systemd_cgroup = true;
+  st.rootless = true;
+  return st;
+}
+
+rapidjson::Document parse(const std::string& s) {
+  rapidjson::Document d;
+  d.Parse(s.c_str());
+  REQUIRE_FALSE(d.HasParseError());
+  REQUIRE(d.IsObject());
+  return d;
+}
+
+std::vector<std::string> keys(const rapidjson::Value& v) {
+  std::vector<std::string> out;
+  for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) out.emplace_back(it->name.GetString());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("oci_state_json: runc's state shape, 2-space indented") {
+  ContainerState st = sample();
+  st.annotations = {{"k", "v"}};
+  const std::string out = oci_state_json(st, "paused");
+  CHECK(out == R"({
+  "ociVersion": "1.3.0",
+  "id": "c1",
+  "pid": 4242,
+  "status": "paused",
+  "bundle": "/srv/bundles/c1",
+  "rootfs": "/srv/bundles/c1/rootfs",
+  "created": "2025-01-02T03:04:05.123456789Z",
+  "owner": "",
+  "annotations": {
+    "k": "v"
+  }
+})");
+}
+
+TEST_CASE("oci_state_json: annotations omitted when empty, pid printed as given") {
+  ContainerState st = sample();
+  st.annotations.clear();
+  st.pid = 0;
+  auto d = parse(oci_state_json(st, "stopped"));
+  CHECK(keys(d) == std::vector<std::string>{"ociVersion", "id", "pid", "status", "bundle",
+                                            "rootfs", "created", "owner"});
+  CHECK(d["pid"].GetInt() == 0);
+  CHECK(std::string(d["status"].GetString()) == "stopped");
+}
+
+TEST_CASE("oci_state_json escapes strings") {
+  auto d = parse(oci_state_json(sample(), "running"));
+  CHECK(std::string(d["annotations"]["org.example/key"].GetString()) == "v\"al\n");
+}
+
+TEST_CASE("hook_state_json: the OCI state, compact") {
+  ContainerState st = sample();
+  st.annotations = {{"k", "v"}};
+  CHECK(hook_state_json(st, "creating") ==
+        R"({"ociVersion":"1.3.0","id":"c1","status":"creating","pid":4242,)"
+        R"("bundle":"/srv/bundles/c1","annotations":{"k":"v"}})");
+  st.pid = 0;
+  st.annotations.clear();
+  CHECK(hook_state_json(st, "stopped") ==
+        R"({"ociVersion":"1.3.0","id":"c1","status":"stopped","bundle":"/srv/bundles/c1"})");
+}
+
+TEST_CASE("to_json / parse_container_state round-trip every field") {
+  for (Phase phase : {Phase::Creating, Phase::Created, Phase::Running, Phase::Stopped}) {
+    ContainerState st = sample();
+    st.phase = phase;
+    auto back = parse_container_state(to_json(st));
+    REQUIRE(back.has_value());
+    CHECK(back->oci_version == st.oci_version);
+    CHECK(back->id == st.id);
+    CHECK(back->phase == phase);
+    CHECK(back->pid == st.pid);
+    CHECK(back->pid_start_time == st.pid_start_time);
+    CHECK(back->bundle == st.bundle);
+    CHECK(back->rootfs == st.rootfs);
+    CHECK(back->created == st.created);
+    CHECK(back->owner == st.owner);
+    CHECK(back->annotations == st.annotations);
+    CHECK(back->cgroup == st.cgroup);
+    CHECK(back->systemd_cgroup == st.systemd_cgroup);
+    CHECK(back->rootless == st.rootless);
+  }
+  ContainerState empty;
+  empty.id = "x";
+  auto back = parse_container_state(to_json(empty));
+  REQUIRE(back.has_value());
+  CHECK(back->phase == Phase::Creating);
+  CHECK(back->pid == 0);
+  CHECK_FALSE(back->rootless);
+}
+
+TEST_CASE("to_json records the phase by name and a format version") {
+  ContainerState st = sample();
+  st.phase = Phase::Created;
+  auto d = parse(to_json(st));
+  CHECK(d["huskStateVersion"].GetInt() == husk::spec::kStateRecordVersion);
+  CHECK(std::string(d["phase"].GetString()) == "created");
+  CHECK(d["pidStartTime"].GetUint64() == 123456789012345ULL);
+  CHECK(husk::spec::phase_name(Phase::Stopped) == "stopped");
+}
+
+TEST_CASE("parse_container_state rejects damaged records") {
+  auto err = [](std::string_view json) {
+    auto r = parse_container_state(json);
+    REQUIRE_FALSE(r.has_value());
+    return r.error().message();
+  };
+  CHECK(err("") == "invalid JSON at offset 0 (line 1, column 1): The document is empty.");
+  CHECK(err(R"({"huskStateVersion": 1, "id": "c"})") == "phase: required");
+  CHECK(err(R"({"id": "c"})") == "huskStateVersion: required");
+  CHECK(err(R"({"huskStateVersion": 2, "id": "c", "phase": "created", "bundle": "/b"})") ==
+        "huskStateVersion: unsupported record version 2 (expected 1)");
+  CHECK(err(R"({"huskStateVersion": 1, "id": "c", "phase": "paused", "bundle": "/b"})") ==
+        "phase: unknown phase \"paused\"");
+  CHECK(err(R"({"huskStateVersion": 1, "id": "c", "phase": "created", "bundle": "/b",
+               "pid": -5})") == "pid: must be >= 0, got -5");
+  CHECK(err(R"({"huskStateVersion": 1, "id": "c", "phase": "created", "bundle": "/b",
+               "pidStartTime": "1"})") ==
+        "pidStartTime: expected an unsigned 64-bit integer, got \"1\"");
+  CHECK(err(R"({"huskStateVersion": 1, "id": "c", "phase": "created"})") == "bundle: required");
+}
