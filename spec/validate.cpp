@@ -396,13 +396,14 @@ Status check_device(const Device& d, const std::string& path) {
   return {};
 }
 
-Status check_devices(const Linux& l) {
+// runc tolerates a device listed twice (the second node already exists).
+Status check_devices(Checker& ck, const Linux& l) {
   std::set<std::string_view> seen;
   for (size_t i = 0; i < l.devices.size(); ++i) {
     const std::string path = idx("linux.devices", i);
     TRY(check_device(l.devices[i], path));
     if (!seen.insert(l.devices[i].path).second) {
-      return Error::spec("{}.path: duplicate device \"{}\"", path, l.devices[i].path);
+      ck.warn("{}.path: device \"{}\" listed more than once", path, l.devices[i].path);
     }
   }
   return {};
@@ -607,7 +608,7 @@ Status check_linux(Checker& ck) {
   TRY(check_namespaces(l));
   TRY(check_user_namespace(ck));
   TRY(check_time_offsets(ck, l));
-  TRY(check_devices(l));
+  TRY(check_devices(ck, l));
   if (l.resources) TRY(validate_resources(*l.resources, "linux.resources", ck.warnings()));
   if (l.seccomp) TRY(check_seccomp(*l.seccomp));
   TRY(check_sysctl(ck, l));
