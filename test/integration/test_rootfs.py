@@ -2,6 +2,7 @@
 mounts in order, masked and readonly paths, /dev, propagation, sysctl."""
 
 import os
+import stat
 import subprocess
 
 import pytest
@@ -193,14 +194,23 @@ def test_linux_devices(husk, bundle):
     assert lines[1] == "ok"
 
 
-def test_device_cgroup_denies_unlisted(husk, bundle):
-    # The node exists, but the device cgroup allows only resources.devices and
-    # the default devices; 10:237 (loop-control) is neither.
-    b = bundle(args=probe("open /dev/mydev r"))
-    b.patch({"linux": {
-        "devices": [{"path": "/dev/mydev", "type": "c", "major": 10, "minor": 237}],
-        "resources": {"devices": [{"allow": False, "access": "rwm"}]}}})
-    assert run_ok(husk, b) == "errno=EPERM\n"
+@pytest.mark.parametrize("allowed,expect", [(False, "errno=EPERM"), (True, "ok")])
+def test_device_cgroup_governs_nodes_in_rootfs(husk, bundle, allowed, expect):
+    # A device node shipped in the rootfs (not in linux.devices) opens only if
+    # linux.resources.devices allows it; 10:237 is not a default device.
+    b = bundle(args=probe("open /nodes/lc r"))
+    os.makedirs(b.host_path("/nodes"))
+    os.mknod(b.host_path("/nodes/lc"), 0o666 | stat.S_IFCHR, os.makedev(10, 237))
+    rules = [{"allow": False, "access": "rwm"}]
+    if allowed:
+        rules.append({"allow": True, "type": "c", "major": 10, "minor": 237, "access": "r"})
+    b.patch({"linux": {"resources": {"devices": rules}}})
+    out = run_ok(husk, b)
+    # Without the loop driver the allowed open fails with ENXIO/ENODEV, never EPERM.
+    if allowed and out != "ok\n":
+        assert out in ("errno=ENXIO\n", "errno=ENODEV\n"), out
+    else:
+        assert out == expect + "\n"
 
 
 @pytest.mark.parametrize("prop,propagates", [("slave", True), ("shared", True),
