@@ -1,0 +1,165 @@
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+
+#include "cli/context.hpp"
+#include "cli/verbs.hpp"
+#include "spec/parse.hpp"
+#include "sys/fd.hpp"
+
+namespace husk::cli {
+
+namespace {
+
+constexpr OptionSpec kOptions[] = {
+    {"resources", 'r', true},  {"memory", 0, true},        {"memory-reservation", 0, true},
+    {"memory-swap", 0, true},  {"pids-limit", 0, true},    {"cpu-share", 0, true},
+    {"cpu-shares", 0, true},   {"cpu-quota", 0, true},     {"cpu-period", 0, true},
+    {"cpu-burst", 0, true},    {"cpu-rt-period", 0, true}, {"cpu-rt-runtime", 0, true},
+    {"cpu-idle", 0, true},     {"cpuset-cpus", 0, true},   {"cpuset-mems", 0, true},
+    {"blkio-weight", 0, true},
+};
+
+Error bad_value(std::string_view flag, std::string_view v, std::string_view why) {
+  return Error::arg("invalid value \"{}\" for flag --{}: {}", v, flag, why);
+}
+
+template <typename T>
+Result<T> integer(std::string_view flag, std::string_view v) {
+  T out{};
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec == std::errc::result_out_of_range) return bad_value(flag, v, "out of range");
+  if (ec != std::errc() || p != v.data() + v.size()) return bad_value(flag, v, "not an integer");
+  return out;
+}
+
+// Sizes as runc's --memory: "-1" (unlimited) or a number with an optional
+// binary unit (k, m, g, t, p; optional "b"/"ib", any case): 512m, 1.5G, 100.
+Result<int64_t> ram_bytes(std::string_view flag, std::string_view v) {
+  if (v == "-1") return -1;
+  size_t i = 0;
+  while (i < v.size() && ((v[i] >= '0' && v[i] <= '9') || v[i] == '.')) ++i;
+  double num = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + i, num);
+  if (i == 0 || ec != std::errc() || p != v.data() + i) return bad_value(flag, v, "not a size");
+  std::string unit;
+  for (char c : v.substr(i)) {
+    if (c != ' ') unit += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (unit.size() > 1 && (unit.ends_with("ib") || unit.ends_with("b"))) {
+    unit.erase(unit.size() - (unit.ends_with("ib") ? 2 : 1));
+  } else if (unit == "b") {
+    unit.clear();
+  }
+  static constexpr std::string_view kUnits = "kmgtp";
+  double mult = 1;
+  if (!unit.empty()) {
+    size_t k = kUnits.find(unit);
+    if (unit.size() != 1 || k == std::string_view::npos) return bad_value(flag, v, "unknown unit");
+    mult = std::pow(1024.0, static_cast<double>(k + 1));
+  }
+  double bytes = num * mult;
+  if (bytes > 9.2e18) return bad_value(flag, v, "out of range");
+  return static_cast<int64_t>(bytes);
+}
+
+Status memory_flags(const ParsedArgs &a, spec::Resources &r) {
+  auto set = [&](const char *flag, std::optional<int64_t> spec::Memory::*field) -> Status {
+    auto v = a.value(flag);
+    if (!v) return {};
+    if (!r.memory) r.memory.emplace();
+    (*r.memory).*field = TRY(ram_bytes(flag, *v));
+    return {};
+  };
+  TRY(set("memory", &spec::Memory::limit));
+  TRY(set("memory-reservation", &spec::Memory::reservation));
+  TRY(set("memory-swap", &spec::Memory::swap));
+  return {};
+}
+
+template <typename T>
+Status cpu_flag(const ParsedArgs &a, const char *flag, std::optional<T> spec::Cpu::*field,
+                spec::Resources &r) {
+  auto v = a.value(flag);
+  if (!v) return {};
+  if (!r.cpu) r.cpu.emplace();
+  if constexpr (std::is_same_v<T, std::string>) {
+    (*r.cpu).*field = *v;
+  } else {
+    (*r.cpu).*field = TRY(integer<T>(flag, *v));
+  }
+  return {};
+}
+
+Status cpu_flags(const ParsedArgs &a, spec::Resources &r) {
+  TRY(cpu_flag(a, "cpu-share", &spec::Cpu::shares, r));
+  TRY(cpu_flag(a, "cpu-shares", &spec::Cpu::shares, r));
+  TRY(cpu_flag(a, "cpu-quota", &spec::Cpu::quota, r));
+  TRY(cpu_flag(a, "cpu-period", &spec::Cpu::period, r));
+  TRY(cpu_flag(a, "cpu-burst", &spec::Cpu::burst, r));
+  TRY(cpu_flag(a, "cpu-rt-period", &spec::Cpu::realtime_period, r));
+  TRY(cpu_flag(a, "cpu-rt-runtime", &spec::Cpu::realtime_runtime, r));
+  TRY(cpu_flag(a, "cpu-idle", &spec::Cpu::idle, r));
+  TRY(cpu_flag(a, "cpuset-cpus", &spec::Cpu::cpus, r));
+  TRY(cpu_flag(a, "cpuset-mems", &spec::Cpu::mems, r));
+  return {};
+}
+
+Result<spec::Resources> from_flags(const ParsedArgs &a) {
+  spec::Resources r;
+  TRY(memory_flags(a, r));
+  TRY(cpu_flags(a, r));
+  if (auto v = a.value("pids-limit")) r.pids = spec::Pids{TRY(integer<int64_t>("pids-limit", *v))};
+  if (auto v = a.value("blkio-weight")) {
+    r.block_io.emplace();
+    r.block_io->weight = TRY(integer<uint16_t>("blkio-weight", *v));
+  }
+  return r;
+}
+
+Result<std::string> read_input(const std::string &path) {
+  sys::UniqueFd owned;
+  int fd = STDIN_FILENO;
+  if (path != "-") {
+    owned.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!owned) return Error::last("open {}", path);
+    fd = owned.get();
+  }
+  std::string out;
+  char buf[8192];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::last("read {}", path == "-" ? "stdin" : path);
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+Result<spec::Resources> resources(const ParsedArgs &a) {
+  auto file = a.value("resources");
+  if (!file) return from_flags(a);
+  if (a.values.size() > 1) {
+    return Error::arg("--resources cannot be combined with other resource flags");
+  }
+  auto bytes = TRY(read_input(*file));
+  return TRY_CTX(spec::parse_resources(bytes), "--resources {}", *file);
+}
+
+}  // namespace
+
+int cmd_update(const GlobalOptions &g, std::span<const std::string> args) {
+  int code = 0;
+  VerbSpec v{"update", "update [--resources FILE|-] [resource flags] <container-id>", kOptions};
+  auto a = parse_verb(g, args, v, &code);
+  if (!a) return code;
+  auto r = resources(*a);
+  if (!r) return report(g, r.error());
+  auto st = lifecycle::update(make_context(g), a->positional[0], *r);
+  return st ? 0 : report(g, st.error());
+}
+
+}  // namespace husk::cli

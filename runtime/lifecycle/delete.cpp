@@ -1,0 +1,126 @@
+#include <csignal>
+#include <ctime>
+
+#include "hooks/hooks.hpp"
+#include "lifecycle/lifecycle.hpp"
+#include "spec/config.hpp"
+#include "spec/parse.hpp"
+#include "spec/state_json.hpp"
+#include "sys/pidfd.hpp"
+
+namespace husk::lifecycle {
+
+namespace {
+
+// How long delete waits for SIGKILLed processes to be gone.
+constexpr int kKillWaitMs = 10000;
+
+void sleep_ms(long ms) {
+  timespec ts{ms / 1000, (ms % 1000) * 1000000};
+  ::nanosleep(&ts, nullptr);
+}
+
+// SIGKILL every process left in the cgroup (a container sharing the host's
+// pid namespace keeps them after init dies) and wait until it is empty.
+Status empty_cgroup(cgroup::Manager &mgr, const std::string &id) {
+  for (int waited = 0;; waited += 20) {
+    auto listed = mgr.pids();
+    if (!listed) {
+      if (listed.error().err() == ENOENT) return {};  // never created, or already removed
+      return std::move(listed).error().wrap("container {}", id);
+    }
+    const auto &pids = *listed;
+    if (pids.empty()) return {};
+    if (waited >= kKillWaitMs) {
+      return Error::make(ErrorKind::Sys, "container {}: {} processes still alive after SIGKILL", id,
+                         pids.size());
+    }
+    if (waited % 1000 == 0) TRY_CTX(mgr.kill_all(SIGKILL), "kill container {}", id);
+    sleep_ms(20);
+  }
+}
+
+Status kill_init(const Observed &o, cgroup::Manager *mgr) {
+  auto proc = sys::Process::open(o.st.pid, o.st.pid_start_time);
+  if (!proc) {
+    if (proc.error().kind() == ErrorKind::NotFound) return {};
+    return std::move(proc).error();
+  }
+  auto sent = proc->signal(SIGKILL);
+  if (!sent && sent.error().kind() != ErrorKind::NotFound) return std::move(sent).error();
+  if (mgr != nullptr && o.status == state::Status::Paused) TRY(mgr->thaw());
+  if (!TRY(proc->wait_exit(kKillWaitMs))) {
+    return Error::make(ErrorKind::Sys, "container {}: init (pid {}) still alive after SIGKILL",
+                       o.st.id, o.st.pid);
+  }
+  return {};
+}
+
+// runtime.md: poststop failures are logged; the remaining hooks still run.
+void run_poststop(const Context &ctx, const std::string &config, state::ContainerState st) {
+  if (config.empty()) return;
+  auto cfg = spec::parse_config(config);
+  if (!cfg) {
+    ctx.warn(fmt::format("poststop hooks not run: saved config: {}", cfg.error().message()));
+    return;
+  }
+  if (!cfg->hooks || cfg->hooks->poststop.empty()) return;
+  st.pid = 0;
+  std::string json = spec::hook_state_json(st, "stopped");
+  for (const auto &e : hooks::run_all(hooks::Kind::Poststop, cfg->hooks->poststop, json)) {
+    ctx.warn(e.message());
+  }
+}
+
+// Everything after the processes are gone. The record is removed only once
+// the cgroup is, so a failed delete can be retried.
+Status clean_up(const Context &ctx, state::ContainerDir &dir, const Observed &o,
+                cgroup::Manager *mgr) {
+  std::string config;
+  if (auto c = dir.read_config()) {
+    config = std::move(*c);
+  } else if (c.error().err() != ENOENT) {
+    ctx.warn(fmt::format("poststop hooks not run: {}", c.error().message()));
+  }
+  if (mgr != nullptr) {
+    TRY(empty_cgroup(*mgr, o.st.id));
+    TRY_CTX(mgr->destroy(), "destroy cgroup of container {}", o.st.id);
+  }
+  TRY(dir.remove());
+  run_poststop(ctx, config, o.st);
+  return {};
+}
+
+}  // namespace
+
+Status destroy(const Context &ctx, std::string_view id, bool force) {
+  auto store = TRY(open_store(ctx));
+  auto opened = store.open_container(id);
+  if (!opened) {
+    if (force && opened.error().kind() == ErrorKind::NotFound) return {};
+    return std::move(opened).error();
+  }
+  auto &dir = *opened;
+  auto locked = dir.lock();
+  if (!locked) {
+    if (force && locked.error().kind() == ErrorKind::NotFound) return {};
+    return std::move(locked).error();
+  }
+  auto o = observe(dir);
+  if (!o && o.error().kind() == ErrorKind::NotFound) {
+    // create died before its first record: only the directory exists.
+    TRY(dir.remove());
+    if (force) return {};
+    return state::not_exist_error(id);
+  }
+  if (!o) return std::move(o).error();
+  if (!force && !state::can_delete(o->status)) {
+    return Error::make(ErrorKind::BadState, "cannot delete container {} that is not stopped: {}",
+                       id, state::to_string(o->status));
+  }
+  auto mgr = TRY(load_cgroup(o->st));
+  if (o->status != state::Status::Stopped) TRY_CTX(kill_init(*o, mgr.get()), "delete");
+  return clean_up(ctx, dir, *o, mgr.get());
+}
+
+}  // namespace husk::lifecycle

@@ -1,0 +1,48 @@
+#include <pwd.h>
+
+#include <vector>
+
+#include "lifecycle/lifecycle.hpp"
+
+namespace husk::lifecycle {
+
+namespace {
+
+// runc's OWNER column: the user name owning the state directory, "#uid" when
+// it has none.
+std::string user_name(uid_t uid) {
+  passwd pw{};
+  passwd *found = nullptr;
+  std::vector<char> buf(16384);
+  if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
+    return found->pw_name;
+  }
+  return "#" + std::to_string(uid);
+}
+
+}  // namespace
+
+Result<std::vector<ListEntry>> list(const Context &ctx) {
+  auto store = TRY(open_store(ctx));
+  std::vector<ListEntry> out;
+  for (const auto &id : TRY(store.list())) {
+    auto dir = store.open_container(id);
+    if (!dir) {
+      if (dir.error().kind() == ErrorKind::NotFound) continue;  // deleted meanwhile
+      return std::move(dir).error();
+    }
+    auto o = observe(*dir);
+    if (!o) {
+      // No record yet: a create in its first steps (runc lists it neither).
+      if (o.error().kind() != ErrorKind::NotFound) ctx.warn(o.error().message());
+      continue;
+    }
+    if (o->status == state::Status::Stopped) o->st.pid = 0;
+    auto uid = dir->owner_uid();
+    o->st.owner = uid ? user_name(*uid) : std::string();
+    out.push_back(ListEntry{std::move(o->st), o->status});
+  }
+  return out;
+}
+
+}  // namespace husk::lifecycle

@@ -1,0 +1,48 @@
+#include <utility>
+
+#include "lifecycle/lifecycle.hpp"
+#include "spec/state_json.hpp"
+#include "sys/proc.hpp"
+
+namespace husk::lifecycle {
+
+Result<state::StateStore> open_store(const Context &ctx) {
+  return state::StateStore::open(ctx.root);
+}
+
+Result<std::unique_ptr<cgroup::Manager>> load_cgroup(const state::ContainerState &st) {
+  if (st.cgroup.empty()) return std::unique_ptr<cgroup::Manager>();
+  return TRY_CTX(cgroup::Manager::load(st.cgroup), "cgroup of container {}", st.id);
+}
+
+Result<Observed> observe(const state::ContainerDir &dir) {
+  Observed o{TRY(dir.read_state()), {}, state::Status::Stopped};
+  if (o.st.pid > 0) {
+    auto ps = sys::read_proc_stat(o.st.pid);
+    if (ps) {
+      o.live.proc_start_time = ps->start_time;
+      o.live.proc_is_zombie = ps->zombie_or_dead();
+    } else if (ps.error().kind() != ErrorKind::NotFound) {
+      return std::move(ps).error();
+    }
+  }
+  o.live.fifo_exists = TRY(dir.fifo_exists());
+  if (o.st.phase == state::Phase::Creating) o.live.create_in_progress = TRY(dir.locked_by_other());
+  // Only a live init can be paused; a dead one's cgroup may be gone already.
+  if (state::init_alive(o.st, o.live)) {
+    auto mgr = TRY(load_cgroup(o.st));
+    if (mgr) o.live.frozen = TRY_CTX(mgr->frozen(), "container {}", o.st.id);
+  }
+  o.status = state::derive_status(o.st, o.live);
+  return o;
+}
+
+Result<std::string> state_json(const Context &ctx, std::string_view id) {
+  auto store = TRY(open_store(ctx));
+  auto dir = TRY(store.open_container(id));
+  auto o = TRY(observe(dir));
+  if (o.status == state::Status::Stopped) o.st.pid = 0;
+  return spec::oci_state_json(o.st, state::to_string(o.status));
+}
+
+}  // namespace husk::lifecycle

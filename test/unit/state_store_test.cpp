@@ -1,0 +1,334 @@
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "state/store.hpp"
+
+namespace fs = std::filesystem;
+using husk::ErrorKind;
+using husk::state::ContainerDir;
+using husk::state::ContainerState;
+using husk::state::Phase;
+using husk::state::StateStore;
+
+namespace {
+
+struct TmpDir {
+  fs::path path;
+  TmpDir() {
+    std::string tmpl =
+        (fs::temp_directory_path() / "husk-store-XXXXXX").string();
+    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    path = tmpl;
+  }
+  ~TmpDir() { fs::remove_all(path); }
+};
+
+StateStore open_store(const fs::path &p) {
+  auto s = StateStore::open(p.string());
+  REQUIRE(s);
+  return std::move(*s);
+}
+
+mode_t mode_of(const fs::path &p) {
+  struct stat st {};
+  REQUIRE(::lstat(p.c_str(), &st) == 0);
+  return st.st_mode;
+}
+
+// Wait for a forked child and return its exit code.
+int reap(pid_t pid) {
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+bool readable_within(int fd, int ms) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, ms) == 1;
+}
+
+} // namespace
+
+TEST_CASE("ids: runc's character set, no dot names, no slashes") {
+  for (const char *ok :
+       {"a", "abc-DEF_0.9+x", "...", "a..b", "64hex0123456789abcdef"}) {
+    INFO(ok);
+    CHECK(husk::state::validate_id(ok));
+  }
+  for (const char *bad :
+       {".", "..", "a/b", "/a", "a b", "a\nb", "ü", "a:b", "a*"}) {
+    INFO(bad);
+    auto r = husk::state::validate_id(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message() == std::string("invalid id format: ") + bad);
+    CHECK(r.error().kind() == ErrorKind::InvalidArgument);
+  }
+  CHECK(husk::state::validate_id(std::string(255, 'a')));
+  CHECK_FALSE(husk::state::validate_id(std::string(256, 'a')));
+  auto empty = husk::state::validate_id("");
+  REQUIRE_FALSE(empty);
+  CHECK(empty.error().message() == "container id cannot be empty");
+}
+
+TEST_CASE("default root: /run/husk for root, $XDG_RUNTIME_DIR/husk otherwise") {
+  if (::geteuid() == 0) {
+    CHECK(husk::state::default_root() == "/run/husk");
+  } else if (const char *x = std::getenv("XDG_RUNTIME_DIR");
+             x != nullptr && *x != '\0') {
+    CHECK(husk::state::default_root() == std::string(x) + "/husk");
+  }
+}
+
+TEST_CASE("open: creates the root 0700, rejects unusable roots by name") {
+  TmpDir t;
+  auto root = t.path / "a" / "b" / "root";
+  auto s = open_store(root);
+  CHECK(fs::is_directory(root));
+  CHECK((mode_of(root) & 07777) == 0700);
+  CHECK(s.root() == root.string());
+
+  std::ofstream(t.path / "file") << "x";
+  auto bad = StateStore::open((t.path / "file" / "root").string());
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message(),
+             Catch::Contains((t.path / "file").string()));
+
+  auto rel = StateStore::open("relative/root");
+  REQUIRE_FALSE(rel);
+  CHECK(rel.error().kind() == ErrorKind::InvalidArgument);
+}
+
+TEST_CASE(
+    "create: mkdir 0700, a second create of the same id is AlreadyExists") {
+  TmpDir t;
+  auto s = open_store(t.path);
+  auto d = s.create_container("c1");
+  REQUIRE(d);
+  CHECK(d->locked());
+  CHECK(d->path() == (t.path / "c1").string());
+  CHECK((mode_of(t.path / "c1") & 07777) == 0700);
+  auto again = s.create_container("c1");
+  REQUIRE_FALSE(again);
+  CHECK(again.error().kind() == ErrorKind::AlreadyExists);
+  CHECK(again.error().message() == "container with id exists: c1");
+  CHECK_FALSE(s.create_container("../escape"));
+  CHECK_FALSE(fs::exists(t.path.parent_path() / "escape"));
+}
+
+TEST_CASE("open: a missing container uses runc's wording") {
+  TmpDir t;
+  auto s = open_store(t.path);
+  auto d = s.open_container("nope");
+  REQUIRE_FALSE(d);
+  CHECK(d.error().kind() == ErrorKind::NotFound);
+  CHECK(d.error().message() == "container \"nope\" does not exist");
+  std::ofstream(t.path / "plainfile") << "x";
+  CHECK_FALSE(s.open_container("plainfile"));
+}
+
+TEST_CASE(
+    "state.json: atomic write and read back; missing record is NotFound") {
+  TmpDir t;
+  auto s = open_store(t.path);
+  auto d = s.create_container("c1");
+  REQUIRE(d);
+  auto missing = d->read_state();
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().kind() == ErrorKind::NotFound);
+
+  ContainerState st;
+  st.oci_version = "1.3.0";
+  st.id = "c1";
+  st.phase = Phase::Created;
+  st.pid = 1234;
+  st.pid_start_time = 98765;
+  st.bundle = "/b";
+  st.rootfs = "/b/rootfs";
+  st.created = "2026-01-02T03:04:05.123456789Z";
+  st.annotations["k"] = "v";
+  st.cgroup = "opaque";
+  REQUIRE(d->write_state(st));
+  CHECK_FALSE(fs::exists(t.path / "c1" / "state.json.tmp"));
+  CHECK((mode_of(t.path / "c1" / "state.json") & 07777) == 0600);
+  auto back = d->read_state();
+  REQUIRE(back);
+  CHECK(back->id == "c1");
+  CHECK(back->phase == Phase::Created);
+  CHECK(back->pid == 1234);
+  CHECK(back->pid_start_time == 98765);
+  CHECK(back->bundle == "/b");
+  CHECK(back->annotations.at("k") == "v");
+  CHECK(back->cgroup == "opaque");
+
+  st.phase = Phase::Running;
+  REQUIRE(d->write_state(st));
+  auto again = s.open_container("c1");
+  REQUIRE(again);
+  CHECK(again->read_state()->phase == Phase::Running);
+}
+
+TEST_CASE("config copy, exec.fifo, owner") {
+  TmpDir t;
+  auto s = open_store(t.path);
+  auto d = s.create_container("c1");
+  REQUIRE(d);
+  CHECK_FALSE(d->read_config());
+  REQUIRE(d->save_config("{\"ociVersion\":\"1.3.0\"}"));
+  CHECK(*d->read_config() == "{\"ociVersion\":\"1.3.0\"}");
+
+  CHECK_FALSE(*d->fifo_exists());
+  REQUIRE(d->make_fifo());
+  CHECK(*d->fifo_exists());
+  CHECK(S_ISFIFO(mode_of(d->fifo_path())));
+  CHECK((mode_of(d->fifo_path()) & 0777) == 0622);
+  CHECK_FALSE(d->make_fifo());
+  auto rd = d->open_fifo(O_RDONLY | O_NONBLOCK);
+  REQUIRE(rd);
+  CHECK((::fcntl(rd->get(), F_GETFD) & FD_CLOEXEC) != 0);
+  REQUIRE(d->unlink_fifo());
+  CHECK_FALSE(*d->fifo_exists());
+  CHECK(d->unlink_fifo());
+  CHECK(*d->owner_uid() == ::geteuid());
+}
+
+TEST_CASE("list: sorted ids of container directories only") {
+  TmpDir t;
+  auto s = open_store(t.path);
+  for (const char *id : {"b", "a", "c"})
+    REQUIRE(s.create_container(id));
+  std::ofstream(t.path / "afile") << "x";
+  fs::create_directory(t.path / "bad name");
+  auto ids = s.list();
+  REQUIRE(ids);
+  CHECK(*ids == std::vector<std::string>{"a", "b", "c"});
+}
+
+TEST_CASE("remove: everything under the directory, then the directory") {
+  TmpDir t;
+  auto s = open_store(t.path);
+  auto d = s.create_container("c1");
+  REQUIRE(d);
+  REQUIRE(d->save_config("{}"));
+  REQUIRE(d->make_fifo());
+  fs::create_directories(t.path / "c1" / "sub" / "deeper");
+  std::ofstream(t.path / "c1" / "sub" / "deeper" / "f") << "x";
+  REQUIRE(d->remove());
+  CHECK_FALSE(fs::exists(t.path / "c1"));
+  CHECK(s.list()->empty());
+  CHECK(s.open_container("c1").error().kind() == ErrorKind::NotFound);
+}
+
+TEST_CASE("lock: a second process waits until the first releases it") {
+  TmpDir t;
+  auto s = open_store(t.path);
+  auto holder =
+      std::optional<ContainerDir>(std::move(*s.create_container("c1")));
+  REQUIRE(holder->locked());
+  int p[2];
+  REQUIRE(::pipe(p) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(p[0]);
+    auto d = s.open_container("c1");
+    if (!d || !*d->locked_by_other())
+      ::_exit(2);
+    if (!d->lock())
+      ::_exit(3);
+    ::_exit(::write(p[1], "L", 1) == 1 ? 0 : 4);
+  }
+  ::close(p[1]);
+  CHECK_FALSE(readable_within(p[0], 300)); // still waiting for our lock
+  holder.reset();                          // closes the lock fd: released
+  CHECK(readable_within(p[0], 5000));
+  ::close(p[0]);
+  CHECK(reap(child) == 0);
+}
+
+TEST_CASE("lock: a forked child keeping the fd does not keep the lock") {
+  // The init child is cloned while create holds the lock and then blocks on
+  // exec.fifo; it must not keep the container locked.
+  TmpDir t;
+  auto s = open_store(t.path);
+  auto holder =
+      std::optional<ContainerDir>(std::move(*s.create_container("c1")));
+  pid_t sleeper = ::fork();
+  REQUIRE(sleeper >= 0);
+  if (sleeper == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  holder.reset();
+  pid_t checker = ::fork();
+  REQUIRE(checker >= 0);
+  if (checker == 0) {
+    auto d = s.open_container("c1");
+    ::_exit(d && !*d->locked_by_other() && d->lock() ? 0 : 1);
+  }
+  CHECK(reap(checker) == 0);
+  ::kill(sleeper, SIGKILL);
+  ::waitpid(sleeper, nullptr, 0);
+}
+
+TEST_CASE(
+    "lock: a waiter whose container was removed meanwhile gets NotFound") {
+  TmpDir t;
+  auto s = open_store(t.path);
+  auto holder =
+      std::optional<ContainerDir>(std::move(*s.create_container("c1")));
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    auto d = s.open_container("c1");
+    if (!d)
+      ::_exit(2);
+    auto r = d->lock();
+    ::_exit(!r && r.error().kind() == ErrorKind::NotFound ? 0 : 1);
+  }
+  ::usleep(200000);
+  REQUIRE(holder->remove());
+  holder.reset();
+  CHECK(reap(child) == 0);
+}
+
+TEST_CASE("lock query: /proc/locks lines") {
+  std::string locks = "1: POSIX  ADVISORY  WRITE 100 fe:00:4242 0 EOF\n"
+                      "1: -> POSIX  ADVISORY  WRITE 300 fe:00:4343 0 EOF\n"
+                      "2: FLOCK  ADVISORY  WRITE 200 08:01:5555 0 EOF\n";
+  using husk::state::lock_held_by_other;
+  CHECK(lock_held_by_other(locks, 0xfe, 0, 4242, 99));
+  CHECK_FALSE(lock_held_by_other(locks, 0xfe, 0, 4242, 100)); // our own
+  CHECK_FALSE(lock_held_by_other(locks, 0xfe, 0, 4343, 99));  // only a waiter
+  CHECK(lock_held_by_other(locks, 8, 1, 5555, 200)); // flock: any holder
+  CHECK_FALSE(lock_held_by_other(locks, 8, 2, 5555, 99));
+  CHECK_FALSE(lock_held_by_other("", 8, 1, 5555, 99));
+}
+
+TEST_CASE(
+    "lock query from the holding process neither lies nor drops the lock") {
+  TmpDir t;
+  auto s = open_store(t.path);
+  auto holder = s.create_container("c1");
+  REQUIRE(holder);
+  auto reader = s.open_container("c1");
+  REQUIRE(reader);
+  CHECK_FALSE(*reader->locked_by_other()); // held, but by us
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    auto d = s.open_container("c1");
+    ::_exit(d && *d->locked_by_other() ? 0 : 1);
+  }
+  CHECK(reap(child) == 0);
+}
