@@ -1,0 +1,307 @@
+"""cgroups through the CLI: where the container lands (cgroupsPath rules),
+limits as the kernel shows them, device access, pause/resume, kill --all,
+plan-time refusal of what this host cannot do, and that delete removes every
+directory husk made.
+
+Written for both layouts: a pure cgroup v2 host, and the hybrid layout (v1
+controllers + cgroup2 at /sys/fs/cgroup/unified) where the v2 driver is also
+exercised through HUSK_CGROUP_DRIVER/HUSK_CGROUP_ROOT."""
+
+import glob
+import os
+
+import pytest
+
+import helpers as h
+from helpers import probe
+
+ROOT = h.CGROUP_ROOT
+UNIFIED = f"{ROOT}/unified"
+V2_HOST = os.path.exists(f"{ROOT}/cgroup.controllers")
+HYBRID = not V2_HOST and os.path.exists(f"{UNIFIED}/cgroup.controllers")
+V2_ON_UNIFIED = {"HUSK_CGROUP_DRIVER": "v2", "HUSK_CGROUP_ROOT": UNIFIED}
+
+
+def controller_dir(controller, rel):
+    """The container's directory for `controller` under the host's driver."""
+    return ROOT + rel if V2_HOST else f"{ROOT}/{controller}{rel}"
+
+
+def v2_controllers(root):
+    return set(h.read_text(f"{root}/cgroup.controllers", "").split())
+
+
+def proc_cgroups(pid):
+    """/proc/<pid>/cgroup as {controller: path}; the v2 line is under ""."""
+    out = {}
+    for line in h.read_text(f"/proc/{pid}/cgroup").splitlines():
+        _, ctrls, path = line.split(":", 2)
+        for c in ctrls.split(",") if ctrls else [""]:
+            out[c] = path
+    return out
+
+
+def read(path):
+    return h.read_text(path).strip()
+
+
+def started(husk, bundle, tmp, cid="c1", patch=None, args=None, env=None):
+    """A running container waiting for a signal; returns (bundle, init pid)."""
+    out = os.path.join(tmp, f"{cid}.out")
+    b = bundle(args=args or probe("wait-signal"), patch=patch)
+    r = husk.create(cid, b, stdout=out, env=env)
+    assert r.rc == 0, r
+    husk.start_ok(cid, env=env)
+    h.wait_file_contains(out, "waiting")
+    return b, husk.state(cid)["pid"]
+
+
+def run_to_end(husk, bundle, tmp, args, cid="c1", patch=None, env=None):
+    """Run the container to completion; returns its stdout + stderr."""
+    out = os.path.join(tmp, f"{cid}.out")
+    b = bundle(args=args, patch=patch)
+    r = husk.create(cid, b, stdout=out, stderr=out, env=env)
+    assert r.rc == 0, r
+    husk.start_ok(cid, env=env)
+    husk.wait_status(cid, "stopped")
+    assert husk.delete(cid).rc == 0
+    return h.read_text(out, "")
+
+
+def test_container_lands_at_cgroups_path_in_every_hierarchy(husk, bundle, tmp):
+    b, pid = started(husk, bundle, tmp)
+    cgs = proc_cgroups(pid)
+    if V2_HOST:
+        assert cgs[""] == b.cgroup_path
+    else:
+        for c in ("pids", "memory", "freezer", "devices", "cpu", "name=systemd"):
+            assert cgs[c] == b.cgroup_path, (c, cgs)
+        if HYBRID:
+            assert cgs[""] == b.cgroup_path
+    assert b.cgroup_dirs()
+    assert husk.delete("c1", force=True).rc == 0
+    assert b.cgroup_dirs() == []
+
+
+def test_relative_cgroups_path_is_below_the_root_not_the_callers_cgroup(husk, bundle, tmp):
+    # husk's own cgroup may be nested (here memory:/process_api/...); a relative
+    # cgroupsPath must still start at each hierarchy's root.
+    out = os.path.join(tmp, "out")
+    b = bundle(args=probe("wait-signal"))
+    b.config["linux"]["cgroupsPath"] = f"{h.CGROUP_PARENT}/{b.cgroup_name}"
+    b.write()
+    husk.create_ok("c1", b, stdout=out)
+    pid = husk.state("c1")["pid"]
+    cgs = proc_cgroups(pid)
+    for c in ([""] if V2_HOST else ["memory", "pids"]):
+        assert cgs[c] == b.cgroup_path, (c, cgs)
+    assert os.path.isdir(controller_dir("memory", b.cgroup_path))
+    assert husk.delete("c1", force=True).rc == 0
+    assert b.cgroup_dirs() == []
+
+
+def test_empty_cgroups_path_defaults_to_husk_slash_id(husk, bundle, tmp):
+    cid = f"{h.TAG}-default-path"
+    b = bundle(args=probe("wait-signal"))
+    del b.config["linux"]["cgroupsPath"]
+    b.write()
+    dirs = lambda: glob.glob(f"{ROOT}/*/husk/{cid}") + glob.glob(f"{ROOT}/husk/{cid}")
+    try:
+        r = husk.create(cid, b)
+        assert r.rc == 0, r
+        pid = husk.state(cid)["pid"]
+        cgs = proc_cgroups(pid)
+        assert cgs["" if V2_HOST else "pids"] == f"/husk/{cid}"
+        assert husk.delete(cid, force=True).rc == 0
+        assert dirs() == []
+    finally:
+        h.remove_cgroups(dirs())
+
+
+@pytest.mark.parametrize("path", ["/husk-test/../escape", "/husk-test/process_api/x"])
+def test_unsafe_cgroups_path_is_refused_before_any_side_effect(husk, bundle, path):
+    b = bundle(patch={"linux": {"cgroupsPath": path}})
+    r = husk.create("c1", b)
+    assert r.rc != 0
+    assert "linux.cgroupsPath" in r.err, r
+    assert husk.ids() == []
+    assert husk.nothing_left() == []
+
+
+def test_limits_reach_the_kernel(husk, bundle, tmp):
+    res = {"pids": {"limit": 10},
+           "memory": {"limit": 64 << 20},
+           "cpu": {"shares": 512, "quota": 50000, "period": 100000}}
+    b, _ = started(husk, bundle, tmp, patch={"linux": {"resources": res}})
+    p = b.cgroup_path
+    assert read(controller_dir("pids", p) + "/pids.max") == "10"
+    if V2_HOST:
+        assert read(f"{ROOT}{p}/memory.max") == str(64 << 20)
+        assert read(f"{ROOT}{p}/cpu.weight") == "59"  # quadratic shares->weight mapping
+        assert read(f"{ROOT}{p}/cpu.max") == "50000 100000"
+    else:
+        assert read(f"{ROOT}/memory{p}/memory.limit_in_bytes") == str(64 << 20)
+        assert read(f"{ROOT}/cpu{p}/cpu.shares") == "512"
+        assert read(f"{ROOT}/cpu{p}/cpu.cfs_quota_us") == "50000"
+        assert read(f"{ROOT}/cpu{p}/cpu.cfs_period_us") == "100000"
+
+
+@pytest.mark.parametrize("limit,forks", [(3, False), (10, True)])
+def test_pids_limit_stops_forks_inside_the_container(husk, bundle, tmp, limit, forks):
+    # sh plus four sleeps: five tasks at once.
+    script = "sleep 1 & sleep 1 & sleep 1 & sleep 1 & wait; echo finished"
+    out = run_to_end(husk, bundle, tmp, ["/bin/sh", "-c", script],
+                     patch={"linux": {"resources": {"pids": {"limit": limit}}}})
+    if forks:
+        assert out.strip() == "finished", out
+    else:
+        assert "can't fork" in out, out
+
+
+def test_pids_limit_zero_is_a_real_limit(husk, bundle, tmp):
+    # Moving init in is not a fork, so create succeeds; nothing can fork after.
+    b = bundle(args=probe("pid"), patch={"linux": {"resources": {"pids": {"limit": 0}}}})
+    husk.create_ok("c1", b)
+    assert read(controller_dir("pids", b.cgroup_path) + "/pids.max") == "0"
+    assert husk.delete("c1", force=True).rc == 0
+
+
+# The host's /dev/net/tun (c 10:200): not a default device, and opening it
+# needs no capability, so an EPERM can only come from the device cgroup.
+TUN = "/dev/net/tun"
+
+
+def with_tun(b, rules=()):
+    b.config["mounts"].append({"destination": "/tun", "type": "bind", "source": TUN,
+                               "options": ["bind"]})
+    b.config["linux"].setdefault("resources", {})["devices"] = [
+        {"allow": False, "access": "rwm"}, *rules]
+    return b.write()
+
+
+def device_checks(husk, bundle, tmp, rules, env=None, cid="c1"):
+    out = os.path.join(tmp, f"{cid}.out")
+    if not os.path.exists(TUN):
+        pytest.skip(f"{TUN} does not exist on this host")
+    b = with_tun(bundle(args=probe("open /dev/null rw", "open /dev/zero r", "open /tun r",
+                                   "open /tun w")), rules)
+    r = husk.create(cid, b, stdout=out, stderr=out, env=env)
+    assert r.rc == 0, r
+    husk.start_ok(cid)
+    husk.wait_status(cid, "stopped")
+    assert husk.delete(cid).rc == 0
+    return h.read_text(out, "").split()
+
+
+def test_devices_outside_the_rules_are_denied(husk, bundle, tmp):
+    assert device_checks(husk, bundle, tmp, []) == ["ok", "ok", "errno=EPERM", "errno=EPERM"]
+
+
+def test_device_rule_grants_only_the_listed_access(husk, bundle, tmp):
+    rules = [{"allow": True, "type": "c", "major": 10, "minor": 200, "access": "r"}]
+    assert device_checks(husk, bundle, tmp, rules) == ["ok", "ok", "ok", "errno=EPERM"]
+
+
+def frozen(b):
+    if V2_HOST:
+        return "frozen 1" in h.read_text(f"{ROOT}{b.cgroup_path}/cgroup.events")
+    return read(f"{ROOT}/freezer{b.cgroup_path}/freezer.state") == "FROZEN"
+
+
+def test_pause_freezes_and_resume_thaws(husk, bundle, tmp):
+    b, pid = started(husk, bundle, tmp)
+    assert husk("pause", "c1").rc == 0
+    assert husk.status("c1") == "paused"
+    assert frozen(b)
+    assert husk("resume", "c1").rc == 0
+    assert husk.status("c1") == "running"
+    assert not frozen(b)
+
+
+def test_kill_all_reaches_every_process_in_the_cgroup(husk, bundle, tmp):
+    args = ["/bin/sh", "-c", "sleep 1000 & sleep 1000 & exec /probe wait-signal"]
+    b, pid = started(husk, bundle, tmp, args=args)
+    procs_dir = controller_dir("pids", b.cgroup_path)
+    h.wait_for(lambda: len(h.cgroup_procs(procs_dir)) == 3, what="3 processes in the cgroup")
+    assert husk.kill("c1", "KILL", all=True).rc == 0
+    h.wait_for(lambda: h.cgroup_procs(procs_dir) == [], what="empty cgroup")
+    husk.wait_status("c1", "stopped")
+
+
+def test_kill_all_works_on_a_paused_container(husk, bundle, tmp):
+    b, pid = started(husk, bundle, tmp)
+    assert husk("pause", "c1").rc == 0
+    assert husk.kill("c1", "KILL", all=True).rc == 0
+    husk.wait_status("c1", "stopped")
+    assert husk.delete("c1").rc == 0
+    assert b.cgroup_dirs() == []
+
+
+def rdma_available():
+    if V2_HOST:
+        return "rdma" in v2_controllers(ROOT)
+    return os.path.isdir(f"{ROOT}/rdma")
+
+
+def test_missing_controller_fails_create_naming_the_field(husk, bundle):
+    if rdma_available():
+        pytest.skip("this host has the rdma controller")
+    b = bundle(patch={"linux": {"resources": {"rdma": {"mlx5_0": {"hcaHandles": 3}}}}})
+    r = husk.create("c1", b)
+    assert r.rc != 0
+    assert "linux.resources.rdma" in r.err and "rdma controller" in r.err, r
+    assert husk.ids() == []
+    assert b.cgroup_dirs() == []
+    assert husk.nothing_left() == []
+
+
+@pytest.mark.skipif(V2_HOST, reason="cgroup v1 only")
+def test_unified_resources_on_v1_are_an_error(husk, bundle):
+    b = bundle(patch={"linux": {"resources": {"unified": {"pids.max": "5"}}}})
+    r = husk.create("c1", b)
+    assert r.rc != 0
+    assert "linux.resources.unified" in r.err, r
+    assert b.cgroup_dirs() == []
+
+
+@pytest.mark.skipif(not HYBRID or "hugetlb" not in v2_controllers(UNIFIED),
+                    reason="needs hugetlb only in the hybrid unified hierarchy")
+def test_hybrid_hugetlb_limit_goes_to_the_unified_hierarchy(husk, bundle, tmp):
+    res = {"hugepageLimits": [{"pageSize": "2MB", "limit": 4 << 20}]}
+    b, pid = started(husk, bundle, tmp, patch={"linux": {"resources": res}})
+    assert read(f"{UNIFIED}{b.cgroup_path}/hugetlb.2MB.max") == str(4 << 20)
+
+
+@pytest.mark.skipif(not HYBRID, reason="needs the hybrid layout's cgroup2 mount")
+def test_v2_driver_on_the_unified_mount(husk, bundle, tmp):
+    res = {"hugepageLimits": [{"pageSize": "2MB", "limit": 2 << 20}]}
+    b, pid = started(husk, bundle, tmp, patch={"linux": {"resources": res}}, env=V2_ON_UNIFIED)
+    d = f"{UNIFIED}{b.cgroup_path}"
+    assert proc_cgroups(pid)[""] == b.cgroup_path
+    assert proc_cgroups(pid)["pids"] == "/"  # v1 hierarchies untouched in this mode
+    if "hugetlb" in v2_controllers(UNIFIED):
+        assert read(f"{d}/hugetlb.2MB.max") == str(2 << 20)
+    assert husk("pause", "c1").rc == 0
+    assert "frozen 1" in h.read_text(f"{d}/cgroup.events")
+    assert husk("resume", "c1").rc == 0
+    assert husk.delete("c1", force=True).rc == 0
+    assert not os.path.exists(d)
+
+
+@pytest.mark.skipif(not HYBRID, reason="needs the hybrid layout's cgroup2 mount")
+def test_v2_driver_enforces_device_rules_with_ebpf(husk, bundle, tmp):
+    rules = [{"allow": True, "type": "c", "major": 10, "minor": 200, "access": "w"}]
+    assert device_checks(husk, bundle, tmp, rules, env=V2_ON_UNIFIED) == \
+        ["ok", "ok", "errno=EPERM", "ok"]
+
+
+@pytest.mark.skipif(not HYBRID, reason="needs the hybrid layout's cgroup2 mount")
+def test_v2_driver_refuses_controllers_the_hierarchy_lacks(husk, bundle):
+    if "memory" in v2_controllers(UNIFIED):
+        pytest.skip("memory is available in the unified hierarchy here")
+    b = bundle(patch={"linux": {"resources": {"memory": {"limit": 64 << 20}}}})
+    r = husk.create("c1", b, env=V2_ON_UNIFIED)
+    assert r.rc != 0
+    assert ("linux.resources.memory.limit: memory controller not available in cgroup v2 "
+            f"hierarchy {UNIFIED}") in r.err, r
+    assert husk.nothing_left() == []
