@@ -134,7 +134,7 @@ Result<Loaded> load_bundle(const Context& ctx, const CreateOptions& o) {
     return std::move(bytes).error();
   }
   l.bytes = std::move(*bytes);
-  l.cfg = TRY(spec::parse_config(l.bytes));
+  l.cfg = TRY_CTX(spec::parse_config(l.bytes), "{}/config.json", l.bundle);
   std::vector<std::string> warnings;
   TRY(spec::validate(l.cfg, &warnings));
   for (const auto& w : warnings) ctx.warn(w);
@@ -238,6 +238,7 @@ Result<Plans> make_plans(const Context& ctx, Loaded& l, const CreateOptions& o) 
   p.ns = TRY(linux_setup::plan_namespaces(l.cfg));
   linux_setup::RootfsOptions ro;
   ro.rootfs = l.rootfs;
+  ro.bundle = l.bundle;
   ro.no_pivot = o.no_pivot;
   ro.new_mount_ns = p.ns.new_mount;
   ro.console = l.cfg.process->terminal;

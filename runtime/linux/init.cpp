@@ -4,7 +4,6 @@
 #include <linux/keyctl.h>
 #include <sched.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -19,6 +18,7 @@
 #include <string>
 
 #include "hooks/hooks.hpp"
+#include "linux/paths.hpp"
 #include "sys/clone.hpp"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -143,9 +143,7 @@ Status setup_console(const InitPlan& p) {
       return Error::last("ioctl(TIOCSWINSZ)").wrap("process.consoleSize");
     }
   }
-  if (::mount(name.c_str(), "/dev/console", nullptr, MS_BIND, nullptr) != 0) {
-    return Error::last("bind mount {} on /dev/console", name);
-  }
+  TRY(mount_console(slave.get()));
   TRY(send_console(p.console_socket, name, master.get()));
   for (int fd = 0; fd <= 2; ++fd) {
     if (::dup2(slave.get(), fd) < 0) return Error::last("dup2(pty, {})", fd);
@@ -189,6 +187,17 @@ Status seal_fds(int preserve) {
   return {};
 }
 
+// process.cwd is created as part of the rootfs, before root.readonly and
+// readonlyPaths take effect (as runc does), through the rootfs-confined walker
+// so that a symlink in the image cannot point it outside.
+Status make_cwd(const InitPlan& p) {
+  if (!p.process->create_cwd || p.process->cwd.empty() || p.process->cwd == "/") return {};
+  sys::UniqueFd root(::open(p.rootfs->rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return Error::last("open {}", p.rootfs->rootfs);
+  TRY_CTX(mkdir_in_root(root.get(), p.process->cwd, CreateAs::Dir), "process.cwd");
+  return {};
+}
+
 Status run_hooks(hooks::Kind kind, const std::vector<spec::Hook>* hs, const std::string& state) {
   if (hs == nullptr || hs->empty()) return {};
   return hooks::run(kind, *hs, state);
@@ -207,6 +216,7 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states) {
   TRY(setup_namespaces(ch, *p.ns));
   TRY(join_session_keyring(p.session_keyring));
   TRY(prepare_rootfs(*p.rootfs));
+  TRY(make_cwd(p));
   if (p.hooks_round_trip) {
     TRY(ch.send_hooks_request(::getpid()));
     states = TRY(ch.await_hooks_done());
