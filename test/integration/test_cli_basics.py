@@ -1,0 +1,210 @@
+"""The command line without a running container: version and help shapes,
+runc's wording for flag and argument errors, missing containers, --root and
+--log handling, list on an empty root, events, spec and features."""
+
+import json
+import os
+import re
+
+import pytest
+
+import helpers as h
+
+VERBS = ("create", "start", "run", "exec", "state", "kill", "delete", "list", "ps",
+         "pause", "resume", "update", "events", "features", "spec")
+
+
+def test_version_is_runc_shaped(husk):
+    for flag in ("--version", "-v"):
+        r = husk(flag, root=False)
+        assert r.rc == 0, r
+        lines = r.out.splitlines()
+        assert len(lines) == 3, r
+        assert re.fullmatch(r"husk version \d+\.\d+\.\d+", lines[0]), r
+        assert re.fullmatch(r"commit: [0-9a-f]*", lines[1]), r
+        assert lines[2] == "spec: 1.3.0", r
+
+
+def test_help_lists_every_verb(husk):
+    r = husk("--help", root=False)
+    assert r.rc == 0, r
+    for verb in VERBS:
+        assert re.search(rf"^   {verb} ", r.out, re.M), (verb, r)
+    for args in (["help", "kill"], ["kill", "--help"], ["kill", "-h"]):
+        r = husk(*args)
+        assert r.rc == 0, r
+        assert r.out.startswith("Usage: husk kill"), r
+        assert "--all" in r.out, r
+
+
+@pytest.mark.parametrize("args,message", [
+    (["frobnicate"], 'unknown command "frobnicate" (see husk --help)'),
+    (["--nope", "list"], "flag provided but not defined: -nope"),
+    (["list", "--nope"], "flag provided but not defined: -nope"),
+    (["kill", "-x", "c1"], "flag provided but not defined: -x"),
+    (["delete", "--force=maybe", "c1"], 'invalid boolean value "maybe" for -force: parse error'),
+    (["--log-format", "xml", "list"], 'unknown log-format "xml"'),
+    (["--rootless", "sometimes", "list"], 'invalid value for --rootless: "sometimes"'),
+    (["--criu", "/usr/sbin/criu", "list"], "--criu: checkpoint/restore is not supported"),
+    (["state"], '"state" requires exactly 1 argument(s)'),
+    (["state", "a", "b"], '"state" requires exactly 1 argument(s)'),
+    (["kill", "a", "KILL", "extra"], '"kill" requires a maximum of 2 argument(s)'),
+    (["ps"], '"ps" requires a minimum of 1 argument(s)'),
+    (["list", "extra"], '"list" requires exactly 0 argument(s)'),
+    (["ps", "--format", "yaml", "c1"], 'invalid format option "yaml" (table or json)'),
+    (["list", "--format", "yaml"], 'invalid format option "yaml" (table or json)'),
+    (["update", "--memory", "lots", "c1"], 'invalid value "lots" for flag --memory: not a size'),
+    (["update", "--pids-limit", "x", "c1"], 'invalid value "x" for flag --pids-limit'),
+    (["events", "c1"], "events: not implemented yet"),
+])
+def test_command_line_errors_are_one_clear_line(husk, args, message):
+    r = husk(*args)
+    assert r.rc == 1, r
+    assert r.out == "", r
+    assert r.err.startswith(message) and r.err.count("\n") == 1, r
+    assert husk.nothing_left() == []
+
+
+@pytest.mark.parametrize("argv", [["state", "nope"], ["kill", "nope"], ["kill", "--all", "nope", "9"],
+                                  ["delete", "nope"], ["pause", "nope"], ["resume", "nope"],
+                                  ["ps", "--format", "json", "nope"],
+                                  ["update", "--memory", "1m", "nope"]])
+def test_missing_container_in_runcs_words(husk, argv):
+    r = husk(*argv)
+    assert r.rc == 1, r
+    assert r.err == 'container "nope" does not exist\n', r
+    assert r.out == "", r
+
+
+def test_delete_force_of_missing_container_succeeds(husk):
+    # containerd's shim cleanup runs `delete --force` and needs exit 0.
+    for flag in ("--force", "-f", "--force=true"):
+        r = husk("delete", flag, "nope")
+        assert r.rc == 0, r
+        assert r.err == "", r
+
+
+@pytest.mark.parametrize("cid", ["a/b", "..", ".", "a b", "x" * 256])
+def test_invalid_ids(husk, cid):
+    r = husk("state", cid)
+    assert r.rc == 1, r
+    assert r.err == f"invalid id format: {cid}\n", r
+
+
+def test_directory_without_record(husk):
+    # A create killed before its first record leaves only the directory.
+    os.makedirs(os.path.join(husk.root, "half"))
+    r = husk("list", "-q")
+    assert r.rc == 0 and r.out == "", r
+    r = husk("state", "half")
+    assert r.rc == 1 and 'container "half" does not exist' in r.err, r
+    r = husk("delete", "--force", "half")
+    assert r.rc == 0, r
+    assert husk.ids() == []
+
+
+def test_root_spellings_and_mode(husk, tmp):
+    spellings = {"a": ["--root", "{}"], "b": ["--root={}"], "c": ["-root", "{}"],
+                 "d": ["-root={}"]}
+    for name, form in spellings.items():
+        path = os.path.join(tmp, name, "nested")
+        other = husk.with_root(path, make=False)
+        r = other(*[f.format(path) for f in form], "list", root=False)
+        assert r.rc == 0, r
+        assert os.path.isdir(path)
+        assert os.stat(path).st_mode & 0o777 == 0o700
+
+
+def test_default_root_without_root_flag(husk, tmp):
+    # No --root: /run/husk for root. Only look, never create containers there.
+    r = husk("state", "husk-no-such-container", root=False)
+    assert r.rc == 1, r
+    assert 'container "husk-no-such-container" does not exist' in r.err, r
+    assert os.path.isdir("/run/husk")
+
+
+def test_unusable_root_is_named(husk, tmp):
+    blocker = os.path.join(tmp, "file")
+    open(blocker, "w").close()
+    other = husk.with_root(os.path.join(blocker, "root"), make=False)
+    r = other("list")
+    assert r.rc == 1, r
+    assert blocker in r.err, r
+
+
+def test_errors_go_to_stderr_and_json_log(husk, tmp):
+    log = os.path.join(tmp, "log.json")
+    r = husk("--log", log, "--log-format=json", "state", "nope")
+    assert r.rc == 1, r
+    assert r.err == 'container "nope" does not exist\n', r
+    r = husk(f"--log={log}", "--log-format", "json", "kill", "gone", "9")
+    assert r.rc == 1, r
+    entries = [json.loads(line) for line in h.read_text(log).splitlines()]
+    assert [e["level"] for e in entries] == ["error"] * 2
+    assert entries[-2]["msg"] == 'container "nope" does not exist'
+    assert entries[-1]["msg"] == 'container "gone" does not exist'
+    for e in entries:
+        assert set(e) == {"level", "msg", "time"}
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", e["time"]), e
+
+
+def test_text_log_is_logrus_shaped(husk, tmp):
+    log = os.path.join(tmp, "log.txt")
+    r = husk("--log", log, "delete", "nope")
+    assert r.rc == 1, r
+    line = h.read_text(log).rstrip("\n")
+    assert "\n" not in line
+    assert re.fullmatch(r'time="[^"]+Z" level=error msg="container \\"nope\\" does not exist"',
+                        line), line
+
+
+def test_list_of_empty_root(husk):
+    r = husk("list")
+    assert r.rc == 0, r
+    assert r.out == "ID          PID         STATUS      BUNDLE      CREATED     OWNER\n", r
+    r = husk("list", "--format", "json")
+    assert r.rc == 0 and json.loads(r.out) == [], r
+    r = husk("list", "-f", "json", "-q")
+    assert r.rc == 0 and r.out == "", r
+
+
+def test_spec_writes_default_config_and_never_overwrites(husk, tmp):
+    r = husk("spec", cwd=tmp, root=False)
+    assert r.rc == 0, r
+    path = os.path.join(tmp, "config.json")
+    with open(path) as f:
+        cfg = json.load(f)
+    assert cfg["ociVersion"] == "1.3.0"
+    assert cfg["root"]["path"] == "rootfs"
+    assert cfg["process"]["args"] == ["sh"]
+    before = h.read_text(path)
+    r = husk("spec", cwd=tmp, root=False)
+    assert r.rc == 1, r
+    assert r.err == "File config.json exists. Remove it first.\n", r
+    assert h.read_text(path) == before
+
+
+def test_spec_rootless_into_bundle(husk, tmp):
+    bundle = os.path.join(tmp, "b")
+    os.makedirs(bundle)
+    r = husk("spec", "--rootless", "-b", bundle, root=False)
+    assert r.rc == 0, r
+    with open(os.path.join(bundle, "config.json")) as f:
+        cfg = json.load(f)
+    kinds = [ns["type"] for ns in cfg["linux"]["namespaces"]]
+    assert "user" in kinds and "network" not in kinds
+    assert cfg["linux"]["uidMappings"] == [{"containerID": 0, "hostID": os.geteuid(), "size": 1}]
+    r = husk("spec", "--bundle", os.path.join(tmp, "missing"), root=False)
+    assert r.rc == 1 and os.path.join(tmp, "missing") in r.err, r
+
+
+def test_features_document(husk):
+    r = husk("features", root=False)
+    assert r.rc == 0, r
+    f = json.loads(r.out)
+    assert f["ociVersionMin"] == "1.0.0"
+    assert f["ociVersionMax"] == "1.3.0"
+    for hook in ("prestart", "createRuntime", "createContainer", "startContainer",
+                 "poststart", "poststop"):
+        assert hook in f["hooks"]
+    assert f["linux"]["cgroup"]["v1"] is True
