@@ -35,9 +35,17 @@ const std::vector<MountDef>& default_mounts() {
 constexpr std::string_view kCaps[] = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
 
 constexpr std::string_view kMasked[] = {
-    "/proc/acpi",         "/proc/asound",     "/proc/kcore",       "/proc/keys",
-    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-    "/sys/firmware",      "/proc/scsi",       "/sys/devices/virtual/tpm",
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/sys/firmware",
+    "/proc/scsi",
+    "/sys/devices/virtual/tpm",
 };
 
 constexpr std::string_view kReadonly[] = {

@@ -37,10 +37,8 @@ void write_cgroup(json::Pretty& w, const FeaturesInput& in) {
   json::key(w, "cgroup");
   w.StartObject();
   const std::pair<std::string_view, bool> items[] = {
-      {"v1", in.cgroup_v1},
-      {"v2", in.cgroup_v2},
-      {"systemd", in.cgroup_systemd},
-      {"systemdUser", in.cgroup_systemd_user},
+      {"v1", in.cgroup_v1},           {"v2", in.cgroup_v2},
+      {"systemd", in.cgroup_systemd}, {"systemdUser", in.cgroup_systemd_user},
       {"rdma", in.cgroup_rdma},
   };
   for (const auto& [k, v] : items) {

@@ -1,10 +1,9 @@
 #include "spec/json_read.hpp"
 
+#include <fmt/format.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-
-#include <fmt/format.h>
 
 #include <cstring>
 
@@ -30,7 +29,7 @@ Status parse_document(std::string_view text, rapidjson::Document& doc) {
   // Iterative parsing: same grammar as the default flags, but nesting depth
   // cannot exhaust the stack.
   doc.Parse<rapidjson::kParseDefaultFlags | rapidjson::kParseIterativeFlag>(text.data(),
-                                                                             text.size());
+                                                                            text.size());
   if (!doc.HasParseError()) return {};
   const size_t off = doc.GetErrorOffset();
   size_t line = 1;

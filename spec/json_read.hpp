@@ -28,7 +28,7 @@ Status parse_document(std::string_view text, rapidjson::Document& doc);
 std::string describe(const Value& v);
 
 std::string member_path(const std::string& parent, std::string_view key);  // a.b
-std::string index_path(const std::string& parent, size_t i);                // a[3]
+std::string index_path(const std::string& parent, size_t i);               // a[3]
 std::string key_path(const std::string& parent, std::string_view key);     // a["k"]
 
 Error type_error(const Value& v, const std::string& path, std::string_view expected);
@@ -38,18 +38,23 @@ Status read(const Value& v, const std::string& path, std::string& out);
 
 template <typename T>
 constexpr std::string_view integer_kind() {
-  if constexpr (std::is_same_v<T, uint16_t>) return "an unsigned 16-bit integer";
-  else if constexpr (std::is_same_v<T, uint32_t>) return "an unsigned 32-bit integer";
-  else if constexpr (std::is_same_v<T, uint64_t>) return "an unsigned 64-bit integer";
-  else if constexpr (std::is_same_v<T, int32_t>) return "a 32-bit integer";
-  else return "a 64-bit integer";
+  if constexpr (std::is_same_v<T, uint16_t>)
+    return "an unsigned 16-bit integer";
+  else if constexpr (std::is_same_v<T, uint32_t>)
+    return "an unsigned 32-bit integer";
+  else if constexpr (std::is_same_v<T, uint64_t>)
+    return "an unsigned 64-bit integer";
+  else if constexpr (std::is_same_v<T, int32_t>)
+    return "a 32-bit integer";
+  else
+    return "a 64-bit integer";
 }
 
 // JSON integers only: 1.0 and 1e3 are rejected as Go rejects them for
 // integer fields.
 template <typename T>
-  requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
-Status read(const Value& v, const std::string& path, T& out) {
+requires(std::is_integral_v<T> && !std::is_same_v<T, bool>) Status
+    read(const Value& v, const std::string& path, T& out) {
   if constexpr (std::is_signed_v<T>) {
     if (v.IsInt64()) {
       const int64_t x = v.GetInt64();
@@ -111,9 +116,7 @@ class Object {
   // The member's value, or nullptr when absent or null. A repeated key
   // yields its last occurrence.
   [[nodiscard]] const Value* find(std::string_view key) const;
-  [[nodiscard]] std::string path_of(std::string_view key) const {
-    return member_path(path_, key);
-  }
+  [[nodiscard]] std::string path_of(std::string_view key) const { return member_path(path_, key); }
   [[nodiscard]] const std::string& path() const { return path_; }
 
   template <typename T>

@@ -54,7 +54,17 @@ std::span<const NamespaceType> all_namespace_types();   // the eight, in spec or
 
 // ---- seccomp (config-linux.md "Seccomp") ----
 
-enum class SeccompAction : uint8_t { Kill, KillProcess, KillThread, Trap, Errno, Trace, Allow, Log, Notify };
+enum class SeccompAction : uint8_t {
+  Kill,
+  KillProcess,
+  KillThread,
+  Trap,
+  Errno,
+  Trace,
+  Allow,
+  Log,
+  Notify
+};
 
 std::optional<SeccompAction> seccomp_action_from_name(std::string_view name);  // "SCMP_ACT_ERRNO"
 std::string_view seccomp_action_name(SeccompAction a);

@@ -139,8 +139,8 @@ Status check_scheduler(const Scheduler& s) {
   const bool realtime = s.policy == "SCHED_FIFO" || s.policy == "SCHED_RR";
   const int32_t prio = s.priority.value_or(0);
   if (realtime && (prio < 1 || prio > 99)) {
-    return Error::spec("process.scheduler.priority: {} needs a priority in 1..99, got {}",
-                       s.policy, prio);
+    return Error::spec("process.scheduler.priority: {} needs a priority in 1..99, got {}", s.policy,
+                       prio);
   }
   if (!realtime && prio != 0) {
     return Error::spec("process.scheduler.priority: must be 0 for {}, got {}", s.policy, prio);
@@ -247,13 +247,15 @@ Status check_mount_idmap(const Checker& ck, const Mount& m, const MountOptions& 
                          const std::string& path) {
   const bool uid = !m.uid_mappings.empty();
   const bool gid = !m.gid_mappings.empty();
-  if (uid != gid) return Error::spec("{}: uidMappings and gidMappings must be given together", path);
+  if (uid != gid)
+    return Error::spec("{}: uidMappings and gidMappings must be given together", path);
   TRY(check_mappings(m.uid_mappings, path + ".uidMappings"));
   TRY(check_mappings(m.gid_mappings, path + ".gidMappings"));
   if (mo.idmap != IdmapMode::None && !uid && !ck.has_ns(NamespaceType::User)) {
-    return Error::spec("{}.options: idmap/ridmap need uidMappings and gidMappings on the mount "
-                       "or a user namespace",
-                       path);
+    return Error::spec(
+        "{}.options: idmap/ridmap need uidMappings and gidMappings on the mount "
+        "or a user namespace",
+        path);
   }
   return {};
 }
@@ -461,8 +463,8 @@ Status check_seccomp_lists(const Seccomp& s) {
 }
 
 Status check_seccomp(const Seccomp& s) {
-  auto def = TRY(check_action(s.default_action, s.default_errno_ret,
-                              "linux.seccomp.defaultAction", "defaultErrnoRet"));
+  auto def = TRY(check_action(s.default_action, s.default_errno_ret, "linux.seccomp.defaultAction",
+                              "defaultErrnoRet"));
   // The notify fd is handed out only once the filter is loaded; making
   // every syscall wait on it would block the runtime's own exec.
   if (def == SeccompAction::Notify) {
@@ -498,8 +500,8 @@ bool sysctl_name_ok(std::string_view name) {
 
 bool is_ipc_sysctl(std::string_view n) {
   static constexpr std::string_view kIpc[] = {
-      "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",          "kernel.sem",
-      "kernel.shmall", "kernel.shmmax", "kernel.shmmni",          "kernel.shm_rmid_forced",
+      "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+      "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
   };
   return std::find(std::begin(kIpc), std::end(kIpc), n) != std::end(kIpc) ||
          n.starts_with("fs.mqueue.");
@@ -577,8 +579,7 @@ Status check_policy_and_personality(const Linux& l) {
   }
   if (l.personality) {
     if (!personality_domain_from_name(l.personality->domain)) {
-      return Error::spec("linux.personality.domain: unknown domain \"{}\"",
-                         l.personality->domain);
+      return Error::spec("linux.personality.domain: unknown domain \"{}\"", l.personality->domain);
     }
     if (!l.personality->flags.empty()) {
       return Error::spec("linux.personality.flags[0]: unknown flag \"{}\"",
@@ -627,8 +628,8 @@ Status check_device_rules(const std::vector<DeviceCgroup>& rules, const std::str
   for (size_t i = 0; i < rules.size(); ++i) {
     const DeviceCgroup& d = rules[i];
     const std::string path = idx(sub(base, "devices"), i);
-    if (d.type && (d.type->size() != 1 || std::string_view("acb").find((*d.type)[0]) ==
-                                              std::string_view::npos)) {
+    if (d.type && (d.type->size() != 1 ||
+                   std::string_view("acb").find((*d.type)[0]) == std::string_view::npos)) {
       return Error::spec("{}.type: must be one of a, c, b, got \"{}\"", path, *d.type);
     }
     if (d.access && d.access->find_first_not_of("rwm") != std::string::npos) {
@@ -733,8 +734,7 @@ Status check_named(const Resources& r, const std::string& base) {
     for (size_t i = 0; i < r.network->priorities.size(); ++i) {
       if (!netdev_name_ok(r.network->priorities[i].name)) {
         return Error::spec("{}.name: invalid interface name \"{}\"",
-                           idx(sub(base, "network.priorities"), i),
-                           r.network->priorities[i].name);
+                           idx(sub(base, "network.priorities"), i), r.network->priorities[i].name);
       }
     }
   }

@@ -1,8 +1,7 @@
-#include "spec/default_spec.hpp"
-
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "spec/default_spec.hpp"
 #include "spec/mount_options.hpp"
 #include "spec/parse.hpp"
 #include "spec/validate.hpp"
@@ -50,9 +49,9 @@ TEST_CASE("default spec parses, validates and matches runc's example") {
   CHECK(p.terminal);
   CHECK(p.user.uid == 0);
   CHECK(p.args == std::vector<std::string>{"sh"});
-  CHECK(p.env == std::vector<std::string>{
-                     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                     "TERM=xterm"});
+  CHECK(p.env ==
+        std::vector<std::string>{
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"});
   CHECK(p.cwd == "/");
   CHECK(p.no_new_privileges);
   const std::vector<std::string> caps = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};

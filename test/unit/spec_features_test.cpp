@@ -1,10 +1,9 @@
-#include "spec/features.hpp"
-
 #include <rapidjson/document.h>
 
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "spec/features.hpp"
 #include "spec/mount_options.hpp"
 #include "spec/names.hpp"
 
@@ -100,8 +99,7 @@ TEST_CASE("features: the dynamic parts follow the input") {
   CHECK(std::string(d["annotations"]["io.github.seccomp.libseccomp.version"].GetString()) ==
         "2.5.4");
   CHECK(d["annotations"].HasMember("io.husk.version"));
-  CHECK(strings(d["potentiallyUnsafeConfigAnnotations"]) ==
-        std::vector<std::string>{"run.husk."});
+  CHECK(strings(d["potentiallyUnsafeConfigAnnotations"]) == std::vector<std::string>{"run.husk."});
 }
 
 TEST_CASE("features: seccomp disabled has no lists") {

@@ -1,8 +1,8 @@
-#include "spec/mount_options.hpp"
-
 #include <sys/mount.h>
 
 #include <catch2/catch.hpp>
+
+#include "spec/mount_options.hpp"
 
 using husk::spec::IdmapMode;
 using husk::spec::MountOptions;
@@ -20,12 +20,14 @@ TEST_CASE("mount options: flag-setting options") {
     unsigned long flag;
   };
   const Case cases[] = {
-      {"ro", MS_RDONLY},          {"nosuid", MS_NOSUID},       {"nodev", MS_NODEV},
-      {"noexec", MS_NOEXEC},      {"sync", MS_SYNCHRONOUS},    {"dirsync", MS_DIRSYNC},
-      {"remount", MS_REMOUNT},    {"mand", MS_MANDLOCK},       {"noatime", MS_NOATIME},
-      {"nodiratime", MS_NODIRATIME}, {"relatime", MS_RELATIME}, {"strictatime", MS_STRICTATIME},
-      {"iversion", MS_I_VERSION}, {"lazytime", MS_LAZYTIME},   {"silent", MS_SILENT},
-      {"nosymfollow", MS_NOSYMFOLLOW},
+      {"ro", MS_RDONLY},          {"nosuid", MS_NOSUID},
+      {"nodev", MS_NODEV},        {"noexec", MS_NOEXEC},
+      {"sync", MS_SYNCHRONOUS},   {"dirsync", MS_DIRSYNC},
+      {"remount", MS_REMOUNT},    {"mand", MS_MANDLOCK},
+      {"noatime", MS_NOATIME},    {"nodiratime", MS_NODIRATIME},
+      {"relatime", MS_RELATIME},  {"strictatime", MS_STRICTATIME},
+      {"iversion", MS_I_VERSION}, {"lazytime", MS_LAZYTIME},
+      {"silent", MS_SILENT},      {"nosymfollow", MS_NOSYMFOLLOW},
   };
   for (const auto& c : cases) {
     INFO(c.opt);
@@ -43,11 +45,20 @@ TEST_CASE("mount options: clearing options") {
     unsigned long flag;
   };
   const Case cases[] = {
-      {"rw", MS_RDONLY},         {"suid", MS_NOSUID},          {"dev", MS_NODEV},
-      {"exec", MS_NOEXEC},       {"async", MS_SYNCHRONOUS},    {"nomand", MS_MANDLOCK},
-      {"atime", MS_NOATIME},     {"diratime", MS_NODIRATIME},  {"norelatime", MS_RELATIME},
-      {"nostrictatime", MS_STRICTATIME}, {"noiversion", MS_I_VERSION},
-      {"nolazytime", MS_LAZYTIME}, {"loud", MS_SILENT},         {"symfollow", MS_NOSYMFOLLOW},
+      {"rw", MS_RDONLY},
+      {"suid", MS_NOSUID},
+      {"dev", MS_NODEV},
+      {"exec", MS_NOEXEC},
+      {"async", MS_SYNCHRONOUS},
+      {"nomand", MS_MANDLOCK},
+      {"atime", MS_NOATIME},
+      {"diratime", MS_NODIRATIME},
+      {"norelatime", MS_RELATIME},
+      {"nostrictatime", MS_STRICTATIME},
+      {"noiversion", MS_I_VERSION},
+      {"nolazytime", MS_LAZYTIME},
+      {"loud", MS_SILENT},
+      {"symfollow", MS_NOSYMFOLLOW},
   };
   for (const auto& c : cases) {
     INFO(c.opt);
@@ -86,8 +97,8 @@ TEST_CASE("mount options: bind and rbind") {
 }
 
 TEST_CASE("mount options: propagation keeps order and the r* forms add MS_REC") {
-  auto m = parse({"rprivate", "shared", "rslave", "unbindable", "runbindable", "private",
-                  "rshared", "slave"});
+  auto m = parse(
+      {"rprivate", "shared", "rslave", "unbindable", "runbindable", "private", "rshared", "slave"});
   CHECK(m.propagation == std::vector<unsigned long>{
                              MS_PRIVATE | MS_REC, MS_SHARED, MS_SLAVE | MS_REC, MS_UNBINDABLE,
                              MS_UNBINDABLE | MS_REC, MS_PRIVATE, MS_SHARED | MS_REC, MS_SLAVE});
@@ -117,9 +128,9 @@ TEST_CASE("mount options: recursive atime options pick one kernel atime mode") {
     uint64_t mode;
   };
   const Case cases[] = {
-      {"rnoatime", MOUNT_ATTR_NOATIME},         {"rstrictatime", MOUNT_ATTR_STRICTATIME},
-      {"rrelatime", MOUNT_ATTR_RELATIME},       {"ratime", MOUNT_ATTR_RELATIME},
-      {"rnostrictatime", MOUNT_ATTR_RELATIME},  {"rnorelatime", MOUNT_ATTR_STRICTATIME},
+      {"rnoatime", MOUNT_ATTR_NOATIME},        {"rstrictatime", MOUNT_ATTR_STRICTATIME},
+      {"rrelatime", MOUNT_ATTR_RELATIME},      {"ratime", MOUNT_ATTR_RELATIME},
+      {"rnostrictatime", MOUNT_ATTR_RELATIME}, {"rnorelatime", MOUNT_ATTR_STRICTATIME},
   };
   for (const auto& c : cases) {
     INFO(c.opt);
@@ -153,14 +164,19 @@ TEST_CASE("mount options: unknown options become data in order") {
 
 TEST_CASE("known mount options cover the runtime-spec v1.3.0 list") {
   const char* required[] = {
-      "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion",
-      "lazytime", "loud", "noatime", "nodev", "nodiratime", "noexec", "noiversion", "nolazytime",
-      "norelatime", "nostrictatime", "nosuid", "private", "rbind", "relatime", "remount", "ro",
-      "rprivate", "rshared", "rslave", "runbindable", "rw", "shared", "silent", "slave",
-      "strictatime", "suid", "sync", "unbindable", "nosymfollow", "symfollow", "rro", "rrw",
-      "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec", "rexec", "ratime", "rnoatime",
-      "rdiratime", "rnodiratime", "rrelatime", "rnorelatime", "rstrictatime", "rnostrictatime",
-      "rnosymfollow", "rsymfollow", "idmap", "ridmap", "mand", "nomand", "tmpcopyup"};
+      "async",        "atime",      "bind",        "defaults",      "dev",
+      "diratime",     "dirsync",    "exec",        "iversion",      "lazytime",
+      "loud",         "noatime",    "nodev",       "nodiratime",    "noexec",
+      "noiversion",   "nolazytime", "norelatime",  "nostrictatime", "nosuid",
+      "private",      "rbind",      "relatime",    "remount",       "ro",
+      "rprivate",     "rshared",    "rslave",      "runbindable",   "rw",
+      "shared",       "silent",     "slave",       "strictatime",   "suid",
+      "sync",         "unbindable", "nosymfollow", "symfollow",     "rro",
+      "rrw",          "rnosuid",    "rsuid",       "rnodev",        "rdev",
+      "rnoexec",      "rexec",      "ratime",      "rnoatime",      "rdiratime",
+      "rnodiratime",  "rrelatime",  "rnorelatime", "rstrictatime",  "rnostrictatime",
+      "rnosymfollow", "rsymfollow", "idmap",       "ridmap",        "mand",
+      "nomand",       "tmpcopyup"};
   const auto known = husk::spec::known_mount_options();
   CHECK(known.size() == std::size(required));
   for (const char* o : required) {

@@ -1,5 +1,3 @@
-#include "spec/names.hpp"
-
 #include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -10,6 +8,8 @@
 #include <csignal>
 #include <set>
 #include <string>
+
+#include "spec/names.hpp"
 
 using namespace husk::spec;
 
@@ -179,8 +179,7 @@ TEST_CASE("seccomp architectures equal libseccomp's SCMP_ARCH_* values") {
 TEST_CASE("seccomp flags are the seccomp(2) bits") {
   CHECK(seccomp_flag_from_name("SECCOMP_FILTER_FLAG_TSYNC") == SECCOMP_FILTER_FLAG_TSYNC);
   CHECK(seccomp_flag_from_name("SECCOMP_FILTER_FLAG_LOG") == SECCOMP_FILTER_FLAG_LOG);
-  CHECK(seccomp_flag_from_name("SECCOMP_FILTER_FLAG_SPEC_ALLOW") ==
-        SECCOMP_FILTER_FLAG_SPEC_ALLOW);
+  CHECK(seccomp_flag_from_name("SECCOMP_FILTER_FLAG_SPEC_ALLOW") == SECCOMP_FILTER_FLAG_SPEC_ALLOW);
   CHECK(seccomp_flag_from_name("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == (1U << 5));
   CHECK_FALSE(seccomp_flag_from_name("SECCOMP_FILTER_FLAG_NEW_LISTENER"));
   CHECK(seccomp_flag_table().size() == 4);

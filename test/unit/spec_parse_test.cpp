@@ -1,7 +1,7 @@
-#include "spec/parse.hpp"
-
 #include <catch2/catch.hpp>
 #include <string>
+
+#include "spec/parse.hpp"
 
 using husk::ErrorKind;
 using husk::spec::Config;
@@ -404,8 +404,9 @@ TEST_CASE("parse_config: the top level must be an object") {
 TEST_CASE("parse_config: required fields are named by their path") {
   CHECK(error_of("{}") == "ociVersion: required");
   CHECK(error_of(doc(R"("root": {})")) == "root.path: required");
-  CHECK(error_of(doc(R"("mounts": [{"destination": "/a"}, {"destination": "/b"}, {"type": "x"}])")) ==
-        "mounts[2].destination: required");
+  CHECK(
+      error_of(doc(R"("mounts": [{"destination": "/a"}, {"destination": "/b"}, {"type": "x"}])")) ==
+      "mounts[2].destination: required");
   CHECK(error_of(doc(R"("process": {"args": ["sh"]})")) == "process.cwd: required");
   CHECK(error_of(doc(R"("process": {"cwd": "/"})")) == "process.args: required");
   CHECK(error_of(doc(R"("process": {"cwd": "/", "args": ["a"], "user": {"uid": 1}})")) ==
@@ -488,8 +489,8 @@ TEST_CASE("parse_config: other type errors name path, expectation and value") {
 
 TEST_CASE("parse_config: long strings are shortened in messages") {
   const std::string big(200, 'x');
-  const std::string msg2 = error_of(doc("\"root\": {\"path\": \"r\", \"readonly\": \"" + big +
-                                        "\"}"));
+  const std::string msg2 =
+      error_of(doc("\"root\": {\"path\": \"r\", \"readonly\": \"" + big + "\"}"));
   CHECK(msg2 == "root.readonly: expected a boolean, got \"" + std::string(64, 'x') + "...\"");
 }
 
@@ -499,8 +500,8 @@ TEST_CASE("parse_config: strings with NUL bytes are rejected") {
 }
 
 TEST_CASE("parse_config: ociVersion must be SemVer 1.0 .. 1.3") {
-  for (const char* ok : {"1.0.0", "1.0.2-dev", "1.1.0", "1.2.1", "1.3.0", "1.3.0+dev",
-                         "1.0.0-rc5", "1.3.17", "1.2.0-rc.1+build.5"}) {
+  for (const char* ok : {"1.0.0", "1.0.2-dev", "1.1.0", "1.2.1", "1.3.0", "1.3.0+dev", "1.0.0-rc5",
+                         "1.3.17", "1.2.0-rc.1+build.5"}) {
     INFO(ok);
     CHECK(parse_config(std::string(R"({"ociVersion": ")") + ok + "\"}").has_value());
   }

@@ -1,9 +1,9 @@
-#include "spec/state_json.hpp"
-
 #include <rapidjson/document.h>
 
 #include <catch2/catch.hpp>
 #include <string>
+
+#include "spec/state_json.hpp"
 
 using husk::spec::hook_state_json;
 using husk::spec::oci_state_json;
@@ -72,8 +72,8 @@ TEST_CASE("oci_state_json: annotations omitted when empty, pid printed as given"
   st.annotations.clear();
   st.pid = 0;
   auto d = parse(oci_state_json(st, "stopped"));
-  CHECK(keys(d) == std::vector<std::string>{"ociVersion", "id", "pid", "status", "bundle",
-                                            "rootfs", "created", "owner"});
+  CHECK(keys(d) == std::vector<std::string>{"ociVersion", "id", "pid", "status", "bundle", "rootfs",
+                                            "created", "owner"});
   CHECK(d["pid"].GetInt() == 0);
   CHECK(std::string(d["status"].GetString()) == "stopped");
 }

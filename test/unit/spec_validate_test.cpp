@@ -1,9 +1,8 @@
-#include "spec/validate.hpp"
-
 #include <catch2/catch.hpp>
 #include <string>
 
 #include "spec/parse.hpp"
+#include "spec/validate.hpp"
 
 using husk::ErrorKind;
 using husk::spec::Config;
@@ -201,7 +200,8 @@ TEST_CASE("validate: namespaces unique, paths absolute, mount namespace required
   CHECK(error_of(c) == "linux.namespaces[5].type: duplicate namespace \"pid\"");
   c = base();
   add_ns(c, NamespaceType::Cgroup, "proc/1/ns/cgroup");
-  CHECK(error_of(c) == "linux.namespaces[5].path: must be an absolute path, got \"proc/1/ns/cgroup\"");
+  CHECK(error_of(c) ==
+        "linux.namespaces[5].path: must be an absolute path, got \"proc/1/ns/cgroup\"");
   c = base();
   c.linux->namespaces.erase(c.linux->namespaces.begin() + 1);  // mount
   CHECK(error_of(c) == "linux.namespaces: a mount namespace is required");
@@ -301,7 +301,8 @@ TEST_CASE("validate: devices") {
   CHECK(error_of(c) == "linux.devices[0]: major and minor must be >= 0, got 0:-1");
   c.linux->devices[0].minor = 0;
   c.linux->devices[0].file_mode = 0100666;
-  CHECK(error_of(c) == "linux.devices[0].fileMode: only permission bits (<= 07777) allowed, got 0100666");
+  CHECK(error_of(c) ==
+        "linux.devices[0].fileMode: only permission bits (<= 07777) allowed, got 0100666");
   c.linux->devices[0].file_mode = 0666;
   c.linux->devices.push_back(c.linux->devices[0]);
   auto w = warnings_of(c);
@@ -344,8 +345,9 @@ TEST_CASE("validate: mount warnings") {
 TEST_CASE("validate: idmapped mounts") {
   Config c = base();
   c.mounts[0] = {"/data", "bind", "/srv", {"rbind", "idmap"}, {}, {}};
-  CHECK(error_of(c) == "mounts[0].options: idmap/ridmap need uidMappings and gidMappings on the "
-                       "mount or a user namespace");
+  CHECK(error_of(c) ==
+        "mounts[0].options: idmap/ridmap need uidMappings and gidMappings on the "
+        "mount or a user namespace");
   c.mounts[0].options = {"rbind", "ridmap"};
   CHECK(error_of(c).starts_with("mounts[0].options: idmap/ridmap need"));
   add_userns(c);
@@ -418,8 +420,9 @@ TEST_CASE("validate: seccomp actions, errnoRet, arches, flags, args") {
         "linux.seccomp.syscalls[1].args[0].index: must be < 6, got 6");
   CHECK(with([](auto& sc) { sc.syscalls[1].args[0].op = "SCMP_CMP_BETWEEN"; }) ==
         "linux.seccomp.syscalls[1].args[0].op: unknown operator \"SCMP_CMP_BETWEEN\"");
-  CHECK(with([](auto& sc) { sc.syscalls[0].names = {"read", ""}; }) ==
-        "linux.seccomp.syscalls[0].names[1]: must not be empty");
+  CHECK(with([](auto& sc) {
+          sc.syscalls[0].names = {"read", ""};
+        }) == "linux.seccomp.syscalls[0].names[1]: must not be empty");
   CHECK(with([](auto& sc) { sc.syscalls[0].action = "SCMP_ACT_KILL_ALL"; }) ==
         "linux.seccomp.syscalls[0].action: unknown action \"SCMP_ACT_KILL_ALL\"");
 }
@@ -432,8 +435,7 @@ TEST_CASE("validate: seccomp notify needs an absolute listenerPath and a non-not
   c.linux->seccomp = s;
   CHECK(error_of(c) == "linux.seccomp.listenerPath: required when SCMP_ACT_NOTIFY is used");
   c.linux->seccomp->listener_path = "agent.sock";
-  CHECK(error_of(c) ==
-        "linux.seccomp.listenerPath: must be an absolute path, got \"agent.sock\"");
+  CHECK(error_of(c) == "linux.seccomp.listenerPath: must be an absolute path, got \"agent.sock\"");
   c.linux->seccomp->listener_path = "/run/agent.sock";
   CHECK(validate(c, nullptr).has_value());
   c.linux->seccomp->default_action = "SCMP_ACT_NOTIFY";
@@ -442,25 +444,30 @@ TEST_CASE("validate: seccomp notify needs an absolute listenerPath and a non-not
 
 TEST_CASE("validate: sysctls must be scoped by a namespace the container has") {
   Config c = base();
-  c.linux->sysctl = {{"net.ipv4.ip_forward", "1"}, {"kernel.shmmax", "1"},
-                     {"fs.mqueue.msg_max", "10"}, {"net/ipv4/conf/eth0.1/forwarding", "1"},
+  c.linux->sysctl = {{"net.ipv4.ip_forward", "1"},
+                     {"kernel.shmmax", "1"},
+                     {"fs.mqueue.msg_max", "10"},
+                     {"net/ipv4/conf/eth0.1/forwarding", "1"},
                      {"kernel.domainname", "x"}};
   CHECK(validate(c, nullptr).has_value());
   c.linux->sysctl = {{"kernel.core_pattern", "|/evil"}};
-  CHECK(error_of(c) == "linux.sysctl[\"kernel.core_pattern\"]: sysctl \"kernel.core_pattern\" is "
-                       "not in a separate kernel namespace");
+  CHECK(error_of(c) ==
+        "linux.sysctl[\"kernel.core_pattern\"]: sysctl \"kernel.core_pattern\" is "
+        "not in a separate kernel namespace");
   c.linux->sysctl = {{"vm.overcommit_memory", "1"}};
   CHECK(error_of(c).ends_with("is not in a separate kernel namespace"));
   c.linux->sysctl = {{"user.max_user_namespaces", "0"}};
-  CHECK(error_of(c) == "linux.sysctl[\"user.max_user_namespaces\"]: sysctl "
-                       "\"user.max_user_namespaces\" needs a user namespace");
+  CHECK(error_of(c) ==
+        "linux.sysctl[\"user.max_user_namespaces\"]: sysctl "
+        "\"user.max_user_namespaces\" needs a user namespace");
   add_userns(c);
   CHECK(validate(c, nullptr).has_value());
   c = base();
   c.linux->namespaces.pop_back();  // network
   c.linux->sysctl = {{"net.core.somaxconn", "1024"}};
-  CHECK(error_of(c) == "linux.sysctl[\"net.core.somaxconn\"]: sysctl \"net.core.somaxconn\" needs "
-                       "a network namespace");
+  CHECK(error_of(c) ==
+        "linux.sysctl[\"net.core.somaxconn\"]: sysctl \"net.core.somaxconn\" needs "
+        "a network namespace");
   for (const char* bad : {"", "net..x", ".net.x", "net.x.", "net/../../x", "net.a b", "net//x"}) {
     c = base();
     c.linux->sysctl = {{bad, "1"}};
@@ -527,8 +534,7 @@ TEST_CASE("validate: linux.resources is checked with its path") {
 
 TEST_CASE("validate_resources: devices") {
   Resources r;
-  r.devices = {{false, std::nullopt, std::nullopt, std::nullopt, "rwm"},
-               {true, "c", 1, -1, "rw"}};
+  r.devices = {{false, std::nullopt, std::nullopt, std::nullopt, "rwm"}, {true, "c", 1, -1, "rw"}};
   CHECK(validate_resources(r, "", nullptr).has_value());
   r.devices[1].type = "u";
   CHECK(validate_resources(r, "", nullptr).error().message() ==
@@ -608,9 +614,10 @@ TEST_CASE("validate_resources: hugepage sizes") {
   for (const char* bad : {"2M", "2mb", "0MB", "MB", "2 MB", "../../x", "2MB.rsvd", "2XB"}) {
     r.hugepage_limits = {{bad, 1}};
     INFO(bad);
-    CHECK(validate_resources(r, "", nullptr).error().message() ==
-          std::string("hugepageLimits[0].pageSize: expected a size like \"2MB\" or \"1GB\", got \"") +
-              bad + "\"");
+    CHECK(
+        validate_resources(r, "", nullptr).error().message() ==
+        std::string("hugepageLimits[0].pageSize: expected a size like \"2MB\" or \"1GB\", got \"") +
+            bad + "\"");
   }
   r.hugepage_limits = {{"2MB", 1}, {"2MB", 2}};
   CHECK(validate_resources(r, "", nullptr).error().message() ==
