@@ -513,11 +513,8 @@ Status check_sysctl(const Checker& ck, const Linux& l) {
   for (const auto& [name, value] : l.sysctl) {
     const std::string path = fmt::format("linux.sysctl[\"{}\"]", name);
     if (!sysctl_name_ok(name)) return Error::spec("{}: invalid sysctl name", path);
-    const std::string dotted = [&] {
-      std::string s = name;
-      std::replace(s.begin(), s.end(), '/', '.');
-      return s;
-    }();
+    std::string dotted = name;
+    std::replace(dotted.begin(), dotted.end(), '/', '.');
     NamespaceType need = NamespaceType::Ipc;
     if (is_ipc_sysctl(dotted)) {
       need = NamespaceType::Ipc;
