@@ -109,14 +109,14 @@ Status check_existing(const ParentAndName& pn, const DevicePlan& d) {
 // user_namespaces(7): mknod(2) of a device needs CAP_MKNOD in the initial
 // user namespace, so the host's node is bind-mounted onto an empty file.
 Status bind_node(const ParentAndName& pn, const DevicePlan& d) {
-  auto host = TRY_CTX(sys::openat(AT_FDCWD, d.path.c_str(), O_PATH | O_NOFOLLOW),
-                      "host device to bind");
+  auto host =
+      TRY_CTX(sys::openat(AT_FDCWD, d.path.c_str(), O_PATH | O_NOFOLLOW), "host device to bind");
   struct stat hst = TRY(sys::fstat(host.get()));
   if (!is_device(hst, d)) {
     return Error::sys(ENODEV, "the host's {} is not {}, cannot bind it", d.path, describe(d));
   }
-  auto made = sys::openat(pn.dir.get(), pn.name.c_str(),
-                          O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY, 0644);
+  auto made =
+      sys::openat(pn.dir.get(), pn.name.c_str(), O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY, 0644);
   if (!made && made.error().err() != EEXIST) return std::move(made).error();
   sys::UniqueFd target;
   struct stat st = TRY(stat_entry(pn.dir.get(), pn.name, &target));

@@ -54,8 +54,10 @@ constexpr unsigned long kAtimeFlags = MS_NOATIME | MS_RELATIME | MS_STRICTATIME;
 // else mounted inside /proc could shadow files the runtime or the kernel's
 // users rely on.
 constexpr std::array<std::string_view, 10> kProcBindAllowed = {
-    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",  "/proc/stat",
-    "/proc/swaps",   "/proc/uptime",    "/proc/loadavg",  "/proc/slabinfo",
+    "/proc/cpuinfo", "/proc/diskstats",
+    "/proc/meminfo", "/proc/stat",
+    "/proc/swaps",   "/proc/uptime",
+    "/proc/loadavg", "/proc/slabinfo",
     "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
 };
 
@@ -74,15 +76,17 @@ Status plan_bind(const spec::Mount& m, const spec::MountOptions& mo, const Mount
   p.source = src;
   for (const auto& f : kSbFlags) {
     if ((mo.flags & f.ms) != 0) {
-      return Error::spec("{}.options: \"{}\" is a filesystem flag and cannot be applied to a bind "
-                         "mount",
-                         p.field(), f.set_name);
+      return Error::spec(
+          "{}.options: \"{}\" is a filesystem flag and cannot be applied to a bind "
+          "mount",
+          p.field(), f.set_name);
     }
   }
   if ((mo.flags & MS_I_VERSION) != 0) {
-    return Error::spec("{}.options: \"iversion\" is a filesystem flag and cannot be applied to a "
-                       "bind mount",
-                       p.field());
+    return Error::spec(
+        "{}.options: \"iversion\" is a filesystem flag and cannot be applied to a "
+        "bind mount",
+        p.field());
   }
   // Clearing options (async, nomand, ...) ask for the default and leave the
   // shared superblock alone; MS_REMOUNT is implied: every bind is configured
@@ -127,13 +131,14 @@ Status plan_idmap(const spec::Mount& m, const spec::MountOptions& mo, const Moun
                        p.field());
   }
   if (p.kind != MountKind::Bind) {
-    return Error::make(ErrorKind::Unsupported,
-                       "{}.options: idmap is only supported on bind mounts", p.field());
+    return Error::make(ErrorKind::Unsupported, "{}.options: idmap is only supported on bind mounts",
+                       p.field());
   }
   if (!env.userns) {
-    return Error::spec("{}.options: idmap/ridmap need uidMappings and gidMappings on the mount or "
-                       "a user namespace",
-                       p.field());
+    return Error::spec(
+        "{}.options: idmap/ridmap need uidMappings and gidMappings on the mount or "
+        "a user namespace",
+        p.field());
   }
   p.idmap = true;
   p.idmap_recursive = mo.idmap == spec::IdmapMode::Ridmap;
@@ -363,9 +368,9 @@ Status perform_mount(const MountPlan& m, const MountRuntime& rt) {
       break;
     }
   }
-  if (!s) return std::move(s).error().wrap("{} ({} on {})", m.field(),
-                                           m.kind == MountKind::Bind ? m.source : m.fstype,
-                                           m.destination);
+  if (!s)
+    return std::move(s).error().wrap(
+        "{} ({} on {})", m.field(), m.kind == MountKind::Bind ? m.source : m.fstype, m.destination);
   return {};
 }
 

@@ -39,17 +39,17 @@ struct FsParam {
 };
 
 struct MountPlan {
-  size_t index = 0;          // position in config.mounts, for messages
-  std::string destination;   // cleaned absolute path inside the container
+  size_t index = 0;         // position in config.mounts, for messages
+  std::string destination;  // cleaned absolute path inside the container
   MountKind kind = MountKind::Fresh;
-  std::string fstype;        // Fresh: fsopen(2) type; Cgroup: "cgroup" or "cgroup2"
-  std::string source;        // Bind: absolute host path; Fresh: fsconfig "source" (may be empty)
-  bool recursive = false;    // rbind: submounts of the source come along
-  MountAttrs attrs;          // on the mount itself (ro, nosuid, ...)
-  MountAttrs rattrs;         // on the whole tree, AT_RECURSIVE (rro, rnosuid, ...)
+  std::string fstype;           // Fresh: fsopen(2) type; Cgroup: "cgroup" or "cgroup2"
+  std::string source;           // Bind: absolute host path; Fresh: fsconfig "source" (may be empty)
+  bool recursive = false;       // rbind: submounts of the source come along
+  MountAttrs attrs;             // on the mount itself (ro, nosuid, ...)
+  MountAttrs rattrs;            // on the whole tree, AT_RECURSIVE (rro, rnosuid, ...)
   std::vector<FsParam> params;  // Fresh: data options and superblock flags
   std::vector<unsigned long> propagation;  // MS_SHARED ... (| MS_REC), in order
-  bool idmap = false;        // idmapped with the container's user namespace
+  bool idmap = false;                      // idmapped with the container's user namespace
   bool idmap_recursive = false;
   bool tmpcopyup = false;
 

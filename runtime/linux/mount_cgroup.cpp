@@ -61,8 +61,8 @@ Status check_ns_path(const CgroupEntry& cg) {
 }
 
 // A detached mount of the hierarchy's part the container may see.
-Result<sys::UniqueFd> hierarchy_mount(const Hierarchy& h, const MountRuntime& rt,
-                                      uint64_t attr_set, const MountAttrs& rattrs) {
+Result<sys::UniqueFd> hierarchy_mount(const Hierarchy& h, const MountRuntime& rt, uint64_t attr_set,
+                                      const MountAttrs& rattrs) {
   if (rt.cgroup_ns) {
     TRY(check_ns_path(h.cg));
     if (h.cg.v2()) return fresh_mount("cgroup2", "cgroup2", {}, attr_set);

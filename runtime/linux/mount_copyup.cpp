@@ -34,7 +34,8 @@ Status copy_meta(int dir, const char* name, const struct stat& st) {
     return Error::last("fchmodat {}", name);
   }
   const struct timespec times[2] = {st.st_atim, st.st_mtim};
-  if (::utimensat(dir, name, times, AT_SYMLINK_NOFOLLOW) != 0) return Error::last("utimensat {}", name);
+  if (::utimensat(dir, name, times, AT_SYMLINK_NOFOLLOW) != 0)
+    return Error::last("utimensat {}", name);
   return {};
 }
 

@@ -100,8 +100,7 @@ bool cgroup_mount_matches(const CgroupEntry& cg, const MountInfoEntry& mi) {
 
 Result<std::string> cgroup_host_path(const CgroupEntry& cg, const MountInfoEntry& mi) {
   if (cg.path.empty() || cg.path[0] != '/' || cg.path.find("/..") != std::string::npos) {
-    return Error::sys(EINVAL, "cgroup path \"{}\" is not below the cgroup namespace root",
-                      cg.path);
+    return Error::sys(EINVAL, "cgroup path \"{}\" is not below the cgroup namespace root", cg.path);
   }
   std::string rest;
   if (mi.root == "/") {

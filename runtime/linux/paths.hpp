@@ -23,8 +23,8 @@ std::string clean_path(std::string_view path);
 std::vector<std::string> split_path(std::string_view clean);
 
 struct InRootOpen {
-  int flags = 0;             // extra open flags besides O_PATH|O_CLOEXEC (e.g. O_DIRECTORY)
-  bool follow_last = true;   // false: a final symlink is opened itself (O_NOFOLLOW)
+  int flags = 0;            // extra open flags besides O_PATH|O_CLOEXEC (e.g. O_DIRECTORY)
+  bool follow_last = true;  // false: a final symlink is opened itself (O_NOFOLLOW)
 };
 
 // openat2(root, path, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS).

@@ -25,18 +25,18 @@
 namespace husk::linux_setup {
 
 struct SysctlPlan {
-  std::string name;   // as in the config
-  std::string path;   // below the procfs root: "sys/net/ipv4/ip_forward"
+  std::string name;  // as in the config
+  std::string path;  // below the procfs root: "sys/net/ipv4/ip_forward"
   std::string value;
 };
 
 struct RootfsPlan {
   std::string rootfs;  // absolute host path
   bool no_pivot = false;
-  bool readonly = false;  // root.readonly
-  bool console = false;   // create /dev/console for the pty bind
-  bool userns = false;    // the container has a user namespace
-  bool cgroup_ns = false; // ... and a cgroup namespace
+  bool readonly = false;                          // root.readonly
+  bool console = false;                           // create /dev/console for the pty bind
+  bool userns = false;                            // the container has a user namespace
+  bool cgroup_ns = false;                         // ... and a cgroup namespace
   unsigned long setup_propagation = 0;            // applied to "/" first (MS_REC always)
   std::optional<unsigned long> root_propagation;  // rootfsPropagation, after pivot_root
   std::vector<MountPlan> mounts;

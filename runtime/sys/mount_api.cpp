@@ -36,8 +36,8 @@ Error fs_error(int fsfd, Error e) {
 Status mount(const char* source, const char* target, const char* fstype, unsigned long flags,
              const char* data) {
   if (retry([&] { return ::mount(source, target, fstype, flags, data); }) < 0) {
-    return Error::last("mount({}, {}, {}, {:#x}, {})", str(source), str(target), str(fstype),
-                       flags, str(data));
+    return Error::last("mount({}, {}, {}, {:#x}, {})", str(source), str(target), str(fstype), flags,
+                       str(data));
   }
   return {};
 }
@@ -202,13 +202,13 @@ Result<std::string> readlink_fd(int fd) {
 }
 
 Result<struct stat> fstat(int fd) {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) < 0) return Error::last("fstat({})", fd);
   return st;
 }
 
 Result<struct statfs> fstatfs(int fd) {
-  struct statfs st{};
+  struct statfs st {};
   if (retry([&] { return ::fstatfs(fd, &st); }) < 0) return Error::last("fstatfs({})", fd);
   return st;
 }

@@ -132,7 +132,10 @@ std::map<std::string, std::string> in_child(const std::function<std::string()>& 
 std::string dev_info(const char* path) {
   struct stat st {};
   if (::lstat(path, &st) != 0) return "missing";
-  const char* kind = S_ISCHR(st.st_mode) ? "c" : S_ISBLK(st.st_mode) ? "b" : S_ISLNK(st.st_mode) ? "l" : "?";
+  const char* kind = S_ISCHR(st.st_mode)   ? "c"
+                     : S_ISBLK(st.st_mode) ? "b"
+                     : S_ISLNK(st.st_mode) ? "l"
+                                           : "?";
   std::ostringstream o;
   o << kind << " " << major(st.st_rdev) << ":" << minor(st.st_rdev) << " " << std::oct
     << (st.st_mode & 07777) << std::dec << " " << st.st_uid << ":" << st.st_gid;
@@ -149,14 +152,22 @@ std::string fs_of(const char* path) {
   struct statfs s {};
   if (::statfs(path, &s) != 0) return "missing";
   switch (s.f_type) {
-    case TMPFS_MAGIC: return "tmpfs";
-    case PROC_SUPER_MAGIC: return "proc";
-    case SYSFS_MAGIC: return "sysfs";
-    case DEVPTS_SUPER_MAGIC: return "devpts";
-    case kMqueueMagic: return "mqueue";
-    case CGROUP_SUPER_MAGIC: return "cgroup";
-    case CGROUP2_SUPER_MAGIC: return "cgroup2";
-    default: return "other";
+    case TMPFS_MAGIC:
+      return "tmpfs";
+    case PROC_SUPER_MAGIC:
+      return "proc";
+    case SYSFS_MAGIC:
+      return "sysfs";
+    case DEVPTS_SUPER_MAGIC:
+      return "devpts";
+    case kMqueueMagic:
+      return "mqueue";
+    case CGROUP_SUPER_MAGIC:
+      return "cgroup";
+    case CGROUP2_SUPER_MAGIC:
+      return "cgroup2";
+    default:
+      return "other";
   }
 }
 
@@ -212,7 +223,8 @@ bool host_has_mount_under(const std::string& dir) {
 
 }  // namespace
 
-TEST_CASE("live rootfs: default config, devices, masks, read-only, sysctl, binds", "[rootfs][root]") {
+TEST_CASE("live rootfs: default config, devices, masks, read-only, sysctl, binds",
+          "[rootfs][root]") {
   if (!can_run()) {
     WARN("skipped: needs root and /bin/busybox");
     return;
@@ -266,9 +278,9 @@ TEST_CASE("live rootfs: default config, devices, masks, read-only, sysctl, binds
     o << "escape_fs=" << fs_of(escape.c_str()) << "\nrel_fs=" << fs_of((escape + "-rel").c_str())
       << "\n";
     o << "host_dir_visible=" << fs::exists(s.dir) << "\n";
-    o << "fs_proc=" << fs_of("/proc") << " fs_sys=" << fs_of("/sys") << " fs_pts="
-      << fs_of("/dev/pts") << " fs_shm=" << fs_of("/dev/shm") << " fs_mq=" << fs_of("/dev/mqueue")
-      << " fs_opt=" << fs_of("/opt") << "\n";
+    o << "fs_proc=" << fs_of("/proc") << " fs_sys=" << fs_of("/sys")
+      << " fs_pts=" << fs_of("/dev/pts") << " fs_shm=" << fs_of("/dev/shm")
+      << " fs_mq=" << fs_of("/dev/mqueue") << " fs_opt=" << fs_of("/opt") << "\n";
     o << "opt_link=" << link_of("/opt/link") << "\n";
     o << "ip_forward=" << slurp("/proc/sys/net/ipv4/ip_forward");
     o << "shmmni=" << slurp("/proc/sys/kernel/shmmni");
@@ -398,5 +410,138 @@ TEST_CASE("live rootfs: no_pivot and rootfsPropagation", "[rootfs][root]") {
   INFO(r["error"]);
   CHECK(r["root_shared"] == "1");
   CHECK(r["busybox"] == "in-root");
+  CHECK_FALSE(host_has_mount_under(s.dir));
+}
+
+namespace {
+
+// The child's own cgroup in every hierarchy of this hybrid host, under
+// /husk-test only; removed by the destructor once the child has exited.
+struct TestCgroup {
+  std::string rel;
+  std::vector<std::string> dirs;
+  TestCgroup() : rel("/husk-test/rootfs-" + std::to_string(::getpid())) {
+    for (const auto& e : fs::directory_iterator("/sys/fs/cgroup")) {
+      std::string base = e.path().string();
+      if (!fs::exists(base + "/cgroup.procs")) continue;
+      std::string dir = base + rel;
+      fs::create_directories(dir);
+      if (fs::exists(base + "/cpuset.cpus")) {
+        // cpuset(7) v1: a cgroup takes no task until cpus and mems are set.
+        for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
+          std::string v = slurp(base + "/" + f);
+          spit(base + "/husk-test/" + f, v);
+          spit(dir + "/" + f, v);
+        }
+      }
+      dirs.push_back(dir);
+    }
+  }
+  ~TestCgroup() {
+    for (const auto& d : dirs) {
+      ::rmdir(d.c_str());
+      ::rmdir(fs::path(d).parent_path().c_str());  // /husk-test, if empty
+    }
+  }
+  TestCgroup(const TestCgroup&) = delete;
+  TestCgroup& operator=(const TestCgroup&) = delete;
+  // In the child: join every hierarchy.
+  bool join() const {
+    for (const auto& d : dirs) {
+      int fd = ::open((d + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0) return false;
+      bool ok = ::write(fd, "0", 1) == 1;
+      ::close(fd);
+      if (!ok) return false;
+    }
+    return true;
+  }
+};
+
+std::string cgroup_view() {
+  std::ostringstream o;
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator("/sys/fs/cgroup"))
+    names.push_back(e.path().filename());
+  std::sort(names.begin(), names.end());
+  o << "entries=";
+  for (const auto& n : names) o << n << " ";
+  o << "\nfs_top=" << fs_of("/sys/fs/cgroup") << " pids=" << fs_of("/sys/fs/cgroup/pids")
+    << " unified=" << fs_of("/sys/fs/cgroup/unified") << "\n";
+  std::string procs = slurp("/sys/fs/cgroup/pids/cgroup.procs");
+  while (!procs.empty() && procs.back() == '\n') procs.pop_back();
+  o << "procs_is_self=" << (procs == std::to_string(::getpid())) << "\n";
+  o << "unified_procs_is_self="
+    << (slurp("/sys/fs/cgroup/unified/cgroup.procs") == std::to_string(::getpid()) + "\n") << "\n";
+  o << "pids_write=" << write_result("/sys/fs/cgroup/pids/pids.max") << "\n";
+  o << "mkdir=" << (::mkdir("/sys/fs/cgroup/memory/x", 0755) == 0 ? "ok" : std::to_string(errno))
+    << "\n";
+  o << "sees_other="
+    << (fs::exists("/sys/fs/cgroup/memory/process_api") ||
+        fs::exists("/sys/fs/cgroup/pids/husk-test"))
+    << "\n";
+  return o.str();
+}
+
+void check_cgroup_view(std::map<std::string, std::string>& r) {
+  INFO(r["error"]);
+  REQUIRE(r["error"].empty());
+  CHECK(r["fs_top"] == "tmpfs pids=cgroup unified=cgroup2");
+  CHECK_THAT(r["entries"], Catch::Contains("memory ") && Catch::Contains("pids ") &&
+                               Catch::Contains("systemd ") && Catch::Contains("unified "));
+  CHECK(r["procs_is_self"] == "1");
+  CHECK(r["unified_procs_is_self"] == "1");
+  CHECK(r["pids_write"] == "EROFS");
+  CHECK(r["mkdir"] == std::to_string(EROFS));
+  CHECK(r["sees_other"] == "0");
+}
+
+}  // namespace
+
+TEST_CASE("live rootfs: cgroup mount binds only the container's own cgroups (no cgroupns)",
+          "[rootfs][root]") {
+  if (!can_run() || !fs::exists("/sys/fs/cgroup/pids/cgroup.procs")) {
+    WARN("skipped: needs root, busybox and the hybrid cgroup layout");
+    return;
+  }
+  Scratch s;
+  TestCgroup cg;
+  auto c = default_config();
+  std::erase_if(c.linux->namespaces,
+                [](const spec::Namespace& n) { return n.type == spec::NamespaceType::Cgroup; });
+  auto plan = must_plan(c, s.rootfs);
+  REQUIRE_FALSE(plan->cgroup_ns);
+  auto r = in_child([&] {
+    if (!cg.join()) return std::string("error=join test cgroups\n");
+    std::string out = setup(*plan);
+    return out.empty() ? cgroup_view() : out;
+  });
+  check_cgroup_view(r);
+  CHECK_FALSE(host_has_mount_under(s.dir));
+}
+
+TEST_CASE("live rootfs: cgroup mount in a cgroup namespace", "[rootfs][root]") {
+  if (!can_run() || !fs::exists("/sys/fs/cgroup/pids/cgroup.procs")) {
+    WARN("skipped: needs root, busybox and the hybrid cgroup layout");
+    return;
+  }
+  Scratch s;
+  TestCgroup cg;
+  auto c = default_config();
+  if (std::none_of(
+          c.linux->namespaces.begin(), c.linux->namespaces.end(),
+          [](const spec::Namespace& n) { return n.type == spec::NamespaceType::Cgroup; })) {
+    c.linux->namespaces.push_back(spec::Namespace{spec::NamespaceType::Cgroup, std::nullopt});
+  }
+  auto plan = must_plan(c, s.rootfs);
+  REQUIRE(plan->cgroup_ns);
+  auto r = in_child([&] {
+    if (!cg.join()) return std::string("error=join test cgroups\n");
+    // cgroup_namespaces(7): the namespace root is the creator's cgroup now.
+    if (::unshare(CLONE_NEWCGROUP) != 0) return std::string("error=unshare cgroup\n");
+    std::string out = setup(*plan);
+    return out.empty() ? cgroup_view() : out;
+  });
+  check_cgroup_view(r);
   CHECK_FALSE(host_has_mount_under(s.dir));
 }

@@ -171,8 +171,8 @@ TEST_CASE("bad linux.devices name the field") {
 
 TEST_CASE("bind mounts: relative source from the bundle, flags split per level") {
   auto c = default_config();
-  c.mounts.push_back(mnt("data", std::nullopt, "vol", {"rbind", "ro", "nosuid", "rnoexec",
-                                                          "rshared", "private"}));
+  c.mounts.push_back(
+      mnt("data", std::nullopt, "vol", {"rbind", "ro", "nosuid", "rnoexec", "rshared", "private"}));
   auto p = must_plan(c);
   const auto& m = p->mounts.back();
   CHECK(m.kind == MountKind::Bind);
@@ -230,8 +230,8 @@ TEST_CASE("lxcfs-style binds over /proc files are allowed") {
 
 TEST_CASE("fresh filesystems: superblock flags go to fsconfig, silent is dropped") {
   auto c = default_config();
-  c.mounts.push_back(mnt("/t", "tmpfs", "tmpfs", {"sync", "dirsync", "silent", "size=1m",
-                                                  "noatime", "tmpcopyup"}));
+  c.mounts.push_back(mnt("/t", "tmpfs", "tmpfs",
+                         {"sync", "dirsync", "silent", "size=1m", "noatime", "tmpcopyup"}));
   const auto& m = must_plan(c)->mounts.back();
   std::vector<FsParam> want;
   want.push_back(FsParam{"size", std::string("1m")});
@@ -329,7 +329,8 @@ TEST_CASE("mountinfo and /proc/self/cgroup parsing, hierarchy pairing") {
   CHECK(mounts[5].mount_point == "/mnt/with space");
   CHECK(mounts[4].fstype == "cgroup2");
 
-  auto cgs = parse_proc_cgroup("3:cpu,cpuacct:/husk-test/c1\n9:name=systemd:/sub/x\n0::/husk-test/c1\n");
+  auto cgs =
+      parse_proc_cgroup("3:cpu,cpuacct:/husk-test/c1\n9:name=systemd:/sub/x\n0::/husk-test/c1\n");
   REQUIRE(cgs.size() == 3);
   CHECK_FALSE(cgroup_mount_matches(cgs[0], mounts[1]));  // cpu alone lacks cpuacct
   CHECK(cgroup_mount_matches(cgs[0], mounts[2]));
