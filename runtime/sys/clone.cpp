@@ -14,7 +14,9 @@ Result<Cloned> clone3_pidfd(uint64_t flags) {
   clone_args args{};
   args.flags = flags | CLONE_PIDFD;
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
+  // With CLONE_PARENT the child's exit is reported to our parent with our own
+  // exit signal; clone3 refuses any other (clone(2), EINVAL).
+  args.exit_signal = (flags & CLONE_PARENT) != 0 ? 0 : SIGCHLD;
   // Raw syscall: glibc has no clone3 wrapper for the fork-like form (no stack
   // given, the child continues on a copy of ours).
   long ret = ::syscall(SYS_clone3, &args, sizeof args);

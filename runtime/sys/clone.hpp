@@ -19,7 +19,8 @@ struct Cloned {
 };
 
 // `flags` are CLONE_* bits added to CLONE_PIDFD (CLONE_NEW*, CLONE_PARENT);
-// the child reports its exit with SIGCHLD. Flush stdio before calling: the
+// the child reports its exit with SIGCHLD (with CLONE_PARENT: to our parent,
+// with our exit signal). Flush stdio before calling: the
 // child gets a copy of every buffer. In the child, only async-signal-safe
 // work is sound in general; husk is single-threaded, so its heap is
 // consistent and the child may allocate on its error paths.

@@ -1,0 +1,196 @@
+"""Namespaces the init creates and joins: user (with id maps), time (with
+offsets), joins by path (pid in the parent, others in the init, user first),
+the intermediate path that creates a pid namespace after joining a user
+namespace, and the init staying non-dumpable until execve."""
+
+import os
+
+import helpers as h
+
+STD_NS = [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount")]
+MAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+
+
+def sh(script):
+    return ["/bin/sh", "-c", script]
+
+
+def ns_inode(pid, ns):
+    return os.readlink(f"/proc/{pid}/ns/{ns}")
+
+
+def status_ids(pid, field):
+    for line in h.read_text(f"/proc/{pid}/status").splitlines():
+        if line.startswith(field + ":"):
+            return line.split()[1:]
+    return None
+
+
+def userns_bundle(bundle, args, extra=None):
+    b = bundle(args=args)
+    cfg = {"linux": {"namespaces": STD_NS + [{"type": "user"}] + (extra or []),
+                     "uidMappings": MAP, "gidMappings": MAP}}
+    return b.patch(cfg)
+
+
+def test_new_user_namespace_maps_root(husk, bundle, tmp):
+    b = userns_bundle(bundle, sh("cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g"))
+    r = husk.run("c1", b)
+    assert r.rc == 0, r
+    lines = [ln.split() for ln in r.out.splitlines()]
+    assert lines[0] == ["0", "100000", "65536"]
+    assert lines[1] == ["0", "100000", "65536"]
+    assert lines[2:] == [["0"], ["0"]]
+
+
+def test_user_namespace_init_is_mapped_root_on_the_host(husk, bundle):
+    b = userns_bundle(bundle, h.probe("sleep 100"))
+    husk.create_ok("c1", b)
+    pid = husk.state("c1")["pid"]
+    # Before execve the init is non-dumpable, so its /proc entries (other
+    # than the world-readable directory) belong to root, not to the mapped
+    # uid (CVE-2019-5736).
+    assert os.stat(f"/proc/{pid}/status").st_uid == 0
+    assert status_ids(pid, "Uid")[:3] == ["100000"] * 3
+    assert status_ids(pid, "Gid")[:3] == ["100000"] * 3
+    assert ns_inode(pid, "user") != ns_inode(os.getpid(), "user")
+    husk.start_ok("c1")
+    # execve made the probe dumpable again: /proc/<pid> is its own.
+    h.wait_for(lambda: h.read_text(f"/proc/{pid}/cmdline", "").startswith("/probe"), 5)
+    assert os.stat(f"/proc/{pid}/status").st_uid == 100000
+
+
+def test_user_namespace_mappings_without_namespace_fail(husk, bundle):
+    b = bundle(args=h.probe("exit 0"))
+    b.patch({"linux": {"uidMappings": MAP, "gidMappings": MAP}})
+    r = husk.create("c1", b)
+    assert r.rc != 0
+    assert "uidMappings" in r.err, r
+    assert husk.nothing_left() == []
+
+
+def test_time_namespace_offsets(husk, bundle):
+    days = 400
+    b = bundle(args=sh("cat /proc/uptime"))
+    b.patch({"linux": {"namespaces": STD_NS + [{"type": "time"}],
+                       "timeOffsets": {"boottime": {"secs": days * 86400, "nanosecs": 0},
+                                       "monotonic": {"secs": days * 86400, "nanosecs": 0}}}})
+    r = husk.run("c1", b)
+    assert r.rc == 0, r
+    inside = float(r.out.split()[0])
+    host = float(h.read_text("/proc/uptime").split()[0])
+    assert days * 86400 <= inside - host + 5 < days * 86400 + 60
+
+
+def test_time_offsets_need_a_time_namespace(husk, bundle):
+    b = bundle(args=h.probe("exit 0"))
+    b.patch({"linux": {"timeOffsets": {"boottime": {"secs": 10, "nanosecs": 0}}}})
+    r = husk.create("c1", b)
+    assert r.rc != 0
+    assert "timeOffsets" in r.err, r
+    assert husk.nothing_left() == []
+
+
+def test_join_network_and_ipc_by_path(husk, bundle, tmp):
+    b1 = bundle(args=h.probe("sleep 100"))
+    husk.create_ok("c1", b1)
+    p1 = husk.state("c1")["pid"]
+    b2 = bundle(args=h.probe("sleep 100"))
+    b2.patch({"linux": {"namespaces": [
+        {"type": "pid"}, {"type": "uts"}, {"type": "mount"},
+        {"type": "network", "path": f"/proc/{p1}/ns/net"},
+        {"type": "ipc", "path": f"/proc/{p1}/ns/ipc"}]}})
+    husk.create_ok("c2", b2)
+    p2 = husk.state("c2")["pid"]
+    for ns in ("net", "ipc"):
+        assert ns_inode(p2, ns) == ns_inode(p1, ns), ns
+    for ns in ("pid", "uts", "mnt"):
+        assert ns_inode(p2, ns) != ns_inode(p1, ns), ns
+
+
+def test_join_pid_namespace_by_path(husk, bundle, tmp):
+    b1 = bundle(args=h.probe("sleep 100"))
+    husk.create_ok("c1", b1)
+    husk.start_ok("c1")
+    p1 = husk.state("c1")["pid"]
+    b2 = bundle(args=sh("echo $$"))
+    b2.patch({"linux": {"namespaces": [
+        {"type": "pid", "path": f"/proc/{p1}/ns/pid"}, {"type": "mount"}, {"type": "uts"},
+        {"type": "ipc"}, {"type": "network"}]}})
+    r = husk.run("c2", b2)
+    assert r.rc == 0, r
+    # Not pid 1: the pid namespace is c1's, whose pid 1 is c1's init.
+    assert int(r.out) > 1, r
+    # husk itself is back in its own pid namespace for its children.
+    assert ns_inode(os.getpid(), "pid_for_children") == ns_inode(os.getpid(), "pid")
+
+
+def test_join_user_namespace_and_create_pid_namespace(husk, bundle):
+    """The intermediate path: the pid namespace must be created inside the
+    joined user namespace, so the init is cloned by a first child."""
+    b1 = userns_bundle(bundle, h.probe("sleep 100"))
+    husk.create_ok("c1", b1)
+    p1 = husk.state("c1")["pid"]
+    b2 = bundle(args=sh("echo $$; id -u; cat /proc/self/uid_map"))
+    b2.patch({"linux": {"namespaces": STD_NS + [
+        {"type": "user", "path": f"/proc/{p1}/ns/user"}]}})
+    out = os.path.join(husk.ctx.dir, "c2.out")
+    husk.create_ok("c2", b2, stdout=out)
+    p2 = husk.state("c2")["pid"]
+    assert ns_inode(p2, "user") == ns_inode(p1, "user")
+    assert ns_inode(p2, "pid") != ns_inode(p1, "pid")
+    husk.start_ok("c2")
+    husk.wait_status("c2", "stopped")
+    lines = h.read_text(out).splitlines()
+    assert lines[0] == "1"
+    assert lines[1] == "0"
+    assert lines[2].split() == ["0", "100000", "65536"]
+
+
+def test_create_user_namespace_and_join_network(husk, bundle):
+    """Joins of host-owned namespaces happen before the new user namespace
+    exists (inside it, they are out of reach)."""
+    b1 = bundle(args=h.probe("sleep 100"))
+    husk.create_ok("c1", b1)
+    p1 = husk.state("c1")["pid"]
+    b2 = bundle(args=sh("echo $$; id -u"))
+    b2.patch({"linux": {"namespaces": [
+        {"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "user"},
+        {"type": "network", "path": f"/proc/{p1}/ns/net"}],
+        "uidMappings": MAP, "gidMappings": MAP}})
+    # sysfs cannot be mounted for a network namespace owned by another user
+    # namespace: no /sys (nor the cgroup mount below it) in this container.
+    b2.config["mounts"] = [m for m in b2.config["mounts"]
+                           if not m["destination"].startswith("/sys")]
+    b2.write()
+    out = os.path.join(husk.ctx.dir, "c2.out")
+    husk.create_ok("c2", b2, stdout=out)
+    p2 = husk.state("c2")["pid"]
+    assert ns_inode(p2, "net") == ns_inode(p1, "net")
+    assert ns_inode(p2, "user") != ns_inode(p1, "user")
+    husk.start_ok("c2")
+    husk.wait_status("c2", "stopped")
+    assert h.read_text(out).split() == ["1", "0"]
+
+
+def test_namespace_path_of_wrong_type_names_field(husk, bundle):
+    b = bundle(args=h.probe("exit 0"))
+    b.config["linux"]["namespaces"] = [
+        {"type": "pid"}, {"type": "mount"}, {"type": "ipc", "path": "/proc/self/ns/net"},
+        {"type": "uts"}]
+    b.write()
+    r = husk.create("c1", b)
+    assert r.rc != 0
+    assert "linux.namespaces[2].path" in r.err, r
+    assert "network" in r.err, r
+    assert husk.nothing_left() == []
+
+
+def test_cgroup_namespace_root_is_the_container_cgroup(husk, bundle):
+    b = bundle(args=sh("cat /proc/self/cgroup"))
+    b.patch({"linux": {"namespaces": STD_NS + [{"type": "cgroup"}]}})
+    r = husk.run("c1", b)
+    assert r.rc == 0, r
+    # Inside its own cgroup namespace the container sees its cgroup as "/".
+    paths = {ln.split(":", 2)[2] for ln in r.out.splitlines() if ln}
+    assert paths == {"/"}, r
