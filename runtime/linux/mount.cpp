@@ -195,15 +195,27 @@ Status perform_bind(const MountPlan& m, const MountRuntime& rt) {
   return attach(tree.get(), dest.get(), m.propagation);
 }
 
-// sysfs can only be mounted by a user namespace that owns the network
-// namespace (sysfs_get_tree); runc then binds the host's /sys instead.
-Result<sys::UniqueFd> fresh_or_sysfs_bind(const MountPlan& m, const MountRuntime& rt) {
+// Fallbacks for a user namespace, as runc and crun do. sysfs can only be
+// mounted by a user namespace that owns the network namespace
+// (sysfs_get_tree): bind the host's /sys instead. devpts rejects a gid= the
+// namespace does not map (EINVAL): mount it without, ptys then get the
+// opener's gid.
+Result<sys::UniqueFd> fresh_with_fallbacks(const MountPlan& m, const MountRuntime& rt) {
   uint64_t attrs = m.attrs.set | m.rattrs.set;
   auto mnt = fresh_mount(m.fstype, m.source, m.params, attrs);
-  if (mnt || m.fstype != "sysfs" || !rt.userns || mnt.error().err() != EPERM) return mnt;
-  auto tree = TRY(sys::open_tree(AT_FDCWD, "/sys", OPEN_TREE_CLONE | AT_RECURSIVE));
-  TRY(set_bind_attrs(tree.get(), m.attrs, m.rattrs));
-  return tree;
+  if (mnt || !rt.userns) return mnt;
+  int err = mnt.error().err();
+  if (m.fstype == "sysfs" && err == EPERM) {
+    auto tree = TRY(sys::open_tree(AT_FDCWD, "/sys", OPEN_TREE_CLONE | AT_RECURSIVE));
+    TRY(set_bind_attrs(tree.get(), m.attrs, m.rattrs));
+    return tree;
+  }
+  if (m.fstype == "devpts" && err == EINVAL) {
+    std::vector<FsParam> params = m.params;
+    std::erase_if(params, [](const FsParam& p) { return p.key == "gid"; });
+    if (params.size() != m.params.size()) return fresh_mount(m.fstype, m.source, params, attrs);
+  }
+  return mnt;
 }
 
 Status perform_fresh(const MountPlan& m, const MountRuntime& rt) {
@@ -211,7 +223,7 @@ Status perform_fresh(const MountPlan& m, const MountRuntime& rt) {
   if (m.fstype != "proc" || m.destination != "/proc") {
     TRY(check_resolved_destination(m, dest.get()));
   }
-  sys::UniqueFd mnt = TRY(fresh_or_sysfs_bind(m, rt));
+  sys::UniqueFd mnt = TRY(fresh_with_fallbacks(m, rt));
   if (m.tmpcopyup) TRY_CTX(copy_up(dest.get(), mnt.get()), "tmpcopyup");
   return attach(mnt.get(), dest.get(), m.propagation);
 }

@@ -129,6 +129,7 @@ std::string fs_context_log(int fsfd) {
   for (int i = 0; i < 8; ++i) {
     ssize_t n = ::read(fsfd, buf, sizeof buf - 1);
     if (n <= 0) break;
+    while (n > 0 && buf[n - 1] == '\n') --n;
     if (!out.empty()) out += "; ";
     out.append(buf, static_cast<size_t>(n));
   }

@@ -545,3 +545,83 @@ TEST_CASE("live rootfs: cgroup mount in a cgroup namespace", "[rootfs][root]") {
   check_cgroup_view(r);
   CHECK_FALSE(host_has_mount_under(s.dir));
 }
+
+namespace {
+
+bool write_file(const char* path, const std::string& data) {
+  int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size());
+  ::close(fd);
+  return ok;
+}
+
+// In a user namespace mapping only root to root (what a process may map for
+// itself), with its own pid/net/ipc/uts namespaces as a container would have.
+std::string in_userns(const std::function<std::string()>& fn) {
+  if (::unshare(CLONE_NEWUSER) != 0) return "error=unshare user\n";
+  if (!write_file("/proc/self/setgroups", "deny") || !write_file("/proc/self/uid_map", "0 0 1") ||
+      !write_file("/proc/self/gid_map", "0 0 1")) {
+    return "error=id maps\n";
+  }
+  if (::unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) != 0) {
+    return "error=unshare in userns\n";
+  }
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return "error=pipe\n";
+  pid_t pid = ::fork();  // pid 1 of the new pid namespace
+  if (pid == 0) {
+    std::string out = fn();
+    (void)!::write(p[1], out.data(), out.size());
+    ::_exit(0);
+  }
+  ::close(p[1]);
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(p[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  ::close(p[0]);
+  ::waitpid(pid, nullptr, 0);
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("live rootfs: in a user namespace devices are bound from the host", "[rootfs][root]") {
+  if (!can_run()) {
+    WARN("skipped: needs root and /bin/busybox");
+    return;
+  }
+  Scratch s;
+  auto c = default_config();
+  drop_mount(c, "/sys/fs/cgroup");
+  c.linux->namespaces.push_back(spec::Namespace{spec::NamespaceType::User, std::nullopt});
+  c.linux->uid_mappings = {{0, 0, 1}};
+  c.linux->gid_mappings = {{0, 0, 1}};
+  auto plan = must_plan(c, s.rootfs);
+  REQUIRE(plan->userns);
+  auto r = in_child(
+      [&] {
+        return in_userns([&] {
+          std::string out = setup(*plan);
+          if (!out.empty()) return out;
+          std::ostringstream o;
+          o << "null=" << dev_info("/dev/null") << "\ntty=" << dev_info("/dev/tty") << "\n";
+          o << "zero_read=" << run_busybox("head -c 4 /dev/zero | od -An -tx1 | tr -d ' '") << "\n";
+          o << "fs=" << fs_of("/proc") << " " << fs_of("/sys") << " " << fs_of("/dev/pts") << "\n";
+          o << "timer_list=" << slurp("/proc/timer_list").size() << "\n";
+          o << "proc_sys_write=" << write_result("/proc/sys/kernel/domainname") << "\n";
+          return o.str();
+        });
+      },
+      0);
+  INFO(r["error"]);
+  REQUIRE(r["error"].empty());
+  CHECK(r["null"] == "c 1:3 666 0:0");
+  CHECK(r["tty"] == "c 5:0 666 0:0");
+  CHECK(r["zero_read"] == "00000000");
+  CHECK(r["fs"] == "proc sysfs devpts");
+  CHECK(r["timer_list"] == "0");
+  CHECK(r["proc_sys_write"] == "EROFS");
+  CHECK_FALSE(host_has_mount_under(s.dir));
+}
