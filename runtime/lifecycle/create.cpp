@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <csignal>
@@ -162,23 +163,24 @@ Status check_unsupported(const spec::Config& cfg) {
 
 // Socket activation (sd_listen_fds(3)): fds 3.. when LISTEN_PID is us. They
 // go to the container, which sees them as its init's (LISTEN_PID=1).
-int take_listen_fds(spec::Process& proc) {
+int listen_fds() {
   const char* pid = std::getenv("LISTEN_PID");
   const char* n = std::getenv("LISTEN_FDS");
   if (pid == nullptr || n == nullptr || std::atoi(pid) != ::getpid()) return 0;
-  int count = std::atoi(n);
-  if (count <= 0) return 0;
-  proc.env.push_back(fmt::format("LISTEN_FDS={}", count));
-  proc.env.emplace_back("LISTEN_PID=1");
-  return count;
+  return std::max(std::atoi(n), 0);
 }
 
-Result<int> preserved_fds(spec::Process& proc, int preserve) {
+// Checked first thing: every fd that will cross into the container must be
+// open before husk opens any of its own, which would otherwise land in the
+// range and leak into the container (a host directory fd there is
+// CVE-2024-21626).
+Result<int> check_passed_fds(int listen, int preserve) {
   if (preserve < 0) return Error::arg("--preserve-fds: must not be negative");
-  int listen = take_listen_fds(proc);
+  for (int fd = 3; fd < 3 + listen; ++fd) {
+    if (::fcntl(fd, F_GETFD) < 0) return Error::last("LISTEN_FDS={}: fd {}", listen, fd);
+  }
   for (int i = 0; i < preserve; ++i) {
-    int fd = 3 + listen + i;
-    if (::fcntl(fd, F_GETFD) < 0) {
+    if (::fcntl(3 + listen + i, F_GETFD) < 0) {
       return Error::last("unable to stat preserved-fd {} (of {})", i, preserve);
     }
   }
@@ -243,7 +245,10 @@ Result<Plans> make_plans(const Context& ctx, Loaded& l, const CreateOptions& o) 
   ro.new_mount_ns = p.ns.new_mount;
   ro.console = l.cfg.process->terminal;
   p.rootfs = TRY(linux_setup::plan_rootfs(l.cfg, ro));
-  p.preserve_fds = TRY(preserved_fds(*l.cfg.process, o.preserve_fds));
+  if (int n = listen_fds(); n > 0) {
+    l.cfg.process->env.push_back(fmt::format("LISTEN_FDS={}", n));
+    l.cfg.process->env.emplace_back("LISTEN_PID=1");
+  }
   linux_setup::ProcessOptions po;
   po.seccomp = l.cfg.linux && l.cfg.linux->seccomp ? &*l.cfg.linux->seccomp : nullptr;
   po.seccomp_cache_dir = ctx.root + "/.seccomp-cache";
@@ -487,11 +492,13 @@ Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
 Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts) {
   PhaseTimer t(ctx);
   TRY(state::validate_id(opts.id));
+  int passed_fds = TRY(check_passed_fds(listen_fds(), opts.preserve_fds));
   std::optional<std::string> pid_file;
   if (opts.pid_file) pid_file = TRY(absolute(*opts.pid_file));
   Loaded l = TRY(load_bundle(ctx, opts));
   t.mark("parse");
   Plans p = TRY(make_plans(ctx, l, opts));
+  p.preserve_fds = passed_fds;
   t.mark("plan");
   auto store = TRY(open_store(ctx));
   auto dir = TRY(store.create_container(opts.id));

@@ -1,0 +1,258 @@
+"""create/start/run behaviour owned by the init and its protocol: the
+console socket (runc's wire format), start against a dead init, failures
+after start reported by `start`, `run` forwarding signals and returning the
+container's status, socket activation fds, the session keyring, rollback."""
+
+import array
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+import helpers as h
+
+
+def sh(script):
+    return ["/bin/sh", "-c", script]
+
+
+def recv_console(listener, timeout=20):
+    """Accept one connection and read runc's console message: payload = pty
+    name, one SCM_RIGHTS fd = the pty master."""
+    listener.settimeout(timeout)
+    conn, _ = listener.accept()
+    with conn:
+        fds = array.array("i")
+        msg, anc, _flags, _addr = conn.recvmsg(4096, socket.CMSG_SPACE(4 * fds.itemsize))
+        for level, kind, data in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
+    return msg.decode(), list(fds)
+
+
+def read_until(fd, needle, timeout=10):
+    out = b""
+    deadline = time.monotonic() + timeout
+    os.set_blocking(fd, False)
+    while needle.encode() not in out and time.monotonic() < deadline:
+        try:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            out += chunk
+        except BlockingIOError:
+            time.sleep(0.02)
+        except OSError:  # EIO: the slave side is closed
+            break
+    return out.decode(errors="replace")
+
+
+def test_console_socket_gets_pty_master(husk, bundle, tmp):
+    path = os.path.join(tmp, "console.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+    b = bundle(args=sh("tty; stat -c %t,%T /dev/console; echo console-ok; sleep 100"))
+    b.patch({"process": {"terminal": True, "consoleSize": {"height": 33, "width": 111}}})
+    proc = husk.spawn("create", "--bundle", b.path, "--console-socket", path, "c1")
+    name, fds = recv_console(listener)
+    r = proc.wait()
+    assert r.rc == 0, r
+    assert name.startswith("/dev/pts/"), name
+    assert len(fds) == 1
+    master = fds[0]
+    try:
+        husk.start_ok("c1")
+        out = read_until(master, "console-ok")
+        lines = [ln.strip() for ln in out.splitlines()]
+        # stdio is the pty slave, and /dev/console is that same pty.
+        assert lines[0] == name, out
+        assert "console-ok" in lines, out
+        import fcntl
+        import struct
+        import termios
+        rows, cols, _, _ = struct.unpack("HHHH", fcntl.ioctl(master, termios.TIOCGWINSZ,
+                                                              b"\0" * 8))
+        assert (rows, cols) == (33, 111)
+    finally:
+        os.close(master)
+        listener.close()
+
+
+def test_terminal_without_console_socket_fails(husk, bundle):
+    b = bundle(args=h.probe("exit 0"))
+    b.patch({"process": {"terminal": True}})
+    r = husk.create("c1", b)
+    assert r.rc != 0
+    assert "cannot allocate tty if husk will detach without setting console socket" in r.err, r
+    assert husk.nothing_left() == []
+
+
+def test_console_socket_without_terminal_fails(husk, bundle, tmp):
+    b = bundle(args=h.probe("exit 0"))
+    r = husk.create("c1", b, "--console-socket", os.path.join(tmp, "x.sock"))
+    assert r.rc != 0
+    assert "console socket" in r.err, r
+    assert husk.nothing_left() == []
+
+
+def test_start_after_init_died_fails_fast(husk, bundle):
+    b = bundle(args=h.probe("sleep 100"))
+    husk.create_ok("c1", b)
+    pid = husk.state("c1")["pid"]
+    os.kill(pid, signal.SIGKILL)
+    h.wait_for(lambda: not h.alive(pid), 5)
+    t0 = time.monotonic()
+    r = husk.start("c1", timeout=10)
+    assert r.rc != 0
+    assert time.monotonic() - t0 < 5
+    assert "stopped" in r.err, r
+
+
+def test_start_twice(husk, bundle):
+    b = bundle(args=h.probe("sleep 100"))
+    husk.create_ok("c1", b)
+    husk.start_ok("c1")
+    r = husk.start("c1")
+    assert r.rc != 0
+    assert "cannot start an already running container" in r.err, r
+
+
+def test_start_stopped(husk, bundle):
+    b = bundle(args=h.probe("exit 0"))
+    husk.create_ok("c1", b)
+    husk.start_ok("c1")
+    husk.wait_status("c1", "stopped")
+    r = husk.start("c1")
+    assert r.rc != 0
+    assert "cannot start a container that has stopped" in r.err, r
+
+
+def test_start_returns_once_the_program_runs(husk, bundle, tmp):
+    # start waits for execve: right after it returns, /proc shows the probe.
+    b = bundle(args=h.probe("sleep 100"))
+    husk.create_ok("c1", b)
+    pid = husk.state("c1")["pid"]
+    husk.start_ok("c1")
+    assert h.read_text(f"/proc/{pid}/cmdline").split("\0")[0] == "/probe"
+
+
+def test_exec_failure_after_start_is_reported_by_start(husk, bundle, tmp):
+    # The program passes create's check, then disappears before start.
+    b = bundle(args=["/bin/vanishing"])
+    os.link(b.host_path("/bin/busybox"), b.host_path("/bin/vanishing"))
+    husk.create_ok("c1", b)
+    os.unlink(b.host_path("/bin/vanishing"))
+    r = husk.start("c1")
+    assert r.rc != 0
+    assert "/bin/vanishing" in r.err, r
+    assert "no such file or directory" in r.err, r
+
+
+def test_run_forwards_signals(husk, bundle, tmp):
+    out = os.path.join(tmp, "out")
+    b = bundle(args=h.probe("wait-signal"))
+    proc = husk.spawn("run", "--bundle", b.path, "c1", stdout=out)
+    h.wait_file_contains(out, "waiting")
+    os.kill(proc.pid, signal.SIGUSR1)
+    r = proc.wait()
+    assert h.read_text(out) == "waiting\n10\n"
+    assert r.rc == 0, r
+    assert husk.nothing_left() == []
+
+
+def test_run_exit_status_of_killed_container(husk, bundle, tmp):
+    out = os.path.join(tmp, "out")
+    b = bundle(args=h.probe("wait-signal"))
+    proc = husk.spawn("run", "--bundle", b.path, "c1", stdout=out)
+    h.wait_file_contains(out, "waiting")
+    assert husk.kill("c1", "KILL").rc == 0
+    r = proc.wait()
+    assert r.rc == 128 + signal.SIGKILL, r
+    assert husk.nothing_left() == []
+
+
+def test_run_reaps_orphans_as_subreaper(husk, bundle):
+    # Without a pid namespace of its own, the container's orphans are
+    # reparented to husk run (a subreaper) and must not stay zombies.
+    b = bundle(args=sh("sleep 0.2 & exit 0"))
+    b.config["linux"]["namespaces"] = [ns for ns in b.config["linux"]["namespaces"]
+                                       if ns["type"] != "pid"]
+    b.write()
+    r = husk.run("c1", b)
+    assert r.rc == 0, r
+    assert husk.nothing_left() == []
+
+
+def test_listen_fds_are_passed(husk, bundle, tmp):
+    data = os.path.join(tmp, "listen")
+    with open(data, "w") as f:
+        f.write("socket-activated\n")
+    b = bundle(args=sh('echo "$LISTEN_FDS $LISTEN_PID"; cat <&3'))
+    out, err = husk.ctx.io_paths()
+    fd = os.open(data, os.O_RDONLY)
+    try:
+        # LISTEN_PID must name husk itself: exec keeps the shell's pid.
+        cmd = ["/bin/sh", "-c", 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"', "sh", h.HUSK_BIN,
+               "--root", husk.root, "run", "--bundle", b.path, "c1"]
+        with open(out, "wb") as o, open(err, "wb") as e:
+            rc = subprocess.run(cmd, stdout=o, stderr=e, stdin=subprocess.DEVNULL,
+                                pass_fds=(3,), env=husk.ctx.env(),
+                                preexec_fn=lambda: os.dup2(fd, 3) if fd != 3 else None,
+                                timeout=30).returncode
+    finally:
+        os.close(fd)
+    assert rc == 0, h.read_text(err)
+    assert h.read_text(out) == "1 1\nsocket-activated\n"
+
+
+def keys_bundle(bundle):
+    b = bundle(args=sh("cat /proc/keys"))
+    # The default config masks /proc/keys.
+    b.config["linux"]["maskedPaths"] = [p for p in b.config["linux"].get("maskedPaths", [])
+                                        if p != "/proc/keys"]
+    return b.write()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/keys"), reason="kernel without keys")
+def test_listen_fds_must_be_open(husk, bundle):
+    b = bundle(args=h.probe("exit 0"))
+    cmd = ["/bin/sh", "-c", 'exec 3>&- 4>&- 5>&-; LISTEN_PID=$$ LISTEN_FDS=3 exec "$@"', "sh",
+           h.HUSK_BIN, "--root", husk.root, "create", "--bundle", b.path, "c1"]
+    r = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                       env=husk.ctx.env(), timeout=30)
+    assert r.returncode != 0
+    assert "LISTEN_FDS" in r.stderr, r.stderr
+    assert husk.nothing_left() == []
+
+
+def test_new_session_keyring(husk, bundle):
+    r = husk.run("mykeyring", keys_bundle(bundle))
+    assert r.rc == 0, r
+    assert "keyring   mykeyring: empty" in r.out, r
+    r = husk.run("otherid", keys_bundle(bundle), "--no-new-keyring")
+    assert r.rc == 0, r
+    assert "otherid" not in r.out, r
+
+
+def test_failure_inside_init_leaves_nothing(husk, bundle):
+    # The init fails during mounts, after the cgroup and state exist.
+    b = bundle(args=h.probe("exit 0"))
+    b.config["mounts"].append({"destination": "/x", "type": "bind",
+                               "source": "/no/such/dir", "options": ["rbind"]})
+    b.write()
+    r = husk.create("c1", b)
+    assert r.rc != 0
+    assert "/no/such/dir" in r.err, r
+    assert husk.nothing_left() == []
+
+
+def test_debug_prints_phase_durations(husk, bundle):
+    b = bundle(args=h.probe("exit 0"))
+    r = husk("--debug", "run", "--bundle", b.path, "c1")
+    assert r.rc == 0, r
+    for phase in ("parse", "plan", "clone", "rootfs"):
+        assert f"phase={phase} duration=" in r.err, r
