@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdio>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -150,14 +152,13 @@ int dispatch(const GlobalOptions &g, std::span<const std::string> rest) {
   if (v == nullptr) {
     return report(g, Error::arg("unknown command \"{}\" (see husk --help)", name));
   }
+  if (v->fn == nullptr) {
+    return report(g, Error::make(ErrorKind::Unsupported, "{}: not implemented yet", name));
+  }
   return v->fn(g, rest.subspan(1));
 }
 
-}  // namespace
-}  // namespace husk::cli
-
-int main(int argc, char **argv) {
-  using namespace husk::cli;
+int run(int argc, char **argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   GlobalOptions g;
   auto parsed = parse(args, kGlobalOptions, ArgOrder::StopAtPositional);
@@ -166,4 +167,17 @@ int main(int argc, char **argv) {
   if (auto st = apply_globals(*parsed, g); !st) return report(g, st.error());
   if (parsed->help || parsed->positional.empty()) return usage();
   return dispatch(g, parsed->positional);
+}
+
+}  // namespace
+}  // namespace husk::cli
+
+int main(int argc, char **argv) {
+  // husk reports errors as Results; only allocation failure throws (std::bad_alloc).
+  try {
+    return husk::cli::run(argc, argv);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "husk: %s\n", e.what());
+    return 1;
+  }
 }

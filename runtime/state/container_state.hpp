@@ -25,12 +25,12 @@ struct ContainerState {
   std::string oci_version;  // from config.json
   std::string id;
   Phase phase = Phase::Creating;
-  pid_t pid = 0;                  // init's pid in husk's pid namespace; 0 = none yet
-  uint64_t pid_start_time = 0;    // field 22 of /proc/<pid>/stat, guards pid reuse
-  std::string bundle;             // absolute
-  std::string rootfs;             // absolute
-  std::string created;            // RFC 3339 with nanoseconds, UTC
-  std::string owner;              // "" for root, as runc
+  pid_t pid = 0;                // init's pid in husk's pid namespace; 0 = none yet
+  uint64_t pid_start_time = 0;  // field 22 of /proc/<pid>/stat, guards pid reuse
+  std::string bundle;           // absolute
+  std::string rootfs;           // absolute
+  std::string created;          // RFC 3339 with nanoseconds, UTC
+  std::string owner;            // "" for root, as runc
   std::map<std::string, std::string> annotations;
   // Opaque, produced by the cgroup layer; lets delete/pause/ps find the cgroup.
   std::string cgroup;

@@ -100,7 +100,9 @@ husk::Status remove_contents(int dirfd, const std::string &path) {
       sys::UniqueFd sub(
           ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
       if (!sub) return Error::last("open {}/{}", path, name);
-      TRY(remove_contents(sub.get(), path + "/" + name));
+      std::string sub_path = path;
+      sub_path.append("/").append(name);
+      TRY(remove_contents(sub.get(), sub_path));
     }
     if (::unlinkat(dirfd, name.c_str(), is_dir ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT) {
       return Error::last("remove {}/{}", path, name);
