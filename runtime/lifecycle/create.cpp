@@ -422,7 +422,9 @@ Status drive_init(Launch& l, const Loaded& ld, const Plans& p, protocol::ParentE
     TRY(ch.send_userns_mapped());
   }
   if (p.ns.intermediate) TRY(adopt_forked_init(l, ch));
-  t.mark("clone");
+  // Mostly the first cgroup.procs write: migrating a task waits for an RCU
+  // grace period (cgroup_threadgroup_rwsem taken for writing).
+  t.mark("join");
   if (hooks_round_trip(ld.cfg)) {
     pid_t own_pid = TRY(ch.await_hooks_request());
     t.mark("rootfs");
@@ -480,6 +482,7 @@ Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
   t.mark("cgroup");
   protocol::Channel channel;
   TRY(clone_init(l, ld, p, o, channel));
+  t.mark("clone");
   protocol::ParentEnd ch(std::move(channel));
   if (auto s = drive_init(l, ld, p, ch, t); !s) return explain_death(l, std::move(s).error());
   TRY(persist_created(l, pid_file));
