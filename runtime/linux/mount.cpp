@@ -122,26 +122,29 @@ Status plan_fresh(const spec::MountOptions& mo, MountPlan& p) {
 
 Status plan_idmap(const spec::Mount& m, const spec::MountOptions& mo, const MountEnv& env,
                   MountPlan& p) {
+  // spec validation warns that mappings without idmap/ridmap mean idmap.
   bool wanted = mo.idmap != spec::IdmapMode::None || !m.uid_mappings.empty();
   if (!wanted) return {};
-  if (!m.uid_mappings.empty() || !m.gid_mappings.empty()) {
-    return Error::make(ErrorKind::Unsupported,
-                       "{}.uidMappings: idmapped mounts with their own mappings are not supported "
-                       "(omit them to use the container's user namespace)",
-                       p.field());
-  }
   if (p.kind != MountKind::Bind) {
     return Error::make(ErrorKind::Unsupported, "{}.options: idmap is only supported on bind mounts",
                        p.field());
   }
-  if (!env.userns) {
+  const auto* uids = &m.uid_mappings;
+  const auto* gids = &m.gid_mappings;
+  if (uids->empty() && gids->empty() && env.userns && env.uid_mappings && env.gid_mappings) {
+    uids = env.uid_mappings;
+    gids = env.gid_mappings;
+  }
+  if (uids->empty() || gids->empty()) {
     return Error::spec(
         "{}.options: idmap/ridmap need uidMappings and gidMappings on the mount or "
-        "a user namespace",
+        "a user namespace with mappings",
         p.field());
   }
   p.idmap = true;
   p.idmap_recursive = mo.idmap == spec::IdmapMode::Ridmap;
+  p.idmap_uid_map = id_map_text(*uids);
+  p.idmap_gid_map = id_map_text(*gids);
   return {};
 }
 
@@ -174,25 +177,21 @@ Result<sys::UniqueFd> clone_source(const MountPlan& m) {
   return TRY_CTX(sys::open_tree(AT_FDCWD, m.source.c_str(), flags), "bind source {}", m.source);
 }
 
-Status set_idmap(const MountPlan& m, int tree) {
-  auto userns = TRY(sys::openat(AT_FDCWD, "/proc/self/ns/user", O_RDONLY));
-  mount_attr a{};
-  a.attr_set = MOUNT_ATTR_IDMAP;
-  a.userns_fd = static_cast<uint64_t>(userns.get());
-  unsigned flags = AT_EMPTY_PATH | (m.idmap_recursive ? AT_RECURSIVE : 0);
-  TRY_CTX(sys::mount_setattr(tree, "", flags, a), "idmap");
-  return {};
-}
-
 Status perform_bind(const MountPlan& m, const MountRuntime& rt) {
-  sys::UniqueFd tree = TRY(clone_source(m));
-  struct stat st = TRY(sys::fstat(tree.get()));
+  sys::UniqueFd cloned;
+  int tree = m.prepared.get();  // idmapped: already configured by the parent
+  if (!m.idmap) {
+    cloned = TRY(clone_source(m));
+    tree = cloned.get();
+  } else if (tree < 0) {
+    return Error::sys(EINVAL, "idmapped mount not prepared (prepare_idmapped_mounts)");
+  }
+  struct stat st = TRY(sys::fstat(tree));
   CreateAs as = S_ISDIR(st.st_mode) ? CreateAs::Dir : CreateAs::File;
   sys::UniqueFd dest = TRY(mkdir_in_root(rt.rootfd, m.destination, as));
   TRY(check_resolved_destination(m, dest.get()));
-  if (m.idmap) TRY(set_idmap(m, tree.get()));
-  TRY(set_bind_attrs(tree.get(), m.attrs, m.rattrs));
-  return attach(tree.get(), dest.get(), m.propagation);
+  if (!m.idmap) TRY(set_bind_attrs(tree, m.attrs, m.rattrs));
+  return attach(tree, dest.get(), m.propagation);
 }
 
 // Fallbacks for a user namespace, as runc and crun do. sysfs can only be

@@ -49,8 +49,15 @@ struct MountPlan {
   MountAttrs rattrs;            // on the whole tree, AT_RECURSIVE (rro, rnosuid, ...)
   std::vector<FsParam> params;  // Fresh: data options and superblock flags
   std::vector<unsigned long> propagation;  // MS_SHARED ... (| MS_REC), in order
-  bool idmap = false;                      // idmapped with the container's user namespace
+  // idmap/ridmap: uid_map/gid_map text ("containerID hostID size" lines) of
+  // the user namespace the mount is idmapped with: the mount's own mappings,
+  // else the container's (linux.uidMappings/gidMappings).
+  bool idmap = false;
   bool idmap_recursive = false;
+  std::string idmap_uid_map, idmap_gid_map;
+  // The idmapped detached tree, made in the parent by
+  // prepare_idmapped_mounts (see there) and inherited by the init.
+  sys::UniqueFd prepared;
   bool tmpcopyup = false;
 
   [[nodiscard]] std::string field() const;  // "mounts[3]"
@@ -59,6 +66,8 @@ struct MountPlan {
 struct MountEnv {
   std::string bundle;   // relative bind sources are relative to it
   bool userns = false;  // the container has a user namespace (new or joined)
+  const std::vector<spec::IdMapping>* uid_mappings = nullptr;  // linux.uidMappings
+  const std::vector<spec::IdMapping>* gid_mappings = nullptr;
 };
 
 // Pure: validates and decodes config.mounts[index].
@@ -75,6 +84,16 @@ struct MountRuntime {
   bool cgroup_ns = false;  // the init is in its own cgroup namespace
   bool userns = false;
 };
+
+// In the parent, before the init is cloned: the detached, idmapped clone of
+// the source of an idmap/ridmap mount. mount_setattr(MOUNT_ATTR_IDMAP) needs
+// CAP_SYS_ADMIN in the user namespace that owns the source's filesystem (the
+// host's), which the init, inside the container's user namespace, lacks. The
+// user namespace carrying the mapping is made by a short-lived helper child.
+Status prepare_idmapped_mount(MountPlan& m);
+
+// "0 1000 65536\n..." for /proc/<pid>/{uid,gid}_map.
+std::string id_map_text(const std::vector<spec::IdMapping>& maps);
 
 // In the init: performs one planned mount under the rootfs.
 Status perform_mount(const MountPlan& m, const MountRuntime& rt);

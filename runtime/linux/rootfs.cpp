@@ -237,13 +237,22 @@ Result<RootfsPlanPtr> plan_rootfs(const spec::Config& cfg, const RootfsOptions& 
   p->setup_propagation = MS_SLAVE | MS_REC;
   if (cfg.linux) TRY(plan_linux(*cfg.linux, *p));
   if (!cfg.linux) p->devices = TRY(plan_devices({}));
-  MountEnv env{opts.bundle, p->userns};
+  MountEnv env{opts.bundle, p->userns, nullptr, nullptr};
+  if (cfg.linux) {
+    env.uid_mappings = &cfg.linux->uid_mappings;
+    env.gid_mappings = &cfg.linux->gid_mappings;
+  }
   for (size_t i = 0; i < cfg.mounts.size(); ++i) {
     p->mounts.push_back(TRY(plan_mount(cfg.mounts[i], i, env)));
     const MountPlan& m = p->mounts.back();
     if (m.kind == MountKind::Bind && m.destination == "/dev") p->setup_dev = false;
   }
   return p;
+}
+
+Status prepare_idmapped_mounts(RootfsPlan& p) {
+  for (auto& m : p.mounts) TRY(prepare_idmapped_mount(m));
+  return {};
 }
 
 Status prepare_rootfs(const RootfsPlan& p) {

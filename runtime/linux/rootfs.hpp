@@ -68,6 +68,12 @@ struct RootfsOptions {
 // masked/readonly paths, propagation, sysctl). All errors name the config field.
 Result<RootfsPlanPtr> plan_rootfs(const spec::Config& cfg, const RootfsOptions& opts);
 
+// In the parent, after plan_rootfs and before the init is cloned (e.g. right
+// before clone3): makes the detached idmapped trees of idmap/ridmap mounts,
+// which the init inherits (see prepare_idmapped_mount). No-op without them;
+// the fds close with the plan.
+Status prepare_idmapped_mounts(RootfsPlan& plan);
+
 // In the init, in its new mount namespace and its final cgroups, before
 // createContainer hooks: make / slave/private, bind the rootfs onto itself,
 // mount config.mounts in order, create default devices and linux.devices,

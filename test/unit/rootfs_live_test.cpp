@@ -598,8 +598,12 @@ TEST_CASE("live rootfs: in a user namespace devices are bound from the host", "[
   c.linux->namespaces.push_back(spec::Namespace{spec::NamespaceType::User, std::nullopt});
   c.linux->uid_mappings = {{0, 0, 1}};
   c.linux->gid_mappings = {{0, 0, 1}};
+  c.mounts.push_back(mnt("/idvol", "bind", s.dir + "/vol", {"rbind", "idmap"}));
   auto plan = must_plan(c, s.rootfs);
   REQUIRE(plan->userns);
+  // Made by the (root) parent, attached by the child inside its user namespace.
+  auto prep = prepare_idmapped_mounts(*plan);
+  if (!prep) FAIL(prep.error().message());
   auto r = in_child(
       [&] {
         return in_userns([&] {
@@ -611,6 +615,7 @@ TEST_CASE("live rootfs: in a user namespace devices are bound from the host", "[
           o << "fs=" << fs_of("/proc") << " " << fs_of("/sys") << " " << fs_of("/dev/pts") << "\n";
           o << "timer_list=" << slurp("/proc/timer_list").size() << "\n";
           o << "proc_sys_write=" << write_result("/proc/sys/kernel/domainname") << "\n";
+          o << "idvol=" << slurp("/idvol/hello");
           return o.str();
         });
       },
@@ -623,5 +628,46 @@ TEST_CASE("live rootfs: in a user namespace devices are bound from the host", "[
   CHECK(r["fs"] == "proc sysfs devpts");
   CHECK(r["timer_list"] == "0");
   CHECK(r["proc_sys_write"] == "EROFS");
+  CHECK(r["idvol"] == "hi");
+  CHECK_FALSE(host_has_mount_under(s.dir));
+}
+
+TEST_CASE("live rootfs: idmap bind mount with its own mappings", "[rootfs][root]") {
+  if (!can_run()) {
+    WARN("skipped: needs root and /bin/busybox");
+    return;
+  }
+  Scratch s;
+  REQUIRE(::chown((s.dir + "/vol/hello").c_str(), 0, 0) == 0);
+  REQUIRE(::chown((s.dir + "/vol").c_str(), 2000, 2000) == 0);
+  auto c = default_config();
+  drop_mount(c, "/sys/fs/cgroup");
+  auto m = mnt("/idvol", "bind", s.dir + "/vol", {"rbind", "ridmap", "ro"});
+  m.uid_mappings = {{0, 1000, 1}, {2000, 3000, 1}};
+  m.gid_mappings = {{0, 1500, 1}, {2000, 3000, 1}};
+  c.mounts.push_back(m);
+  auto plan = must_plan(c, s.rootfs);
+  auto prep = prepare_idmapped_mounts(*plan);
+  if (!prep) FAIL(prep.error().message());
+  auto r = in_child([&] {
+    std::string out = setup(*plan);
+    if (!out.empty()) return out;
+    struct stat f {
+    }, d{};
+    ::stat("/idvol/hello", &f);
+    ::stat("/idvol", &d);
+    return "file=" + std::to_string(f.st_uid) + ":" + std::to_string(f.st_gid) +
+           "\ndir=" + std::to_string(d.st_uid) + ":" + std::to_string(d.st_gid) +
+           "\nwrite=" + write_result("/idvol/new") + "\n";
+  });
+  INFO(r["error"]);
+  REQUIRE(r["error"].empty());
+  // containerID -> hostID: what the filesystem stores as 0 is seen as 1000.
+  CHECK(r["file"] == "1000:1500");
+  CHECK(r["dir"] == "3000:3000");
+  CHECK(r["write"] == "EROFS");
+  struct stat st {};
+  REQUIRE(::stat((s.dir + "/vol/hello").c_str(), &st) == 0);
+  CHECK(st.st_uid == 0);  // the host's view is unchanged
   CHECK_FALSE(host_has_mount_under(s.dir));
 }

@@ -346,3 +346,27 @@ TEST_CASE("mountinfo and /proc/self/cgroup parsing, hierarchy pairing") {
   CgroupEntry escape{0, "", "/../x"};
   CHECK_FALSE(cgroup_host_path(escape, mounts[4]));
 }
+
+TEST_CASE("idmap: the mount's own mappings, else the container's") {
+  auto c = default_config(/*rootless=*/true);
+  REQUIRE(!c.linux->uid_mappings.empty());
+  c.mounts.push_back(mnt("/a", "bind", "/src", {"rbind", "idmap"}));
+  auto own = mnt("/b", "bind", "/src", {"bind", "ridmap"});
+  own.uid_mappings = {{0, 1000, 10}};
+  own.gid_mappings = {{0, 2000, 10}, {10, 3000, 1}};
+  c.mounts.push_back(own);
+  auto p = must_plan(c);
+  const auto& a = mount_at(*p, "/a");
+  CHECK(a.idmap);
+  CHECK_FALSE(a.idmap_recursive);
+  CHECK(a.idmap_uid_map == id_map_text(c.linux->uid_mappings));
+  CHECK_FALSE(a.prepared);
+  const auto& b = mount_at(*p, "/b");
+  CHECK(b.idmap_recursive);
+  CHECK(b.idmap_uid_map == "0 1000 10\n");
+  CHECK(b.idmap_gid_map == "0 2000 10\n10 3000 1\n");
+
+  auto plain = default_config();
+  plain.mounts.push_back(mnt("/a", "bind", "/src", {"bind", "idmap"}));
+  CHECK_THAT(plan_error(plain).message(), Catch::Contains("idmap"));
+}
