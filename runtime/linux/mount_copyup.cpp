@@ -125,7 +125,10 @@ Status copy_up(int from, int to) {
   // The tmpfs root takes the covered directory's owner and mode, as if the
   // directory itself had been copied.
   struct stat st = TRY(sys::fstat(src.get()));
-  TRY(sys::fchown_fd(dst.get(), st.st_uid, st.st_gid));
+  // EINVAL: an owner the user namespace does not map (shown as the overflow
+  // id) cannot be given away; the tmpfs root keeps the creator's.
+  auto r = sys::fchown_fd(dst.get(), st.st_uid, st.st_gid);
+  if (!r && r.error().err() != EINVAL) return r;
   return sys::fchmod_fd(dst.get(), st.st_mode & 07777);
 }
 
