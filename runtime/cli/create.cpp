@@ -1,23 +1,20 @@
 // husk create [--bundle|-b DIR] [--console-socket PATH] [--pid-file PATH]
 //             [--no-pivot] [--no-new-keyring] [--preserve-fds N] <container-id>
+#include "lifecycle/create.hpp"
+
 #include <charconv>
 
 #include "cli/context.hpp"
 #include "cli/create_options.hpp"
 #include "cli/verbs.hpp"
-#include "lifecycle/create.hpp"
 
 namespace husk::cli {
 
 namespace {
 
 constexpr OptionSpec kOptions[] = {
-    {"bundle", 'b', true},
-    {"console-socket", 0, true},
-    {"pid-file", 0, true},
-    {"no-pivot", 0, false},
-    {"no-new-keyring", 0, false},
-    {"preserve-fds", 0, true},
+    {"bundle", 'b', true},  {"console-socket", 0, true},  {"pid-file", 0, true},
+    {"no-pivot", 0, false}, {"no-new-keyring", 0, false}, {"preserve-fds", 0, true},
 };
 
 }  // namespace

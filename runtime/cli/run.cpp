@@ -1,10 +1,11 @@
 // husk run [--detach|-d] [--keep] [--no-subreaper] [create options] <container-id>
+#include "lifecycle/run.hpp"
+
 #include <vector>
 
 #include "cli/context.hpp"
 #include "cli/create_options.hpp"
 #include "cli/verbs.hpp"
-#include "lifecycle/run.hpp"
 
 namespace husk::cli {
 

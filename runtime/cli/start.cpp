@@ -1,7 +1,8 @@
 // husk start <container-id>
+#include "lifecycle/start.hpp"
+
 #include "cli/context.hpp"
 #include "cli/verbs.hpp"
-#include "lifecycle/start.hpp"
 
 namespace husk::cli {
 

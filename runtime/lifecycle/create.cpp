@@ -407,7 +407,8 @@ Error explain_death(Launch& l, Error e) {
   if (::waitpid(l.pid, &status, WNOHANG) != l.pid) return e;
   l.pid = 0;
   l.pidfd.reset();
-  if (WIFSIGNALED(status)) return std::move(e).wrap("container init killed by signal {}", WTERMSIG(status));
+  if (WIFSIGNALED(status))
+    return std::move(e).wrap("container init killed by signal {}", WTERMSIG(status));
   return std::move(e).wrap("container init exited with status {}", WEXITSTATUS(status));
 }
 

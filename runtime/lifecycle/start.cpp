@@ -20,7 +20,8 @@ namespace {
 // runc's wording for each status start refuses.
 Status check_startable(state::Status s) {
   switch (s) {
-    case state::Status::Created: return {};
+    case state::Status::Created:
+      return {};
     case state::Status::Running:
       return Error::make(ErrorKind::BadState, "cannot start an already running container");
     case state::Status::Stopped:

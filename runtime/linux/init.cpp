@@ -253,8 +253,7 @@ Result<sys::UniqueFd> wait_for_start(int fifo_path_fd) {
 Status after_ready(const InitPlan& p, const HookStates& states, sys::UniqueFd& fifo) {
   fifo = TRY(wait_for_start(p.fifo_fd));
   const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
-  TRY(run_hooks(hooks::Kind::StartContainer, hk ? &hk->start_container : nullptr,
-                states.created));
+  TRY(run_hooks(hooks::Kind::StartContainer, hk ? &hk->start_container : nullptr, states.created));
   return exec_process(*p.process);
 }
 

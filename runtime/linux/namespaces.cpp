@@ -152,8 +152,9 @@ Result<NamespacePlan> plan_namespaces(const spec::Config& cfg) {
 
   if (!lx.time_offsets.empty()) {
     if (!plan.new_time) {
-      return Error::spec("linux.timeOffsets: time namespace offsets specified, but no new time "
-                         "namespace is created in the config");
+      return Error::spec(
+          "linux.timeOffsets: time namespace offsets specified, but no new time "
+          "namespace is created in the config");
     }
     plan.timens_offsets = TRY(time_offsets_text(lx.time_offsets));
   }
@@ -277,13 +278,16 @@ Status become_userns_root(const NamespacePlan& plan) {
   // The host's supplementary groups show up as the overflow gid inside;
   // drop them (refused when setgroups is "deny").
   if (::setgroups(0, nullptr) != 0 && errno != EPERM) return Error::last("setgroups(0)");
-  if (::setresgid(0, 0, 0) != 0 && strict) return Error::last("setresgid(0, 0, 0) in the user namespace");
-  if (::setresuid(0, 0, 0) != 0 && strict) return Error::last("setresuid(0, 0, 0) in the user namespace");
+  if (::setresgid(0, 0, 0) != 0 && strict)
+    return Error::last("setresgid(0, 0, 0) in the user namespace");
+  if (::setresuid(0, 0, 0) != 0 && strict)
+    return Error::last("setresuid(0, 0, 0) in the user namespace");
   return {};
 }
 
 Status create_late_namespaces(const NamespacePlan& plan) {
-  if (plan.new_cgroup && ::unshare(CLONE_NEWCGROUP) != 0) return Error::last("unshare(CLONE_NEWCGROUP)");
+  if (plan.new_cgroup && ::unshare(CLONE_NEWCGROUP) != 0)
+    return Error::last("unshare(CLONE_NEWCGROUP)");
   if (!plan.new_time) return {};
   if (::unshare(CLONE_NEWTIME) != 0) return Error::last("unshare(CLONE_NEWTIME)");
   if (!plan.timens_offsets.empty()) {
@@ -296,7 +300,8 @@ Status create_late_namespaces(const NamespacePlan& plan) {
   }
   sys::UniqueFd ns(::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC));
   if (!ns) return Error::last("open /proc/self/ns/time_for_children");
-  if (::setns(ns.get(), CLONE_NEWTIME) != 0) return Error::last("setns(time_for_children, CLONE_NEWTIME)");
+  if (::setns(ns.get(), CLONE_NEWTIME) != 0)
+    return Error::last("setns(time_for_children, CLONE_NEWTIME)");
   return {};
 }
 

@@ -10,14 +10,22 @@ namespace husk::linux_setup::protocol {
 
 const char* name(MsgType t) {
   switch (t) {
-    case MsgType::Start: return "Start";
-    case MsgType::UsernsReady: return "UsernsReady";
-    case MsgType::UsernsMapped: return "UsernsMapped";
-    case MsgType::InitForked: return "InitForked";
-    case MsgType::HooksRequest: return "HooksRequest";
-    case MsgType::HooksDone: return "HooksDone";
-    case MsgType::Ready: return "Ready";
-    case MsgType::Error: return "Error";
+    case MsgType::Start:
+      return "Start";
+    case MsgType::UsernsReady:
+      return "UsernsReady";
+    case MsgType::UsernsMapped:
+      return "UsernsMapped";
+    case MsgType::InitForked:
+      return "InitForked";
+    case MsgType::HooksRequest:
+      return "HooksRequest";
+    case MsgType::HooksDone:
+      return "HooksDone";
+    case MsgType::Ready:
+      return "Ready";
+    case MsgType::Error:
+      return "Error";
   }
   return "unknown";
 }
@@ -177,8 +185,9 @@ Result<Message> ParentEnd::expect(MsgType want) {
   }
   if (m->type() == MsgType::Error) return decode_error(*m);
   if (m->type() != want) {
-    return Error::make(ErrorKind::Protocol, "init protocol: expected {} from container init, got {}",
-                       name(want), type_name(m->header));
+    return Error::make(ErrorKind::Protocol,
+                       "init protocol: expected {} from container init, got {}", name(want),
+                       type_name(m->header));
   }
   return m;
 }

@@ -80,9 +80,9 @@ inline constexpr size_t kMaxFds = 4;
 struct Header {
   uint16_t magic = kMagic;
   MsgType type = MsgType::Error;
-  uint8_t kind = 0;    // ErrorKind for Error
-  int32_t value = 0;   // errno for Error, pid for InitForked
-  uint32_t length = 0; // payload bytes following the header
+  uint8_t kind = 0;     // ErrorKind for Error
+  int32_t value = 0;    // errno for Error, pid for InitForked
+  uint32_t length = 0;  // payload bytes following the header
 };
 static_assert(sizeof(Header) == 12);
 

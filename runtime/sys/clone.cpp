@@ -20,7 +20,8 @@ Result<Cloned> clone3_pidfd(uint64_t flags) {
   // Raw syscall: glibc has no clone3 wrapper for the fork-like form (no stack
   // given, the child continues on a copy of ours).
   long ret = ::syscall(SYS_clone3, &args, sizeof args);
-  if (ret < 0) return Error::last("clone3(flags={:#x})", static_cast<unsigned long long>(args.flags));
+  if (ret < 0)
+    return Error::last("clone3(flags={:#x})", static_cast<unsigned long long>(args.flags));
   if (ret == 0) return Cloned{};
   return Cloned{static_cast<pid_t>(ret), UniqueFd(pidfd)};
 }

@@ -13,7 +13,7 @@
 namespace husk::sys {
 
 struct Cloned {
-  pid_t pid = 0;  // 0 in the child
+  pid_t pid = 0;   // 0 in the child
   UniqueFd pidfd;  // parent only
   [[nodiscard]] bool is_child() const { return pid == 0; }
 };

@@ -1,10 +1,10 @@
 // Namespace planning: which namespaces clone3 creates, which the init
 // unshares or joins, when the intermediate path is needed, and the errors.
+#include "linux/namespaces.hpp"
+
 #include <sched.h>
 
 #include <catch2/catch.hpp>
-
-#include "linux/namespaces.hpp"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -44,7 +44,8 @@ TEST_CASE("namespaces: the usual set is created by clone3 itself", "[namespaces]
                    ns(NamespaceType::Uts), ns(NamespaceType::Mount), ns(NamespaceType::Cgroup)});
   auto p = linux_setup::plan_namespaces(c);
   REQUIRE(p.has_value());
-  CHECK(p->clone_flags == (CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS));
+  CHECK(p->clone_flags ==
+        (CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS));
   CHECK(p->unshare_flags == 0);
   CHECK(p->new_cgroup);  // later, once the init is in its cgroup
   CHECK_FALSE(p->intermediate);
@@ -77,8 +78,10 @@ TEST_CASE("namespaces: joins before a new user namespace move creation into the 
   CHECK(p->joins[0].index == 2);
 }
 
-TEST_CASE("namespaces: a new pid namespace inside a joined user namespace needs the "
-          "intermediate path", "[namespaces]") {
+TEST_CASE(
+    "namespaces: a new pid namespace inside a joined user namespace needs the "
+    "intermediate path",
+    "[namespaces]") {
   auto c = config({ns(NamespaceType::Pid), ns(NamespaceType::Mount),
                    ns(NamespaceType::User, "/proc/1/ns/user")});
   auto p = linux_setup::plan_namespaces(c);

@@ -1,4 +1,6 @@
 // The parent/init protocol codec over a real SOCK_SEQPACKET socketpair.
+#include "linux/protocol.hpp"
+
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -6,8 +8,6 @@
 
 #include <catch2/catch.hpp>
 #include <string>
-
-#include "linux/protocol.hpp"
 
 using namespace husk;
 using namespace husk::linux_setup::protocol;
@@ -172,8 +172,8 @@ TEST_CASE("protocol: the full happy sequence between the two ends", "[protocol]"
   auto own_pid = parent.await_hooks_request();
   REQUIRE(own_pid.has_value());
   CHECK(*own_pid == 1);
-  REQUIRE(parent.send_hooks_done(R"({"status":"creating"})", R"({"status":"created"})")
-              .has_value());
+  REQUIRE(
+      parent.send_hooks_done(R"({"status":"creating"})", R"({"status":"created"})").has_value());
   auto states = init.await_hooks_done();
   REQUIRE(states.has_value());
   CHECK(states->creating == R"({"status":"creating"})");
