@@ -481,6 +481,7 @@ Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
   l.st.cgroup = p.cgroup->serialize();
   TRY(p.cgroup->apply(p.resources));
   t.mark("cgroup");
+  TRY(linux_setup::prepare_idmapped_mounts(*p.rootfs));
   protocol::Channel channel;
   TRY(clone_init(l, ld, p, o, channel));
   t.mark("clone");
