@@ -188,12 +188,12 @@ Result<int> check_passed_fds(int listen, int preserve) {
 }
 
 Result<sys::UniqueFd> connect_console(const spec::Process& proc, const CreateOptions& o) {
+  if (proc.terminal && o.own_console >= 0 && !o.console_socket) {
+    sys::UniqueFd fd(::fcntl(o.own_console, F_DUPFD_CLOEXEC, 3));
+    if (!fd) return Error::last("dup console socket");
+    return fd;
+  }
   if (proc.terminal && !o.console_socket) {
-    if (o.foreground) {
-      return Error::make(ErrorKind::Unsupported,
-                         "process.terminal: husk run cannot attach a terminal in the foreground; "
-                         "use --console-socket or set process.terminal to false");
-    }
     return Error::arg("cannot allocate tty if husk will detach without setting console socket");
   }
   if (!proc.terminal && o.console_socket) {
@@ -512,7 +512,7 @@ Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts) {
   sys::ScopeGuard guard([&launch_state] { rollback(launch_state); });
   TRY(launch(launch_state, l, p, opts, pid_file, t));
   guard.dismiss();
-  return CreatedInit{launch_state.pid, std::move(launch_state.pidfd)};
+  return CreatedInit{launch_state.pid, std::move(launch_state.pidfd), l.cfg.process->terminal};
 }
 
 }  // namespace husk::lifecycle

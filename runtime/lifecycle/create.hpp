@@ -26,15 +26,17 @@ struct CreateOptions {
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;  // fds 3 .. 3+N-1 (after any LISTEN_FDS ones)
-  // `run` without --detach: only changes which error a terminal without
-  // --console-socket gets.
-  bool foreground = false;
+  // `run` without --detach and without --console-socket: a connected socket
+  // of run's own that receives the pty master when process.terminal is set
+  // (ignored otherwise).
+  int own_console = -1;
 };
 
 // A created container whose init is husk's child (for `run`).
 struct CreatedInit {
   pid_t pid = 0;
   sys::UniqueFd pidfd;
+  bool terminal = false;  // process.terminal: a pty master went to the console socket
 };
 
 Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts);

@@ -256,3 +256,25 @@ def test_debug_prints_phase_durations(husk, bundle):
     assert r.rc == 0, r
     for phase in ("parse", "plan", "clone", "rootfs"):
         assert f"phase={phase} duration=" in r.err, r
+
+
+def test_run_foreground_with_terminal(husk, bundle, tmp):
+    # No --console-socket: run keeps the pty master and relays it to its stdio.
+    b = bundle(args=["/bin/sh"])
+    b.patch({"process": {"terminal": True, "consoleSize": {"height": 40, "width": 120}}})
+    r = husk.run("c1", b, stdin="tty; stty size; echo relayed\nexit 3\n")
+    assert r.rc == 3, r
+    out = r.out.replace("\r\n", "\n")
+    assert "/dev/pts/0\n" in out, r
+    assert "40 120\n" in out, r
+    assert "relayed\n" in out, r
+    assert husk.nothing_left() == []
+
+
+def test_run_detach_with_terminal_needs_console_socket(husk, bundle):
+    b = bundle(args=h.probe("exit 0"))
+    b.patch({"process": {"terminal": True}})
+    r = husk.run("c1", b, "--detach")
+    assert r.rc != 0
+    assert "cannot allocate tty if husk will detach without setting console socket" in r.err, r
+    assert husk.nothing_left() == []
