@@ -18,7 +18,7 @@ struct InitPlan {
   const spec::Config* config = nullptr;  // hooks, hostname, domainname, console size
   const NamespacePlan* ns = nullptr;
   const RootfsPlan* rootfs = nullptr;
-  const ProcessPlan* process = nullptr;
+  ProcessPlan* process = nullptr;  // the child fills HOME (apply_process)
   // The HooksRequest/HooksDone round trip happens (any prestart,
   // createRuntime, createContainer or startContainer hook).
   bool hooks_round_trip = false;

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cerrno>
@@ -198,6 +199,10 @@ Status plan_args_env(const spec::Process& proc, ProcessPlan& plan) {
   for (auto& a : plan.args) plan.argv.push_back(a.data());
   plan.argv.push_back(nullptr);
   for (auto& e : plan.env) plan.envp.push_back(e.data());
+  plan.home_from_passwd = std::none_of(plan.env.begin(), plan.env.end(), [](const auto& e) {
+    return std::string_view(e).substr(0, 5) == "HOME=";
+  });
+  if (plan.home_from_passwd) plan.envp.push_back(plan.home_env);
   plan.envp.push_back(nullptr);
   return {};
 }
@@ -326,6 +331,75 @@ Status make_cwd(const std::string& cwd) {
     buf[i] = saved;
   }
   return {};
+}
+
+// The home directory of `uid` from one /etc/passwd line
+// ("name:password:uid:gid:gecos:home:shell"), or nullptr.
+const char* passwd_home(char* line, uid_t uid) {
+  char* field[7] = {};
+  int n = 0;
+  field[n++] = line;
+  for (char* p = line; *p != '\0' && n < 7; ++p) {
+    if (*p == ':') {
+      *p = '\0';
+      field[n++] = p + 1;
+    }
+  }
+  if (n < 6 || field[2][0] == '\0') return nullptr;
+  unsigned long long v = 0;
+  for (const char* p = field[2]; *p != '\0'; ++p) {
+    if (*p < '0' || *p > '9') return nullptr;
+    v = v * 10 + static_cast<unsigned>(*p - '0');
+    if (v > 0xffffffffULL) return nullptr;
+  }
+  if (v != uid) return nullptr;
+  return field[5];
+}
+
+// After pivot_root, while still root: HOME from the container's /etc/passwd,
+// read with a fixed buffer (no allocation in the child). A missing or
+// unreadable file, or no entry for the uid, leaves HOME=/ as runc does.
+void fill_home(ProcessPlan& plan) {
+  sys::UniqueFd fd(::open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd) return;
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+  char buf[8192];
+  size_t have = 0;
+  bool skipping = false;  // inside a line longer than the buffer
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf + have, sizeof buf - 1 - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (have == 0 || skipping) return;
+      buf[have] = '\n';  // last line without a newline
+      n = 1;
+    }
+    have += static_cast<size_t>(n);
+    size_t start = 0;
+    for (size_t i = 0; i < have; ++i) {
+      if (buf[i] != '\n') continue;
+      buf[i] = '\0';
+      if (!skipping) {
+        const char* home = passwd_home(buf + start, plan.uid);
+        if (home != nullptr) {
+          size_t len = std::strlen(home);
+          if (len == 0 || len >= sizeof plan.home_env - 6) return;
+          std::memcpy(plan.home_env + 5, home, len + 1);
+          return;
+        }
+      }
+      skipping = false;
+      start = i + 1;
+    }
+    if (start == 0 && have == sizeof buf - 1) {
+      skipping = true;  // a line that does not fit: ignore it
+      have = 0;
+      continue;
+    }
+    std::memmove(buf, buf + start, have - start);
+    have -= start;
+  }
 }
 
 Error chdir_error(const std::string& cwd) {
@@ -507,7 +581,10 @@ Result<ProcessPlanPtr> plan_process(const spec::Process& proc, const ProcessOpti
   return plan;
 }
 
-Status apply_process(const ProcessPlan& plan) {
+Status apply_process(ProcessPlan& plan) {
+  // The plan is the child's own copy (clone without CLONE_VM): filling the
+  // HOME buffer here does not touch the parent's.
+  if (plan.home_from_passwd) fill_home(plan);
   TRY(apply_limits(plan));
   if (plan.cpu_affinity_required) {
     TRY(set_affinity(plan.cpu_affinity, "process.execCPUAffinity.final"));

@@ -87,6 +87,11 @@ struct ProcessPlan {
   // execve arguments, NULL-terminated, pointing into args/env.
   std::vector<std::string> args, env;
   std::vector<char*> argv, envp;
+  // process.env has no HOME: as runc, the child sets HOME from the user's
+  // entry in the container's /etc/passwd ("/" when there is none). envp holds
+  // a pointer to home_env, filled in the child without allocating.
+  bool home_from_passwd = false;
+  char home_env[PATH_MAX + 8] = "HOME=/";
   // Paths to try, in order: args[0] itself if it contains '/', else one per
   // $PATH entry of process.env (or the default PATH), as execvp does.
   std::vector<std::string> exec_candidates;
@@ -127,7 +132,7 @@ inline Result<ProcessPlanPtr> plan_process(const spec::Process& proc,
 // [seccomp if !noNewPrivileges], bounding set, setgroups/setresgid/setresuid
 // with PR_SET_KEEPCAPS, capset + ambient, check that cwd is inside the root,
 // no_new_privs. Does not exec.
-Status apply_process(const ProcessPlan& plan);
+Status apply_process(ProcessPlan& plan);
 
 // Parent side, optional: write oomScoreAdj for the child `pid` (if set). Needed
 // when the child cannot do it itself: lowering the value takes

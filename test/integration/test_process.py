@@ -41,6 +41,29 @@ def test_home_defaults_from_passwd(husk, bundle):
     assert "HOME=/root" in lines
 
 
+def test_home_from_passwd_follows_uid(husk, bundle):
+    b = bundle(args=probe("env"),
+               patch={"process": {"env": [PATH], "user": {"uid": 65534, "gid": 65534}}})
+    assert "HOME=/nonexistent" in run_ok(husk, b).splitlines()
+
+
+def test_home_slash_without_passwd_entry(husk, bundle):
+    # No entry for the uid (and, in a second container, no /etc/passwd at
+    # all): HOME=/, as runc.
+    b = bundle(args=probe("env"),
+               patch={"process": {"env": [PATH], "user": {"uid": 4242, "gid": 4242}}})
+    assert "HOME=/" in run_ok(husk, b).splitlines()
+    b2 = bundle(args=probe("env"), patch={"process": {"env": [PATH]}})
+    os.unlink(b2.host_path("/etc/passwd"))
+    assert "HOME=/" in husk.run("c2", b2).out.splitlines()
+
+
+def test_home_from_env_wins(husk, bundle):
+    b = bundle(args=probe("env"), patch={"process": {"env": [PATH, "HOME=/srv"]}})
+    lines = run_ok(husk, b).splitlines()
+    assert [l for l in lines if l.startswith("HOME=")] == ["HOME=/srv"]
+
+
 def test_cwd(husk, bundle):
     b = bundle(args=probe("cwd"), patch={"process": {"cwd": "/etc"}})
     assert run_ok(husk, b) == "/etc\n"
