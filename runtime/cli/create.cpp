@@ -1,5 +1,6 @@
 // husk create [--bundle|-b DIR] [--console-socket PATH] [--pid-file PATH]
-//             [--no-pivot] [--no-new-keyring] [--preserve-fds N] <container-id>
+//             [--no-pivot] [--no-new-keyring] [--preserve-fds N] [--pidfd-socket PATH]
+//             <container-id>
 #include "lifecycle/create.hpp"
 
 #include <charconv>
@@ -13,8 +14,9 @@ namespace husk::cli {
 namespace {
 
 constexpr OptionSpec kOptions[] = {
-    {"bundle", 'b', true},  {"console-socket", 0, true},  {"pid-file", 0, true},
-    {"no-pivot", 0, false}, {"no-new-keyring", 0, false}, {"preserve-fds", 0, true},
+    {"bundle", 'b', true},     {"console-socket", 0, true},  {"pid-file", 0, true},
+    {"no-pivot", 0, false},    {"no-new-keyring", 0, false}, {"preserve-fds", 0, true},
+    {"pidfd-socket", 0, true},
 };
 
 }  // namespace
@@ -25,6 +27,7 @@ Result<lifecycle::CreateOptions> create_options(const ParsedArgs& a) {
   o.bundle = a.value("bundle").value_or("");
   o.pid_file = a.value("pid-file");
   o.console_socket = a.value("console-socket");
+  o.pidfd_socket = a.value("pidfd-socket");
   o.no_pivot = a.flag("no-pivot");
   o.no_new_keyring = a.flag("no-new-keyring");
   if (auto n = a.value("preserve-fds")) {

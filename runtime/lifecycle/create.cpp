@@ -31,6 +31,7 @@
 #include "sys/clone.hpp"
 #include "sys/pidfd.hpp"
 #include "sys/proc.hpp"
+#include "sys/unix_socket.hpp"
 
 namespace husk::lifecycle {
 
@@ -225,6 +226,7 @@ struct Plans {
   std::unique_ptr<cgroup::Manager> cgroup;
   int preserve_fds = 0;
   sys::UniqueFd console;
+  sys::UniqueFd pidfd_socket;  // connected at plan time, used once the init is ready
 };
 
 bool hooks_round_trip(const spec::Config& cfg) {
@@ -265,6 +267,10 @@ Result<Plans> make_plans(const Context& ctx, Loaded& l, const CreateOptions& o) 
   p.cgroup = TRY(cgroup::Manager::plan(co, &p.resources));
   TRY(linux_setup::open_namespace_paths(p.ns));
   p.console = TRY(connect_console(*l.cfg.process, o));
+  if (o.pidfd_socket) {
+    auto path = TRY(absolute(*o.pidfd_socket));
+    p.pidfd_socket = TRY_CTX(sys::connect_unix(path, SOCK_STREAM), "--pidfd-socket");
+  }
   return p;
 }
 
@@ -487,6 +493,10 @@ Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
   t.mark("clone");
   protocol::ParentEnd ch(std::move(channel));
   if (auto s = drive_init(l, ld, p, ch, t); !s) return explain_death(l, std::move(s).error());
+  // runc's payload for the init's pidfd is "standard" (exec sends "setns").
+  if (p.pidfd_socket) {
+    TRY_CTX(sys::send_fd(p.pidfd_socket.get(), "standard", l.pidfd.get()), "--pidfd-socket");
+  }
   TRY(persist_created(l, pid_file));
   t.mark("persist");
   return {};

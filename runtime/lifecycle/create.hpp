@@ -23,6 +23,8 @@ struct CreateOptions {
   std::string bundle;  // empty: the current directory
   std::optional<std::string> pid_file;
   std::optional<std::string> console_socket;
+  // --pidfd-socket: receives a pidfd of the init (SCM_RIGHTS) once it is set up.
+  std::optional<std::string> pidfd_socket;
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;  // fds 3 .. 3+N-1 (after any LISTEN_FDS ones)

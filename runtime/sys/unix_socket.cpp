@@ -1,0 +1,61 @@
+#include "sys/unix_socket.hpp"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace husk::sys {
+
+Result<UniqueFd> connect_unix(const std::string& path, int type) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path) {
+    return Error::arg("socket path must be 1..{} bytes: \"{}\"", sizeof addr.sun_path - 1, path);
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd s(::socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+  if (!s) return Error::last("socket(AF_UNIX)");
+  while (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (errno != EINTR) return Error::last("connect {}", path);
+  }
+  return s;
+}
+
+Status send_fd(int sock, std::string_view payload, int fd) {
+  char nul = '\0';
+  iovec iov{};
+  if (payload.empty()) {
+    iov = {&nul, 1};
+  } else {
+    iov = {const_cast<char*>(payload.data()), payload.size()};
+  }
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  // MSG_NOSIGNAL: a peer that went away is an EPIPE error, not a SIGPIPE death.
+  while (::sendmsg(sock, &mh, MSG_NOSIGNAL) < 0) {
+    if (errno != EINTR) return Error::last("sendmsg");
+  }
+  return {};
+}
+
+Status send_pidfd_to_socket(const std::string& path, int pidfd, std::string_view payload) {
+  auto sock = connect_unix(path, SOCK_STREAM);
+  if (!sock) return std::move(sock).error().wrap("--pidfd-socket");
+  if (auto st = send_fd(sock->get(), payload, pidfd); !st) {
+    return std::move(st).error().wrap("--pidfd-socket {}", path);
+  }
+  return {};
+}
+
+}  // namespace husk::sys

@@ -1,0 +1,28 @@
+// AF_UNIX helpers for handing file descriptors to the runtime's caller:
+// --pidfd-socket (create, run, exec) and anything else that passes an fd by
+// SCM_RIGHTS to a socket the caller listens on.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/result.hpp"
+#include "sys/fd.hpp"
+
+namespace husk::sys {
+
+// socket(AF_UNIX, type|SOCK_CLOEXEC) + connect(2) to an absolute or relative
+// path. Errors name the path ("connect PATH: ...").
+Result<UniqueFd> connect_unix(const std::string& path, int type);
+
+// One sendmsg(2): `payload` (at least one byte is sent; an empty payload
+// sends a single NUL, as a stream socket cannot carry ancillary data alone)
+// with exactly one SCM_RIGHTS fd.
+Status send_fd(int sock, std::string_view payload, int fd);
+
+// --pidfd-socket PATH (runc >= 1.2): connect a SOCK_STREAM socket to PATH and
+// send `pidfd` with `payload` ("standard" for a container's init, "setns" for
+// an exec'd process, as runc names them). Errors are prefixed "--pidfd-socket".
+Status send_pidfd_to_socket(const std::string& path, int pidfd, std::string_view payload);
+
+}  // namespace husk::sys
