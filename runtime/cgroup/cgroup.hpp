@@ -21,6 +21,7 @@
 
 #include "base/result.hpp"
 #include "cgroup/resources.hpp"
+#include "cgroup/stats.hpp"
 #include "spec/config.hpp"
 
 namespace husk::cgroup {
@@ -81,6 +82,10 @@ class Manager {
   virtual Status thaw() = 0;
   [[nodiscard]] virtual Result<bool> frozen() const = 0;
   [[nodiscard]] virtual Result<std::vector<pid_t>> pids() const = 0;  // every process, recursively
+  // Usage counters of every controller the container's cgroup has (events --stats).
+  [[nodiscard]] virtual Result<Stats> stats() const = 0;
+  // Unsupported when there is no memory controller to watch.
+  [[nodiscard]] virtual Result<std::unique_ptr<OomWatch>> watch_oom() const = 0;
   // Signal every process in the cgroup tree (freezing it meanwhile, so no
   // new process escapes). SIGKILL also thaws a paused container so it dies.
   virtual Status kill_all(int sig) = 0;

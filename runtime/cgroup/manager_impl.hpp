@@ -61,6 +61,8 @@ class V1Manager final : public FsManager {
   Status freeze() override;
   Status thaw() override;
   [[nodiscard]] Result<bool> frozen() const override;
+  [[nodiscard]] Result<Stats> stats() const override;  // stats_manager.cpp
+  [[nodiscard]] Result<std::unique_ptr<OomWatch>> watch_oom() const override;
 
  protected:
   Status prepare_level(const Hierarchy& h, int parent_fd, int fd, size_t depth) override;
@@ -81,6 +83,8 @@ class V2Manager final : public FsManager {
   Status freeze() override;
   Status thaw() override;
   [[nodiscard]] Result<bool> frozen() const override;
+  [[nodiscard]] Result<Stats> stats() const override;  // stats_manager.cpp
+  [[nodiscard]] Result<std::unique_ptr<OomWatch>> watch_oom() const override;
 
  protected:
   Status prepare_level(const Hierarchy& h, int parent_fd, int fd, size_t depth) override;
