@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,7 +35,7 @@ static int usage(const char* msg) {
           "  id | caps | cat F | ls D | readlink P | stat P | write F TEXT | mountinfo\n"
           "  hostname | domainname | cwd | env | pid | ppid | rlimit NAME | umask | fds\n"
           "  nnp | seccomp | syscall NAME [ARG] | open P [r|w|rw] | sleep N | wait-signal\n"
-          "  exit N | oom_score_adj | sysctl NAME\n");
+          "  exit N | oom_score_adj | sysctl NAME | notify MSG\n");
   return 2;
 }
 
@@ -393,6 +394,23 @@ static int cmd_sleep(const char* arg) {
   return 0;
 }
 
+/* sd_notify(3) by hand: one datagram to the socket named by $NOTIFY_SOCKET. */
+static int cmd_notify(const char* msg) {
+  const char* path = getenv("NOTIFY_SOCKET");
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  if (path == NULL || *path == '\0' || strlen(path) >= sizeof a.sun_path)
+    return usage("notify: NOTIFY_SOCKET unset or too long");
+  strcpy(a.sun_path, path);
+  int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0 || sendto(s, msg, strlen(msg), 0, (struct sockaddr*)&a, sizeof a) < 0) {
+    perror("notify");
+    return 1;
+  }
+  close(s);
+  printf("notified %s\n", msg);
+  return 0;
+}
+
 /* argv[0..argc) is one command. Returns its exit status; *exit_now is set
  * by `exit`. */
 static int run(int argc, char** argv, int* exit_now) {
@@ -426,6 +444,7 @@ static int run(int argc, char** argv, int* exit_now) {
   if (!strcmp(c, "sysctl")) { NEED(1); return cmd_sysctl(a1); }
   if (!strcmp(c, "sleep")) { NEED(1); return cmd_sleep(a1); }
   if (!strcmp(c, "wait-signal")) { NEED(0); return cmd_wait_signal(); }
+  if (!strcmp(c, "notify")) { NEED(1); return cmd_notify(a1); }
   if (!strcmp(c, "open")) {
     if (argc != 2 && argc != 3) return usage("wrong arguments");
     return cmd_open(a1, a2);
