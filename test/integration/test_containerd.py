@@ -1,0 +1,701 @@
+"""husk as containerd's runtime: `ctr run --runc-binary HUSK_BIN` through
+containerd-shim-runc-v2 (containerd 1.6, Debian's `containerd` package).
+
+One private containerd for the whole module: its config, root, state, sockets,
+runc root, FIFOs, TMPDIR and XDG_RUNTIME_DIR all live under the session's
+temporary directory; the CRI plugin and the snapshotters that could touch the
+host are disabled. It is started in the background and stopped by PID at module
+end. No registry: a busybox image is written as an OCI image layout by
+make_oci_archive() and imported with `ctr images import`.
+
+Every container gets `--cgroup /husk-test/<TAG>-<test>-c<n>` (ctr's default
+would be /<namespace>/<id> at the hierarchy root) and the test's leak-tracking
+mark in its environment, so the per-test leak check sees its processes and
+cgroups. containerd and the shims carry the mark <TAG>.containerd, checked at
+session end.
+"""
+
+import errno
+import gzip
+import hashlib
+import io
+import json
+import os
+import platform
+import pty
+import re
+import select
+import shutil
+import signal
+import subprocess
+import tarfile
+import time
+
+import pytest
+
+import helpers as h
+
+NS = "husktest"
+IMAGE = "docker.io/husk/busybox:test"
+CTR_TIMEOUT = 60
+CTRD_MARK = f"{h.TAG}.containerd"
+V2_HOST = os.path.exists(f"{h.CGROUP_ROOT}/cgroup.controllers")
+
+pytestmark = pytest.mark.skipif(
+    not all(shutil.which(b) for b in ("containerd", "ctr", "containerd-shim-runc-v2")),
+    reason="containerd not installed (scripts/deps installs Debian's containerd package)")
+
+
+# ---- the image ----------------------------------------------------------------
+
+def _blob(layout, data):
+    digest = hashlib.sha256(data).hexdigest()
+    with open(os.path.join(layout, "blobs", "sha256", digest), "wb") as f:
+        f.write(data)
+    return {"digest": f"sha256:{digest}", "size": len(data)}
+
+
+def _layer_tar(rootfs):
+    def owner_root(ti):
+        ti.uid = ti.gid = 0
+        ti.uname = ti.gname = ""
+        ti.mtime = 0
+        return ti
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for entry in sorted(os.listdir(rootfs)):
+            t.add(os.path.join(rootfs, entry), arcname=entry, filter=owner_root)
+    return buf.getvalue()
+
+
+def make_oci_archive(rootfs, out_tar, name):
+    """An OCI image layout (oci-layout, index.json, blobs/sha256/...) holding
+    one single-layer image of rootfs, tarred into out_tar for `ctr images
+    import`."""
+    layout = out_tar + ".d"
+    os.makedirs(os.path.join(layout, "blobs", "sha256"))
+    tar = _layer_tar(rootfs)
+    layer = _blob(layout, gzip.compress(tar, mtime=0))
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    config = _blob(layout, json.dumps({
+        "architecture": arch, "os": "linux",
+        "config": {"Cmd": ["sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]},
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{hashlib.sha256(tar).hexdigest()}"]},
+    }).encode())
+    manifest = _blob(layout, json.dumps({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **layer}],
+    }).encode())
+    with open(os.path.join(layout, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json", **manifest,
+            "platform": {"architecture": arch, "os": "linux"},
+            "annotations": {"io.containerd.image.name": name,
+                            "org.opencontainers.image.ref.name": name.rsplit(":", 1)[1]}}]}, f)
+    with open(os.path.join(layout, "oci-layout"), "w") as f:
+        json.dump({"imageLayoutVersion": "1.0.0"}, f)
+    with tarfile.open(out_tar, "w") as t:
+        for entry in ("oci-layout", "index.json", "blobs"):
+            t.add(os.path.join(layout, entry), arcname=entry)
+    shutil.rmtree(layout)
+
+
+# ---- the daemon -------------------------------------------------------------------
+
+CONFIG = """\
+version = 2
+root = "{d}/root"
+state = "{d}/state"
+disabled_plugins = [
+  "io.containerd.grpc.v1.cri",
+  "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.tracing.processor.v1.otlp",
+  "io.containerd.internal.v1.tracing",
+]
+
+[grpc]
+  address = "{d}/containerd.sock"
+
+[ttrpc]
+  address = "{d}/containerd.sock.ttrpc"
+
+[debug]
+  level = "debug"
+
+[metrics]
+  address = ""
+
+[cgroup]
+  path = ""
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{d}/opt"
+
+[plugins."io.containerd.monitor.v1.cgroups"]
+  no_prometheus = true
+
+[plugins."io.containerd.runtime.v1.linux"]
+  runtime = "{husk}"
+  runtime_root = "{d}/runtime-v1"
+"""
+
+
+class Containerd:
+    def __init__(self, d):
+        self.dir = d
+        self.sock = os.path.join(d, "containerd.sock")
+        self.log = os.path.join(d, "containerd.log")
+        self.runc_root = os.path.join(d, "runc")
+        self.fifo_dir = os.path.join(d, "fifo")
+        self.tmp = os.path.join(d, "tmp")
+        for sub in ("tmp", "xdg", "fifo", "runc"):
+            os.makedirs(os.path.join(d, sub), mode=0o700)
+        self.proc = None
+
+    def env(self, mark=CTRD_MARK):
+        e = dict(os.environ)
+        e.update({h.MARK_VAR: mark, "TMPDIR": self.tmp,
+                  "XDG_RUNTIME_DIR": os.path.join(self.dir, "xdg")})
+        e.pop("CONTAINERD_ADDRESS", None)
+        e.pop("CONTAINERD_NAMESPACE", None)
+        return e
+
+    def start(self):
+        cfg = os.path.join(self.dir, "config.toml")
+        with open(cfg, "w") as f:
+            f.write(CONFIG.format(d=self.dir, husk=h.HUSK_BIN))
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(["containerd", "--config", cfg], stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=log, env=self.env(), cwd=self.dir)
+        try:
+            h.wait_for(lambda: self.proc.poll() is not None or
+                       self.ctr("version", check=False).returncode == 0,
+                       timeout=30, interval=0.1, what="containerd to answer")
+        except h.WaitTimeout:
+            raise AssertionError("containerd did not come up:\n" + self.log_tail()) from None
+        assert self.proc.poll() is None, "containerd exited:\n" + self.log_tail()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def log_tail(self, n=60):
+        return "\n".join(h.read_text(self.log, "").splitlines()[-n:])
+
+    def ctr_cmd(self, *args):
+        return ["ctr", "--address", self.sock, "--namespace", NS] + [str(a) for a in args]
+
+    def ctr(self, *args, check=True, timeout=CTR_TIMEOUT, stdin=subprocess.DEVNULL, mark=None):
+        """Run ctr to completion -> CompletedProcess (text). check: assert rc 0."""
+        cmd = self.ctr_cmd(*args)
+        try:
+            r = subprocess.run(cmd, stdin=stdin, capture_output=True, text=True, timeout=timeout,
+                               env=self.env(mark or CTRD_MARK), cwd=self.dir)
+        except subprocess.TimeoutExpired as e:
+            raise AssertionError(f"$ {' '.join(cmd)}\ntimed out after {timeout}s\n"
+                                 f"stdout: {e.stdout}\nstderr: {e.stderr}\n"
+                                 f"containerd log:\n{self.log_tail()}") from None
+        if check:
+            assert r.returncode == 0, describe(r, self)
+        return r
+
+
+def describe(r, ctrd=None):
+    s = f"\n$ {' '.join(r.args)}\nrc={r.returncode}\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}"
+    if ctrd:
+        s += f"\n--- containerd log\n{ctrd.log_tail(30)}"
+    return s
+
+
+@pytest.fixture(scope="module")
+def ctrd(session_dir):
+    d = os.path.join(session_dir, "containerd")
+    os.makedirs(d, mode=0o711)
+    c = Containerd(d)
+    try:
+        rootfs = os.path.join(d, "rootfs")
+        r = subprocess.run([os.path.join(h.SOURCE_DIR, "scripts", "mkrootfs"), rootfs],
+                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        assert r.returncode == 0, r.stderr
+        archive = os.path.join(d, "busybox-oci.tar")
+        make_oci_archive(rootfs, archive, IMAGE)
+        c.start()
+        c.ctr("images", "import", archive)
+        assert IMAGE in c.ctr("images", "ls", "-q").stdout
+        yield c
+    finally:
+        _stop_all(c)
+
+
+def _stop_all(c):
+    if c.proc and c.proc.poll() is None:
+        for line in c.ctr("tasks", "ls", "-q", check=False).stdout.split():
+            c.ctr("tasks", "rm", "-f", line, check=False)
+        for line in c.ctr("containers", "ls", "-q", check=False).stdout.split():
+            c.ctr("containers", "rm", line, check=False)
+    c.stop()
+    # The shims exit once their tasks are gone; as the session is a
+    # subreaper they become our children: reap them.
+    try:
+        h.wait_for(lambda: (h.reap_orphans() or True) and not h.marked_pids(value=CTRD_MARK),
+                   timeout=10)
+    except h.WaitTimeout:
+        pass
+    h.unmount_all_under(c.dir)
+    if not h.mounts_under(c.dir):
+        shutil.rmtree(c.dir, ignore_errors=True)
+
+
+# ---- per test ---------------------------------------------------------------------
+
+class Ctr:
+    """ctr for one test: names containers, gives them this test's cgroup and
+    leak mark, and removes what is left at the end."""
+
+    def __init__(self, ctrd, ctx):
+        self.d, self.ctx = ctrd, ctx
+        self.ids = []
+        self._n = 0
+
+    def new_id(self):
+        self._n += 1
+        cid = f"{h.TAG}-{self.ctx.index}-c{self._n}"
+        self.ids.append(cid)
+        return cid
+
+    def cgroup(self, cid):
+        return f"/{h.CGROUP_PARENT}/{cid}"
+
+    def cgroup_file(self, cid, controller, v1_name, v2_name):
+        if V2_HOST:
+            return f"{h.CGROUP_ROOT}{self.cgroup(cid)}/{v2_name}"
+        return f"{h.CGROUP_ROOT}/{controller}{self.cgroup(cid)}/{v1_name}"
+
+    def run_args(self, cid, *flags, cmd=()):
+        return ["run", "--runc-binary", h.HUSK_BIN, "--runc-root", self.d.runc_root,
+                "--fifo-dir", self.d.fifo_dir, "--cgroup", self.cgroup(cid),
+                "--env", f"{h.MARK_VAR}={self.ctx.mark}", *flags, IMAGE, cid, *cmd]
+
+    def __call__(self, *args, **kw):
+        kw.setdefault("mark", self.ctx.mark)
+        return self.d.ctr(*args, **kw)
+
+    def run(self, *flags, cmd=(), cid=None, **kw):
+        cid = cid or self.new_id()
+        return cid, self(*self.run_args(cid, *flags, cmd=cmd), **kw)
+
+    def detached(self, *cmd, flags=()):
+        """`ctr run -d` of cmd; returns the id once the task is RUNNING."""
+        cid, _ = self.run("-d", *flags, cmd=cmd)
+        self.wait_task(cid, "RUNNING")
+        return cid
+
+    def tasks(self):
+        """{id: (pid, status)} from `ctr task ls`."""
+        out = {}
+        for line in self("tasks", "ls").stdout.splitlines()[1:]:
+            f = line.split()
+            if len(f) >= 3:
+                out[f[0]] = (int(f[1]), f[2])
+        return out
+
+    def task_status(self, cid):
+        return self.tasks().get(cid, (None, None))[1]
+
+    def wait_task(self, cid, status, timeout=20):
+        return h.wait_for(lambda: self.task_status(cid) == status, timeout,
+                          what=f"task {cid} {status}")
+
+    def task_pid(self, cid):
+        return self.tasks()[cid][0]
+
+    def log_json(self, cid):
+        """The runtime's --log file the shim reads errors from."""
+        return h.read_text(os.path.join(self.d.dir, "state", "io.containerd.runtime.v2.task",
+                                        NS, cid, "log.json"), "")
+
+    def cleanup(self):
+        for cid in self.ids:
+            self("tasks", "rm", "-f", cid, check=False)
+            self("containers", "rm", cid, check=False)
+
+
+@pytest.fixture
+def ctr(ctrd, _ctx):
+    c = Ctr(ctrd, _ctx)
+    yield c
+    c.cleanup()
+    h.reap_orphans()
+
+
+def husk_state(ctrd, cid):
+    """husk's own view of the container in the runc root the shim uses."""
+    root = os.path.join(ctrd.runc_root, NS)
+    r = subprocess.run([h.HUSK_BIN, "--root", root, "state", cid], capture_output=True,
+                       text=True, stdin=subprocess.DEVNULL, timeout=30)
+    return json.loads(r.stdout) if r.returncode == 0 else None
+
+
+# ---- helpers for the scenarios ----------------------------------------------------
+
+def _varint(n):
+    out = bytearray()
+    while True:
+        b, n = n & 0x7F, n >> 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _pb_bytes(field, data):
+    if isinstance(data, str):
+        data = data.encode()
+    return _varint(field << 3 | 2) + _varint(len(data)) + data
+
+
+def update_resources(ctrd, cid, resources):
+    """containerd's Tasks.Update gRPC call (ctr 1.6 has no `task update`):
+    UpdateTaskRequest{container_id=1, resources=2 (Any)}. containerd's typeurl
+    carries runtime-spec's LinuxResources as JSON in the Any; the shim hands it
+    to the runtime as `update --resources - <id>`. Encoded by hand: Debian has
+    python3-grpcio but no containerd protobuf stubs."""
+    grpc = pytest.importorskip("grpc", reason="python3-grpcio not installed (scripts/deps)")
+    any_msg = (_pb_bytes(1, "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources")
+               + _pb_bytes(2, json.dumps(resources)))
+    req = _pb_bytes(1, cid) + _pb_bytes(2, any_msg)
+    with grpc.insecure_channel(f"unix://{ctrd.sock}") as ch:
+        call = ch.unary_unary("/containerd.services.tasks.v1.Tasks/Update")
+        call(req, metadata=[("containerd-namespace", NS)], timeout=CTR_TIMEOUT)
+
+
+class Foreground:
+    """A foreground `ctr run` in the background, its output in a file."""
+
+    def __init__(self, ctr, cid, args):
+        self.ctr, self.cid = ctr, cid
+        self.out = os.path.join(ctr.ctx.dir, f"{cid}.out")
+        with open(self.out, "wb") as f:
+            self.p = subprocess.Popen(ctr.d.ctr_cmd(*args), stdin=subprocess.DEVNULL, stdout=f,
+                                      stderr=subprocess.STDOUT, env=ctr.d.env(ctr.ctx.mark))
+
+    def text(self):
+        return h.read_text(self.out, "")
+
+    def wait_output(self, text, timeout=20):
+        try:
+            h.wait_for(lambda: text in self.text() or self.p.poll() is not None, timeout)
+        except h.WaitTimeout:
+            pass
+        assert text in self.text(), f"{text!r} not in output of ctr run:\n{self.text()}"
+
+    def wait(self, timeout=CTR_TIMEOUT):
+        try:
+            return self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+            raise AssertionError(f"ctr run did not exit:\n{self.text()}") from None
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+
+
+@pytest.fixture
+def foreground(ctr):
+    started = []
+
+    def start(*cmd, flags=()):
+        cid = ctr.new_id()
+        f = Foreground(ctr, cid, ctr.run_args(cid, *flags, cmd=cmd))
+        started.append(f)
+        return f
+    yield start
+    for f in started:
+        f.stop()
+
+
+# A shell that reports the signals it gets (busybox sh runs traps between
+# commands, hence the short sleeps) and says when its traps are set.
+def trap_script(*sigs, final="TERM", code=42):
+    traps = [f'trap "echo got {s}" {s}' for s in sigs]
+    traps.append(f'trap "echo got {final}; exit {code}" {final}')
+    return ["sh", "-c", "; ".join(traps) + "; echo ready; while :; do sleep 0.1; done"]
+
+
+def cgroup_dirs_named(name):
+    """Every cgroup directory called name, in any hierarchy."""
+    found = []
+    for root, dirs, _ in os.walk(h.CGROUP_ROOT):
+        found += [os.path.join(root, d) for d in dirs if d == name]
+    return found
+
+
+def mounts_of(ctrd, cid):
+    return h.mounts_under(os.path.join(ctrd.dir, "state", "io.containerd.runtime.v2.task", NS, cid))
+
+
+def assert_gone(ctr, cid):
+    """What a user checks after the task and container are removed."""
+    assert cid not in ctr("tasks", "ls", "-q").stdout.split()
+    assert cid not in ctr("containers", "ls", "-q").stdout.split()
+    assert husk_state(ctr.d, cid) is None
+    assert cgroup_dirs_named(cid) == []
+    assert mounts_of(ctr.d, cid) == []
+
+
+# ---- tests ------------------------------------------------------------------------
+
+def test_run_rm_prints_output_propagates_exit_code_leaves_nothing(ctr):
+    cid, r = ctr.run("--rm", cmd=["sh", "-c", "echo hello; echo pid=$$; echo oops >&2; exit 3"],
+                     check=False)
+    assert r.returncode == 3, describe(r, ctr.d)
+    assert r.stdout == "hello\npid=1\n" and r.stderr == "oops\n", describe(r)
+    assert_gone(ctr, cid)
+
+
+def test_run_rm_exit_zero(ctr):
+    cid, r = ctr.run("--rm", cmd=["true"], check=False)
+    assert r.returncode == 0, describe(r, ctr.d)
+    assert_gone(ctr, cid)
+
+
+def test_run_missing_executable_reports_runtime_error(ctr):
+    cid, r = ctr.run("--rm", cmd=["/no/such/binary"], check=False)
+    assert r.returncode != 0
+    assert "OCI runtime create failed" in r.stderr, describe(r, ctr.d)
+    assert "/no/such/binary" in r.stderr and "no such file or directory" in r.stderr, describe(r)
+    assert_gone(ctr, cid)
+
+
+def test_detached_task_is_in_its_cgroup_with_pid_from_pid_file(ctr):
+    cid = ctr.detached("sleep", "1000")
+    pid = ctr.task_pid(cid)
+    assert h.read_text(f"/proc/{pid}/cmdline") == "sleep\x001000\x00"
+    st = husk_state(ctr.d, cid)
+    assert st and st["status"] == "running" and st["pid"] == pid, st
+    procs_file = ctr.cgroup_file(cid, "pids", "cgroup.procs", "cgroup.procs")
+    assert h.cgroup_procs(os.path.dirname(procs_file)) == [pid]
+    # Nothing of this container's anywhere else: not at /<namespace>/<id>
+    # (ctr's default) and nowhere under the caller's cgroup.
+    for d in cgroup_dirs_named(cid):
+        assert f"/{h.CGROUP_PARENT}/{cid}" in d, d
+    assert cgroup_dirs_named(NS) == []
+    r = ctr("tasks", "kill", "-s", "SIGKILL", cid)
+    ctr.wait_task(cid, "STOPPED")
+    r = ctr("tasks", "rm", cid)
+    assert "exit with non-zero exit code 137" in r.stderr, describe(r, ctr.d)
+    assert not h.alive(pid)
+    ctr("containers", "rm", cid)
+    assert_gone(ctr, cid)
+
+
+def test_foreground_run_gets_signals_and_propagates_exit_code(ctr, foreground):
+    f = foreground(*trap_script("USR1", "HUP"))
+    f.wait_output("ready")
+    ctr("tasks", "kill", "-s", "SIGUSR1", f.cid)
+    f.wait_output("got USR1")
+    ctr("tasks", "kill", "-s", "HUP", f.cid)  # name without SIG
+    f.wait_output("got HUP")
+    ctr("tasks", "kill", f.cid)  # default SIGTERM
+    assert f.wait() == 42, f.text()
+    assert f.text().split() == ["ready", "got", "USR1", "got", "HUP", "got", "TERM"], f.text()
+
+
+def test_foreground_run_killed_exits_137(ctr, foreground):
+    f = foreground("sleep", "1000", flags=("--rm",))
+    ctr.wait_task(f.cid, "RUNNING")
+    ctr("tasks", "kill", "-s", "SIGKILL", f.cid)
+    assert f.wait() == 137, f.text()
+    h.wait_for(lambda: f.cid not in ctr("containers", "ls", "-q").stdout.split(),
+               what="ctr run --rm to remove the container")
+    assert_gone(ctr, f.cid)
+
+
+def test_task_ps_lists_host_pids_of_all_processes(ctr):
+    cid = ctr.detached("sh", "-c", "sleep 1000 & sleep 1001 & wait")
+    cg = os.path.dirname(ctr.cgroup_file(cid, "pids", "cgroup.procs", "cgroup.procs"))
+    h.wait_for(lambda: len(h.cgroup_procs(cg)) == 3, what="3 processes in the cgroup")
+    r = ctr("tasks", "ps", cid)
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["PID", "INFO"], r.stdout
+    pids = sorted(int(l.split()[0]) for l in lines[1:])
+    assert pids == sorted(h.cgroup_procs(cg))
+    cmds = sorted(h.read_text(f"/proc/{p}/cmdline").replace("\0", " ").strip() for p in pids)
+    assert cmds == ["sh -c sleep 1000 & sleep 1001 & wait", "sleep 1000", "sleep 1001"]
+
+
+def test_kill_all_signals_every_process(ctr, foreground):
+    child = 'trap "echo child got USR1; exit 0" USR1; echo child ready; while :; do sleep 0.1; done'
+    f = foreground("sh", "-c", f'( {child} ) & trap "echo parent got USR1" USR1; '
+                   'echo ready; while :; do sleep 0.1; done')
+    f.wait_output("ready")
+    f.wait_output("child ready")
+    ctr("tasks", "kill", "--all", "-s", "SIGUSR1", f.cid)
+    f.wait_output("parent got USR1")
+    f.wait_output("child got USR1")
+    ctr("tasks", "kill", "-a", "-s", "SIGKILL", f.cid)
+    assert f.wait() == 137, f.text()
+
+
+def test_pause_and_resume(ctr, foreground):
+    f = foreground("sh", "-c", "i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.1; done")
+    f.wait_output("tick 3")
+    ctr("tasks", "pause", f.cid)
+    assert ctr.task_status(f.cid) == "PAUSED"
+    assert husk_state(ctr.d, f.cid)["status"] == "paused"
+    if V2_HOST:
+        assert h.read_text(ctr.cgroup_file(f.cid, "", "", "cgroup.freeze")).strip() == "1"
+    else:
+        assert h.read_text(ctr.cgroup_file(f.cid, "freezer", "freezer.state", "")).strip() \
+            == "FROZEN"
+    ticks = f.text().count("tick")
+    time.sleep(0.5)  # not a timed assertion: a frozen task makes no progress at all
+    assert f.text().count("tick") == ticks
+    ctr("tasks", "resume", f.cid)
+    assert ctr.task_status(f.cid) == "RUNNING"
+    f.wait_output(f"tick {ticks + 3}")
+    ctr("tasks", "kill", "-s", "SIGKILL", f.cid)
+    assert f.wait() == 137
+
+
+def test_task_rm_force_running(ctr):
+    cid = ctr.detached("sh", "-c", "sleep 1000 & exec sleep 1001")
+    pid = ctr.task_pid(cid)
+    cg = os.path.dirname(ctr.cgroup_file(cid, "pids", "cgroup.procs", "cgroup.procs"))
+    h.wait_for(lambda: len(h.cgroup_procs(cg)) == 2, what="2 processes in the cgroup")
+    others = [p for p in h.cgroup_procs(cg) if p != pid]
+    r = ctr("tasks", "rm", "-f", cid)
+    assert "exit code 137" in r.stderr, describe(r, ctr.d)
+    assert cid not in ctr("tasks", "ls", "-q").stdout.split()
+    assert not h.alive(pid) and not any(h.alive(p) for p in others)
+    ctr("containers", "rm", cid)
+    assert_gone(ctr, cid)
+
+
+def test_memory_limit_at_create_and_update(ctr):
+    cid = ctr.detached("sleep", "1000", flags=("--memory-limit", str(96 << 20)))
+    mem = ctr.cgroup_file(cid, "memory", "memory.limit_in_bytes", "memory.max")
+    assert int(h.read_text(mem)) == 96 << 20
+    update_resources(ctr.d, cid, {"memory": {"limit": 64 << 20}, "pids": {"limit": 42}})
+    assert int(h.read_text(mem)) == 64 << 20
+    assert h.read_text(ctr.cgroup_file(cid, "pids", "pids.max", "pids.max")).strip() == "42"
+    # The task keeps running with the new limits.
+    assert ctr.task_status(cid) == "RUNNING"
+
+
+def test_cpu_options_at_create(ctr):
+    cid = ctr.detached("sleep", "1000", flags=("--cpu-shares", "512", "--cpus", "0.5"))
+    if V2_HOST:
+        assert h.read_text(ctr.cgroup_file(cid, "", "", "cpu.max")).split() == ["50000", "100000"]
+    else:
+        assert h.read_text(ctr.cgroup_file(cid, "cpu", "cpu.shares", "")).strip() == "512"
+        assert h.read_text(ctr.cgroup_file(cid, "cpu", "cpu.cfs_quota_us", "")).strip() \
+            == "50000"
+
+
+def _read_pty(fd, until, timeout=20):
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while until not in buf and time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError as e:
+                if e.errno == errno.EIO:  # the other side is closed
+                    break
+                raise
+            if not chunk:
+                break
+            buf += chunk
+    return buf
+
+
+def test_interactive_tty(ctr):
+    import fcntl
+    import struct
+    import termios
+    cid = ctr.new_id()
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
+
+    def ctty():
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    p = subprocess.Popen(ctr.d.ctr_cmd(*ctr.run_args(cid, "--rm", "-t", cmd=["sh"])),
+                         stdin=slave, stdout=slave, stderr=slave, preexec_fn=ctty,
+                         env=ctr.d.env(ctr.ctx.mark))
+    os.close(slave)
+    try:
+        out = _read_pty(master, b"# ")
+        assert b"# " in out, out
+        os.write(master, b"[ -t 0 ] && echo TTY-$((6*7)); stty size; tty\n")
+        out = _read_pty(master, b"/dev/")
+        assert b"TTY-42" in out and b"33 111" in out, out
+        os.write(master, b"exit 7\n")
+        assert p.wait(CTR_TIMEOUT) == 7
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
+    h.wait_for(lambda: cid not in ctr("containers", "ls", "-q").stdout.split(),
+               what="ctr run --rm to remove the container")
+    assert_gone(ctr, cid)
+
+
+def _host_cap(name):
+    for line in h.read_text("/proc/self/status").splitlines():
+        if line.startswith(name + ":"):
+            return line.split()[1]
+    raise AssertionError(f"no {name} in /proc/self/status")
+
+
+# ctr run options that change the OCI config the runtime gets:
+# (flags, command, expected stdout or a function of it, expected exit code).
+RUN_OPTIONS = {
+    # go-runc hands a read-only /dev/null as stdout/stderr (os.Open):
+    # both echos must succeed for exit status 9.
+    "null-io": (["--null-io"], "echo out && echo err >&2 && exit 9", "", 9),
+    "read-only": (["--read-only"], "touch /x 2>&1; echo rc=$?",
+                  "touch: /x: Read-only file system\nrc=1\n", 0),
+    "env-cwd": (["--cwd", "/tmp", "--env", "FOO=bar baz"], 'pwd; echo "$FOO"',
+                "/tmp\nbar baz\n", 0),
+    "bind-mount-ro": (["--mount", "type=bind,src=/etc,dst=/hostetc,options=rbind:ro"],
+                      "cat /hostetc/hostname; touch /hostetc/x 2>/dev/null; echo rc=$?",
+                      lambda out: out == h.read_text("/etc/hostname") + "rc=1\n", 0),
+    "caps": (["--cap-drop", "CAP_CHOWN"], "chown 1 /tmp 2>&1; echo rc=$?",
+             "chown: /tmp: Operation not permitted\nrc=1\n", 0),
+    "privileged": (["--privileged"], "grep CapEff /proc/self/status; test -c /dev/kmsg && echo kmsg",
+                   lambda out: out.split() == ["CapEff:", _host_cap("CapBnd"), "kmsg"], 0),
+    "seccomp": (["--seccomp"], "grep Seccomp: /proc/self/status", "Seccomp:\t2\n", 0),
+    "userns": (["--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536"],
+               "cat /proc/self/uid_map; id -u; ls -ln /bin/busybox | awk '{print $3}'",
+               lambda out: out.split() == ["0", "100000", "65536", "0", "0"], 0),
+    "net-host": (["--net-host"], "cat /proc/sys/kernel/hostname; ls /sys/class/net | grep -c .",
+                 lambda out: out.split()[0] == platform.node() and int(out.split()[1]) > 1, 0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RUN_OPTIONS))
+def test_run_option(ctr, name):
+    flags, script, expect, code = RUN_OPTIONS[name]
+    cid, r = ctr.run("--rm", *flags, cmd=["sh", "-c", script], check=False)
+    assert r.returncode == code, describe(r, ctr.d) + "\n--- log.json\n" + ctr.log_json(cid)
+    if callable(expect):
+        assert expect(r.stdout), describe(r)
+    else:
+        assert r.stdout == expect, describe(r)
+    assert_gone(ctr, cid)
