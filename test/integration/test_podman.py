@@ -1,0 +1,656 @@
+"""husk as podman's OCI runtime: `podman --runtime HUSK_BIN ...` (podman 4.3 and
+conmon 2.1, Debian's `podman`, `conmon` and `catatonit` packages), doing what a
+user does with runc: run (attached, -it, -i, -d), kill -s, stop, pause and
+unpause, update, restart, rm -f, top, resource limits, --user, volumes,
+--preserve-fds, --init, exit codes, --sdnotify=container, exec.
+
+Nothing on the host is touched: one private store for the whole module (root,
+runroot, tmpdir, containers.conf, storage.conf, registries.conf, network config
+and events log all under the session's temporary directory), one busybox image
+(scripts/mkrootfs + /probe, `podman import`ed, no registry). The only file
+podman writes outside it, c/image's blob-info cache under /var/lib/containers,
+is removed again when the import made it.
+
+Every container gets --cgroup-parent /husk-test/<TAG>-<test>-podman and the
+test's leak-tracking mark (conmon and husk inherit it from podman's
+environment; the container gets it with -e), so the per-test leak check sees
+processes and cgroups. podman's cgroupfs manager puts conmon into
+<cgroup-parent>/conmon and never removes that directory (podman does the same
+with runc): each test removes it, and the parent, once its conmon exited.
+"""
+
+import fcntl
+import glob
+import os
+import select
+import shutil
+import socket
+import struct
+import subprocess
+import tarfile
+import termios
+import time
+
+import pytest
+
+import helpers as h
+
+IMAGE = "localhost/husk-busybox:test"
+TIMEOUT = 60  # seconds, any single podman call
+V2_HOST = os.path.exists(f"{h.CGROUP_ROOT}/cgroup.controllers")
+BLOB_CACHE = "/var/lib/containers/cache"
+
+pytestmark = pytest.mark.skipif(
+    not all(shutil.which(b) for b in ("podman", "conmon")),
+    reason="podman/conmon not installed (scripts/deps installs Debian's podman, conmon, "
+           "catatonit)")
+
+
+# ---- the private store and the image -------------------------------------------
+
+def _conf(d):
+    catatonit = shutil.which("catatonit") or "/usr/libexec/podman/catatonit"
+    runtime_names = sorted({"husk", os.path.basename(h.HUSK_BIN)})
+    files = {
+        # runtime_supports_json: conmon passes --log-format=json --log FILE only to
+        # runtimes named there, and podman then reads husk's errors from that file.
+        # default_ulimits: podman's default (1048576) is above what conmon may set
+        # here (no CAP_SYS_RESOURCE in root's bounding set).
+        "containers.conf": f"""
+[containers]
+netns = "none"
+log_driver = "k8s-file"
+init_path = "{catatonit}"
+default_ulimits = ["nofile=16384:16384", "nproc=16384:16384"]
+
+[engine]
+runtime = "husk"
+runtime_supports_json = {runtime_names!r}
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "{d}/events.log"
+tmp_dir = "{d}/tmp"
+volume_path = "{d}/volumes"
+
+[engine.runtimes]
+husk = ["{h.HUSK_BIN}"]
+
+[network]
+network_config_dir = "{d}/net"
+""".replace("'", '"'),
+        "storage.conf": f"""
+[storage]
+driver = "overlay"
+graphroot = "{d}/root"
+runroot = "{d}/runroot"
+""",
+        "registries.conf": "unqualified-search-registries = []\n",
+    }
+    for name, text in files.items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+
+
+class Store:
+    def __init__(self, d):
+        self.d = d
+        for sub in ("root", "runroot", "tmp", "net", "volumes", "tmpdir"):
+            os.makedirs(os.path.join(d, sub), exist_ok=True)
+        _conf(d)
+
+    def env(self, mark=None, extra=None):
+        e = {k: v for k, v in os.environ.items()
+             if k not in ("NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES")}
+        e.update({
+            "CONTAINERS_CONF": f"{self.d}/containers.conf",
+            "CONTAINERS_STORAGE_CONF": f"{self.d}/storage.conf",
+            "CONTAINERS_REGISTRIES_CONF": f"{self.d}/registries.conf",
+            "TMPDIR": f"{self.d}/tmpdir",  # podman update's resources file
+        })
+        if mark:
+            e[h.MARK_VAR] = mark
+        e.update(extra or {})
+        return e
+
+    def cmd(self, *args):
+        # --runtime with a path, as a user would type it; the rest pins podman
+        # to the private store whatever the host's configuration says.
+        return ["podman", "--runtime", h.HUSK_BIN, "--root", f"{self.d}/root",
+                "--runroot", f"{self.d}/runroot", "--tmpdir", f"{self.d}/tmp",
+                "--cgroup-manager", "cgroupfs", "--events-backend", "file"] + list(args)
+
+    def run(self, *args, timeout=TIMEOUT):
+        return subprocess.run(self.cmd(*args), env=self.env(), capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=timeout)
+
+
+def _import_image(store, rootfs):
+    tarball = os.path.join(store.d, "busybox.tar")
+    with tarfile.open(tarball, "w") as t:
+        for name in sorted(os.listdir(rootfs)):
+            t.add(os.path.join(rootfs, name), arcname=name)
+    had_dir, had_cache = os.path.exists(os.path.dirname(BLOB_CACHE)), os.path.exists(BLOB_CACHE)
+    try:
+        r = store.run("import", "--change", 'CMD ["/bin/sh"]', tarball, IMAGE)
+    finally:
+        _drop_blob_cache(had_dir, had_cache)
+        os.unlink(tarball)
+    assert r.returncode == 0, f"podman import failed:\n{r.stderr}"
+
+
+def _drop_blob_cache(had_dir, had_cache):
+    """c/image writes its blob-info cache to /var/lib/containers/cache for root
+    whatever the store: remove what the import created, nothing else."""
+    if not had_cache and os.path.isdir(BLOB_CACHE):
+        shutil.rmtree(BLOB_CACHE, ignore_errors=True)
+    if not had_dir:
+        try:
+            os.rmdir(os.path.dirname(BLOB_CACHE))
+        except OSError:
+            pass
+
+
+@pytest.fixture(scope="module")
+def store(session_dir, rootfs_template):
+    s = Store(os.path.join(session_dir, "podman"))
+    _import_image(s, rootfs_template)
+    yield s
+    s.run("rm", "--all", "--force", "--time", "0")
+    s.run("rmi", "--all", "--force")
+    if h.mounts_under(s.d):
+        h.unmount_all_under(s.d)
+    if not h.mounts_under(s.d):
+        shutil.rmtree(s.d, ignore_errors=True)
+
+
+# ---- per test ------------------------------------------------------------------
+
+class Result:
+    def __init__(self, cmd, rc, out_path, err_path):
+        self.cmd, self.rc = cmd, rc
+        self.out = h.read_text(out_path, "")
+        self.err = h.read_text(err_path, "")
+
+    def __repr__(self):
+        return (f"\n$ {' '.join(self.cmd)}\nrc={self.rc}\n--- stdout\n{self.out[-3000:]}"
+                f"\n--- stderr\n{self.err[-3000:]}")
+
+
+class Podman:
+    """podman on the private store for one test: its containers carry the test's
+    label, mark and cgroup parent."""
+
+    def __init__(self, store, ctx):
+        self.store, self.ctx = store, ctx
+        self.parent_name = h.cgroup_name(ctx.index, "podman")
+        self.parent = f"/{h.CGROUP_PARENT}/{self.parent_name}"
+        self.label = f"husk.test={ctx.mark}"
+
+    def env(self, extra=None):
+        return self.store.env(self.ctx.mark, extra)
+
+    def cmd(self, *args):
+        return self.store.cmd(*[str(a) for a in args])
+
+    def ctr_flags(self):
+        """What every run/create of this test gets."""
+        return ["--cgroup-parent", self.parent, "--label", self.label,
+                "-e", f"{h.MARK_VAR}={self.ctx.mark}", "--network", "none"]
+
+    def __call__(self, *args, timeout=TIMEOUT, stdin=None, env=None, extra_fds=None):
+        """podman args... -> Result. stdin: None (/dev/null) or text; stdout and
+        stderr go to files (a pipe could be held open by a container);
+        extra_fds: {fd: path} opened read-only at that fd in podman."""
+        cmd = self.cmd(*args)
+        out_path, err_path = self.ctx.io_paths()
+        inp = subprocess.DEVNULL
+        if stdin is not None:
+            with open(out_path + ".in", "w") as f:
+                f.write(stdin)
+            inp = open(out_path + ".in", "rb")
+
+        def place_fds():
+            for target, path in (extra_fds or {}).items():
+                fd = os.open(path, os.O_RDONLY)
+                if fd != target:
+                    os.dup2(fd, target)
+                    os.close(fd)
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            p = subprocess.Popen(cmd, stdin=inp, stdout=out, stderr=err, env=self.env(env),
+                                 pass_fds=tuple(extra_fds or ()),
+                                 preexec_fn=place_fds if extra_fds else None)
+        if inp is not subprocess.DEVNULL:
+            inp.close()
+        try:
+            rc = p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            raise AssertionError(f"podman did not finish within {timeout}s:"
+                                 f"{Result(cmd, None, out_path, err_path)!r}") from None
+        return Result(cmd, rc, out_path, err_path)
+
+    def ok(self, *args, **kw):
+        r = self(*args, **kw)
+        assert r.rc == 0, r
+        return r
+
+    def run(self, *args, **kw):
+        """podman run <this test's flags> args..."""
+        return self("run", *self.ctr_flags(), *args, **kw)
+
+    def detached(self, *args):
+        """podman run -d ... -> the container id."""
+        r = self.run("-d", *args)
+        assert r.rc == 0, r
+        return r.out.strip()
+
+    def inspect(self, cid, fmt):
+        return self.ok("inspect", "--format", fmt, cid).out.strip()
+
+    def status(self, cid):
+        return self.inspect(cid, "{{.State.Status}}")
+
+    def pid(self, cid):
+        return int(self.inspect(cid, "{{.State.Pid}}"))
+
+    def logs(self, cid):
+        return self.ok("logs", cid).out
+
+    def wait_log(self, cid, text, timeout=20):
+        return h.wait_for(lambda: text in self.logs(cid), timeout,
+                          what=f"{text!r} in the logs of {cid[:12]}")
+
+    def exists(self, cid):
+        return self("container", "exists", cid).rc == 0
+
+    # -- cgroups --
+    def cgroup_of(self, cid):
+        return f"{self.parent}/libpod-{cid}"
+
+    def cgroup_file(self, cid, controller, v1_name, v2_name):
+        if V2_HOST:
+            return f"{h.CGROUP_ROOT}{self.cgroup_of(cid)}/{v2_name}"
+        return f"{h.CGROUP_ROOT}/{controller}{self.cgroup_of(cid)}/{v1_name}"
+
+    def container_cgroup_dirs(self, cid):
+        return (glob.glob(f"{h.CGROUP_ROOT}/*{self.cgroup_of(cid)}")
+                + glob.glob(f"{h.CGROUP_ROOT}{self.cgroup_of(cid)}"))
+
+    def cleanup(self):
+        r = self("ps", "--all", "--quiet", "--no-trunc", "--filter", f"label={self.label}")
+        ids = r.out.split()
+        if ids:
+            self("rm", "--force", "--time", "0", *ids)
+        # conmon's cgroup (podman's, see the module docstring): once empty.
+        conmon = glob.glob(f"{h.CGROUP_ROOT}/*{self.parent}/conmon") + \
+            glob.glob(f"{h.CGROUP_ROOT}{self.parent}/conmon")
+        try:
+            h.wait_for(lambda: not any(h.cgroup_procs(d) for d in conmon), timeout=10,
+                       what="conmon to exit")
+        except h.WaitTimeout:
+            return  # the leak check reports it
+        h.reap_orphans()
+        for d in conmon:
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+        # The parent, where empty: a container cgroup husk left stays visible.
+        for d in glob.glob(f"{h.CGROUP_ROOT}/*{self.parent}") + \
+                glob.glob(f"{h.CGROUP_ROOT}{self.parent}"):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+
+
+@pytest.fixture
+def pm(store, _ctx):
+    p = Podman(store, _ctx)
+    yield p
+    p.cleanup()
+
+
+def proc_cgroups(pid):
+    """/proc/PID/cgroup -> {controller: path} (v2: key "")."""
+    out = {}
+    for line in h.read_text(f"/proc/{pid}/cgroup", "").splitlines():
+        _, ctrls, path = line.split(":", 2)
+        for c in ctrls.split(","):
+            out[c] = path
+    return out
+
+
+# A busybox sh that reports the signals it gets; pid 1 of a pid namespace only
+# gets the signals it has handlers for.
+TRAP = ("trap 'echo got USR1' USR1; trap 'echo got HUP' HUP; "
+        "trap 'echo got TERM; exit 7' TERM; echo ready; "
+        "while :; do sleep 1000 & wait $!; kill $! 2>/dev/null; done")
+
+
+# ---- terminals -----------------------------------------------------------------
+
+class Pty:
+    """podman under a new pty (its controlling terminal)."""
+
+    def __init__(self, pm, args, rows=24, cols=80):
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+        def ctty():
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        self.p = subprocess.Popen(pm.cmd(*args), stdin=slave, stdout=slave, stderr=slave,
+                                  start_new_session=True, preexec_fn=ctty, env=pm.env())
+        os.close(slave)
+        self.master = master
+        self.buf = b""
+
+    def read_until(self, text, timeout=TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while text not in self.buf and time.monotonic() < deadline:
+            r, _, _ = select.select([self.master], [], [], 0.2)
+            if not r:
+                continue
+            try:
+                chunk = os.read(self.master, 4096)
+            except OSError:  # EIO: the other side is closed
+                break
+            if not chunk:
+                break
+            self.buf += chunk
+        assert text in self.buf, f"{text!r} not in the terminal output: {self.buf!r}"
+        return self.buf
+
+    def write(self, data):
+        os.write(self.master, data)
+
+    def wait(self, timeout=TIMEOUT):
+        # Drain until podman exits so it never blocks on a full pty.
+        deadline = time.monotonic() + timeout
+        while self.p.poll() is None and time.monotonic() < deadline:
+            r, _, _ = select.select([self.master], [], [], 0.2)
+            if r:
+                try:
+                    self.buf += os.read(self.master, 4096)
+                except OSError:
+                    time.sleep(0.05)
+        if self.p.poll() is None:
+            self.close()
+            raise AssertionError(f"podman did not exit within {timeout}s: {self.buf!r}")
+        return self.p.returncode
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+        os.close(self.master)
+
+
+# ---- run -----------------------------------------------------------------------
+
+def test_run_rm_prints_output_and_propagates_exit_code(pm):
+    r = pm.run("--rm", "--name", f"{pm.parent_name}-rm", IMAGE, "sh", "-c",
+               "echo hello from husk; exit 42")
+    assert r.rc == 42, r
+    assert r.out == "hello from husk\n", r
+    assert not pm.exists(f"{pm.parent_name}-rm")
+
+
+def test_run_interactive_tty(pm):
+    t = Pty(pm, ["run", "--rm", "-it", *pm.ctr_flags(), IMAGE, "sh"], rows=33, cols=111)
+    try:
+        t.read_until(b"# ")
+        t.write(b"tty; stty size; echo hi-$((6*7)); exit 3\n")
+        rc = t.wait()
+    finally:
+        t.close()
+    assert rc == 3, t.buf
+    assert b"/dev/pts/0" in t.buf and b"33 111" in t.buf and b"hi-42" in t.buf, t.buf
+
+
+def test_run_interactive_stdin_pipe(pm):
+    r = pm.run("--rm", "-i", IMAGE, "sh", "-c", "cat; [ -t 0 ] || echo not a tty",
+               stdin="line one\nline two\n")
+    assert r.rc == 0, r
+    assert r.out == "line one\nline two\nnot a tty\n", r
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["json-log", "stderr"])
+def test_exit_code_127_for_missing_executable(pm, debug):
+    # Without --log-level=debug podman reads husk's error from the JSON log file
+    # (--log-format=json), with it from husk's stderr relayed by conmon.
+    r = pm(*(["--log-level=debug"] if debug else []), "run", "--rm", *pm.ctr_flags(), IMAGE,
+           "/no/such/binary")
+    assert r.rc == 127, r
+    assert '"/no/such/binary": no such file or directory' in r.err, r
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["json-log", "stderr"])
+def test_exit_code_126_for_permission_denied(pm, debug):
+    r = pm(*(["--log-level=debug"] if debug else []), "run", "--rm", *pm.ctr_flags(), IMAGE,
+           "/etc/passwd")
+    assert r.rc == 126, r
+    assert "permission denied" in r.err, r
+
+
+def test_container_cgroup_placement_and_nothing_under_the_callers_cgroup(pm):
+    cid = pm.detached(IMAGE, "sleep", "1000")
+    cg = proc_cgroups(pm.pid(cid))
+    controllers = ["memory", "pids", "cpu", "freezer", "devices"] if not V2_HOST else [""]
+    for c in controllers:
+        assert cg.get(c) == pm.cgroup_of(cid), cg
+    conmon = int(pm.inspect(cid, "{{.State.ConmonPid}}"))
+    if not V2_HOST:
+        assert proc_cgroups(conmon).get("memory") == f"{pm.parent}/conmon"
+    # Nothing of podman's or husk's under our own cgroups (the supervisor's).
+    for c, path in proc_cgroups(os.getpid()).items():
+        if path in ("/", ""):
+            continue
+        base = f"{h.CGROUP_ROOT}/{c.replace('name=', '')}{path}" if c else \
+            f"{h.CGROUP_ROOT}/unified{path}"
+        for _, dirs, _ in os.walk(base):
+            bad = [d for d in dirs if d.startswith("libpod") or d == "conmon" or
+                   d == h.CGROUP_PARENT]
+            assert not bad, f"{base}: {bad}"
+    pm.ok("rm", "--force", "--time", "0", cid)
+    assert pm.container_cgroup_dirs(cid) == []
+
+
+# ---- detached lifecycle --------------------------------------------------------
+
+def test_kill_signal_reaches_the_container_and_stop_exit_code(pm):
+    cid = pm.detached(IMAGE, "sh", "-c", TRAP)
+    pm.wait_log(cid, "ready")
+    assert pm.status(cid) == "running"
+    pm.ok("kill", "--signal", "USR1", cid)
+    pm.wait_log(cid, "got USR1")
+    pm.ok("kill", "-s", "SIGHUP", cid)
+    pm.wait_log(cid, "got HUP")
+    assert pm.status(cid) == "running"
+    pm.ok("stop", "--time", "30", cid)
+    assert pm.status(cid) == "exited"
+    assert pm.inspect(cid, "{{.State.ExitCode}}") == "7"
+    assert "got TERM" in pm.logs(cid)
+    pm.ok("rm", cid)
+    assert not pm.exists(cid)
+    assert pm.container_cgroup_dirs(cid) == []
+
+
+def test_kill_exit_code_137(pm):
+    cid = pm.detached(IMAGE, "sleep", "1000")
+    pid = pm.pid(cid)
+    pm.ok("kill", cid)
+    assert pm.ok("wait", cid).out.strip() == "137"
+    assert pm.inspect(cid, "{{.State.ExitCode}}") == "137"
+    assert not h.alive(pid)
+
+
+def test_stop_kills_after_the_timeout_when_term_is_ignored(pm):
+    cid = pm.detached(IMAGE, "sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done")
+    pm.wait_log(cid, "ready")
+    pm.ok("stop", "--time", "1", cid)
+    assert pm.inspect(cid, "{{.State.ExitCode}}") == "137"
+
+
+def test_pause_and_unpause(pm):
+    cid = pm.detached(IMAGE, "sh", "-c", TRAP)
+    pm.wait_log(cid, "ready")
+    freezer = pm.cgroup_file(cid, "freezer", "freezer.state", "cgroup.freeze")
+    pm.ok("pause", cid)
+    assert pm.status(cid) == "paused"
+    assert h.read_text(freezer).strip() in ("FROZEN", "1")
+    pm.ok("unpause", cid)
+    assert pm.status(cid) == "running"
+    assert h.read_text(freezer).strip() in ("THAWED", "0")
+    pm.ok("kill", "-s", "USR1", cid)  # it runs again: the trap fires
+    pm.wait_log(cid, "got USR1")
+
+
+def test_restart_runs_the_container_again(pm):
+    cid = pm.detached(IMAGE, "sh", "-c", "echo started; exec sleep 1000")
+    pm.wait_log(cid, "started")
+    pid = pm.pid(cid)
+    pm.ok("restart", "--time", "0", cid)
+    assert pm.status(cid) == "running"
+    new = pm.pid(cid)
+    assert new != pid and h.alive(new) and not h.alive(pid)
+    h.wait_for(lambda: pm.logs(cid).count("started") == 2, what="a second start in the logs")
+    assert proc_cgroups(new).get("" if V2_HOST else "memory") == pm.cgroup_of(cid)
+
+
+def test_rm_force_running_container_leaves_nothing(pm):
+    cid = pm.detached(IMAGE, "sh", "-c", "sleep 1000 & exec sleep 1001")
+    pid = pm.pid(cid)
+    assert pm.container_cgroup_dirs(cid)
+    pm.ok("rm", "--force", "--time", "0", cid)
+    assert not pm.exists(cid)
+    assert not h.alive(pid)
+    assert pm.container_cgroup_dirs(cid) == []
+
+
+def test_top_lists_container_processes(pm):
+    cid = pm.detached(IMAGE, "sh", "-c", "sleep 1000 & exec sleep 1001")
+    h.wait_for(lambda: "sleep 1000" in pm.ok("top", cid).out, what="both sleeps in top")
+    rows = [line.split(None, 2) for line in pm.ok("top", cid, "pid", "args").out.splitlines()]
+    assert rows[0] == ["PID", "COMMAND"], rows
+    assert ["1", "sleep 1001"] in [[r[0], " ".join(r[1:]).strip()] for r in rows[1:]], rows
+
+
+# ---- resources -----------------------------------------------------------------
+
+def test_memory_pids_cpu_limits_are_set_on_the_host(pm):
+    cid = pm.detached("--memory", "32m", "--pids-limit", "50", "--cpus", "0.5",
+                      "--cpu-shares", "512", IMAGE, "sleep", "1000")
+    mem = h.read_text(pm.cgroup_file(cid, "memory", "memory.limit_in_bytes", "memory.max"))
+    assert mem.strip() == str(32 << 20)
+    assert h.read_text(pm.cgroup_file(cid, "pids", "pids.max", "pids.max")).strip() == "50"
+    if V2_HOST:
+        assert h.read_text(pm.cgroup_file(cid, "", "", "cpu.max")).split() == ["50000", "100000"]
+    else:
+        assert h.read_text(pm.cgroup_file(cid, "cpu", "cpu.cfs_quota_us", "")).strip() == "50000"
+        assert h.read_text(pm.cgroup_file(cid, "cpu", "cpu.cfs_period_us", "")).strip() \
+            == "100000"
+        assert h.read_text(pm.cgroup_file(cid, "cpu", "cpu.shares", "")).strip() == "512"
+
+
+def test_pids_limit_is_enforced(pm):
+    loop = "for i in 1 2 3 4 5 6 7 8; do sleep 1000 & done; echo loop done"
+    r = pm.run("--rm", "--pids-limit", "20", IMAGE, "sh", "-c", loop)
+    assert r.rc == 0 and r.out == "loop done\n", r
+    r = pm.run("--rm", "--pids-limit", "5", IMAGE, "sh", "-c", loop)
+    assert r.rc != 0 and "can't fork" in r.err, r
+    assert "loop done" not in r.out, r
+
+
+def test_update_memory_and_cpu_shares(pm):
+    assert pm("update", "--help").rc == 0  # podman 4.3 has `podman update`
+    cid = pm.detached("--memory", "32m", IMAGE, "sleep", "1000")
+    mem = pm.cgroup_file(cid, "memory", "memory.limit_in_bytes", "memory.max")
+    assert h.read_text(mem).strip() == str(32 << 20)
+    pm.ok("update", "--memory", "64m", "--cpu-shares", "256", cid)
+    assert h.read_text(mem).strip() == str(64 << 20)
+    if not V2_HOST:
+        assert h.read_text(pm.cgroup_file(cid, "cpu", "cpu.shares", "")).strip() == "256"
+    assert pm.status(cid) == "running"
+
+
+# ---- process and mounts --------------------------------------------------------
+
+@pytest.mark.parametrize("user,expect", [
+    ("65534:65534", "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)"),
+    ("nobody", "uid=65534(nobody) gid=65534(nogroup)"),
+    ("1234:100", "uid=1234(1234) gid=100(users)"),
+])
+def test_user(pm, user, expect):
+    r = pm.run("--rm", "--user", user, IMAGE, "id")
+    assert r.rc == 0, r
+    assert r.out.startswith(expect), r
+
+
+def test_volumes_read_only_and_read_write(pm, tmp):
+    ro, rw = os.path.join(tmp, "ro"), os.path.join(tmp, "rw")
+    os.makedirs(ro)
+    os.makedirs(rw)
+    with open(os.path.join(ro, "f"), "w") as f:
+        f.write("host data\n")
+    r = pm.run("--rm", "-v", f"{ro}:/ro:ro", "-v", f"{rw}:/rw", IMAGE, "sh", "-c",
+               "cat /ro/f; echo x > /ro/g || echo ro-refused; echo from-ctr > /rw/out")
+    assert r.rc == 0, r
+    assert r.out == "host data\nro-refused\n", r
+    assert "Read-only file system" in r.err, r
+    assert sorted(os.listdir(ro)) == ["f"]
+    assert h.read_text(os.path.join(rw, "out")) == "from-ctr\n"
+
+
+def test_preserve_fds(pm, tmp):
+    three, four = os.path.join(tmp, "three"), os.path.join(tmp, "four")
+    for p in (three, four):
+        with open(p, "w") as f:
+            f.write(f"content of {os.path.basename(p)}\n")
+    r = pm.run("--rm", "--preserve-fds", "1", IMAGE, "sh", "-c",
+               "cat <&3; if [ -e /proc/$$/fd/4 ]; then echo fd4 leaked; fi",
+               extra_fds={3: three, 4: four})
+    assert r.rc == 0, r
+    assert r.out == "content of three\n", r
+
+
+def test_init_is_pid1_and_forwards_signals(pm):
+    r = pm.run("--rm", "--init", IMAGE, "sh", "-c", "cat /proc/1/cmdline; echo; echo $$")
+    assert r.rc == 0, r
+    cmdline, mypid = r.out.splitlines()
+    assert cmdline.split("\0")[0] == "/run/podman-init", r
+    assert mypid == "2", r
+    cid = pm.detached("--init", IMAGE, "sh", "-c", TRAP)
+    pm.wait_log(cid, "ready")
+    pm.ok("kill", "-s", "USR1", cid)
+    pm.wait_log(cid, "got USR1")
+    pm.ok("stop", "--time", "30", cid)
+    assert pm.inspect(cid, "{{.State.ExitCode}}") == "7"
+
+
+def test_sdnotify_container_ready_reaches_the_host(pm, _ctx):
+    # podman --sdnotify=container: conmon proxies the host's NOTIFY_SOCKET at
+    # /run/notify/notify.sock in the container (a bind mount husk makes).
+    path = os.path.join(_ctx.dir, "notify.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        s.bind(path)
+        r = pm.run("-d", "--sdnotify=container", IMAGE, "sh", "-c",
+                   "echo $NOTIFY_SOCKET; /probe notify READY=1; exec sleep 1000",
+                   env={"NOTIFY_SOCKET": path})
+        assert r.rc == 0, r
+        cid = r.out.strip()
+        got = []
+        deadline = time.monotonic() + 30
+        s.settimeout(1)
+        while not any(b"READY=1" in m for m in got) and time.monotonic() < deadline:
+            try:
+                got.append(s.recv(4096))
+            except socket.timeout:
+                pass
+        assert any(b"READY=1" in m for m in got), (got, pm.logs(cid))
+        assert pm.logs(cid).startswith("/run/notify/notify.sock\nnotified READY=1")
+    finally:
+        s.close()
+
