@@ -623,21 +623,34 @@ def _read_pty(fd, until, timeout=20):
     return buf
 
 
-def test_interactive_tty(ctr):
+def run_in_pty(ctrd, mark, args, rows=24, cols=80):
+    """ctr under a new pty of rows x cols (its controlling terminal) -> (Popen, master fd)."""
     import fcntl
     import struct
     import termios
-    cid = ctr.new_id()
     master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
     def ctty():
         os.setsid()
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-    p = subprocess.Popen(ctr.d.ctr_cmd(*ctr.run_args(cid, "--rm", "-t", cmd=["sh"])),
-                         stdin=slave, stdout=slave, stderr=slave, preexec_fn=ctty,
-                         env=ctr.d.env(ctr.ctx.mark))
+    p = subprocess.Popen(ctrd.ctr_cmd(*args), stdin=slave, stdout=slave, stderr=slave,
+                         preexec_fn=ctty, env=ctrd.env(mark))
     os.close(slave)
+    return p, master
+
+
+def close_pty(p, master):
+    if p.poll() is None:
+        p.kill()
+        p.wait()
+    os.close(master)
+
+
+def test_interactive_tty(ctr):
+    cid = ctr.new_id()
+    p, master = run_in_pty(ctr.d, ctr.ctx.mark, ctr.run_args(cid, "--rm", "-t", cmd=["sh"]),
+                           rows=33, cols=111)
     try:
         out = _read_pty(master, b"# ")
         assert b"# " in out, out
@@ -647,14 +660,47 @@ def test_interactive_tty(ctr):
         os.write(master, b"exit 7\n")
         assert p.wait(CTR_TIMEOUT) == 7
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(master)
+        close_pty(p, master)
     h.wait_for(lambda: cid not in ctr("containers", "ls", "-q").stdout.split(),
                what="ctr run --rm to remove the container")
     assert_gone(ctr, cid)
 
+
+def test_detached_tty_then_attach(ctr):
+    cid = ctr.new_id()
+    # ctr takes the size of the new pty from its own terminal: it needs one.
+    p, master = run_in_pty(ctr.d, ctr.ctx.mark, ctr.run_args(cid, "-d", "-t", cmd=["sh"]))
+    try:
+        assert p.wait(CTR_TIMEOUT) == 0, _read_pty(master, b"\n", timeout=1)
+    finally:
+        close_pty(p, master)
+    ctr.wait_task(cid, "RUNNING")
+    p, master = run_in_pty(ctr.d, ctr.ctx.mark, ["tasks", "attach", cid])
+    try:
+        os.write(master, b"echo $((2+3))x; tty\n")
+        out = _read_pty(master, b"/dev/pts/")
+        assert b"5x" in out, out
+        os.write(master, b"exit 3\n")
+        # attach returns the task's exit status and deletes the task.
+        assert p.wait(CTR_TIMEOUT) == 3
+    finally:
+        close_pty(p, master)
+    assert cid not in ctr("tasks", "ls", "-q").stdout.split()
+    assert husk_state(ctr.d, cid) is None
+
+
+def test_task_start_again_after_delete(ctr):
+    """A second task of the same container: same id, same runc root."""
+    cid, r = ctr.run("-d", cmd=["sh", "-c", "echo run; exit 5"])
+    ctr.wait_task(cid, "STOPPED")
+    assert "exit code 5" in ctr("tasks", "rm", cid).stderr
+    assert husk_state(ctr.d, cid) is None
+    r = ctr("tasks", "start", "--fifo-dir", ctr.d.fifo_dir, cid, check=False)
+    assert r.returncode == 5 and r.stdout == "run\n", describe(r, ctr.d)
+    # A foreground `ctr task start` deletes the task itself.
+    assert cid not in ctr("tasks", "ls", "-q").stdout.split()
+    ctr("containers", "rm", cid)
+    assert_gone(ctr, cid)
 
 def _host_cap(name):
     for line in h.read_text("/proc/self/status").splitlines():
