@@ -20,6 +20,7 @@
 #include "cgroup/cgroup.hpp"
 #include "cgroup/resources.hpp"
 #include "hooks/hooks.hpp"
+#include "lifecycle/notify.hpp"
 #include "linux/init.hpp"
 #include "linux/namespaces.hpp"
 #include "linux/process.hpp"
@@ -480,6 +481,7 @@ Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
   TRY(l.dir.write_state(l.st));
   TRY(l.dir.save_config(ld.bytes));
   TRY(l.dir.make_fifo());
+  if (host_notify_socket()) TRY(make_notify_dir(l.dir));
   l.fifo = TRY(l.dir.open_fifo(O_PATH));
   t.mark("state");
   TRY(p.cgroup->create());
@@ -511,6 +513,7 @@ Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts) {
   std::optional<std::string> pid_file;
   if (opts.pid_file) pid_file = TRY(absolute(*opts.pid_file));
   Loaded l = TRY(load_bundle(ctx, opts));
+  if (host_notify_socket()) add_notify_mount(l.cfg, ctx.root + "/" + opts.id);
   t.mark("parse");
   Plans p = TRY(make_plans(ctx, l, opts));
   p.preserve_fds = passed_fds;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "hooks/hooks.hpp"
+#include "lifecycle/notify.hpp"
 #include "spec/parse.hpp"
 #include "spec/state_json.hpp"
 #include "sys/pidfd.hpp"
@@ -93,9 +94,9 @@ Status run_poststart(const state::ContainerDir& dir, const state::ContainerState
   return {};
 }
 
-}  // namespace
-
-Status start(const Context& ctx, std::string_view id) {
+// Everything start does under the container's lock; returns the init.
+Result<sys::Process> start_locked(const Context& ctx, std::string_view id,
+                                  std::optional<NotifyProxy>& notify) {
   auto store = TRY(open_store(ctx));
   auto dir = TRY(store.open_container(id));
   TRY(dir.lock());
@@ -106,11 +107,24 @@ Status start(const Context& ctx, std::string_view id) {
     if (init.error().kind() == ErrorKind::NotFound) return init_gone();
     return std::move(init).error();
   }
+  // Bound before the container's program runs, so no notification is lost.
+  notify = TRY(NotifyProxy::open(dir));
   TRY(open_and_wait(dir, *init));
   TRY(dir.unlink_fifo());
   o.st.phase = state::Phase::Running;
   TRY(dir.write_state(o.st));
-  return run_poststart(dir, o.st, *init);
+  TRY(run_poststart(dir, o.st, *init));
+  return std::move(*init);
+}
+
+}  // namespace
+
+Status start(const Context& ctx, std::string_view id, pid_t notify_mainpid) {
+  std::optional<NotifyProxy> notify;
+  auto init = TRY(start_locked(ctx, id, notify));
+  // Waiting for READY without the lock: delete/kill stay possible meanwhile.
+  if (notify) TRY(notify->wait_ready(init.fd(), notify_mainpid > 0 ? notify_mainpid : init.pid()));
+  return {};
 }
 
 }  // namespace husk::lifecycle

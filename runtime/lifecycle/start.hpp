@@ -1,6 +1,8 @@
 // `start` (runtime.md "Operations").
 #pragma once
 
+#include <sys/types.h>
+
 #include <string_view>
 
 #include "base/result.hpp"
@@ -10,7 +12,9 @@ namespace husk::lifecycle {
 
 // Created -> running: open exec.fifo while watching the init's pidfd, so a
 // dead init is an error rather than a hang; then poststart hooks (a failure
-// kills the container and is an error, runtime-spec v1.3.0).
-Status start(const Context& ctx, std::string_view id);
+// kills the container and is an error, runtime-spec v1.3.0). With
+// NOTIFY_SOCKET set (see notify.hpp), then wait for the container's READY and
+// forward it with MAINPID=notify_mainpid (0: the init's pid).
+Status start(const Context& ctx, std::string_view id, pid_t notify_mainpid = 0);
 
 }  // namespace husk::lifecycle
