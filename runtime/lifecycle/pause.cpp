@@ -1,4 +1,5 @@
 #include "lifecycle/lifecycle.hpp"
+#include "spec/validate.hpp"
 
 namespace husk::lifecycle {
 
@@ -39,6 +40,12 @@ Status resume(const Context &ctx, std::string_view id) {
 }
 
 Status update(const Context &ctx, std::string_view id, const spec::Resources &r) {
+  // The checks create makes on linux.resources, before anything is written:
+  // the cgroup writers apply field by field, so a bad value found by the
+  // kernel half-way would leave the earlier fields changed.
+  std::vector<std::string> warnings;
+  TRY(spec::validate_resources(r, "", &warnings));
+  for (const auto &w : warnings) ctx.warn(w);
   auto mgr = TRY(locked_cgroup(ctx, id, can_update, "container not running"));
   TRY_CTX(mgr->check(r), "update container {}", id);
   TRY_CTX(mgr->apply(r), "update container {}", id);
