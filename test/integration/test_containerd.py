@@ -584,6 +584,19 @@ def test_task_rm_force_running(ctr):
     assert_gone(ctr, cid)
 
 
+def test_task_rm_force_paused(ctr):
+    cid = ctr.detached("sh", "-c", "sleep 1000 & exec sleep 1001")
+    cg = os.path.dirname(ctr.cgroup_file(cid, "pids", "cgroup.procs", "cgroup.procs"))
+    h.wait_for(lambda: len(h.cgroup_procs(cg)) == 2, what="2 processes in the cgroup")
+    pids = h.cgroup_procs(cg)
+    ctr("tasks", "pause", cid)
+    r = ctr("tasks", "rm", "-f", cid)
+    assert "exit code 137" in r.stderr, describe(r, ctr.d)
+    assert not any(h.alive(p) for p in pids)
+    ctr("containers", "rm", cid)
+    assert_gone(ctr, cid)
+
+
 def test_memory_limit_at_create_and_update(ctr):
     cid = ctr.detached("sleep", "1000", flags=("--memory-limit", str(96 << 20)))
     mem = ctr.cgroup_file(cid, "memory", "memory.limit_in_bytes", "memory.max")
@@ -591,8 +604,25 @@ def test_memory_limit_at_create_and_update(ctr):
     update_resources(ctr.d, cid, {"memory": {"limit": 64 << 20}, "pids": {"limit": 42}})
     assert int(h.read_text(mem)) == 64 << 20
     assert h.read_text(ctr.cgroup_file(cid, "pids", "pids.max", "pids.max")).strip() == "42"
-    # The task keeps running with the new limits.
+    # The task keeps running with the new limits, and the shim (which finds
+    # the cgroup from the init pid) reports them.
     assert ctr.task_status(cid) == "RUNNING"
+    metrics = dict(l.split()[:2] for l in ctr("tasks", "metrics", cid).stdout.splitlines()
+                   if len(l.split()) == 2)
+    if not V2_HOST:
+        assert metrics["memory.limit_in_bytes"] == str(64 << 20), metrics
+        assert metrics["pids.limit"] == "42" and metrics["pids.current"] == "1", metrics
+
+
+def test_cpu_update(ctr):
+    cid = ctr.detached("sleep", "1000")
+    update_resources(ctr.d, cid, {"cpu": {"shares": 512, "quota": 50000, "period": 100000}})
+    if V2_HOST:
+        assert h.read_text(ctr.cgroup_file(cid, "", "", "cpu.max")).split() == ["50000", "100000"]
+    else:
+        assert h.read_text(ctr.cgroup_file(cid, "cpu", "cpu.shares", "")).strip() == "512"
+        assert h.read_text(ctr.cgroup_file(cid, "cpu", "cpu.cfs_quota_us", "")).strip() \
+            == "50000"
 
 
 def test_cpu_options_at_create(ctr):
