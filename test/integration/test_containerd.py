@@ -281,18 +281,18 @@ class Ctr:
             return f"{h.CGROUP_ROOT}{self.cgroup(cid)}/{v2_name}"
         return f"{h.CGROUP_ROOT}/{controller}{self.cgroup(cid)}/{v1_name}"
 
-    def run_args(self, cid, *flags, cmd=()):
+    def run_args(self, cid, *flags, cmd=(), cgroup=None):
         return ["run", "--runc-binary", h.HUSK_BIN, "--runc-root", self.d.runc_root,
-                "--fifo-dir", self.d.fifo_dir, "--cgroup", self.cgroup(cid),
+                "--fifo-dir", self.d.fifo_dir, "--cgroup", cgroup or self.cgroup(cid),
                 "--env", f"{h.MARK_VAR}={self.ctx.mark}", *flags, IMAGE, cid, *cmd]
 
     def __call__(self, *args, **kw):
         kw.setdefault("mark", self.ctx.mark)
         return self.d.ctr(*args, **kw)
 
-    def run(self, *flags, cmd=(), cid=None, **kw):
+    def run(self, *flags, cmd=(), cid=None, cgroup=None, **kw):
         cid = cid or self.new_id()
-        return cid, self(*self.run_args(cid, *flags, cmd=cmd), **kw)
+        return cid, self(*self.run_args(cid, *flags, cmd=cmd, cgroup=cgroup), **kw)
 
     def detached(self, *cmd, flags=()):
         """`ctr run -d` of cmd; returns the id once the task is RUNNING."""
@@ -499,6 +499,20 @@ def test_detached_task_is_in_its_cgroup_with_pid_from_pid_file(ctr):
     assert not h.alive(pid)
     ctr("containers", "rm", cid)
     assert_gone(ctr, cid)
+
+
+@pytest.mark.skipif(os.path.basename(h.HUSK_BIN) != "husk",
+                    reason="runc nests a relative cgroupsPath under its own cgroup")
+def test_relative_cgroup_path_is_under_the_hierarchy_root(ctr):
+    cid = ctr.new_id()
+    # ctr passes --cgroup as linux.cgroupsPath; husk reads a relative path
+    # from each hierarchy's root, never from its caller's cgroup.
+    ctr.run("-d", cmd=["sleep", "1000"], cid=cid, cgroup=ctr.cgroup(cid).lstrip("/"))
+    ctr.wait_task(cid, "RUNNING")
+    dirs = cgroup_dirs_named(cid)
+    assert dirs and all(d.endswith(f"/{h.CGROUP_PARENT}/{cid}") for d in dirs), dirs
+    assert ctr.task_pid(cid) in h.cgroup_procs(
+        os.path.dirname(ctr.cgroup_file(cid, "pids", "cgroup.procs", "cgroup.procs")))
 
 
 def test_foreground_run_gets_signals_and_propagates_exit_code(ctr, foreground):
