@@ -22,11 +22,9 @@ import io
 import json
 import os
 import platform
-import pty
 import re
 import select
 import shutil
-import signal
 import subprocess
 import tarfile
 import time
@@ -156,11 +154,13 @@ class Containerd:
         for sub in ("tmp", "xdg", "fifo", "runc"):
             os.makedirs(os.path.join(d, sub), mode=0o700)
         self.proc = None
+        self.snapshotter = "overlayfs"
 
     def env(self, mark=CTRD_MARK):
         e = dict(os.environ)
         e.update({h.MARK_VAR: mark, "TMPDIR": self.tmp,
-                  "XDG_RUNTIME_DIR": os.path.join(self.dir, "xdg")})
+                  "XDG_RUNTIME_DIR": os.path.join(self.dir, "xdg"),
+                  "CONTAINERD_SNAPSHOTTER": self.snapshotter})
         e.pop("CONTAINERD_ADDRESS", None)
         e.pop("CONTAINERD_NAMESPACE", None)
         return e
@@ -179,6 +179,11 @@ class Containerd:
         except h.WaitTimeout:
             raise AssertionError("containerd did not come up:\n" + self.log_tail()) from None
         assert self.proc.poll() is None, "containerd exited:\n" + self.log_tail()
+        # overlayfs needs a backing filesystem that can hold an upper dir;
+        # the native snapshotter (plain copies) works on any.
+        plugins = self.ctr("plugins", "ls").stdout
+        if not re.search(r"io\.containerd\.snapshotter\.v1\s+overlayfs\s+\S+\s+ok", plugins):
+            self.snapshotter = "native"
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
