@@ -36,7 +36,8 @@ namespace husk::state {
 // (falling back to /run/husk when XDG_RUNTIME_DIR is unset or empty).
 std::string default_root();
 
-// runc's rule: [A-Za-z0-9_+.-]+, not "." or "..", at most NAME_MAX bytes.
+// runc's rule: [A-Za-z0-9_+.-]+, at most NAME_MAX bytes; and no leading '.'
+// (".", "..", and the root's own .seccomp-cache and the like).
 // Error (InvalidArgument): "invalid id format: X"; empty: "container id cannot be empty".
 husk::Status validate_id(std::string_view id);
 

@@ -152,8 +152,11 @@ class TestCtx:
 
 
 def container_dirs(root):
+    """Container state directories; husk's own dot-directories (the seccomp
+    cache) are not containers and no valid id."""
     try:
-        return sorted(e for e in os.listdir(root) if os.path.isdir(os.path.join(root, e)))
+        return sorted(e for e in os.listdir(root)
+                      if not e.startswith(".") and os.path.isdir(os.path.join(root, e)))
     except OSError:
         return []
 
