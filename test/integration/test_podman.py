@@ -12,11 +12,12 @@ podman writes outside it, c/image's blob-info cache under /var/lib/containers,
 is removed again when the import made it.
 
 Every container gets --cgroup-parent /husk-test/<TAG>-<test>-podman and the
-test's leak-tracking mark (conmon and husk inherit it from podman's
-environment; the container gets it with -e), so the per-test leak check sees
-processes and cgroups. podman's cgroupfs manager puts conmon into
-<cgroup-parent>/conmon and never removes that directory (podman does the same
-with runc): each test removes it, and the parent, once its conmon exited.
+test's leak-tracking mark (with -e: podman starts conmon, and so husk, with an
+environment of its own making), so the per-test leak check sees its processes
+and cgroups. podman's cgroupfs manager puts conmon into <cgroup-parent>/conmon
+and never removes that directory (it does the same with runc): each test
+removes it, and the parent, once its conmon exited; a conmon still running
+keeps them, and the leak check reports them.
 """
 
 import fcntl
@@ -423,7 +424,7 @@ def test_exit_code_127_for_missing_executable(pm, debug):
     r = pm(*(["--log-level=debug"] if debug else []), "run", "--rm", *pm.ctr_flags(), IMAGE,
            "/no/such/binary")
     assert r.rc == 127, r
-    assert '"/no/such/binary": no such file or directory' in r.err, r
+    assert "/no/such/binary" in r.err and "no such file or directory" in r.err, r
 
 
 @pytest.mark.parametrize("debug", [False, True], ids=["json-log", "stderr"])
@@ -620,7 +621,7 @@ def test_init_is_pid1_and_forwards_signals(pm):
     assert r.rc == 0, r
     cmdline, mypid = r.out.splitlines()
     assert cmdline.split("\0")[0] == "/run/podman-init", r
-    assert mypid == "2", r
+    assert mypid != "1", r  # the shell runs under catatonit
     cid = pm.detached("--init", IMAGE, "sh", "-c", TRAP)
     pm.wait_log(cid, "ready")
     pm.ok("kill", "-s", "USR1", cid)
