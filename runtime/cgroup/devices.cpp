@@ -15,7 +15,9 @@ namespace {
 
 // Programs are recognised by this name when a later apply replaces them.
 constexpr char kProgName[] = "husk_devices";
-// The program calls no helpers, so the license string only labels it.
+// The kernel checks the license string only for programs calling GPL-only
+// helpers (bpf_prog_load: gpl_compatible); this one calls none, so it carries
+// husk's own license (LICENSE).
 constexpr char kLicense[] = "Apache-2.0";
 
 enum Reg : uint8_t { R0 = 0, R1, R2, R3, R4, R5 };
