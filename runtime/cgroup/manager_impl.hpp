@@ -24,6 +24,8 @@ class FsManager : public Manager {
   [[nodiscard]] Result<std::vector<pid_t>> pids() const override;
   Status kill_all(int sig) override;
   [[nodiscard]] std::string path(const std::string& controller) const override;
+  [[nodiscard]] std::vector<std::string> leaf_dirs() const override;        // parents.cpp
+  [[nodiscard]] std::vector<std::string> created_parents() const override;  // parents.cpp
 
   // Plan time: which directories create() would make, from what exists now.
   void predict_created();

@@ -20,6 +20,7 @@
 #include "cgroup/cgroup.hpp"
 #include "cgroup/resources.hpp"
 #include "hooks/hooks.hpp"
+#include "lifecycle/cgroup_parents.hpp"
 #include "lifecycle/notify.hpp"
 #include "linux/init.hpp"
 #include "linux/namespaces.hpp"
@@ -319,7 +320,9 @@ void rollback(Launch& l) noexcept {
   if (l.cg_made) {
     // Hooks the init forked may still be in the cgroup.
     (void)l.cg->kill_all(SIGKILL);
+    auto parents = CgroupParents::lock(l.ctx);
     if (auto s = l.cg->destroy(); !s) l.ctx.warn("rollback: " + s.error().message());
+    if (parents) parents->prune(l.ctx, *l.cg);
   }
   if (auto s = l.dir.remove(); !s) l.ctx.warn("rollback: " + s.error().message());
 }
@@ -484,8 +487,12 @@ Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
   if (host_notify_socket()) TRY(make_notify_dir(l.dir));
   l.fifo = TRY(l.dir.open_fifo(O_PATH));
   t.mark("state");
-  TRY(p.cgroup->create());
-  l.cg_made = true;
+  {
+    auto parents = TRY(CgroupParents::lock(l.ctx));  // released before clone
+    TRY(p.cgroup->create());
+    l.cg_made = true;
+    TRY(parents.remember(*p.cgroup));
+  }
   l.st.cgroup = p.cgroup->serialize();
   TRY(p.cgroup->apply(p.resources));
   t.mark("cgroup");

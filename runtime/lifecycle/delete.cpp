@@ -2,6 +2,7 @@
 #include <ctime>
 
 #include "hooks/hooks.hpp"
+#include "lifecycle/cgroup_parents.hpp"
 #include "lifecycle/lifecycle.hpp"
 #include "spec/config.hpp"
 #include "spec/parse.hpp"
@@ -84,7 +85,9 @@ Status clean_up(const Context &ctx, state::ContainerDir &dir, const Observed &o,
   }
   if (mgr != nullptr) {
     TRY(empty_cgroup(*mgr, o.st.id));
+    auto parents = TRY(CgroupParents::lock(ctx));
     TRY_CTX(mgr->destroy(), "destroy cgroup of container {}", o.st.id);
+    parents.prune(ctx, *mgr);
   }
   TRY(dir.remove());
   run_poststop(ctx, config, o.st);

@@ -1,0 +1,102 @@
+#include "lifecycle/cgroup_parents.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+namespace husk::lifecycle {
+
+namespace {
+
+Result<std::set<std::string>> read_set(int fd) {
+  std::string text;
+  char buf[4096];
+  for (off_t off = 0;;) {
+    ssize_t n = ::pread(fd, buf, sizeof buf, off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::last("read {}", kCgroupParentsFile);
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    off += n;
+  }
+  std::set<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) nl = text.size();
+    if (nl > start) out.emplace(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return out;
+}
+
+Status write_set(int fd, const std::set<std::string>& s) {
+  std::string text;
+  for (const auto& p : s) text += p + "\n";
+  if (::ftruncate(fd, 0) != 0) return Error::last("truncate {}", kCgroupParentsFile);
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::pwrite(fd, text.data() + done, text.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Error::last("write {}", kCgroupParentsFile);
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+std::string dirname(const std::string& p) {
+  size_t slash = p.rfind('/');
+  return slash == std::string::npos || slash == 0 ? std::string() : p.substr(0, slash);
+}
+
+}  // namespace
+
+Result<CgroupParents> CgroupParents::lock(const Context& ctx) {
+  std::string path = ctx.root + "/" + kCgroupParentsFile;
+  sys::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return Error::last("open {}", path);
+  while (::flock(fd.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return Error::last("lock {}", path);
+  }
+  return CgroupParents(std::move(fd));
+}
+
+Status CgroupParents::remember(const cgroup::Manager& mgr) {
+  auto made = mgr.created_parents();
+  if (made.empty()) return {};
+  auto set = TRY(read_set(fd_.get()));
+  set.insert(made.begin(), made.end());
+  return write_set(fd_.get(), set);
+}
+
+void CgroupParents::prune(const Context& ctx, const cgroup::Manager& mgr) {
+  auto set = read_set(fd_.get());
+  if (!set) {
+    ctx.warn(set.error().message());
+    return;
+  }
+  if (set->empty()) return;
+  bool changed = false;
+  for (const auto& leaf : mgr.leaf_dirs()) {
+    for (std::string p = dirname(leaf); !p.empty() && set->count(p) != 0; p = dirname(p)) {
+      if (::rmdir(p.c_str()) != 0 && errno != ENOENT) {
+        // EBUSY / ENOTEMPTY: another container still lives below it.
+        if (errno != EBUSY && errno != ENOTEMPTY) {
+          ctx.warn(fmt::format("remove parent cgroup {}: {}", p, std::strerror(errno)));
+        }
+        break;
+      }
+      set->erase(p);
+      changed = true;
+    }
+  }
+  if (changed) {
+    if (auto st = write_set(fd_.get(), *set); !st) ctx.warn(st.error().message());
+  }
+}
+
+}  // namespace husk::lifecycle
