@@ -55,7 +55,7 @@ def test_help_lists_every_verb(husk):
     (["list", "--format", "yaml"], 'invalid format option "yaml" (table or json)'),
     (["update", "--memory", "lots", "c1"], 'invalid value "lots" for flag --memory: not a size'),
     (["update", "--pids-limit", "x", "c1"], 'invalid value "x" for flag --pids-limit'),
-    (["events", "c1"], "events: not implemented yet"),
+    (["events", "--interval", "soon", "c1"], 'invalid value "soon" for flag -interval: parse error'),
 ])
 def test_command_line_errors_are_one_clear_line(husk, args, message):
     r = husk(*args)
@@ -68,7 +68,7 @@ def test_command_line_errors_are_one_clear_line(husk, args, message):
 @pytest.mark.parametrize("argv", [["state", "nope"], ["kill", "nope"], ["kill", "--all", "nope", "9"],
                                   ["delete", "nope"], ["pause", "nope"], ["resume", "nope"],
                                   ["ps", "--format", "json", "nope"],
-                                  ["update", "--memory", "1m", "nope"]])
+                                  ["update", "--memory", "1m", "nope"], ["events", "--stats", "nope"]])
 def test_missing_container_in_runcs_words(husk, argv):
     r = husk(*argv)
     assert r.rc == 1, r
