@@ -35,7 +35,8 @@ Result<int> start_and_wait(const Context& ctx, const RunOptions& opts, const Cre
   std::optional<TerminalRelay> tty;
   if (init.terminal && console >= 0) tty.emplace(TRY(receive_master(console)));
   sys::UniqueFd sigfd = TRY(take_signals());
-  TRY(start(ctx, id));
+  // In the foreground husk stays the process to supervise: MAINPID is ours (runc's too).
+  TRY(start(ctx, id, ::getpid()));
   int code =
       TRY(wait_forwarding(Waited{init.pid, init.pidfd.get()}, sigfd.get(), tty ? &*tty : nullptr));
   tty.reset();  // the caller's terminal back to how it was

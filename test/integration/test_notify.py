@@ -139,3 +139,18 @@ def test_notify_directory_is_read_only_in_the_container(husk, bundle, tmp):
     assert not os.path.exists(os.path.join(husk.root, "c1", "notify", "x"))
     host.close()
     assert husk.delete("c1").rc == 0
+
+
+def test_foreground_run_reports_its_own_pid_as_mainpid(husk, bundle, tmp):
+    """runc run without -d stays in front of the container: it is the
+    process a supervisor should watch."""
+    host = HostSocket(os.path.join(tmp, "host.sock"))
+    b = bundle(args=probe("notify READY=1", "exit 3"))
+    run = husk.spawn("run", "--bundle", b.path, "c1", env={"NOTIFY_SOCKET": host.path})
+    assert host.recv() == ("READY=1\n", 0)
+    assert host.recv() == (f"MAINPID={run.pid}\n", 0)
+    assert host.recv() == ("BARRIER=1", 1)
+    r = run.wait()
+    assert r.rc == 3, r
+    assert husk.ids() == []
+    host.close()
