@@ -450,4 +450,12 @@ Result<Resources> parse_resources(std::string_view text) {
   return r;
 }
 
+Result<Process> parse_process(std::string_view text) {
+  rapidjson::Document doc;
+  TRY(json::parse_document(text, doc));
+  Process p;
+  TRY(read(doc, "", p));
+  return p;
+}
+
 }  // namespace husk::spec

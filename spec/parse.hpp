@@ -21,6 +21,11 @@ Result<Config> parse_config(std::string_view json);
 // Error paths are relative to it: `memory.limit: ...`.
 Result<Resources> parse_resources(std::string_view json);
 
+// A Process object at top level (`exec --process FILE`), with the same
+// checks as config.json's "process". Error paths are relative to it:
+// `user.uid: ...`.
+Result<Process> parse_process(std::string_view json);
+
 // The ociVersion rule on its own: SemVer 2.0.0, major 1, minor <= 3.
 Status check_oci_version(std::string_view version);
 
