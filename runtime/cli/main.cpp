@@ -23,10 +23,6 @@
 
 namespace husk::cli {
 
-// Weak until runtime/cli/exec.cpp lands (helper "init"): a missing verb is
-// reported, not a link error.
-[[gnu::weak]] int cmd_exec(const GlobalOptions &g, std::span<const std::string> args);
-
 namespace {
 
 struct Verb {
