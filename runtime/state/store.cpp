@@ -61,19 +61,30 @@ Result<std::string> read_all_at(int dirfd, const char *name, const std::string &
   return out;
 }
 
-// tmp file + fsync + renameat + fsync(dir): after a crash the reader finds
-// either the old or the new content, never a prefix (rename(2) is atomic).
+// tmp file + renameat: a reader (or a husk killed half-way) finds either the
+// old or the new content, never a prefix, because rename(2) replaces the name
+// atomically and every reader goes through the same page cache.
+//
+// No fsync, as runc and crun do not either. fsync only matters for a crash of
+// the whole machine, and a record describes live kernel objects (the init
+// process, its cgroups and namespaces) that a reboot takes away whatever the
+// file says: after one, every container is stopped and its record is only
+// good for `delete`. The state root is /run/husk, on a tmpfs on most hosts
+// (fsync does nothing there) and on a disk filesystem on some (fsync of the
+// file and the directory cost 3-30 ms per write there, up to 200 ms on a
+// busy disk, several times per create/start). Without it, a record written
+// shortly before a power loss on such a host may come back empty: such a
+// stale directory is left for the administrator, as runc's would be.
 husk::Status write_atomic(int dirfd, const char *tmp, const char *name, std::string_view data,
                           const std::string &dir) {
   sys::UniqueFd fd(
       ::openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd) return Error::last("open {}/{}", dir, tmp);
   TRY_CTX(write_all(fd.get(), data, tmp), "{}", dir);
-  if (::fsync(fd.get()) < 0) return Error::last("fsync {}/{}", dir, tmp);
+  fd.reset();
   if (::renameat(dirfd, tmp, dirfd, name) < 0) {
     return Error::last("rename {}/{} to {}", dir, tmp, name);
   }
-  if (::fsync(dirfd) < 0) return Error::last("fsync {}", dir);
   return {};
 }
 
