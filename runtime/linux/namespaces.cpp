@@ -3,11 +3,15 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/nsfs.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string_view>
 
 #include "spec/names.hpp"
@@ -145,6 +149,7 @@ Result<NamespacePlan> plan_namespaces(const spec::Config& cfg) {
   plan.new_uts = (created & CLONE_NEWUTS) != 0;
   plan.new_cgroup = (created & CLONE_NEWCGROUP) != 0;
   plan.new_time = (created & CLONE_NEWTIME) != 0;
+  plan.new_net = (created & CLONE_NEWNET) != 0;
   bool joined_uts = false;
   for (const auto& j : plan.joins) joined_uts |= j.type == NamespaceType::Uts;
   TRY(check_hostname(cfg, plan.new_uts || joined_uts));
@@ -285,7 +290,65 @@ Status become_userns_root(const NamespacePlan& plan) {
   return {};
 }
 
+// A new network namespace holds one device, lo, and the kernel creates it
+// down: 127.0.0.1 is unreachable until someone sets IFF_UP. runc and crun do
+// it for every new network namespace, and programs in containers rely on it.
+// One rtnetlink RTM_NEWLINK request naming "lo" with IFF_UP in ifi_change
+// (rtnetlink(7); without NLM_F_CREATE it changes the existing device), and its
+// acknowledgement. Buffers on the stack: this runs in the cloned init.
+Status bring_up_loopback() {
+  sys::UniqueFd sock(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!sock) return Error::last("socket(AF_NETLINK, NETLINK_ROUTE)");
+  constexpr char kName[] = "lo";
+  constexpr size_t kLen = NLMSG_SPACE(sizeof(ifinfomsg)) + RTA_SPACE(sizeof kName);
+  alignas(nlmsghdr) char req[kLen] = {};
+  nlmsghdr nh{};
+  nh.nlmsg_len = kLen;
+  nh.nlmsg_type = RTM_NEWLINK;
+  nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  nh.nlmsg_seq = 1;
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
+  ifi.ifi_flags = IFF_UP;
+  ifi.ifi_change = IFF_UP;
+  rtattr rta{};
+  rta.rta_type = IFLA_IFNAME;
+  rta.rta_len = RTA_LENGTH(sizeof kName);
+  std::memcpy(req, &nh, sizeof nh);
+  std::memcpy(req + NLMSG_HDRLEN, &ifi, sizeof ifi);
+  std::memcpy(req + NLMSG_SPACE(sizeof ifi), &rta, sizeof rta);
+  std::memcpy(req + NLMSG_SPACE(sizeof ifi) + RTA_LENGTH(0), kName, sizeof kName);
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  while (::sendto(sock.get(), req, kLen, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) <
+         0) {
+    if (errno != EINTR) return Error::last("send RTM_NEWLINK");
+  }
+  // The acknowledgement is an NLMSG_ERROR message (error 0 on success) that
+  // echoes our request.
+  alignas(nlmsghdr) char ack[NLMSG_SPACE(sizeof(nlmsgerr)) + kLen];
+  ssize_t n = 0;
+  while ((n = ::recv(sock.get(), ack, sizeof ack, 0)) < 0) {
+    if (errno != EINTR) return Error::last("receive the RTM_NEWLINK acknowledgement");
+  }
+  nlmsghdr got{};
+  nlmsgerr err{};
+  if (static_cast<size_t>(n) < NLMSG_SPACE(sizeof err)) {
+    return Error::make(ErrorKind::Protocol, "short rtnetlink acknowledgement ({} bytes)", n);
+  }
+  std::memcpy(&got, ack, sizeof got);
+  std::memcpy(&err, ack + NLMSG_HDRLEN, sizeof err);
+  if (got.nlmsg_type != NLMSG_ERROR) {
+    return Error::make(ErrorKind::Protocol, "unexpected rtnetlink reply type {}", got.nlmsg_type);
+  }
+  if (err.error != 0) return Error::sys(-err.error, "RTM_NEWLINK lo IFF_UP");
+  return {};
+}
+
 Status create_late_namespaces(const NamespacePlan& plan) {
+  // In the final user namespace by now, which owns a new network namespace
+  // and grants CAP_NET_ADMIN over it.
+  if (plan.new_net) TRY_CTX(bring_up_loopback(), "linux.namespaces: network: bring up lo");
   if (plan.new_cgroup && ::unshare(CLONE_NEWCGROUP) != 0)
     return Error::last("unshare(CLONE_NEWCGROUP)");
   if (!plan.new_time) return {};

@@ -65,7 +65,7 @@ struct NamespacePlan {
   // among them, when joins must precede it). Never CLONE_NEWPID.
   int unshare_flags = 0;
   bool new_user = false, new_pid = false, new_mount = false, new_uts = false;
-  bool new_cgroup = false, new_time = false;
+  bool new_cgroup = false, new_time = false, new_net = false;
   bool join_mount = false;
   // The init creates the pid namespace and clones the real init into it.
   bool intermediate = false;
@@ -120,7 +120,8 @@ Status unshare_namespaces(const NamespacePlan& plan);
 // Become uid/gid 0 of the (new or joined) user namespace and drop the host's
 // supplementary groups.
 Status become_userns_root(const NamespacePlan& plan);
-// The cgroup and time namespaces (see the ordering notes above).
+// The cgroup and time namespaces (see the ordering notes above); and `lo` up
+// in a new network namespace.
 Status create_late_namespaces(const NamespacePlan& plan);
 
 }  // namespace husk::linux_setup

@@ -194,3 +194,50 @@ def test_cgroup_namespace_root_is_the_container_cgroup(husk, bundle):
     # Inside its own cgroup namespace the container sees its cgroup as "/".
     paths = {ln.split(":", 2)[2] for ln in r.out.splitlines() if ln}
     assert paths == {"/"}, r
+
+
+def link_flags(ip_output):
+    """"1: lo: <LOOPBACK,UP,LOWER_UP> mtu ..." -> {"LOOPBACK", "UP", "LOWER_UP"}"""
+    return set(ip_output.split("<", 1)[1].split(">", 1)[0].split(","))
+
+
+def test_new_network_namespace_has_loopback_up(husk, bundle):
+    """The kernel creates lo down in a new network namespace; runc and crun
+    bring it up, and programs in containers expect 127.0.0.1 to work."""
+    b = bundle(args=sh("cat /sys/class/net/lo/flags; ip -o link show lo; "
+                       "ip -o -4 addr show dev lo"))
+    r = husk.run("c1", b)
+    assert r.rc == 0, r
+    flags, link, addr = r.out.splitlines()[:3]
+    assert int(flags, 16) & 0x1, r.out  # IFF_UP
+    assert "UP" in link_flags(link), r.out
+    # IFF_UP on lo also gives it 127.0.0.1 (the kernel adds it then).
+    assert "127.0.0.1/8" in addr, r.out
+
+
+def test_loopback_up_in_network_namespace_of_new_user_namespace(husk, bundle):
+    """The init brings lo up as root of the new user namespace, which owns
+    the new network namespace (CAP_NET_ADMIN over it, none on the host)."""
+    b = userns_bundle(bundle, sh("ip -o link show lo"))
+    r = husk.run("c1", b)
+    assert r.rc == 0, r
+    assert "UP" in link_flags(r.out), r.out
+
+
+def test_joined_network_namespace_is_left_alone(husk, bundle, tmp):
+    """lo of a network namespace joined by path belongs to its owner: husk
+    does not bring it up."""
+    ns = os.path.join(tmp, "netns")
+    open(ns, "w").close()
+    # A network namespace with lo down, pinned by a bind mount of its nsfs file.
+    assert os.system(f"unshare --net={ns} true") == 0
+    try:
+        b = bundle(args=sh("ip -o link show lo"))
+        b.patch({"linux": {"namespaces": [
+            {"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"},
+            {"type": "network", "path": ns}]}})
+        r = husk.run("c1", b)
+        assert r.rc == 0, r
+        assert "UP" not in link_flags(r.out), r.out
+    finally:
+        os.system(f"umount {ns}")
