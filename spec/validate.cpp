@@ -392,8 +392,17 @@ Status check_device(const Device& d, const std::string& path) {
     return Error::spec("{}: major and minor must be >= 0, got {}:{}", path, d.major, d.minor);
   }
   if (d.file_mode && *d.file_mode > 07777) {
-    return Error::spec("{}.fileMode: only permission bits (<= 07777) allowed, got {:#o}", path,
-                       *d.file_mode);
+    // podman (and docker) copy st_mode of the host node, file type included
+    // (020666 for a char device); runc ignores those bits. Accept exactly the
+    // type the entry declares, nothing else above the permission bits.
+    const uint32_t kind = *d.file_mode & ~uint32_t{07777};
+    const uint32_t want = d.type == "b" ? 0060000U : d.type == "p" ? 0010000U : 0020000U;
+    if (kind != want) {
+      return Error::spec(
+          "{}.fileMode: only permission bits and the file type of \"{}\" ({:#o}) allowed, got "
+          "{:#o}",
+          path, d.type, want, *d.file_mode);
+    }
   }
   return {};
 }

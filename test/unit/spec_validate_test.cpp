@@ -302,7 +302,19 @@ TEST_CASE("validate: devices") {
   c.linux->devices[0].minor = 0;
   c.linux->devices[0].file_mode = 0100666;
   CHECK(error_of(c) ==
-        "linux.devices[0].fileMode: only permission bits (<= 07777) allowed, got 0100666");
+        "linux.devices[0].fileMode: only permission bits and the file type of \"b\" (060000) "
+        "allowed, got 0100666");
+  c.linux->devices[0].file_mode = 0020666;  // a char device's type for a block device
+  CHECK(error_of(c) ==
+        "linux.devices[0].fileMode: only permission bits and the file type of \"b\" (060000) "
+        "allowed, got 020666");
+  // podman copies the host node's st_mode, type bits included (runc accepts it).
+  c.linux->devices[0].file_mode = 0060660;
+  CHECK(validate(c, nullptr).has_value());
+  c.linux->devices[0].type = "c";
+  c.linux->devices[0].file_mode = 0020600;
+  CHECK(validate(c, nullptr).has_value());
+  c.linux->devices[0].type = "b";
   c.linux->devices[0].file_mode = 0666;
   c.linux->devices.push_back(c.linux->devices[0]);
   auto w = warnings_of(c);
