@@ -12,6 +12,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -19,8 +21,11 @@
 #include <string>
 
 #include "hooks/hooks.hpp"
+#include "linux/memory.hpp"
+#include "linux/mount.hpp"
 #include "linux/paths.hpp"
 #include "sys/clone.hpp"
+#include "sys/mount_api.hpp"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -199,18 +204,55 @@ Status reopen_null_stdio() {
 }
 
 // Only the preserved fds may cross execve (CVE-2024-21626: a leaked fd of a
-// host directory lets the container escape through /proc/self/fd).
-Status seal_fds(int preserve) {
+// host directory lets the container escape through /proc/self/fd/N). Marking
+// the others close-on-exec is not enough: they stay open while execve (and
+// our own executable check) resolves process.args[0], so
+// "/proc/self/fd/N/../../bin/sh" would still walk out through one of them.
+// The init was cloned without exec, so its table holds everything the parent
+// had open (state dir, cgroup dirfds) and whatever the caller leaked to us:
+// all of it is closed here, except `keep` (-1 = unused): the channel to the
+// parent, exec.fifo and the private procfs, which wait_for_start closes.
+Status seal_fds(int preserve, std::array<int, 3> keep) {
   for (int fd = 3; fd < 3 + preserve; ++fd) {
     int flags = ::fcntl(fd, F_GETFD);
     if (flags < 0 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) != 0) {
       return Error::last("preserved fd {}", fd);
     }
   }
-  if (::syscall(SYS_close_range, 3 + preserve, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    return Error::last("close_range({}, ~0, CLOSE_RANGE_CLOEXEC)", 3 + preserve);
+  const int first = 3 + preserve;
+  std::sort(keep.begin(), keep.end());
+  int from = first;
+  for (int k : keep) {
+    if (k < from) continue;
+    if (k > from && ::syscall(SYS_close_range, from, k - 1, 0) != 0) {
+      return Error::last("close_range({}, {})", from, k - 1);
+    }
+    from = k + 1;
+  }
+  if (::syscall(SYS_close_range, from, ~0U, 0) != 0) {
+    return Error::last("close_range({}, ~0)", from);
+  }
+  if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    return Error::last("close_range({}, ~0, CLOSE_RANGE_CLOEXEC)", first);
   }
   return {};
+}
+
+// A procfs of the container's pid namespace that the container cannot
+// substitute, for reopening exec.fifo after pivot_root: the container's /proc
+// may be anything the image or a mount made it (no procfs, a symlink, a
+// tmpfs), and a plain file at /proc/self/fd/N there would let the program run
+// at create time, before `start` (CVE-2025-52881's lesson: no /proc access
+// through the container's tree). Made before pivot_root and before privileges
+// are dropped; subset=pid (5.8) leaves only the task directories. EPERM (a
+// joined pid namespace owned by another user namespace): -1, and the
+// container's /proc is used as before.
+Result<sys::UniqueFd> private_procfs() {
+  uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  auto fd = fresh_mount("proc", "proc", {{"subset", "pid"}}, attrs);
+  if (!fd && fd.error().err() == EINVAL) fd = fresh_mount("proc", "proc", {}, attrs);
+  if (!fd && fd.error().err() == EPERM) return sys::UniqueFd();
+  return fd;
 }
 
 // process.cwd is created as part of the rootfs, before root.readonly and
@@ -229,7 +271,8 @@ Status run_hooks(hooks::Kind kind, const std::vector<spec::Hook>* hs, const std:
   return hooks::run(kind, *hs, state);
 }
 
-Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states) {
+Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states,
+                         sys::UniqueFd& procfs) {
   // Non-dumpable until execve: other processes in the container (and their
   // ptrace/proc access) cannot open /proc/<init>/exe, the host's husk binary
   // (CVE-2019-5736). execve resets the flag for the container's program.
@@ -250,6 +293,7 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states) {
   const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
   TRY(run_hooks(hooks::Kind::CreateContainer, hk ? &hk->create_container : nullptr,
                 states.creating));
+  procfs = TRY_CTX(private_procfs(), "procfs for exec.fifo");
   TRY(enter_rootfs(*p.rootfs));
   if (p.console_socket >= 0) TRY_CTX(setup_console(p), "process.terminal");
   TRY(set_hostnames(*p.config));
@@ -257,28 +301,39 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states) {
   TRY(fix_stdio_owner(p.process->uid));
   TRY(apply_process(*p.process));
   TRY(check_executable(*p.process));
-  TRY(seal_fds(p.preserve_fds));
+  TRY(seal_fds(p.preserve_fds, {ch.fd(), p.fifo_fd, procfs.get()}));
   return ch.send_ready();
 }
 
 // Blocks until `husk start` opens exec.fifo for reading (fifo(7): an open
 // for writing waits for a reader). The write end stays open, close-on-exec:
 // see the protocol notes in protocol.hpp.
-Result<sys::UniqueFd> wait_for_start(int fifo_path_fd) {
+Result<sys::UniqueFd> wait_for_start(int fifo_path_fd, sys::UniqueFd procfs) {
   char path[64];
-  std::snprintf(path, sizeof path, "/proc/self/fd/%d", fifo_path_fd);
+  int dir = AT_FDCWD;
+  if (procfs) {
+    // Our pid as the private procfs (made in our pid namespace) numbers it.
+    std::snprintf(path, sizeof path, "%d/fd/%d", static_cast<int>(::getpid()), fifo_path_fd);
+    dir = procfs.get();
+  } else {
+    std::snprintf(path, sizeof path, "/proc/self/fd/%d", fifo_path_fd);
+  }
   int fd = -1;
-  while ((fd = ::open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+  while ((fd = ::openat(dir, path, O_WRONLY | O_CLOEXEC)) < 0) {
     if (errno != EINTR) return Error::last("open exec.fifo for writing");
   }
   sys::UniqueFd fifo(fd);
+  // Closed before the program is looked up: no directory fd stays open.
+  procfs.reset();
   if (::write(fifo.get(), "0", 1) != 1) return Error::last("write exec.fifo");
   ::close(fifo_path_fd);
   return fifo;
 }
 
-Status after_ready(const InitPlan& p, const HookStates& states, sys::UniqueFd& fifo) {
-  fifo = TRY(wait_for_start(p.fifo_fd));
+Status after_ready(const InitPlan& p, const HookStates& states, sys::UniqueFd procfs,
+                   sys::UniqueFd& fifo) {
+  drop_code_pages();
+  fifo = TRY(wait_for_start(p.fifo_fd, std::move(procfs)));
   const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
   TRY(run_hooks(hooks::Kind::StartContainer, hk ? &hk->start_container : nullptr, states.created));
   return exec_process(*p.process);
@@ -302,12 +357,13 @@ void report_late(const Error& e, int fifo) {
 
 [[noreturn]] void init_main(InitEnd& channel, const InitPlan& plan) noexcept {
   HookStates states;
-  if (Status s = setup_until_ready(channel, plan, states); !s) {
+  sys::UniqueFd procfs;
+  if (Status s = setup_until_ready(channel, plan, states, procfs); !s) {
     channel.send_error(s.error());
     ::_exit(1);
   }
   sys::UniqueFd fifo;
-  Status s = after_ready(plan, states, fifo);
+  Status s = after_ready(plan, states, std::move(procfs), fifo);
   report_late(s.error(), fifo.get());
   ::_exit(255);
 }
