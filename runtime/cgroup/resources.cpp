@@ -306,6 +306,9 @@ std::vector<spec::DeviceCgroup> container_device_rules(const spec::Linux* linux)
   allow("c", 5, 0, "rwm");               // tty
   allow("c", 5, 2, "rwm");               // ptmx
   allow("c", 136, std::nullopt, "rwm");  // pts/*
+  // /dev/net/tun: runc dropped it once (runc#3468) and had to restore it
+  // (runc#4555), as did crun; users rely on the default list as it is.
+  allow("c", 10, 200, "rwm");
   if (linux) {
     for (const auto& d : linux->devices) {
       if (d.type == "p") continue;  // fifos are not subject to the device cgroup

@@ -97,7 +97,8 @@ TEST_CASE("device filter: the container defaults after deny-all", "[cgroup]") {
   CHECK(run(p, {'b', 8, 0, "m"}) == 1);      // mknod of anything
   CHECK(run(p, {'b', 8, 0, "r"}) == 0);      // but not reading a disk
   CHECK(run(p, {'c', 1, 1, "r"}) == 0);      // /dev/mem
-  CHECK(run(p, {'c', 10, 200, "rw"}) == 0);  // /dev/net/tun is not a default
+  CHECK(run(p, {'c', 10, 200, "rw"}) == 1);  // /dev/net/tun, as in runc's defaults
+  CHECK(run(p, {'c', 10, 201, "rw"}) == 0);  // but not its neighbours
 }
 
 TEST_CASE("device filter: the last matching rule decides each access bit", "[cgroup]") {

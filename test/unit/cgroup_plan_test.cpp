@@ -193,13 +193,13 @@ TEST_CASE("container_device_rules: config rules first, then defaults, then linux
   linux.devices.push_back({"b", "/dev/loop9", 7, 9, std::nullopt, std::nullopt, std::nullopt});
   auto rules = cg::normalize_device_rules(cg::container_device_rules(&linux));
   REQUIRE(rules);
-  REQUIRE(rules->size() == 1 + 10 + 2);
+  REQUIRE(rules->size() == 1 + 11 + 2);
   CHECK_FALSE(rules->front().allow);
-  const auto& foo = (*rules)[11];
+  const auto& foo = (*rules)[12];
   CHECK((foo.allow && foo.type == 'c' && foo.major == 250 && foo.minor == 1 && foo.access == 7));
   CHECK(rules->back().type == 'b');
   auto res = cg::container_resources(nullptr);
-  CHECK(res.devices.size() == 10);
+  CHECK(res.devices.size() == 11);
 }
 
 TEST_CASE("cgroupsPath rules: relative to the root, default /husk/<id>, no escapes", "[cgroup]") {
