@@ -172,6 +172,21 @@ Status check_resolved_destination(const MountPlan& p, int dest) {
   return {};
 }
 
+// CVE-2023-25809: a read-only bind of the host's /sys (what a rootless
+// config uses, and our sysfs fallback in a user namespace) carries the host's
+// submounts, /sys/fs/cgroup/... among them, and "ro" only applies to the top
+// mount: in a user namespace those stay writable to the container (its
+// user's own cgroups, for a rootless caller). Make such a bind read-only all
+// the way down.
+MountAttrs sys_bind_rattrs(const MountPlan& m, bool userns, bool is_sys, bool recursive) {
+  MountAttrs r = m.rattrs;
+  if (userns && is_sys && recursive && (m.attrs.set & MOUNT_ATTR_RDONLY) != 0) {
+    r.set |= MOUNT_ATTR_RDONLY;
+    r.clr &= ~static_cast<uint64_t>(MOUNT_ATTR_RDONLY);
+  }
+  return r;
+}
+
 Result<sys::UniqueFd> clone_source(const MountPlan& m) {
   unsigned flags = OPEN_TREE_CLONE | (m.recursive ? AT_RECURSIVE : 0);
   return TRY_CTX(sys::open_tree(AT_FDCWD, m.source.c_str(), flags), "bind source {}", m.source);
@@ -190,7 +205,10 @@ Status perform_bind(const MountPlan& m, const MountRuntime& rt) {
   CreateAs as = S_ISDIR(st.st_mode) ? CreateAs::Dir : CreateAs::File;
   sys::UniqueFd dest = TRY(mkdir_in_root(rt.rootfd, m.destination, as));
   TRY(check_resolved_destination(m, dest.get()));
-  if (!m.idmap) TRY(set_bind_attrs(tree, m.attrs, m.rattrs));
+  if (!m.idmap) {
+    bool is_sys = clean_path(m.source) == "/sys" || m.destination == "/sys";
+    TRY(set_bind_attrs(tree, m.attrs, sys_bind_rattrs(m, rt.userns, is_sys, m.recursive)));
+  }
   return attach(tree, dest.get(), m.propagation);
 }
 
@@ -206,7 +224,7 @@ Result<sys::UniqueFd> fresh_with_fallbacks(const MountPlan& m, const MountRuntim
   int err = mnt.error().err();
   if (m.fstype == "sysfs" && err == EPERM) {
     auto tree = TRY(sys::open_tree(AT_FDCWD, "/sys", OPEN_TREE_CLONE | AT_RECURSIVE));
-    TRY(set_bind_attrs(tree.get(), m.attrs, m.rattrs));
+    TRY(set_bind_attrs(tree.get(), m.attrs, sys_bind_rattrs(m, true, true, true)));
     return tree;
   }
   if (m.fstype == "devpts" && err == EINVAL) {
