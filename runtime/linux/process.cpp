@@ -48,7 +48,29 @@ Status plan_unsupported(const spec::Process& proc) {
   return {};
 }
 
+// setresuid(2)/setresgid(2) take (uid_t)-1 as "leave unchanged": a process
+// asked to run as 4294967295 would silently keep the init's root identity
+// (the class of parser bug in crun CVE-2026-30892), so it is refused.
+constexpr uint32_t kUnchangedId = static_cast<uint32_t>(-1);
+
+Status check_ids(const spec::Process& proc) {
+  if (proc.user.uid == kUnchangedId) {
+    return Error::spec("process.user.uid: {} is not a valid user id", proc.user.uid);
+  }
+  if (proc.user.gid == kUnchangedId) {
+    return Error::spec("process.user.gid: {} is not a valid group id", proc.user.gid);
+  }
+  for (size_t i = 0; i < proc.user.additional_gids.size(); ++i) {
+    if (proc.user.additional_gids[i] == kUnchangedId) {
+      return Error::spec("process.user.additionalGids[{}]: {} is not a valid group id", i,
+                         proc.user.additional_gids[i]);
+    }
+  }
+  return {};
+}
+
 Status plan_user(const spec::Process& proc, ProcessPlan& plan) {
+  TRY(check_ids(proc));
   plan.uid = proc.user.uid;
   plan.gid = proc.user.gid;
   plan.additional_gids.assign(proc.user.additional_gids.begin(), proc.user.additional_gids.end());
@@ -410,7 +432,7 @@ Error chdir_error(const std::string& cwd) {
 Result<bool> chdir_as_root(const ProcessPlan& plan) {
   if (::chdir(plan.cwd.c_str()) == 0) return true;
   if (errno == ENOENT && plan.create_cwd) {
-    TRY(make_cwd(plan.cwd));
+    TRY_CTX(make_cwd(plan.cwd), "process.cwd");
     if (::chdir(plan.cwd.c_str()) == 0) return true;
   }
   // Root squashing (NFS) or a user namespace may let only the container user
