@@ -712,20 +712,7 @@ def test_pod_containers_join_the_infra_namespaces(pm):
 
 # ---- exec (conmon runs `husk exec --detach --process FILE`) --------------------
 
-def _husk_exec_missing():
-    try:
-        r = subprocess.run([h.HUSK_BIN, "exec", "--help"], capture_output=True, text=True,
-                           stdin=subprocess.DEVNULL, timeout=30)
-    except OSError:
-        return False
-    return r.returncode != 0 and "exec: not implemented yet" in r.stdout + r.stderr
 
-
-# Only while the exec verb is being written: any other failure is a failure.
-needs_exec = pytest.mark.skipif(_husk_exec_missing(), reason="husk exec: not implemented yet")
-
-
-@needs_exec
 def test_exec_output_exit_code_env_workdir_and_placement(pm):
     cid = pm.detached(IMAGE, "sleep", "1000")
     r = pm("exec", "-e", "FOO=bar", "--workdir", "/tmp", cid, "sh", "-c",
@@ -739,7 +726,6 @@ def test_exec_output_exit_code_env_workdir_and_placement(pm):
                for line in cgroups), r
 
 
-@needs_exec
 def test_exec_user(pm):
     cid = pm.detached(IMAGE, "sleep", "1000")
     r = pm("exec", "--user", "nobody", cid, "id")
@@ -747,7 +733,6 @@ def test_exec_user(pm):
     assert r.out.startswith("uid=65534(nobody) gid=65534(nogroup)"), r
 
 
-@needs_exec
 def test_exec_stdin_pipe(pm):
     cid = pm.detached(IMAGE, "sleep", "1000")
     r = pm("exec", "-i", cid, "sh", "-c", "cat; [ -t 0 ] || echo not a tty", stdin="piped\n")
@@ -755,7 +740,6 @@ def test_exec_stdin_pipe(pm):
     assert r.out == "piped\nnot a tty\n", r
 
 
-@needs_exec
 def test_exec_interactive_tty(pm):
     cid = pm.detached(IMAGE, "sleep", "1000")
     t = Pty(pm, ["exec", "-it", cid, "sh"], rows=21, cols=99)
@@ -770,7 +754,6 @@ def test_exec_interactive_tty(pm):
     assert pm.status(cid) == "running"
 
 
-@needs_exec
 def test_exec_exit_codes_127_and_126(pm):
     cid = pm.detached(IMAGE, "sleep", "1000")
     r = pm("exec", cid, "/no/such/binary")
@@ -781,7 +764,6 @@ def test_exec_exit_codes_127_and_126(pm):
     assert "permission denied" in r.err, r
 
 
-@needs_exec
 def test_exec_preserve_fds(pm, tmp):
     cid = pm.detached(IMAGE, "sleep", "1000")
     path = os.path.join(tmp, "three")
@@ -792,7 +774,6 @@ def test_exec_preserve_fds(pm, tmp):
     assert r.out == "content of three\n", r
 
 
-@needs_exec
 def test_exec_detached_keeps_running(pm):
     cid = pm.detached(IMAGE, "sleep", "1000")
     pm.ok("exec", "--detach", cid, "sh", "-c", "echo done > /tmp/mark; exec sleep 1002")
@@ -801,7 +782,6 @@ def test_exec_detached_keeps_running(pm):
     assert "sleep 1002" in pm.ok("top", cid).out
 
 
-@needs_exec
 def test_top_with_ps_options_runs_ps_through_exec(pm):
     # Descriptors psgo does not know make podman exec ps(1) in the container.
     cid = pm.detached(IMAGE, "sleep", "1000")
