@@ -302,6 +302,8 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states,
   TRY(apply_process(*p.process));
   TRY(check_executable(*p.process));
   TRY(seal_fds(p.preserve_fds, {ch.fd(), p.fifo_fd, procfs.get()}));
+  // Before Ready, so that whoever sees `create` return finds the init trimmed.
+  drop_code_pages();
   return ch.send_ready();
 }
 
@@ -332,7 +334,6 @@ Result<sys::UniqueFd> wait_for_start(int fifo_path_fd, sys::UniqueFd procfs) {
 
 Status after_ready(const InitPlan& p, const HookStates& states, sys::UniqueFd procfs,
                    sys::UniqueFd& fifo) {
-  drop_code_pages();
   fifo = TRY(wait_for_start(p.fifo_fd, std::move(procfs)));
   const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
   TRY(run_hooks(hooks::Kind::StartContainer, hk ? &hk->start_container : nullptr, states.created));
