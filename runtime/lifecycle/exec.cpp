@@ -18,6 +18,7 @@
 #include <charconv>
 #include <climits>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 #include <set>
 
@@ -48,6 +49,10 @@ Result<uint32_t> parse_id(std::string_view s, const char* flag, const char* what
   if (s.empty() || ec != std::errc() || end != s.data() + s.size()) {
     return Error::arg("{}: invalid {} {:?} (format: <uid>[:<gid>], numeric)", flag, what,
                       std::string(s));
+  }
+  // (uid_t)-1 tells set*id(2) "leave unchanged": the process would stay root.
+  if (v == UINT32_MAX) {
+    return Error::arg("{}: invalid {} {:?} ((uid_t)-1 is not an id)", flag, what, std::string(s));
   }
   return v;
 }
@@ -134,8 +139,8 @@ Result<spec::Process> merge_exec_process(spec::Process p, const ExecOverrides& o
   for (const auto& g : o.extra_gids) {
     uint32_t v = 0;
     auto [end, ec] = std::from_chars(g.data(), g.data() + g.size(), v);
-    if (g.empty() || ec != std::errc() || end != g.data() + g.size()) {
-      return Error::arg("--additional-gids: {:?} is not a gid (a number from 0 to 4294967295)", g);
+    if (g.empty() || ec != std::errc() || end != g.data() + g.size() || v == UINT32_MAX) {
+      return Error::arg("--additional-gids: {:?} is not a gid (a number from 0 to 4294967294)", g);
     }
     p.user.additional_gids.push_back(v);
   }

@@ -522,6 +522,9 @@ def test_exec_nonexistent_container(husk):
     (["--bogus", "c1", "x"], "flag provided but not defined: -bogus"),
     (["c1"], "process args cannot be empty"),
     (["-u", "root", "c1", "x"], "--user: invalid uid \"root\""),
+    # (uid_t)-1 would leave the process root (crun CVE-2026-30892)
+    (["-u", "4294967295", "c1", "x"], "--user: invalid uid \"4294967295\""),
+    (["-u", "0:4294967295", "c1", "x"], "--user: invalid gid \"4294967295\""),
     (["-g", "x", "c1", "y"], "--additional-gids: \"x\""),
     (["--preserve-fds", "two", "c1", "x"], "-preserve-fds"),
     (["--apparmor", "docker-default", "c1", "x"], "--apparmor: AppArmor is not supported"),

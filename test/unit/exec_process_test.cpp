@@ -139,7 +139,8 @@ TEST_CASE("merge_exec_process: bad flags are errors naming the flag") {
   REQUIRE_FALSE(empty.has_value());
   CHECK(empty.error().message() == "process args cannot be empty");
   o.args = {"x"};
-  for (const char* u : {"root", "1:", ":1", "1:2:3", "-1", "99999999999"}) {
+  for (const char* u : {"root", "1:", ":1", "1:2:3", "-1", "99999999999", "4294967295",
+                        "0:4294967295", " 0", "0 "}) {
     o.user = u;
     auto p = merge_exec_process(base_process(), o);
     REQUIRE_FALSE(p.has_value());
@@ -151,6 +152,8 @@ TEST_CASE("merge_exec_process: bad flags are errors naming the flag") {
   auto g = merge_exec_process(base_process(), o);
   REQUIRE_FALSE(g.has_value());
   CHECK(g.error().message().starts_with("--additional-gids: \"-3\""));
+  o.extra_gids = {"4294967295"};
+  CHECK_FALSE(merge_exec_process(base_process(), o).has_value());
   o.extra_gids.clear();
   o.env = {"NOEQUALS"};
   auto e = merge_exec_process(base_process(), o);
