@@ -24,6 +24,8 @@
 
 #include "cgroup/layout.hpp"
 #include "lifecycle/foreground.hpp"
+#include "lifecycle/pid_file.hpp"
+#include "linux/child.hpp"
 #include "linux/process.hpp"
 #include "linux/protocol.hpp"
 #include "spec/parse.hpp"
@@ -211,19 +213,6 @@ struct ChildPlan {
   const char* keyring = nullptr;  // session keyring name: the container id
 };
 
-// husk blocks every signal while it waits in the foreground; the mask and
-// ignored dispositions survive execve (signal(7)). Start from the defaults.
-void reset_signals() {
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int s = 1; s < NSIG; ++s) {
-    if (s != SIGKILL && s != SIGSTOP) (void)::sigaction(s, &dfl, nullptr);
-  }
-}
-
 // "/dev/pts/<n>" without allocating.
 void pts_name(unsigned n, char (&out)[32]) {
   char digits[16];
@@ -269,54 +258,8 @@ Status setup_console(const ChildPlan& p) {
   return {};
 }
 
-// The process user must be able to reopen its stdio (/proc/self/fd/N), so
-// stdio owned by someone else goes to the process uid, as runc does;
-// /dev/null is left alone, and what cannot be chowned (EINVAL, EPERM: not
-// mapped or not ours; EROFS) is skipped.
-Status fix_stdio_owner(uid_t uid) {
-  struct stat null {};
-  bool have_null = ::stat("/dev/null", &null) == 0;
-  for (int fd = 0; fd <= 2; ++fd) {
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || st.st_uid == uid) continue;
-    if (have_null && S_ISCHR(st.st_mode) && st.st_rdev == null.st_rdev) continue;
-    if (::fchown(fd, uid, static_cast<gid_t>(-1)) != 0 && errno != EINVAL && errno != EPERM &&
-        errno != EROFS) {
-      return Error::last("fchown(stdio fd {}, {})", fd, uid);
-    }
-  }
-  return {};
-}
-
-Status close_fds(unsigned from, unsigned to) {
-  if (from > to) return {};
-  if (::syscall(SYS_close_range, from, to, 0) != 0) {
-    return Error::last("close_range({}, {})", from, to);
-  }
-  return {};
-}
-
-// Only stdio and the preserved fds may reach the program (CVE-2024-21626).
-// Everything else is closed now rather than marked close-on-exec: an open
-// directory fd would still be usable while execve resolves process.args[0]
-// ("/proc/self/fd/N/..."). The channel to the parent stays, close-on-exec:
-// its end-of-file tells the parent that execve happened.
-Status seal_fds(int preserve, int channel) {
-  for (int fd = 3; fd < 3 + preserve; ++fd) {
-    int flags = ::fcntl(fd, F_GETFD);
-    if (flags < 0 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) != 0) {
-      return Error::last("--preserve-fds: fd {}", fd);
-    }
-  }
-  auto first = static_cast<unsigned>(3 + preserve);
-  auto ch = static_cast<unsigned>(channel);
-  if (channel < 3 + preserve) return close_fds(first, ~0U);
-  TRY(close_fds(first, ch - 1));
-  return close_fds(ch + 1, ~0U);
-}
-
 Status child_setup(protocol::Channel& ch, const ChildPlan& p) {
-  reset_signals();
+  linux_setup::reset_signals();
   auto start = TRY(ch.recv());
   if (start.type() != protocol::MsgType::Start) {
     return Error::make(ErrorKind::Protocol, "exec: expected Start, got {}",
@@ -343,9 +286,9 @@ Status child_setup(protocol::Channel& ch, const ChildPlan& p) {
     return Error::last("keyctl(KEYCTL_JOIN_SESSION_KEYRING, {:?})", p.keyring);
   }
   if (p.console_socket >= 0) TRY_CTX(setup_console(p), "process.terminal");
-  TRY(fix_stdio_owner(p.process->uid));
+  TRY(linux_setup::fix_stdio_owner(p.process->uid));
   TRY(linux_setup::apply_process(*p.process));
-  TRY(seal_fds(p.preserve_fds, ch.fd()));
+  TRY(linux_setup::seal_fds(p.preserve_fds, {ch.fd()}));
   return ch.send(protocol::MsgType::Ready);
 }
 
@@ -377,27 +320,6 @@ Result<std::string> read_file(const std::string& path, const char* what) {
     if (n == 0) return out;
     out.append(buf, static_cast<size_t>(n));
   }
-}
-
-// The pid file a supervisor reads with atoi / strconv.Atoi: the bare number,
-// no newline, replaced atomically so it is never seen half-written.
-Status write_pid_file(const std::string& path, pid_t pid) {
-  std::string tmp = path + ".husk-tmp";
-  sys::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd) return Error::last("open {}", tmp).wrap("--pid-file");
-  std::string text = std::to_string(pid);
-  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-    Error e = Error::last("write {}", tmp).wrap("--pid-file");
-    ::unlink(tmp.c_str());
-    return e;
-  }
-  fd.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    Error e = Error::last("rename {} to {}", tmp, path).wrap("--pid-file");
-    ::unlink(tmp.c_str());
-    return e;
-  }
-  return {};
 }
 
 // runc's wording for each status exec refuses.

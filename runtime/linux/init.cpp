@@ -21,15 +21,14 @@
 #include <string>
 
 #include "hooks/hooks.hpp"
+#include "linux/child.hpp"
 #include "linux/memory.hpp"
 #include "linux/mount.hpp"
 #include "linux/paths.hpp"
 #include "sys/clone.hpp"
 #include "sys/mount_api.hpp"
+#include "sys/unix_socket.hpp"
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
@@ -40,20 +39,6 @@ namespace {
 
 using protocol::HookStates;
 using protocol::InitEnd;
-
-// husk may block or handle signals (run forwards them through a signalfd);
-// the mask and ignored dispositions survive execve (signal(7)), so the
-// container would inherit them. Start from the defaults.
-void reset_signals() {
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int s = 1; s < NSIG; ++s) {
-    if (s != SIGKILL && s != SIGSTOP) (void)::sigaction(s, &dfl, nullptr);
-  }
-}
 
 // The intermediate path: the pid namespace can only be created now, and only
 // children enter it (pid_namespaces(7)). CLONE_PARENT makes the real init a
@@ -104,27 +89,6 @@ Status set_hostnames(const spec::Config& cfg) {
   return {};
 }
 
-// runc's wire format for --console-socket: one message whose payload is the
-// pty's name and whose SCM_RIGHTS carries the master fd.
-Status send_console(int sock, const std::string& name, int master) {
-  iovec iov{const_cast<char*>(name.data()), name.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &master, sizeof master);
-  while (::sendmsg(sock, &mh, MSG_NOSIGNAL) < 0) {
-    if (errno != EINTR) return Error::last("send the pty master to --console-socket");
-  }
-  return {};
-}
-
 // The pty comes from the container's own devpts (after pivot_root), so the
 // slave's name and permissions are the container's; the slave becomes stdio,
 // the controlling terminal, and /dev/console.
@@ -150,31 +114,15 @@ Status setup_console(const InitPlan& p) {
     }
   }
   TRY(mount_console(slave.get()));
-  TRY(send_console(p.console_socket, name, master.get()));
+  // runc's wire format: one message, the pty's name as payload, the master
+  // fd in SCM_RIGHTS.
+  TRY_CTX(sys::send_fd(p.console_socket, name, master.get()),
+          "send the pty master to --console-socket");
   for (int fd = 0; fd <= 2; ++fd) {
     if (::dup2(slave.get(), fd) < 0) return Error::last("dup2(pty, {})", fd);
   }
   // We are a session leader (setsid at start): take the pty as controlling tty.
   if (::ioctl(0, TIOCSCTTY, 0) != 0) return Error::last("ioctl(TIOCSCTTY)");
-  return {};
-}
-
-// The process user must be able to reopen its stdio (/proc/self/fd/N, e.g.
-// `> /dev/stdout`), so stdio owned by someone else goes to the process uid,
-// as runc does; /dev/null is shared and left alone, and stdio the user
-// namespace cannot chown (EINVAL, EPERM) or on a read-only fs is skipped.
-Status fix_stdio_owner(uid_t uid) {
-  struct stat null {};
-  bool have_null = ::stat("/dev/null", &null) == 0;
-  for (int fd = 0; fd <= 2; ++fd) {
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || st.st_uid == uid) continue;
-    if (have_null && S_ISCHR(st.st_mode) && st.st_rdev == null.st_rdev) continue;
-    if (::fchown(fd, uid, static_cast<gid_t>(-1)) != 0 && errno != EINVAL && errno != EPERM &&
-        errno != EROFS) {
-      return Error::last("fchown(stdio fd {}, {})", fd, uid);
-    }
-  }
   return {};
 }
 
@@ -199,41 +147,6 @@ Status reopen_null_stdio() {
       }
     }
     if (::dup3(null_fd.get(), fd, 0) < 0) return Error::last("reopen stdio fd {} on /dev/null", fd);
-  }
-  return {};
-}
-
-// Only the preserved fds may cross execve (CVE-2024-21626: a leaked fd of a
-// host directory lets the container escape through /proc/self/fd/N). Marking
-// the others close-on-exec is not enough: they stay open while execve (and
-// our own executable check) resolves process.args[0], so
-// "/proc/self/fd/N/../../bin/sh" would still walk out through one of them.
-// The init was cloned without exec, so its table holds everything the parent
-// had open (state dir, cgroup dirfds) and whatever the caller leaked to us:
-// all of it is closed here, except `keep` (-1 = unused): the channel to the
-// parent, exec.fifo and the private procfs, which wait_for_start closes.
-Status seal_fds(int preserve, std::array<int, 3> keep) {
-  for (int fd = 3; fd < 3 + preserve; ++fd) {
-    int flags = ::fcntl(fd, F_GETFD);
-    if (flags < 0 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) != 0) {
-      return Error::last("preserved fd {}", fd);
-    }
-  }
-  const int first = 3 + preserve;
-  std::sort(keep.begin(), keep.end());
-  int from = first;
-  for (int k : keep) {
-    if (k < from) continue;
-    if (k > from && ::syscall(SYS_close_range, from, k - 1, 0) != 0) {
-      return Error::last("close_range({}, {})", from, k - 1);
-    }
-    from = k + 1;
-  }
-  if (::syscall(SYS_close_range, from, ~0U, 0) != 0) {
-    return Error::last("close_range({}, ~0)", from);
-  }
-  if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    return Error::last("close_range({}, ~0, CLOSE_RANGE_CLOEXEC)", first);
   }
   return {};
 }

@@ -1,0 +1,37 @@
+// Steps shared by every process husk clones into a container (the init of
+// `create` and the process of `exec`), run in the child between clone and
+// execve: raw syscalls only, no allocation on the success path.
+#pragma once
+
+#include <sys/types.h>
+
+#include <initializer_list>
+
+#include "base/result.hpp"
+
+namespace husk::linux_setup {
+
+// husk may block or handle signals (run and exec forward them through a
+// signalfd); the mask and ignored dispositions survive execve (signal(7)),
+// so the container would inherit them. Back to the defaults.
+void reset_signals();
+
+// The process user must be able to reopen its stdio (/proc/self/fd/N, e.g.
+// `> /dev/stdout`), so stdio owned by someone else goes to the process uid,
+// as runc does; /dev/null is shared and left alone, and stdio the user
+// namespace cannot chown (EINVAL, EPERM) or on a read-only fs is skipped.
+Status fix_stdio_owner(uid_t uid);
+
+// Only stdio and the `preserve` fds from 3 on may cross execve
+// (CVE-2024-21626: a leaked fd of a host directory lets the container escape
+// through /proc/self/fd/N). Marking the others close-on-exec is not enough:
+// they stay open while execve (and our own executable check) resolves
+// process.args[0], so "/proc/self/fd/N/../../bin/sh" would still walk out
+// through one of them. A cloned child's table holds everything the parent had
+// open and whatever the caller leaked to husk: all of it is closed here,
+// except the fds in `keep` (-1 = unused, at most 4), which are left open but
+// close-on-exec (the channel to the parent, whose end-of-file then tells it
+// that execve happened).
+Status seal_fds(int preserve, std::initializer_list<int> keep);
+
+}  // namespace husk::linux_setup
