@@ -84,7 +84,7 @@ Result<std::string> read_at(int dirfd, const std::string& name) {
   return out;
 }
 
-Result<std::vector<std::string>> subdirs(int dirfd) {
+Result<std::vector<std::string>> entries(int dirfd, EntryKind kind) {
   int dup = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dup < 0) return Error::last("open directory");
   DIR* d = ::fdopendir(dup);
@@ -95,16 +95,19 @@ Result<std::vector<std::string>> subdirs(int dirfd) {
   }
   std::vector<std::string> out;
   errno = 0;
+  // cgroupfs and kernfs fill d_type, so no stat is needed.
   while (struct dirent* de = ::readdir(d)) {
     std::string_view n = de->d_name;
     if (n == "." || n == "..") continue;
-    if (de->d_type == DT_DIR) out.emplace_back(n);
+    if ((de->d_type == DT_DIR) == (kind == EntryKind::Dirs)) out.emplace_back(n);
   }
   int e = errno;
   ::closedir(d);
   if (e != 0) return Error::sys(e, "readdir");
   return out;
 }
+
+Result<std::vector<std::string>> subdirs(int dirfd) { return entries(dirfd, EntryKind::Dirs); }
 
 std::vector<std::string> split_words(std::string_view s) {
   std::vector<std::string> out;

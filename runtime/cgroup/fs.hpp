@@ -33,7 +33,10 @@ Status write_field(int dirfd, const std::string& name, std::string_view data,
 // Whole file, trailing newline removed. ENOENT => ErrorKind::NotFound.
 Result<std::string> read_at(int dirfd, const std::string& name);
 
-// Names of the subdirectories of dirfd (not "." / "..").
+// The names in a directory (not "." or ".."): its subdirectories, or
+// everything else (the files of a cgroup).
+enum class EntryKind { Dirs, Files };
+Result<std::vector<std::string>> entries(int dirfd, EntryKind kind);
 Result<std::vector<std::string>> subdirs(int dirfd);
 
 // Space/newline separated tokens ("cpu io memory" -> {cpu, io, memory}).

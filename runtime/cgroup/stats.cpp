@@ -92,27 +92,10 @@ Result<std::vector<uint64_t>> parse_list(std::string_view text, std::string_view
   return out;
 }
 
-Result<std::vector<std::string>> file_names(int dirfd) {
-  int dup = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dup < 0) return Error::last("open cgroup directory");
-  DIR* d = ::fdopendir(dup);
-  if (d == nullptr) {
-    int e = errno;
-    ::close(dup);
-    return Error::sys(e, "fdopendir");
-  }
-  std::vector<std::string> out;
-  while (struct dirent* de = ::readdir(d)) {
-    if (de->d_type != DT_DIR) out.emplace_back(de->d_name);
-  }
-  ::closedir(d);
-  return out;
-}
-
 // Page sizes named by hugetlb.<size>.<suffix> files ("2MB", "1GB").
 Result<std::set<std::string>> hugetlb_sizes(int dirfd, std::string_view suffix) {
   std::set<std::string> out;
-  for (const auto& name : TRY(file_names(dirfd))) {
+  for (const auto& name : TRY(fs::entries(dirfd, fs::EntryKind::Files))) {
     std::string_view n = name;
     if (n.substr(0, 8) != "hugetlb.") continue;
     n.remove_prefix(8);
