@@ -116,6 +116,15 @@ Status destroy(const Context &ctx, std::string_view id, bool force) {
     if (force) return {};
     return state::not_exist_error(id);
   }
+  if (!o && force && o.error().kind() == ErrorKind::InvalidSpec) {
+    // The record exists but does not parse. husk replaces records by rename
+    // and does not fsync them (state/store.cpp), so only a power loss on a
+    // disk-backed root can leave one truncated, and no process or cgroup of
+    // it survived the reboot. --force removes what is left.
+    ctx.warn(fmt::format("delete --force: {}: removing the container's state without it",
+                         o.error().message()));
+    return dir.remove();
+  }
   if (!o) return std::move(o).error();
   if (!force && !state::can_delete(o->status)) {
     return Error::make(ErrorKind::BadState, "cannot delete container {} that is not stopped: {}",

@@ -177,6 +177,23 @@ def test_delete_force_created(husk, bundle):
     assert husk.nothing_left() == []
 
 
+def test_truncated_state_record_needs_force_and_force_removes_it(husk):
+    # What a power loss can leave in a disk-backed root (records are renamed
+    # into place, not fsynced): a record that does not parse. Plain delete
+    # refuses, naming the file; --force removes the directory.
+    d = os.path.join(husk.root, "c1")
+    os.makedirs(d)
+    open(os.path.join(d, "state.json"), "w").close()
+    r = husk.delete("c1")
+    assert r.rc != 0
+    assert "state.json" in r.err, r
+    assert os.path.isdir(d)
+    r = husk.delete("c1", force=True)
+    assert r.rc == 0, r
+    assert not os.path.exists(d)
+    assert husk.status("c1") is None
+
+
 def test_delete_created_container(husk, bundle):
     # runc and crun allow deleting a created container without --force.
     b = bundle(args=probe("sleep 100"))
