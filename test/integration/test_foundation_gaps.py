@@ -112,6 +112,10 @@ def two_under(bundle, parent):
 def test_delete_removes_shared_parent_husk_made_when_last_leaves(husk, bundle):
     parent = f"/{h.CGROUP_PARENT}/{h.cgroup_name(husk.ctx.index, 'shared')}"
     assert not any(os.path.exists(d) for d in hierarchy_dirs(parent))
+    # /husk-test exists before (earlier tests may or may not have left it):
+    # made here, husk did not make it and must leave it.
+    for d in hierarchy_dirs(parent):
+        os.makedirs(os.path.dirname(d), exist_ok=True)
     a, b = two_under(bundle, parent)
     husk.create_ok("a", a)  # makes the parent
     husk.create_ok("b", b)  # finds it
