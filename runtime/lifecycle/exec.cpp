@@ -213,49 +213,15 @@ struct ChildPlan {
   const char* keyring = nullptr;  // session keyring name: the container id
 };
 
-// "/dev/pts/<n>" without allocating.
-void pts_name(unsigned n, char (&out)[32]) {
-  char digits[16];
-  int len = 0;
-  do {
-    digits[len++] = static_cast<char>('0' + n % 10);
-    n /= 10;
-  } while (n != 0);
-  std::memcpy(out, "/dev/pts/", 9);
-  for (int i = 0; i < len; ++i) out[9 + i] = digits[len - 1 - i];
-  out[9 + len] = '\0';
-}
-
 // A pty from the container's own devpts (we are in its mount namespace and
 // root): the master goes to the console socket in runc's wire format, the
 // slave becomes stdio and the controlling terminal of our new session.
 Status setup_console(const ChildPlan& p) {
-  sys::UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!master) return Error::last("open /dev/ptmx");
-  int unlock = 0;
-  unsigned n = 0;
-  if (::ioctl(master.get(), TIOCSPTLCK, &unlock) != 0) return Error::last("ioctl(TIOCSPTLCK)");
-  if (::ioctl(master.get(), TIOCGPTN, &n) != 0) return Error::last("ioctl(TIOCGPTN)");
-  // TIOCGPTPEER opens the slave without a path lookup in /dev/pts.
-  sys::UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!slave) return Error::last("ioctl(TIOCGPTPEER)");
-  if (p.console_size) {
-    winsize ws{};
-    ws.ws_row = static_cast<unsigned short>(p.console_size->height);
-    ws.ws_col = static_cast<unsigned short>(p.console_size->width);
-    if (::ioctl(slave.get(), TIOCSWINSZ, &ws) != 0) {
-      return Error::last("ioctl(TIOCSWINSZ)").wrap("process.consoleSize");
-    }
-  }
-  char name[32];
-  pts_name(n, name);
-  TRY_CTX(sys::send_fd(p.console_socket, name, master.get()),
+  linux_setup::Pty pty;
+  TRY(linux_setup::open_pty(pty, p.console_size));
+  TRY_CTX(sys::send_fd(p.console_socket, pty.name, pty.master.get()),
           "send the pty master to the console socket");
-  for (int fd = 0; fd <= 2; ++fd) {
-    if (::dup2(slave.get(), fd) < 0) return Error::last("dup2(pty, {})", fd);
-  }
-  if (::ioctl(0, TIOCSCTTY, 0) != 0) return Error::last("ioctl(TIOCSCTTY)");
-  return {};
+  return linux_setup::pty_as_stdio(pty.slave.get());
 }
 
 Status child_setup(protocol::Channel& ch, const ChildPlan& p) {

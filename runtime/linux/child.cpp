@@ -1,6 +1,7 @@
 #include "linux/child.hpp"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <array>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 
 // <linux/close_range.h> may predate it; the value is kernel ABI (5.11).
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -69,6 +71,52 @@ Status seal_fds(int preserve, std::initializer_list<int> keep_list) {
   if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
     return Error::last("close_range({}, ~0, CLOSE_RANGE_CLOEXEC)", first);
   }
+  return {};
+}
+
+namespace {
+
+// "/dev/pts/<n>" without allocating.
+void pts_name(unsigned n, char (&out)[32]) {
+  char digits[16];
+  int len = 0;
+  do {
+    digits[len++] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
+  std::memcpy(out, "/dev/pts/", 9);
+  for (int i = 0; i < len; ++i) out[9 + i] = digits[len - 1 - i];
+  out[9 + len] = '\0';
+}
+
+}  // namespace
+
+Status open_pty(Pty& pty, const std::optional<spec::ConsoleSize>& size) {
+  pty.master = sys::UniqueFd(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!pty.master) return Error::last("open /dev/ptmx");
+  int unlock = 0;
+  unsigned n = 0;
+  if (::ioctl(pty.master.get(), TIOCSPTLCK, &unlock) != 0) return Error::last("ioctl(TIOCSPTLCK)");
+  if (::ioctl(pty.master.get(), TIOCGPTN, &n) != 0) return Error::last("ioctl(TIOCGPTN)");
+  pts_name(n, pty.name);
+  pty.slave = sys::UniqueFd(::ioctl(pty.master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!pty.slave) return Error::last("ioctl(TIOCGPTPEER)");
+  if (size) {
+    winsize ws{};
+    ws.ws_row = static_cast<unsigned short>(size->height);
+    ws.ws_col = static_cast<unsigned short>(size->width);
+    if (::ioctl(pty.slave.get(), TIOCSWINSZ, &ws) != 0) {
+      return Error::last("ioctl(TIOCSWINSZ)").wrap("process.consoleSize");
+    }
+  }
+  return {};
+}
+
+Status pty_as_stdio(int slave) {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::dup2(slave, fd) < 0) return Error::last("dup2(pty, {})", fd);
+  }
+  if (::ioctl(0, TIOCSCTTY, 0) != 0) return Error::last("ioctl(TIOCSCTTY)");
   return {};
 }
 

@@ -6,8 +6,11 @@
 #include <sys/types.h>
 
 #include <initializer_list>
+#include <optional>
 
 #include "base/result.hpp"
+#include "spec/config.hpp"
+#include "sys/fd.hpp"
 
 namespace husk::linux_setup {
 
@@ -33,5 +36,19 @@ Status fix_stdio_owner(uid_t uid);
 // close-on-exec (the channel to the parent, whose end-of-file then tells it
 // that execve happened).
 Status seal_fds(int preserve, std::initializer_list<int> keep);
+
+// A new pty from /dev/ptmx of the current mount namespace (the container's
+// own devpts, so the slave's name and permissions are the container's), with
+// process.consoleSize applied. TIOCGPTPEER (4.13) opens the slave without a
+// path lookup that a container-controlled /dev/pts could redirect.
+struct Pty {
+  sys::UniqueFd master, slave;
+  char name[32] = {};  // "/dev/pts/<n>": the console socket's payload
+};
+Status open_pty(Pty& pty, const std::optional<spec::ConsoleSize>& size);
+
+// The slave becomes stdio and the controlling terminal of the caller's
+// session (it must be a session leader: setsid first).
+Status pty_as_stdio(int slave);
 
 }  // namespace husk::linux_setup

@@ -89,41 +89,18 @@ Status set_hostnames(const spec::Config& cfg) {
   return {};
 }
 
-// The pty comes from the container's own devpts (after pivot_root), so the
-// slave's name and permissions are the container's; the slave becomes stdio,
-// the controlling terminal, and /dev/console.
+// process.terminal: a pty of the container's devpts (after pivot_root) that
+// also becomes /dev/console; the master goes to --console-socket in runc's
+// wire format (one message, the pty's name as payload, the master fd in
+// SCM_RIGHTS); the slave becomes stdio and the controlling terminal (we are
+// a session leader: setsid at start).
 Status setup_console(const InitPlan& p) {
-  sys::UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!master) return Error::last("open /dev/ptmx");
-  int unlock = 0;
-  unsigned n = 0;
-  if (::ioctl(master.get(), TIOCSPTLCK, &unlock) != 0) return Error::last("ioctl(TIOCSPTLCK)");
-  if (::ioctl(master.get(), TIOCGPTN, &n) != 0) return Error::last("ioctl(TIOCGPTN)");
-  std::string name = "/dev/pts/" + std::to_string(n);
-  // TIOCGPTPEER (4.13) opens the peer without a path lookup that a
-  // container-controlled /dev/pts could redirect.
-  sys::UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!slave) return Error::last("ioctl(TIOCGPTPEER)");
-  const auto& size = p.config->process->console_size;
-  if (size) {
-    winsize ws{};
-    ws.ws_row = static_cast<unsigned short>(size->height);
-    ws.ws_col = static_cast<unsigned short>(size->width);
-    if (::ioctl(slave.get(), TIOCSWINSZ, &ws) != 0) {
-      return Error::last("ioctl(TIOCSWINSZ)").wrap("process.consoleSize");
-    }
-  }
-  TRY(mount_console(slave.get()));
-  // runc's wire format: one message, the pty's name as payload, the master
-  // fd in SCM_RIGHTS.
-  TRY_CTX(sys::send_fd(p.console_socket, name, master.get()),
+  Pty pty;
+  TRY(open_pty(pty, p.config->process->console_size));
+  TRY(mount_console(pty.slave.get()));
+  TRY_CTX(sys::send_fd(p.console_socket, pty.name, pty.master.get()),
           "send the pty master to --console-socket");
-  for (int fd = 0; fd <= 2; ++fd) {
-    if (::dup2(slave.get(), fd) < 0) return Error::last("dup2(pty, {})", fd);
-  }
-  // We are a session leader (setsid at start): take the pty as controlling tty.
-  if (::ioctl(0, TIOCSCTTY, 0) != 0) return Error::last("ioctl(TIOCSCTTY)");
-  return {};
+  return pty_as_stdio(pty.slave.get());
 }
 
 // A caller may hand over /dev/null opened read-only as stdout and stderr:
