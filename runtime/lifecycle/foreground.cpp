@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "sys/pidfd.hpp"
+#include "sys/unix_socket.hpp"
 
 namespace husk::lifecycle {
 
@@ -76,24 +77,7 @@ Result<sys::UniqueFd> take_signals() {
 }
 
 Result<sys::UniqueFd> receive_master(int sock) {
-  char name[4096];
-  iovec iov{name, sizeof name};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  if (::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) < 0) {
-    return Error::last("receive the container's pty master");
-  }
-  cmsghdr* c = CMSG_FIRSTHDR(&mh);
-  if (c == nullptr || c->cmsg_type != SCM_RIGHTS) {
-    return Error::make(ErrorKind::Protocol, "console socket: no pty master received");
-  }
-  int fd = -1;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return sys::UniqueFd(fd);
+  return TRY_CTX(sys::recv_fd(sock, MSG_DONTWAIT), "console socket: receive the pty master");
 }
 
 TerminalRelay::TerminalRelay(sys::UniqueFd master) : master_(std::move(master)) {

@@ -49,6 +49,27 @@ Status send_fd(int sock, std::string_view payload, int fd) {
   return {};
 }
 
+Result<UniqueFd> recv_fd(int sock, int flags) {
+  char payload[4096];
+  iovec iov{payload, sizeof payload};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  while (::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags) < 0) {
+    if (errno != EINTR) return Error::last("recvmsg");
+  }
+  cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  if (c == nullptr || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+    return Error::make(ErrorKind::Protocol, "no file descriptor received");
+  }
+  int fd = -1;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return UniqueFd(fd);
+}
+
 Status send_pidfd_to_socket(const std::string& path, int pidfd, std::string_view payload) {
   auto sock = connect_unix(path, SOCK_STREAM);
   if (!sock) return std::move(sock).error().wrap("--pidfd-socket");

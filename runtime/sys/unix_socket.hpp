@@ -20,6 +20,11 @@ Result<UniqueFd> connect_unix(const std::string& path, int type);
 // with exactly one SCM_RIGHTS fd.
 Status send_fd(int sock, std::string_view payload, int fd);
 
+// The receiving side of send_fd: one recvmsg(2) (`flags` added to
+// MSG_CMSG_CLOEXEC) whose payload is discarded. Error (Protocol) when the
+// message carried no SCM_RIGHTS fd.
+Result<UniqueFd> recv_fd(int sock, int flags);
+
 // --pidfd-socket PATH (runc >= 1.2): connect a SOCK_STREAM socket to PATH and
 // send `pidfd` with `payload` ("standard" for a container's init, "setns" for
 // an exec'd process, as runc names them). Errors are prefixed "--pidfd-socket".
