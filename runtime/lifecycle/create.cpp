@@ -22,6 +22,7 @@
 #include "hooks/hooks.hpp"
 #include "lifecycle/cgroup_parents.hpp"
 #include "lifecycle/notify.hpp"
+#include "lifecycle/phase_timer.hpp"
 #include "lifecycle/pid_file.hpp"
 #include "linux/init.hpp"
 #include "linux/namespaces.hpp"
@@ -41,23 +42,6 @@ namespace husk::lifecycle {
 namespace {
 
 namespace protocol = linux_setup::protocol;
-using Clock = std::chrono::steady_clock;
-
-// --debug prints one line per phase: "phase=NAME duration=X.XXXms".
-class PhaseTimer {
- public:
-  explicit PhaseTimer(const Context& ctx) : ctx_(ctx), t_(Clock::now()) {}
-  void mark(const char* phase) {
-    auto now = Clock::now();
-    double ms = std::chrono::duration<double, std::milli>(now - t_).count();
-    ctx_.debug(fmt::format("phase={} duration={:.3f}ms", phase, ms));
-    t_ = now;
-  }
-
- private:
-  const Context& ctx_;
-  Clock::time_point t_;
-};
 
 // ---- paths ----
 

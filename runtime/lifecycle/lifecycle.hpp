@@ -29,6 +29,7 @@ struct Context {
   std::optional<bool> rootless;  // nullopt = auto
   // Sink for warnings/debug lines ("warning", "debug", ...); may be empty.
   std::function<void(const char* level, const std::string& msg)> log;
+  bool debug_enabled = false;  // whether debug lines reach the log at all
 
   void warn(const std::string& msg) const {
     if (log) log("warning", msg);

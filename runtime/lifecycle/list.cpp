@@ -1,22 +1,43 @@
-#include <pwd.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <charconv>
 #include <map>
 #include <vector>
 
 #include "lifecycle/lifecycle.hpp"
+#include "sys/fd.hpp"
 
 namespace husk::lifecycle {
 
 namespace {
 
 // runc's OWNER column: the user name owning the state directory, "#uid" when
-// it has none.
+// it has none. Read from /etc/passwd directly, as Go's os/user does without
+// cgo: husk is one static binary and does not load NSS modules.
 std::string user_name(uid_t uid) {
-  passwd pw{};
-  passwd *found = nullptr;
-  std::vector<char> buf(16384);
-  if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
-    return found->pw_name;
+  std::string text;
+  if (sys::UniqueFd fd(::open("/etc/passwd", O_RDONLY | O_CLOEXEC)); fd) {
+    char buf[8192];
+    ssize_t n = 0;
+    while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  }
+  std::string_view rest(text);
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    // name:password:uid:...
+    size_t c1 = line.find(':');
+    size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+    if (c2 == std::string_view::npos || c1 == 0) continue;
+    size_t c3 = line.find(':', c2 + 1);
+    std::string_view field = line.substr(c2 + 1, c3 == std::string_view::npos ? c3 : c3 - c2 - 1);
+    uid_t v = 0;
+    auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
+    if (ec == std::errc() && end == field.data() + field.size() && !field.empty() && v == uid) {
+      return std::string(line.substr(0, c1));
+    }
   }
   return "#" + std::to_string(uid);
 }

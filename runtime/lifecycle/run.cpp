@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "lifecycle/foreground.hpp"
+#include "lifecycle/phase_timer.hpp"
 #include "lifecycle/start.hpp"
 #include "sys/pidfd.hpp"
 
@@ -35,12 +36,18 @@ Result<int> start_and_wait(const Context& ctx, const RunOptions& opts, const Cre
   std::optional<TerminalRelay> tty;
   if (init.terminal && console >= 0) tty.emplace(TRY(receive_master(console)));
   sys::UniqueFd sigfd = TRY(take_signals());
+  PhaseTimer t(ctx);
   // In the foreground husk stays the process to supervise: MAINPID is ours (runc's too).
   TRY(start(ctx, id, ::getpid()));
+  t.mark("start");
   int code =
       TRY(wait_forwarding(Waited{init.pid, init.pidfd.get()}, sigfd.get(), tty ? &*tty : nullptr));
+  t.mark("wait");
   tty.reset();  // the caller's terminal back to how it was
-  if (!opts.keep) TRY(destroy(ctx, id, true));
+  if (!opts.keep) {
+    TRY(destroy(ctx, id, true));
+    t.mark("delete");
+  }
   return code;
 }
 

@@ -205,3 +205,27 @@ def test_list_table_row(husk, bundle):
     # columns line up with the header (tabwriter layout)
     assert row.index(str(st["pid"])) == header.index("PID")
     assert row.index("running") == header.index("STATUS")
+
+
+def test_list_owner_names_from_passwd(husk, bundle):
+    """OWNER is the name /etc/passwd gives the state directory's owner, or
+    #uid when it has none (runc's column); husk reads the file itself."""
+    running(husk, bundle)
+    d = os.path.join(husk.root, "c1")
+    names = {}
+    with open("/etc/passwd") as f:
+        for line in f:
+            parts = line.split(":")
+            if len(parts) > 2 and parts[2].isdigit():
+                names.setdefault(int(parts[2]), parts[0])
+    named = next(u for u in sorted(names) if u != 0)
+    unnamed = next(u for u in range(54321, 70000) if u not in names)
+    try:
+        for uid, want in ((named, names[named]), (unnamed, f"#{unnamed}")):
+            os.chown(d, uid, -1)
+            r = husk("list")
+            assert r.rc == 0, r
+            row = r.out.splitlines()[1].split()
+            assert row[0] == "c1" and row[-1] == want, r
+    finally:
+        os.chown(d, 0, -1)
