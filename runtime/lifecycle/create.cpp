@@ -341,6 +341,7 @@ Status clone_init(Launch& l, const Loaded& ld, const Plans& p, const CreateOptio
   ip.preserve_fds = p.preserve_fds;
   ip.console_socket = p.console ? p.console.get() : -1;
   ip.session_keyring = o.no_new_keyring ? nullptr : o.id.c_str();
+  ip.trim_memory = !o.start_follows;
   sys::Cloned c;
   {
     auto pidns = TRY(linux_setup::PidNsForChildren::enter(p.ns));
@@ -496,7 +497,16 @@ Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts) {
   sys::ScopeGuard guard([&launch_state] { rollback(launch_state); });
   TRY(launch(launch_state, l, p, opts, pid_file, t));
   guard.dismiss();
-  return CreatedInit{launch_state.pid, std::move(launch_state.pidfd), l.cfg.process->terminal};
+  CreatedInit out{launch_state.pid, std::move(launch_state.pidfd), l.cfg.process->terminal, {}};
+  if (opts.start_follows) {
+    OwnedContainer& oc = out.owned.emplace(OwnedContainer{
+        std::move(launch_state.dir), std::move(launch_state.st), std::move(p.cgroup), {}, {}});
+    if (l.cfg.hooks) {
+      oc.poststart = std::move(l.cfg.hooks->poststart);
+      oc.poststop = std::move(l.cfg.hooks->poststop);
+    }
+  }
+  return out;
 }
 
 }  // namespace husk::lifecycle

@@ -8,12 +8,17 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.hpp"
+#include "cgroup/cgroup.hpp"
 #include "lifecycle/lifecycle.hpp"
+#include "spec/config.hpp"
+#include "state/store.hpp"
 #include "sys/fd.hpp"
 
 namespace husk::lifecycle {
@@ -32,15 +37,37 @@ struct CreateOptions {
   // of run's own that receives the pty master when process.terminal is set
   // (ignored otherwise).
   int own_console = -1;
+  // `run`: start follows at once, in this process. The init keeps its code
+  // pages (trimming them only pays off while it waits), and create hands
+  // over what start and delete would otherwise read back from the state
+  // directory (CreatedInit::owned).
+  bool start_follows = false;
+};
+
+// What create knows and `run` reuses instead of reading it back: the state
+// directory (still locked: nothing can change between create and start),
+// the record, the cgroup, and the hooks run after create.
+struct OwnedContainer {
+  state::ContainerDir dir;
+  state::ContainerState st;
+  std::unique_ptr<cgroup::Manager> cgroup;
+  std::vector<spec::Hook> poststart;
+  std::vector<spec::Hook> poststop;
 };
 
 // A created container whose init is husk's child (for `run`).
 struct CreatedInit {
   pid_t pid = 0;
   sys::UniqueFd pidfd;
-  bool terminal = false;  // process.terminal: a pty master went to the console socket
+  bool terminal = false;                // process.terminal: a pty master went to the console socket
+  std::optional<OwnedContainer> owned;  // with CreateOptions::start_follows
 };
 
 Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts);
+
+// `delete` of a container this process created (CreatedInit::owned) once
+// its init is gone: cgroup, state directory, poststop hooks, as destroy()
+// does, without reading the record and config back.
+Status destroy_created(const Context& ctx, OwnedContainer& c);
 
 }  // namespace husk::lifecycle

@@ -3,6 +3,7 @@
 
 #include "hooks/hooks.hpp"
 #include "lifecycle/cgroup_parents.hpp"
+#include "lifecycle/create.hpp"
 #include "lifecycle/lifecycle.hpp"
 #include "spec/config.hpp"
 #include "spec/parse.hpp"
@@ -58,39 +59,46 @@ Status kill_init(const Observed &o, cgroup::Manager *mgr) {
 }
 
 // runtime.md: poststop failures are logged; the remaining hooks still run.
-void run_poststop(const Context &ctx, const std::string &config, state::ContainerState st) {
-  if (config.empty()) return;
-  auto cfg = spec::parse_config(config);
-  if (!cfg) {
-    ctx.warn(fmt::format("poststop hooks not run: saved config: {}", cfg.error().message()));
-    return;
-  }
-  if (!cfg->hooks || cfg->hooks->poststop.empty()) return;
+void run_poststop(const Context &ctx, const std::vector<spec::Hook> &hooks,
+                  state::ContainerState st) {
+  if (hooks.empty()) return;
   st.pid = 0;
   std::string json = spec::hook_state_json(st, "stopped");
-  for (const auto &e : hooks::run_all(hooks::Kind::Poststop, cfg->hooks->poststop, json)) {
-    ctx.warn(e.message());
+  for (const auto &e : hooks::run_all(hooks::Kind::Poststop, hooks, json)) ctx.warn(e.message());
+}
+
+// The poststop hooks of the saved config. Only parsed when it can hold any:
+// most configs have none.
+std::vector<spec::Hook> saved_poststop(const Context &ctx, const state::ContainerDir &dir) {
+  auto c = dir.read_config();
+  if (!c) {
+    if (c.error().err() != ENOENT) {
+      ctx.warn(fmt::format("poststop hooks not run: {}", c.error().message()));
+    }
+    return {};
   }
+  if (c->find("poststop") == std::string::npos) return {};
+  auto cfg = spec::parse_config(*c);
+  if (!cfg) {
+    ctx.warn(fmt::format("poststop hooks not run: saved config: {}", cfg.error().message()));
+    return {};
+  }
+  if (!cfg->hooks) return {};
+  return std::move(cfg->hooks->poststop);
 }
 
 // Everything after the processes are gone. The record is removed only once
 // the cgroup is, so a failed delete can be retried.
-Status clean_up(const Context &ctx, state::ContainerDir &dir, const Observed &o,
-                cgroup::Manager *mgr) {
-  std::string config;
-  if (auto c = dir.read_config()) {
-    config = std::move(*c);
-  } else if (c.error().err() != ENOENT) {
-    ctx.warn(fmt::format("poststop hooks not run: {}", c.error().message()));
-  }
+Status clean_up(const Context &ctx, state::ContainerDir &dir, const state::ContainerState &st,
+                cgroup::Manager *mgr, const std::vector<spec::Hook> &poststop) {
   if (mgr != nullptr) {
-    TRY(empty_cgroup(*mgr, o.st.id));
+    TRY(empty_cgroup(*mgr, st.id));
     auto parents = TRY(CgroupParents::lock(ctx));
-    TRY_CTX(mgr->destroy(), "destroy cgroup of container {}", o.st.id);
+    TRY_CTX(mgr->destroy(), "destroy cgroup of container {}", st.id);
     parents.prune(ctx, *mgr);
   }
   TRY(dir.remove());
-  run_poststop(ctx, config, o.st);
+  run_poststop(ctx, poststop, st);
   return {};
 }
 
@@ -132,7 +140,17 @@ Status destroy(const Context &ctx, std::string_view id, bool force) {
   }
   auto mgr = TRY(load_cgroup(o->st));
   if (o->status != state::Status::Stopped) TRY_CTX(kill_init(*o, mgr.get()), "delete");
-  return clean_up(ctx, dir, *o, mgr.get());
+  return clean_up(ctx, dir, o->st, mgr.get(), saved_poststop(ctx, dir));
+}
+
+Status destroy_created(const Context &ctx, OwnedContainer &c) {
+  // The lock again (start released it): a `delete --force` from elsewhere
+  // may have won meanwhile.
+  if (auto locked = c.dir.locked() ? Status() : c.dir.lock(); !locked) {
+    if (locked.error().kind() == ErrorKind::NotFound) return {};
+    return std::move(locked).error();
+  }
+  return clean_up(ctx, c.dir, c.st, c.cgroup.get(), c.poststop);
 }
 
 }  // namespace husk::lifecycle

@@ -26,11 +26,10 @@ void reap_init(const CreatedInit& init) {
   }
 }
 
-Result<int> start_and_wait(const Context& ctx, const RunOptions& opts, const CreatedInit& init,
+Result<int> start_and_wait(const Context& ctx, const RunOptions& opts, CreatedInit& init,
                            int console) {
-  const std::string& id = opts.create.id;
   if (opts.detach) {
-    TRY(start(ctx, id));
+    TRY(start_created(init, 0));
     return 0;
   }
   std::optional<TerminalRelay> tty;
@@ -38,14 +37,14 @@ Result<int> start_and_wait(const Context& ctx, const RunOptions& opts, const Cre
   sys::UniqueFd sigfd = TRY(take_signals());
   PhaseTimer t(ctx);
   // In the foreground husk stays the process to supervise: MAINPID is ours (runc's too).
-  TRY(start(ctx, id, ::getpid()));
+  TRY(start_created(init, ::getpid()));
   t.mark("start");
   int code =
       TRY(wait_forwarding(Waited{init.pid, init.pidfd.get()}, sigfd.get(), tty ? &*tty : nullptr));
   t.mark("wait");
   tty.reset();  // the caller's terminal back to how it was
   if (!opts.keep) {
-    TRY(destroy(ctx, id, true));
+    TRY(destroy_created(ctx, *init.owned));
     t.mark("delete");
   }
   return code;
@@ -71,12 +70,14 @@ Result<int> run(const Context& ctx, const RunOptions& opts) {
     console_theirs.reset(sv[1]);
     co.own_console = sv[1];
   }
+  co.start_follows = true;
   CreatedInit init = TRY(create(ctx, co));
   console_theirs.reset();
   auto r = start_and_wait(ctx, opts, init, console_ours.get());
   if (!r && !opts.keep) {
-    (void)destroy(ctx, co.id, true);
+    // The init first, so that nothing of the container is left to kill.
     reap_init(init);
+    if (auto s = destroy_created(ctx, *init.owned); !s) ctx.warn(s.error().message());
   }
   return r;
 }

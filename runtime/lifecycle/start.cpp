@@ -66,13 +66,25 @@ Result<std::string> read_fifo(int fifo, int pidfd) {
   }
 }
 
-Status open_and_wait(const state::ContainerDir& dir, sys::Process& init) {
+Status open_and_wait(const state::ContainerDir& dir, int init_pidfd) {
   // O_NONBLOCK: an open for reading does not wait for a writer (fifo(7)); the
   // init, blocked in its open for writing, proceeds once this one exists.
   auto fifo = TRY(dir.open_fifo(O_RDONLY | O_NONBLOCK));
-  std::string got = TRY(read_fifo(fifo.get(), init.fd()));
+  std::string got = TRY(read_fifo(fifo.get(), init_pidfd));
   if (got.empty()) return init_gone();
   if (got.size() > 1) return Error::make(ErrorKind::Sys, "{}", got.substr(1));
+  return {};
+}
+
+// runtime-spec v1.3.0: a failing poststart hook stops the container.
+Status run_poststart_hooks(const std::vector<spec::Hook>& hooks, const state::ContainerState& st,
+                           int init_pidfd) {
+  if (hooks.empty()) return {};
+  Status s = hooks::run(hooks::Kind::Poststart, hooks, spec::hook_state_json(st, "running"));
+  if (!s) {
+    (void)sys::pidfd_send_signal(init_pidfd, SIGKILL);
+    return std::move(s).error();
+  }
   return {};
 }
 
@@ -83,15 +95,8 @@ Status run_poststart(const state::ContainerDir& dir, const state::ContainerState
   std::string bytes = TRY(dir.read_config());
   if (bytes.find("poststart") == std::string::npos) return {};
   auto cfg = TRY(spec::parse_config(bytes));
-  if (!cfg.hooks || cfg.hooks->poststart.empty()) return {};
-  Status s = hooks::run(hooks::Kind::Poststart, cfg.hooks->poststart,
-                        spec::hook_state_json(st, "running"));
-  if (!s) {
-    // runtime-spec v1.3.0: a failing poststart hook stops the container.
-    (void)init.signal(SIGKILL);
-    return std::move(s).error();
-  }
-  return {};
+  if (!cfg.hooks) return {};
+  return run_poststart_hooks(cfg.hooks->poststart, st, init.fd());
 }
 
 // Everything start does under the container's lock; returns the init.
@@ -109,10 +114,9 @@ Result<sys::Process> start_locked(const Context& ctx, std::string_view id,
   }
   // Bound before the container's program runs, so no notification is lost.
   notify = TRY(NotifyProxy::open(dir));
-  TRY(open_and_wait(dir, *init));
+  TRY(open_and_wait(dir, init->fd()));
+  // No new record: "running" is derived from the fifo being gone (status.hpp).
   TRY(dir.unlink_fifo());
-  o.st.phase = state::Phase::Running;
-  TRY(dir.write_state(o.st));
   TRY(run_poststart(dir, o.st, *init));
   return std::move(*init);
 }
@@ -124,6 +128,18 @@ Status start(const Context& ctx, std::string_view id, pid_t notify_mainpid) {
   auto init = TRY(start_locked(ctx, id, notify));
   // Waiting for READY without the lock: delete/kill stay possible meanwhile.
   if (notify) TRY(notify->wait_ready(init.fd(), notify_mainpid > 0 ? notify_mainpid : init.pid()));
+  return {};
+}
+
+Status start_created(CreatedInit& init, pid_t notify_mainpid) {
+  OwnedContainer& c = *init.owned;
+  std::optional<NotifyProxy> notify = TRY(NotifyProxy::open(c.dir));
+  TRY(open_and_wait(c.dir, init.pidfd.get()));
+  TRY(c.dir.unlink_fifo());
+  TRY(run_poststart_hooks(c.poststart, c.st, init.pidfd.get()));
+  c.dir.unlock();
+  if (notify)
+    TRY(notify->wait_ready(init.pidfd.get(), notify_mainpid > 0 ? notify_mainpid : init.pid));
   return {};
 }
 

@@ -193,7 +193,7 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states,
   TRY(check_executable(*p.process));
   TRY(seal_fds(p.preserve_fds, {ch.fd(), p.fifo_fd, procfs.get()}));
   // Before Ready, so that whoever sees `create` return finds the init trimmed.
-  drop_code_pages();
+  if (p.trim_memory) drop_code_pages();
   return ch.send_ready();
 }
 

@@ -17,7 +17,6 @@ namespace husk::state {
 namespace {
 
 constexpr const char *kStateTmp = "state.json.tmp";
-constexpr const char *kConfigTmp = "config.json.tmp";
 
 bool id_char_ok(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -241,8 +240,16 @@ Result<ContainerState> ContainerDir::read_state() const {
   return TRY_CTX(spec::parse_container_state(*bytes), "{}/{}", path_, kStateFile);
 }
 
+// Written once, by create, before any record says "created": nothing reads
+// it earlier (start, exec and delete need a created container, and delete of
+// a create that died takes a torn copy as "no poststop hooks"). So no temp
+// file and rename: on a disk-backed root each costs a journal update.
 husk::Status ContainerDir::save_config(std::string_view bytes) {
-  return write_atomic(dir_.get(), kConfigTmp, kConfigFile, bytes, path_);
+  sys::UniqueFd fd(::openat(dir_.get(), kConfigFile,
+                            O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return Error::last("open {}/{}", path_, kConfigFile);
+  TRY_CTX(write_all(fd.get(), bytes, kConfigFile), "{}", path_);
+  return {};
 }
 
 Result<std::string> ContainerDir::read_config() const {
@@ -285,9 +292,22 @@ Result<uid_t> ContainerDir::owner_uid() const {
 }
 
 husk::Status ContainerDir::remove() {
-  TRY(remove_contents(dir_.get(), path_));
-  if (::unlinkat(root_.get(), id_.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT) {
-    return Error::last("remove {}", path_);
+  // The files husk always makes, by name; a listing only when something
+  // else is left (the notify directory, a temp file of a create that died).
+  for (const char *name : {kStateFile, kConfigFile, kFifoFile, kLockFile}) {
+    if (::unlinkat(dir_.get(), name, 0) < 0 && errno != ENOENT) {
+      return Error::last("remove {}/{}", path_, name);
+    }
+  }
+  if (::unlinkat(root_.get(), id_.c_str(), AT_REMOVEDIR) < 0) {
+    if (errno != ENOTEMPTY && errno != EEXIST) {
+      if (errno != ENOENT) return Error::last("remove {}", path_);
+    } else {
+      TRY(remove_contents(dir_.get(), path_));
+      if (::unlinkat(root_.get(), id_.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT) {
+        return Error::last("remove {}", path_);
+      }
+    }
   }
   lock_.reset();
   return {};

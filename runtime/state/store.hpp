@@ -1,6 +1,8 @@
 // StateStore owns husk's state directory: <root>/<id>/ per container, holding
-//   state.json   the ContainerState (written atomically: tmp + fsync + rename)
-//   config.json  a copy of the bundle's config (delete/poststop need no bundle)
+//   state.json   the ContainerState (replaced atomically: tmp + rename; not
+//                fsynced, see store.cpp)
+//   config.json  a copy of the bundle's config (delete/poststop need no
+//                bundle), written once by create
 //   exec.fifo    exists from create until start ("created")
 //   .lock        the per-container lock file
 // Nothing else in husk touches these paths; everything goes through a dirfd.
@@ -58,6 +60,7 @@ class ContainerDir {
   // removed while we waited (a concurrent delete won).
   husk::Status lock();
   [[nodiscard]] bool locked() const { return lock_.valid(); }
+  void unlock() { lock_.reset(); }
   // Whether another process holds the lock right now (a create in progress).
   [[nodiscard]] Result<bool> locked_by_other() const;
 

@@ -101,6 +101,26 @@ def test_hooks_with_run(husk, bundle, tmp):
     r = husk.run("c1", hb.b)
     assert r.rc == 0, r
     assert hb.order() == CREATE_KINDS + ["startContainer", "poststart", "poststop"]
+    # run hands create's record and hooks to start and delete: same states as
+    # create/start/delete give them.
+    pid = hb.state("prestart")["pid"]
+    st = hb.state("poststart")
+    assert (st["id"], st["status"], st["pid"], st["bundle"]) == ("c1", "running", pid, hb.b.path)
+    st = hb.state("poststop")
+    assert (st["id"], st["status"], st["bundle"]) == ("c1", "stopped", hb.b.path)
+    assert husk.nothing_left() == []
+
+
+@pytest.mark.parametrize("detach", [False, True])
+def test_failing_poststart_with_run(husk, bundle, tmp, detach):
+    hb = HookBundle(bundle, tmp, probe("sleep 100"), fail="poststart")
+    r = husk.run("c1", hb.b, *(["--detach"] if detach else []))
+    assert r.rc != 0, r
+    assert "poststart" in r.err, r
+    # The container is stopped and, as a failed run, removed; poststop ran.
+    assert hb.order() == CREATE_KINDS + ["startContainer", "poststart", "poststop"]
+    assert husk.status("c1") is None
+    assert husk.nothing_left() == []
 
 
 def test_hook_args_env_and_stdin(husk, bundle, tmp):
