@@ -1,5 +1,7 @@
 #include "spec/state_json.hpp"
 
+#include <fmt/format.h>
+
 #include "spec/json_read.hpp"
 #include "spec/json_write.hpp"
 
@@ -136,6 +138,28 @@ Result<ContainerState> parse_container_state(std::string_view text) {
   ContainerState st;
   TRY(read_record(o, st));
   return st;
+}
+
+std::string rfc3339_utc(long long seconds, long nanoseconds) {
+  // Days since 1970-01-01 to a civil date (proleptic Gregorian), the
+  // well-known era-based conversion.
+  long long days = seconds / 86400;
+  long long rem = seconds % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  days += 719468;
+  const long long era = (days >= 0 ? days : days - 146096) / 146097;
+  const long long doe = days - era * 146097;
+  const long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const long long mp = (5 * doy + 2) / 153;
+  const long long day = doy - (153 * mp + 2) / 5 + 1;
+  const long long month = mp < 10 ? mp + 3 : mp - 9;
+  const long long year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", year, month, day, rem / 3600,
+                     rem / 60 % 60, rem % 60, nanoseconds);
 }
 
 }  // namespace husk::spec

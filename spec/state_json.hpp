@@ -30,4 +30,9 @@ Result<state::ContainerState> parse_container_state(std::string_view json);
 
 std::string_view phase_name(state::Phase p);  // "creating", "created", ...
 
+// RFC 3339 in UTC with nanoseconds ("2026-12-03T11:41:05.009386123Z"), as
+// runc prints `created` and log times. Formatted by hand: strftime(3) calls
+// tzset(3), which reads /etc/localtime, for a UTC time that needs no zone.
+std::string rfc3339_utc(long long seconds, long nanoseconds);
+
 }  // namespace husk::spec

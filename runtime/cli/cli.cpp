@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "spec/state_json.hpp"
 #include "sys/fd.hpp"
 
 namespace husk::cli {
@@ -129,11 +130,7 @@ Status count_error(std::string_view verb, const char* how, std::size_t n) {
 std::string now_rfc3339() {
   timespec ts{};
   ::clock_gettime(CLOCK_REALTIME, &ts);
-  tm t{};
-  ::gmtime_r(&ts.tv_sec, &t);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
-  return fmt::format("{}.{:09d}Z", buf, ts.tv_nsec);
+  return spec::rfc3339_utc(ts.tv_sec, ts.tv_nsec);
 }
 
 void append_escaped(std::string& out, std::string_view s) {

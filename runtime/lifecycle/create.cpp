@@ -266,11 +266,7 @@ Result<Plans> make_plans(const Context& ctx, Loaded& l, const CreateOptions& o) 
 std::string rfc3339_now() {
   timespec ts{};
   ::clock_gettime(CLOCK_REALTIME, &ts);
-  tm utc{};
-  ::gmtime_r(&ts.tv_sec, &utc);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
-  return fmt::format("{}.{:09}Z", buf, ts.tv_nsec);
+  return spec::rfc3339_utc(ts.tv_sec, ts.tv_nsec);
 }
 
 // The live pieces of a create in progress, and how to undo them.

@@ -1,6 +1,7 @@
 #include <rapidjson/document.h>
 
 #include <catch2/catch.hpp>
+#include <ctime>
 #include <string>
 
 #include "spec/state_json.hpp"
@@ -153,4 +154,19 @@ TEST_CASE("parse_container_state rejects damaged records") {
                "pidStartTime": "1"})") ==
         "pidStartTime: expected an unsigned 64-bit integer, got \"1\"");
   CHECK(err(R"({"huskStateVersion": 1, "id": "c", "phase": "created"})") == "bundle: required");
+}
+
+TEST_CASE("rfc3339_utc formats like gmtime_r + strftime, with nanoseconds") {
+  CHECK(husk::spec::rfc3339_utc(0, 0) == "1970-01-01T00:00:00.000000000Z");
+  CHECK(husk::spec::rfc3339_utc(951782400, 5) == "2000-02-29T00:00:00.000000005Z");  // leap day
+  CHECK(husk::spec::rfc3339_utc(4102444799, 999999999) == "2099-12-31T23:59:59.999999999Z");
+  // Against the C library over a spread of instants, leap years included.
+  for (long long t = 0; t < 4102444800LL; t += 86400LL * 37 + 3601) {
+    time_t tt = static_cast<time_t>(t);
+    tm utc{};
+    ::gmtime_r(&tt, &utc);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
+    REQUIRE(husk::spec::rfc3339_utc(t, 42) == std::string(buf) + ".000000042Z");
+  }
 }
