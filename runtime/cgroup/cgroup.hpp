@@ -91,12 +91,16 @@ class Manager {
   virtual Status kill_all(int sig) = 0;
   // Remove the cgroup directories this container created (after its tasks
   // are gone), including sub-cgroups made inside it. Retries EBUSY briefly.
+  // Parents it created go too once empty (see removed_parents).
   virtual Status destroy() = 0;
   // The container's cgroup directory in every hierarchy (absolute).
   [[nodiscard]] virtual std::vector<std::string> leaf_dirs() const = 0;
   // Directories above the leaves that create() made (absolute, deepest first):
   // parents that may be shared with later containers (lifecycle/cgroup_parents).
   [[nodiscard]] virtual std::vector<std::string> created_parents() const = 0;
+  // The parents of created_parents() that the last destroy() removed, so
+  // that the registry forgets them without trying them again.
+  [[nodiscard]] virtual std::vector<std::string> removed_parents() const = 0;
   // Absolute path of the container's cgroup in the given controller hierarchy
   // (v2: unified path; controller ignored). Empty if not mounted.
   [[nodiscard]] virtual std::string path(const std::string& controller) const = 0;

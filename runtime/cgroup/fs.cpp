@@ -35,16 +35,19 @@ bool exists_at(int dirfd, const std::string& name) {
   return ::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-Status write_at(int dirfd, const std::string& name, std::string_view data) {
+Result<sys::UniqueFd> open_control(int dirfd, const std::string& name) {
   int raw;
   do {
     raw = ::openat(dirfd, name.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
   } while (raw < 0 && errno == EINTR);
   if (raw < 0) return open_error(errno, name);
-  sys::UniqueFd fd(raw);
+  return sys::UniqueFd(raw);
+}
+
+Status write_fd(int fd, const std::string& name, std::string_view data) {
   ssize_t n;
   do {
-    n = ::write(fd.get(), data.data(), data.size());
+    n = ::write(fd, data.data(), data.size());
   } while (n < 0 && errno == EINTR);
   if (n < 0) return Error::last("write \"{}\" to {}", data, name);
   if (static_cast<size_t>(n) != data.size()) {
@@ -53,15 +56,23 @@ Status write_at(int dirfd, const std::string& name, std::string_view data) {
   return {};
 }
 
-Status write_field(int dirfd, const std::string& name, std::string_view data,
-                   std::string_view field) {
-  auto r = write_at(dirfd, name, std::string(data) + "\n");
-  if (r) return {};
-  if (r.error().kind() == ErrorKind::NotFound) {
+Status write_at(int dirfd, const std::string& name, std::string_view data) {
+  auto fd = TRY(open_control(dirfd, name));
+  return write_fd(fd.get(), name, data);
+}
+
+Status field_status(Status st, const std::string& name, std::string_view field) {
+  if (st) return {};
+  if (st.error().kind() == ErrorKind::NotFound) {
     return Error::make(ErrorKind::Unsupported, "{}: {} is not available in this cgroup", field,
                        name);
   }
-  return std::move(r).error().wrap("{}", field);
+  return std::move(st).error().wrap("{}", field);
+}
+
+Status write_field(int dirfd, const std::string& name, std::string_view data,
+                   std::string_view field) {
+  return field_status(write_at(dirfd, name, std::string(data) + "\n"), name, field);
 }
 
 Result<std::string> read_at(int dirfd, const std::string& name) {
@@ -85,25 +96,25 @@ Result<std::string> read_at(int dirfd, const std::string& name) {
 }
 
 Result<std::vector<std::string>> entries(int dirfd, EntryKind kind) {
-  int dup = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dup < 0) return Error::last("open directory");
-  DIR* d = ::fdopendir(dup);
-  if (d == nullptr) {
-    int e = errno;
-    ::close(dup);
-    return Error::sys(e, "fdopendir");
-  }
+  // getdents64(2) on dirfd itself: no second descriptor (opendir would need
+  // one, plus fstat and fcntl calls); only its position is reset first.
+  if (::lseek(dirfd, 0, SEEK_SET) < 0) return Error::last("rewind directory");
   std::vector<std::string> out;
-  errno = 0;
-  // cgroupfs and kernfs fill d_type, so no stat is needed.
-  while (struct dirent* de = ::readdir(d)) {
-    std::string_view n = de->d_name;
-    if (n == "." || n == "..") continue;
-    if ((de->d_type == DT_DIR) == (kind == EntryKind::Dirs)) out.emplace_back(n);
+  alignas(struct dirent64) char buf[8192];
+  for (;;) {
+    ssize_t n = ::getdents64(dirfd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::last("getdents64");
+    if (n == 0) break;
+    for (ssize_t at = 0; at < n;) {
+      const auto* de = reinterpret_cast<const struct dirent64*>(buf + at);
+      at += de->d_reclen;
+      std::string_view name = de->d_name;
+      if (name == "." || name == "..") continue;
+      // cgroupfs and kernfs fill d_type, so no stat is needed.
+      if ((de->d_type == DT_DIR) == (kind == EntryKind::Dirs)) out.emplace_back(name);
+    }
   }
-  int e = errno;
-  ::closedir(d);
-  if (e != 0) return Error::sys(e, "readdir");
   return out;
 }
 

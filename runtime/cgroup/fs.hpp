@@ -23,18 +23,26 @@ Result<sys::UniqueFd> open_dir_at(int dirfd, const std::string& name);
 
 // One write(2) of `data` to dirfd/name. ENOENT => ErrorKind::NotFound.
 Status write_at(int dirfd, const std::string& name, std::string_view data);
+// A control file opened for writing once, for several commands (one
+// write_fd each), e.g. one device rule after another. ENOENT => NotFound.
+Result<sys::UniqueFd> open_control(int dirfd, const std::string& name);
+// One write(2) of `data` to an open control file; `name` is for messages.
+Status write_fd(int fd, const std::string& name, std::string_view data);
 // write_at of `data` + "\n" for a config field (cgroup files strip one
 // trailing newline; a plain file in a test then holds one write per line).
 // A missing file is ErrorKind::Unsupported; every error is prefixed with the
 // JSON path of the field.
 Status write_field(int dirfd, const std::string& name, std::string_view data,
                    std::string_view field);
+// write_field's error wording for a write through write_fd / open_control.
+Status field_status(Status st, const std::string& name, std::string_view field);
 
 // Whole file, trailing newline removed. ENOENT => ErrorKind::NotFound.
 Result<std::string> read_at(int dirfd, const std::string& name);
 
 // The names in a directory (not "." or ".."): its subdirectories, or
-// everything else (the files of a cgroup).
+// everything else (the files of a cgroup). Reads dirfd itself from offset 0
+// (so a cgroup's long-lived directory fd can be listed again and again).
 enum class EntryKind { Dirs, Files };
 Result<std::vector<std::string>> entries(int dirfd, EntryKind kind);
 Result<std::vector<std::string>> subdirs(int dirfd);

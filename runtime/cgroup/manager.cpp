@@ -35,8 +35,13 @@ Status rmdir_retry(const std::string& path) {
   }
 }
 
-// Sub-cgroups the container made inside its own cgroup go first.
+// rmdir(2) first: a container seldom makes cgroups of its own, so one call
+// usually removes its directory. cgroupfs refuses with EBUSY both while
+// tasks are attached and while child cgroups exist (a plain directory says
+// ENOTEMPTY); only then are sub-cgroups listed and removed, deepest first.
 Status remove_tree(const std::string& path) {
+  if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return {};
+  if (errno != EBUSY && errno != ENOTEMPTY) return Error::last("rmdir {}", path);
   auto fd = fs::open_dir(path);
   if (!fd && fd.error().kind() == ErrorKind::NotFound) return {};
   if (!fd) return std::move(fd).error();
@@ -125,38 +130,48 @@ void FsManager::predict_created() {
   }
 }
 
-Result<sys::UniqueFd> FsManager::open_leaf(const Hierarchy& h) const {
-  return fs::open_dir(l_.dir(h));
+Result<int> FsManager::open_leaf(const Hierarchy& h) const {
+  auto i = static_cast<size_t>(&h - l_.hierarchies.data());
+  if (leaf_fds_.size() != l_.hierarchies.size()) leaf_fds_.resize(l_.hierarchies.size());
+  sys::UniqueFd& fd = leaf_fds_.at(i);
+  if (!fd) fd = TRY(fs::open_dir(l_.dir(h)));
+  return fd.get();
 }
 
-Status FsManager::make_dirs(Hierarchy& h) {
-  auto comps = l_.components();
-  auto fd = TRY(fs::open_dir(h.mount));
-  TRY(prepare_level(h, -1, fd.get(), 0));
-  for (size_t i = 0; i < comps.size(); ++i) {
-    if (::mkdirat(fd.get(), comps[i].c_str(), 0755) == 0) {
-      if (h.created == 0) h.created = static_cast<int>(comps.size() - i);
-    } else if (errno != EEXIST) {
-      return Error::last("mkdir {}{}", h.mount, join_prefix(comps, i + 1));
+Status FsManager::mkdir_level(Hierarchy& h, const std::vector<std::string>& comps, size_t n) {
+  std::string dir = h.mount + join_prefix(comps, n);
+  for (bool above_made = false;; above_made = true) {
+    if (::mkdir(dir.c_str(), 0755) == 0) {
+      if (h.created == 0) h.created = static_cast<int>(comps.size() - n + 1);
+      return {};
     }
-    auto child = TRY(fs::open_dir_at(fd.get(), comps[i]));
-    TRY_CTX(prepare_level(h, fd.get(), child.get(), i + 1), "prepare cgroup {}{}", h.mount,
-            join_prefix(comps, i + 1));
-    fd = std::move(child);
+    if (errno == EEXIST) return {};
+    // ENOENT: a level above is missing (removed since plan time).
+    if (errno != ENOENT || n == 1 || above_made) return Error::last("mkdir {}", dir);
+    TRY(mkdir_level(h, comps, n - 1));
   }
-  return {};
 }
 
 Status FsManager::create() {
-  for (auto& h : l_.hierarchies) h.created = 0;
+  std::vector<int> predicted;
+  for (auto& h : l_.hierarchies) {
+    predicted.push_back(h.created);
+    h.created = 0;
+  }
+  leaf_fds_.clear();
+  leaf_fds_.resize(l_.hierarchies.size());
   sys::ScopeGuard rollback([this] { (void)destroy(); });
-  for (auto& h : l_.hierarchies) TRY_CTX(make_dirs(h), "create cgroup {}", l_.dir(h));
+  for (size_t i = 0; i < l_.hierarchies.size(); ++i) {
+    auto& h = l_.hierarchies[i];
+    leaf_fds_[i] = TRY_CTX(make_dirs(h, predicted[i]), "create cgroup {}", l_.dir(h));
+  }
   rollback.dismiss();
   return {};
 }
 
 Status FsManager::destroy() {
   Status first;
+  removed_parents_.clear();
   for (auto& h : l_.hierarchies) {
     if (h.created == 0) continue;
     std::string dir = l_.dir(h);
@@ -165,29 +180,34 @@ Status FsManager::destroy() {
     // container still uses them.
     for (int k = 1; st && k < h.created; ++k) {
       dir.resize(dir.rfind('/'));
-      if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) continue;
+      if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) {
+        removed_parents_.push_back(dir);
+        continue;
+      }
       if (errno == EBUSY || errno == ENOTEMPTY) break;
       st = Error::last("rmdir {}", dir);
     }
     if (!st && first) first = std::move(st).error().wrap("destroy cgroup {}", l_.dir(h));
   }
+  // Held directories of removed cgroups answer nothing but ENOENT.
+  leaf_fds_.clear();
   return first;
 }
 
 Status FsManager::add_pid(pid_t pid) {
   for (const auto& h : l_.hierarchies) {
-    auto fd = TRY_CTX(open_leaf(h), "add pid {} to cgroup", pid);
-    TRY_CTX(fs::write_at(fd.get(), "cgroup.procs", std::to_string(pid)), "add pid {} to cgroup {}",
-            pid, l_.dir(h));
+    int fd = TRY_CTX(open_leaf(h), "add pid {} to cgroup", pid);
+    TRY_CTX(fs::write_at(fd, "cgroup.procs", std::to_string(pid)), "add pid {} to cgroup {}", pid,
+            l_.dir(h));
   }
   return {};
 }
 
 Result<std::vector<pid_t>> FsManager::pids() const {
   const Hierarchy& h = process_hierarchy();
-  auto fd = TRY_CTX(open_leaf(h), "list processes of cgroup");
+  int fd = TRY_CTX(open_leaf(h), "list processes of cgroup");
   std::vector<pid_t> out;
-  TRY_CTX(collect_pids(fd.get(), out), "list processes of cgroup {}", l_.dir(h));
+  TRY_CTX(collect_pids(fd, out), "list processes of cgroup {}", l_.dir(h));
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;

@@ -26,22 +26,31 @@ class FsManager : public Manager {
   [[nodiscard]] std::string path(const std::string& controller) const override;
   [[nodiscard]] std::vector<std::string> leaf_dirs() const override;        // parents.cpp
   [[nodiscard]] std::vector<std::string> created_parents() const override;  // parents.cpp
+  [[nodiscard]] std::vector<std::string> removed_parents() const override;  // parents.cpp
 
   // Plan time: which directories create() would make, from what exists now.
   void predict_created();
   [[nodiscard]] const Layout& layout() const { return l_; }
 
  protected:
-  // Called for each directory from the hierarchy root (depth 0, parent_fd -1)
-  // down to the leaf, right after it exists.
-  virtual Status prepare_level(const Hierarchy& h, int parent_fd, int fd, size_t depth) = 0;
+  // Make h's directories (those missing of the cgroupsPath levels), counting
+  // the ones made in h.created, and return the leaf opened. `predicted` is
+  // what predict_created() found missing at plan time: where mkdir starts.
+  virtual Result<sys::UniqueFd> make_dirs(Hierarchy& h, int predicted) = 0;
   // The hierarchy whose tree lists the container's processes.
   [[nodiscard]] virtual const Hierarchy& process_hierarchy() const = 0;
   [[nodiscard]] virtual bool can_freeze() const = 0;
   // Kill everything in one step if the kernel can (v2 cgroup.kill). false = cannot.
   virtual Result<bool> kill_all_at_once() { return false; }
 
-  [[nodiscard]] Result<sys::UniqueFd> open_leaf(const Hierarchy& h) const;
+  // The leaf directory of h (an element of l_.hierarchies), opened once and
+  // then borrowed by every access: create() keeps what it made, a loaded
+  // manager opens it on first use. Valid until destroy().
+  [[nodiscard]] Result<int> open_leaf(const Hierarchy& h) const;
+  // mkdir(2) of h's level `n` (1 = the first cgroupsPath component), making
+  // missing levels above it first (mkdir fails with ENOENT then). Sets
+  // h.created at the first level made. EEXIST is success.
+  Status mkdir_level(Hierarchy& h, const std::vector<std::string>& comps, size_t n);
   // Write "+ctrl" to cgroup.subtree_control from the hierarchy root down to
   // the leaf's parent. Failures for `required` controllers are errors.
   [[nodiscard]] Status enable_controllers(const Hierarchy& h, const std::set<std::string>& wanted,
@@ -52,7 +61,9 @@ class FsManager : public Manager {
   Layout l_;
 
  private:
-  Status make_dirs(Hierarchy& h);
+  // Parallel to l_.hierarchies; empty slots are opened on demand.
+  mutable std::vector<sys::UniqueFd> leaf_fds_;
+  std::vector<std::string> removed_parents_;
 };
 
 class V1Manager final : public FsManager {
@@ -67,11 +78,14 @@ class V1Manager final : public FsManager {
   [[nodiscard]] Result<std::unique_ptr<OomWatch>> watch_oom() const override;
 
  protected:
-  Status prepare_level(const Hierarchy& h, int parent_fd, int fd, size_t depth) override;
+  Result<sys::UniqueFd> make_dirs(Hierarchy& h, int predicted) override;
   [[nodiscard]] const Hierarchy& process_hierarchy() const override;
   [[nodiscard]] bool can_freeze() const override { return l_.find("freezer") != nullptr; }
 
  private:
+  // A new cpuset has no CPUs and no memory nodes: give the levels h lacks
+  // them of its nearest ancestor that has them.
+  Status inherit_cpuset(const Hierarchy& h, int leaf_fd) const;
   [[nodiscard]] Result<const Hierarchy*> hugetlb_fallback() const;
   Status apply_hugetlb(const std::vector<spec::HugepageLimit>& limits);
   Status set_freezer_state(const char* state);
@@ -89,12 +103,15 @@ class V2Manager final : public FsManager {
   [[nodiscard]] Result<std::unique_ptr<OomWatch>> watch_oom() const override;
 
  protected:
-  Status prepare_level(const Hierarchy& h, int parent_fd, int fd, size_t depth) override;
+  Result<sys::UniqueFd> make_dirs(Hierarchy& h, int predicted) override;
   [[nodiscard]] const Hierarchy& process_hierarchy() const override { return l_.hierarchies.at(0); }
   [[nodiscard]] bool can_freeze() const override;
   Result<bool> kill_all_at_once() override;
 
  private:
+  // Called for each directory from the hierarchy root (depth 0, parent_fd -1)
+  // down to the leaf, right after it exists.
+  Status prepare_level(int fd, size_t depth);
   Status set_frozen(bool frozen);
 };
 

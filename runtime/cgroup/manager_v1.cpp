@@ -1,3 +1,6 @@
+#include <fcntl.h>
+
+#include <algorithm>
 #include <chrono>
 
 #include "cgroup/fs.hpp"
@@ -42,15 +45,50 @@ Status V1Manager::check(const spec::Resources& r) const {
   return {};
 }
 
-Status V1Manager::prepare_level(const Hierarchy& h, int parent_fd, int fd, size_t depth) {
+Result<sys::UniqueFd> V1Manager::make_dirs(Hierarchy& h, int predicted) {
+  // v1 needs nothing written on the way down, so the path is made with
+  // mkdir(2) by absolute path from the first level found missing at plan
+  // time (usually only the leaf), and only the leaf is opened.
+  auto comps = l_.components();
+  size_t first = comps.size() - static_cast<size_t>(std::max(predicted, 1)) + 1;
+  for (size_t n = first; n <= comps.size(); ++n) TRY(mkdir_level(h, comps, n));
+  auto fd = TRY(fs::open_dir(l_.dir(h)));
+  if (h.has("cpuset")) TRY(inherit_cpuset(h, fd.get()));
+  return fd;
+}
+
+Status V1Manager::inherit_cpuset(const Hierarchy& h, int leaf_fd) const {
   // A new cpuset starts with no CPUs and no memory nodes, and a task cannot
-  // join it until both are set: inherit the parent's.
-  if (!h.has("cpuset") || depth == 0) return {};
-  for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
-    auto own = TRY(fs::read_at(fd, file));
-    if (!own.empty()) continue;
-    auto inherited = TRY(fs::read_at(parent_fd, file));
-    TRY(fs::write_at(fd, file, inherited));
+  // join it until both are set. The kernel keeps every v1 cpuset a subset of
+  // its parent's, so a directory that has CPUs has ancestors that have them:
+  // reading up from the deepest level this container did not make finds the
+  // value at once, and only the levels found empty plus the ones made get it
+  // written, top down (a child may only take what its parent has).
+  auto comps = l_.components();
+  const size_t depth = comps.size();
+  auto dir_at = [&](size_t level) {
+    std::string d = h.mount;
+    for (size_t i = 0; i < level; ++i) d += "/" + comps[i];
+    return d;
+  };
+  const size_t deepest_kept = depth - static_cast<size_t>(h.created);
+  for (const char* name : {"cpuset.cpus", "cpuset.mems"}) {
+    const std::string file = name;
+    auto path_of = [&](const std::string& dir) { return fmt::format("{}/{}", dir, file); };
+    std::string value;
+    size_t first = deepest_kept + 1;  // the shallowest level that lacks it
+    for (size_t level = deepest_kept;; --level) {
+      std::string dir = dir_at(level);
+      value = TRY_CTX(fs::read_at(AT_FDCWD, path_of(dir)), "prepare cgroup {}", dir);
+      if (!value.empty() || level == 0) break;
+      first = level;
+    }
+    for (size_t level = first; level <= depth; ++level) {
+      std::string dir = dir_at(level);
+      auto st = level == depth ? fs::write_at(leaf_fd, file, value)
+                               : fs::write_at(AT_FDCWD, path_of(dir), value);
+      TRY_CTX(std::move(st), "prepare cgroup {}", dir);
+    }
   }
   return {};
 }
@@ -63,18 +101,14 @@ const Hierarchy& V1Manager::process_hierarchy() const {
 }
 
 Status V1Manager::apply_hugetlb(const std::vector<spec::HugepageLimit>& limits) {
-  if (const Hierarchy* h = l_.find("hugetlb")) {
-    auto fd = TRY(open_leaf(*h));
-    return write_hugetlb_v1(fd.get(), limits);
-  }
+  if (const Hierarchy* h = l_.find("hugetlb")) return write_hugetlb_v1(TRY(open_leaf(*h)), limits);
   const Hierarchy* u = TRY(hugetlb_fallback());
   if (u == nullptr) {
     return Error::make(ErrorKind::Unsupported,
                        "linux.resources.hugepageLimits: hugetlb controller is not mounted");
   }
   TRY(enable_controllers(*u, {"hugetlb"}, {"hugetlb"}));
-  auto fd = TRY(open_leaf(*u));
-  return write_hugetlb_v2(fd.get(), limits);
+  return write_hugetlb_v2(TRY(open_leaf(*u)), limits);
 }
 
 Status V1Manager::apply(const spec::Resources& r) {
@@ -84,8 +118,8 @@ Status V1Manager::apply(const spec::Resources& r) {
   auto with = [&](const char* ctrl, auto&& write) -> Status {
     if (needed.count(ctrl) == 0) return {};
     const Hierarchy* h = l_.find(ctrl);
-    auto fd = TRY(open_leaf(*h));
-    Status st = write(fd.get());
+    int fd = TRY(open_leaf(*h));
+    Status st = write(fd);
     if (!st) return std::move(st).error().wrap("apply cgroup {}", l_.dir(*h));
     return {};
   };
@@ -108,12 +142,12 @@ Status V1Manager::set_freezer_state(const char* state) {
     return Error::make(ErrorKind::Unsupported, "the cgroup v1 freezer is not mounted under {}",
                        l_.root);
   }
-  auto fd = TRY(open_leaf(*h));
+  int fd = TRY(open_leaf(*h));
   auto deadline = std::chrono::steady_clock::now() + kFreezeTimeout;
   for (int attempt = 0;; ++attempt) {
     // Re-writing FROZEN retries the tasks that were not freezable last time.
-    if (attempt % 10 == 0) TRY(fs::write_at(fd.get(), "freezer.state", state));
-    auto now = TRY(fs::read_at(fd.get(), "freezer.state"));
+    if (attempt % 10 == 0) TRY(fs::write_at(fd, "freezer.state", state));
+    auto now = TRY(fs::read_at(fd, "freezer.state"));
     if (now == state) return {};
     if (std::chrono::steady_clock::now() > deadline) break;
     backoff_sleep(attempt);
@@ -133,8 +167,8 @@ Status V1Manager::thaw() { return set_freezer_state("THAWED"); }
 Result<bool> V1Manager::frozen() const {
   const Hierarchy* h = l_.find("freezer");
   if (h == nullptr) return false;
-  auto fd = TRY(open_leaf(*h));
-  auto state = TRY(fs::read_at(fd.get(), "freezer.state"));
+  int fd = TRY(open_leaf(*h));
+  auto state = TRY(fs::read_at(fd, "freezer.state"));
   return state == "FROZEN";
 }
 

@@ -1,3 +1,6 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -37,7 +40,28 @@ Status V2Manager::check(const spec::Resources& r) const {
   return {};
 }
 
-Status V2Manager::prepare_level(const Hierarchy& /*h*/, int /*parent_fd*/, int fd, size_t depth) {
+Result<sys::UniqueFd> V2Manager::make_dirs(Hierarchy& h, int /*predicted*/) {
+  // Every level's cgroup.subtree_control is written on the way down, so the
+  // walk opens each directory (relative to its parent) and keeps the leaf.
+  auto comps = l_.components();
+  std::string dir = h.mount;
+  auto fd = TRY(fs::open_dir(h.mount));
+  TRY(prepare_level(fd.get(), 0));
+  for (size_t i = 0; i < comps.size(); ++i) {
+    dir += "/" + comps[i];
+    if (::mkdirat(fd.get(), comps[i].c_str(), 0755) == 0) {
+      if (h.created == 0) h.created = static_cast<int>(comps.size() - i);
+    } else if (errno != EEXIST) {
+      return Error::last("mkdir {}", dir);
+    }
+    auto child = TRY(fs::open_dir_at(fd.get(), comps[i]));
+    TRY_CTX(prepare_level(child.get(), i + 1), "prepare cgroup {}", dir);
+    fd = std::move(child);
+  }
+  return fd;
+}
+
+Status V2Manager::prepare_level(int fd, size_t depth) {
   // Like runc, delegate every available controller down to the container, so
   // limits can be added later (update) and usage is accounted (stats); one
   // that cannot be enabled here (e.g. cpu with RT tasks in the root) is skipped.
@@ -59,18 +83,18 @@ Status V2Manager::apply(const spec::Resources& r) {
   std::set<std::string> needed;
   for (const auto& n : TRY(needs_v2(r))) needed.insert(n.controller);
   TRY(enable_controllers(h, needed, needed));
-  auto fd = TRY(open_leaf(h));
+  int fd = TRY(open_leaf(h));
   auto st = [&]() -> Status {
-    if (r.memory) TRY(write_memory_v2(fd.get(), *r.memory));
-    if (r.cpu) TRY(write_cpu_v2(fd.get(), *r.cpu));
-    if (r.cpu) TRY(write_cpuset(fd.get(), *r.cpu));
-    if (r.pids) TRY(write_pids(fd.get(), *r.pids));
-    if (r.block_io) TRY(write_io_v2(fd.get(), *r.block_io));
-    TRY(write_hugetlb_v2(fd.get(), r.hugepage_limits));
-    TRY(write_rdma(fd.get(), r.rdma));
-    if (!rules.empty()) TRY_CTX(install_device_filter(fd.get(), rules), "linux.resources.devices");
+    if (r.memory) TRY(write_memory_v2(fd, *r.memory));
+    if (r.cpu) TRY(write_cpu_v2(fd, *r.cpu));
+    if (r.cpu) TRY(write_cpuset(fd, *r.cpu));
+    if (r.pids) TRY(write_pids(fd, *r.pids));
+    if (r.block_io) TRY(write_io_v2(fd, *r.block_io));
+    TRY(write_hugetlb_v2(fd, r.hugepage_limits));
+    TRY(write_rdma(fd, r.rdma));
+    if (!rules.empty()) TRY_CTX(install_device_filter(fd, rules), "linux.resources.devices");
     // Last, so explicit unified values override converted ones (runtime-spec).
-    return write_unified(fd.get(), r.unified);
+    return write_unified(fd, r.unified);
   }();
   if (!st) return std::move(st).error().wrap("apply cgroup {}", l_.dir(h));
   return {};
@@ -78,13 +102,13 @@ Status V2Manager::apply(const spec::Resources& r) {
 
 bool V2Manager::can_freeze() const {
   auto fd = open_leaf(l_.hierarchies.at(0));
-  return fd && fs::exists_at(fd->get(), "cgroup.freeze");
+  return fd && fs::exists_at(*fd, "cgroup.freeze");
 }
 
 Status V2Manager::set_frozen(bool frozen) {
   const Hierarchy& h = l_.hierarchies.at(0);
-  auto fd = TRY(open_leaf(h));
-  auto st = fs::write_at(fd.get(), "cgroup.freeze", frozen ? "1" : "0");
+  int fd = TRY(open_leaf(h));
+  auto st = fs::write_at(fd, "cgroup.freeze", frozen ? "1" : "0");
   if (!st && st.error().kind() == ErrorKind::NotFound) {
     return Error::make(ErrorKind::Unsupported, "{}: cgroup.freeze is not available (kernel < 5.2)",
                        l_.dir(h));
@@ -92,7 +116,7 @@ Status V2Manager::set_frozen(bool frozen) {
   TRY(std::move(st));
   auto deadline = std::chrono::steady_clock::now() + kFreezeTimeout;
   for (int attempt = 0;; ++attempt) {
-    auto events = TRY(fs::read_at(fd.get(), "cgroup.events"));
+    auto events = TRY(fs::read_at(fd, "cgroup.events"));
     auto state = events_frozen(events);
     if (!state || *state == frozen) return {};
     if (std::chrono::steady_clock::now() > deadline) break;
@@ -111,19 +135,19 @@ Status V2Manager::freeze() {
 Status V2Manager::thaw() { return set_frozen(false); }
 
 Result<bool> V2Manager::frozen() const {
-  auto fd = TRY(open_leaf(l_.hierarchies.at(0)));
-  auto events = fs::read_at(fd.get(), "cgroup.events");
+  int fd = TRY(open_leaf(l_.hierarchies.at(0)));
+  auto events = fs::read_at(fd, "cgroup.events");
   if (events) {
     if (auto f = events_frozen(*events)) return *f;
   }
-  auto want = fs::read_at(fd.get(), "cgroup.freeze");
+  auto want = fs::read_at(fd, "cgroup.freeze");
   return want && *want == "1";
 }
 
 Result<bool> V2Manager::kill_all_at_once() {
   // cgroup.kill (5.14+) SIGKILLs the whole subtree atomically, frozen or not.
-  auto fd = TRY(open_leaf(l_.hierarchies.at(0)));
-  auto st = fs::write_at(fd.get(), "cgroup.kill", "1");
+  int fd = TRY(open_leaf(l_.hierarchies.at(0)));
+  auto st = fs::write_at(fd, "cgroup.kill", "1");
   if (st) return true;
   if (st.error().kind() == ErrorKind::NotFound) return false;
   return std::move(st).error().wrap("kill cgroup {}", l_.dir(l_.hierarchies.at(0)));

@@ -1,4 +1,4 @@
-// FsManager::leaf_dirs / created_parents: what lifecycle's registry of
+// FsManager::leaf_dirs / created_parents / removed_parents: what lifecycle's registry of
 // husk-made parent cgroups needs to know about one container.
 #include "cgroup/manager_impl.hpp"
 
@@ -22,5 +22,7 @@ std::vector<std::string> FsManager::created_parents() const {
   }
   return out;
 }
+
+std::vector<std::string> FsManager::removed_parents() const { return removed_parents_; }
 
 }  // namespace husk::cgroup

@@ -73,8 +73,8 @@ Result<Stats> V1Manager::stats() const {
   auto in = [&](const char* ctrl, auto&& read) -> Status {
     const Hierarchy* h = l_.find(ctrl);
     if (h == nullptr) return {};
-    auto fd = TRY(open_leaf(*h));
-    TRY_CTX(read(fd.get()), "stats of cgroup {}", l_.dir(*h));
+    int fd = TRY(open_leaf(*h));
+    TRY_CTX(read(fd), "stats of cgroup {}", l_.dir(*h));
     return {};
   };
   TRY(in("cpuacct", [&](int fd) { return read_cpuacct_v1(fd, s.cpu); }));
@@ -88,7 +88,7 @@ Result<Stats> V1Manager::stats() const {
   } else if (const Hierarchy* u = TRY(hugetlb_fallback())) {
     // Hybrid host: hugetlb lives in the cgroup2 hierarchy.
     auto fd = open_leaf(*u);
-    if (fd) TRY_CTX(read_hugetlb_v2(fd->get(), s.hugetlb), "stats of cgroup {}", l_.dir(*u));
+    if (fd) TRY_CTX(read_hugetlb_v2(*fd, s.hugetlb), "stats of cgroup {}", l_.dir(*u));
   }
   return s;
 }
@@ -98,16 +98,15 @@ Result<std::unique_ptr<OomWatch>> V1Manager::watch_oom() const {
   if (h == nullptr) {
     return Error::make(ErrorKind::Unsupported, "the cgroup v1 memory controller is not mounted");
   }
-  auto dir = TRY(open_leaf(*h));
-  sys::UniqueFd oc(::openat(dir.get(), "memory.oom_control", O_RDONLY | O_CLOEXEC));
+  int dir = TRY(open_leaf(*h));
+  sys::UniqueFd oc(::openat(dir, "memory.oom_control", O_RDONLY | O_CLOEXEC));
   if (!oc) return Error::last("open {}/memory.oom_control", l_.dir(*h));
   sys::UniqueFd efd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!efd) return Error::last("eventfd");
   // cgroup-v1 memory.txt "Memory thresholds"/"OOM control": writing
   // "<eventfd> <fd of memory.oom_control>" registers for OOM notifications.
-  TRY_CTX(
-      fs::write_at(dir.get(), "cgroup.event_control", fmt::format("{} {}", efd.get(), oc.get())),
-      "register OOM notification in {}", l_.dir(*h));
+  TRY_CTX(fs::write_at(dir, "cgroup.event_control", fmt::format("{} {}", efd.get(), oc.get())),
+          "register OOM notification in {}", l_.dir(*h));
   return std::unique_ptr<OomWatch>(
       std::make_unique<EventfdOomWatch>(std::move(efd), std::move(oc)));
 }
@@ -115,14 +114,14 @@ Result<std::unique_ptr<OomWatch>> V1Manager::watch_oom() const {
 Result<Stats> V2Manager::stats() const {
   Stats s;
   const Hierarchy& h = l_.hierarchies.at(0);
-  auto fd = TRY(open_leaf(h));
+  int fd = TRY(open_leaf(h));
   auto st = [&]() -> Status {
-    TRY(read_cpu_stat(fd.get(), s.cpu));
-    TRY(read_cpuset(fd.get(), s));
-    TRY(read_memory_v2(fd.get(), s.memory));
-    TRY(read_pids(fd.get(), s.pids));
-    TRY(read_io_v2(fd.get(), s.blkio));
-    TRY(read_hugetlb_v2(fd.get(), s.hugetlb));
+    TRY(read_cpu_stat(fd, s.cpu));
+    TRY(read_cpuset(fd, s));
+    TRY(read_memory_v2(fd, s.memory));
+    TRY(read_pids(fd, s.pids));
+    TRY(read_io_v2(fd, s.blkio));
+    TRY(read_hugetlb_v2(fd, s.hugetlb));
     return {};
   }();
   if (!st) return std::move(st).error().wrap("stats of cgroup {}", l_.dir(h));
@@ -131,8 +130,8 @@ Result<Stats> V2Manager::stats() const {
 
 Result<std::unique_ptr<OomWatch>> V2Manager::watch_oom() const {
   const Hierarchy& h = l_.hierarchies.at(0);
-  auto fd = TRY(open_leaf(h));
-  if (!fs::exists_at(fd.get(), "memory.events")) {
+  int fd = TRY(open_leaf(h));
+  if (!fs::exists_at(fd, "memory.events")) {
     return Error::make(ErrorKind::Unsupported, "{}: no memory controller (memory.events)",
                        l_.dir(h));
   }

@@ -217,12 +217,30 @@ Status write_net_prio_v1(int dirfd, const spec::Network& n) {
 
 Status write_devices_v1(int dirfd, const std::vector<DeviceRule>& rules) {
   if (rules.empty()) return {};
-  TRY(fs::write_field(dirfd, "devices.deny", "a", "linux.resources.devices"));
-  for (size_t i = 0; i < rules.size(); ++i) {
-    const char* file = rules[i].allow ? "devices.allow" : "devices.deny";
-    for (const auto& line : device_rule_lines_v1(rules[i])) {
-      TRY(fs::write_field(dirfd, file, line, fmt::format("linux.resources.devices[{}]", i)));
+  const std::string deny_file = "devices.deny";
+  const std::string allow_file = "devices.allow";
+  // Each file is opened once: the kernel parses one rule per write(2), not
+  // per open, so every rule is its own write on the same descriptor.
+  sys::UniqueFd deny, allow;
+  auto write = [&](bool to_allow, const std::string& line, std::string_view field) -> Status {
+    sys::UniqueFd& fd = to_allow ? allow : deny;
+    const std::string& name = to_allow ? allow_file : deny_file;
+    if (!fd) {
+      auto opened = fs::open_control(dirfd, name);
+      if (!opened) return fs::field_status(std::move(opened).error(), name, field);
+      fd = std::move(*opened);
     }
+    return fs::field_status(fs::write_fd(fd.get(), name, line + "\n"), name, field);
+  };
+  // "a" in devices.deny drops every exception and denies by default. When
+  // the config's first rule is that same deny-all (the usual case), it is
+  // written once: the kernel would only repeat the reset.
+  auto first = device_rule_lines_v1(rules.front());
+  bool starts_with_deny_all = !rules.front().allow && first.size() == 1 && first.front() == "a";
+  TRY(write(false, "a", "linux.resources.devices"));
+  for (size_t i = starts_with_deny_all ? 1 : 0; i < rules.size(); ++i) {
+    std::string field = fmt::format("linux.resources.devices[{}]", i);
+    for (const auto& line : device_rule_lines_v1(rules[i])) TRY(write(rules[i].allow, line, field));
   }
   return {};
 }

@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -81,9 +82,15 @@ void CgroupParents::prune(const Context& ctx, const cgroup::Manager& mgr) {
   }
   if (set->empty()) return;
   bool changed = false;
+  // What destroy() already removed is only forgotten: another rmdir(2) of it
+  // would just say ENOENT.
+  const auto removed = mgr.removed_parents();
+  auto gone = [&removed](const std::string& p) {
+    return std::find(removed.begin(), removed.end(), p) != removed.end();
+  };
   for (const auto& leaf : mgr.leaf_dirs()) {
     for (std::string p = dirname(leaf); !p.empty() && set->count(p) != 0; p = dirname(p)) {
-      if (::rmdir(p.c_str()) != 0 && errno != ENOENT) {
+      if (!gone(p) && ::rmdir(p.c_str()) != 0 && errno != ENOENT) {
         // EBUSY / ENOTEMPTY: another container still lives below it.
         if (errno != EBUSY && errno != ENOTEMPTY) {
           ctx.warn(fmt::format("remove parent cgroup {}: {}", p, std::strerror(errno)));

@@ -32,7 +32,8 @@ class CgroupParents {
   // Add what mgr.create() made above the container's directories.
   Status remember(const cgroup::Manager& mgr);
   // After mgr.destroy(): remove the recorded, empty parents of its
-  // directories, bottom up. Failures are warnings.
+  // directories, bottom up (those destroy() removed are only dropped from
+  // the record). Failures are warnings.
   void prune(const Context& ctx, const cgroup::Manager& mgr);
 
  private:

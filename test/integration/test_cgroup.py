@@ -238,6 +238,46 @@ def test_kill_all_works_on_a_paused_container(husk, bundle, tmp):
     assert b.cgroup_dirs() == []
 
 
+def host_hierarchies():
+    """Every hierarchy husk places a container in: the cgroup2 root, or each
+    v1 controller mount plus the hybrid unified one."""
+    if V2_HOST:
+        return [ROOT]
+    return sorted(os.path.join(ROOT, n) for n in os.listdir(ROOT)
+                  if os.path.ismount(os.path.join(ROOT, n))
+                  and not os.path.islink(os.path.join(ROOT, n)))
+
+
+def test_delete_removes_cgroups_made_inside_the_container_and_the_parent_husk_made(
+        husk, bundle, tmp):
+    # A container may make cgroups below its own and move its processes there
+    # (an init or a nested runtime inside does); delete removes that tree, its
+    # own cgroup and the parent cgroup husk made for it.
+    out = os.path.join(tmp, "c1.out")
+    b = bundle(args=probe("wait-signal"))
+    parent = b.cgroup_path
+    b.patch({"linux": {"cgroupsPath": f"{parent}/c1"}})
+    assert husk.create("c1", b, stdout=out).rc == 0
+    husk.start_ok("c1")
+    h.wait_file_contains(out, "waiting")
+    pid = husk.state("c1")["pid"]
+    for top in host_hierarchies():
+        leaf = f"{top}{parent}/c1"
+        for sub in ("inner", "inner/deeper"):
+            os.mkdir(f"{leaf}/{sub}")
+            # A new v1 cpuset has no CPUs or memory nodes to join with.
+            for knob in ("cpuset.cpus", "cpuset.mems"):
+                if os.path.exists(f"{leaf}/{knob}"):
+                    with open(f"{leaf}/{sub}/{knob}", "w") as f:
+                        f.write(read(f"{leaf}/{knob}"))
+        with open(f"{leaf}/inner/deeper/cgroup.procs", "w") as f:
+            f.write(str(pid))
+    assert proc_cgroups(pid)["" if V2_HOST else "pids"] == f"{parent}/c1/inner/deeper"
+    assert husk.delete("c1", force=True).rc == 0
+    assert not any(os.path.exists(f"{top}{parent}") for top in host_hierarchies())
+    assert husk.nothing_left() == []
+
+
 def rdma_available():
     if V2_HOST:
         return "rdma" in v2_controllers(ROOT)

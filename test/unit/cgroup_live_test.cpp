@@ -287,6 +287,52 @@ TEST_CASE("live v1: create, limits, membership, freeze, kill, destroy", "[cgroup
   for (const auto& d : all_dirs(rel)) CHECK_FALSE(exists(d));
 }
 
+TEST_CASE("live v1: cpuset levels without CPUs get their nearest ancestor's", "[cgroup][root]") {
+  if (!live_possible()) {
+    WARN("skipped: needs root and this host's hybrid cgroup layout");
+    return;
+  }
+  CgroupCleanup cleanup{unique_path()};
+  const std::string cpuset = kRoot + "/cpuset";
+  // Levels someone else made with mkdir alone: no CPUs, no memory nodes.
+  ::mkdir((cpuset + "/husk-test").c_str(), 0755);
+  REQUIRE(::mkdir((cpuset + cleanup.rel).c_str(), 0755) == 0);
+  REQUIRE(::mkdir((cpuset + cleanup.rel + "/theirs").c_str(), 0755) == 0);
+  REQUIRE(slurp(cpuset + cleanup.rel + "/theirs/cpuset.cpus") == "\n");
+  cg::Options o;
+  o.id = "live-v1-cpuset";
+  o.cgroups_path = cleanup.rel + "/theirs/mine/leaf";
+  auto m = must(cg::Manager::plan(o, nullptr));
+  must(m->create());
+  for (const char* knob : {"/cpuset.cpus", "/cpuset.mems"}) {
+    std::string want = slurp(cpuset + knob);
+    REQUIRE(want != "\n");
+    for (const char* level : {"", "/theirs", "/theirs/mine", "/theirs/mine/leaf"}) {
+      CHECK(slurp(cpuset + cleanup.rel + level + knob) == want);
+    }
+  }
+  Child child([] { return 0; });
+  must(m->add_pid(child.pid()));  // a cpuset without CPUs refuses tasks (ENOSPC)
+  CHECK(cgroup_line(child.pid(), "cpuset:") == "cpuset:" + o.cgroups_path);
+  child.run();
+  ::kill(child.pid(), SIGKILL);
+  child.reap();
+  for (int i = 0; i < 200 && !m->pids().value_or(std::vector<pid_t>{1}).empty(); ++i) {
+    ::usleep(10000);
+  }
+  must(m->destroy());
+  // What this container made is gone; the level it found stays.
+  CHECK_FALSE(exists(cpuset + cleanup.rel + "/theirs/mine"));
+  CHECK(exists(cpuset + cleanup.rel + "/theirs"));
+  auto removed = m->removed_parents();
+  auto has = [&](const std::string& p) {
+    return std::find(removed.begin(), removed.end(), p) != removed.end();
+  };
+  CHECK(has(cpuset + cleanup.rel + "/theirs/mine"));
+  CHECK_FALSE(has(cpuset + cleanup.rel + "/theirs"));
+  CHECK(has(kRoot + "/pids" + cleanup.rel + "/theirs"));  // made there, by this container
+}
+
 TEST_CASE("live v1: controllers this host lacks are Unsupported at plan time", "[cgroup][root]") {
   if (!live_possible()) {
     WARN("skipped: needs root and this host's hybrid cgroup layout");

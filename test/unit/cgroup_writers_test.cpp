@@ -213,8 +213,40 @@ TEST_CASE("cgroup v1 devices: deny-all first, then rules in order", "[cgroup]") 
   auto rules = cg::normalize_device_rules(in);
   REQUIRE(rules);
   REQUIRE(cg::write_devices_v1(d.fd(), *rules));
-  CHECK(d.written("devices.deny") == "a\na\nc 1:3 w\n");
+  // The config's own deny-all is the reset: "a" is written once.
+  CHECK(d.written("devices.deny") == "a\nc 1:3 w\n");
   CHECK(d.written("devices.allow") == "c 1:3 rwm\nc 136:* rwm\nc *:* m\nb *:* m\n");
+}
+
+TEST_CASE("cgroup v1 devices: the deny-all reset comes first when the rules lack it", "[cgroup]") {
+  FakeCgroupDir d({{"devices.allow", ""}, {"devices.deny", ""}});
+  // A narrowed type-a deny is two lines, not the reset.
+  std::vector<spec::DeviceCgroup> in = {
+      {false, std::nullopt, std::nullopt, std::nullopt, std::string("w")},
+      {true, std::string("c"), 1, 3, std::string("rwm")},
+      {false, std::nullopt, std::nullopt, std::nullopt, std::string("rwm")},
+  };
+  auto rules = cg::normalize_device_rules(in);
+  REQUIRE(rules);
+  REQUIRE(cg::write_devices_v1(d.fd(), *rules));
+  CHECK(d.written("devices.deny") == "a\nc *:* w\nb *:* w\na\n");
+  CHECK(d.written("devices.allow") == "c 1:3 rwm\n");
+}
+
+TEST_CASE("cgroup v1 devices: a missing control file is Unsupported naming the field", "[cgroup]") {
+  FakeCgroupDir d(cgtest::Files{{"devices.deny", ""}});
+  std::vector<spec::DeviceCgroup> in = {
+      {false, std::nullopt, std::nullopt, std::nullopt, std::string("rwm")},
+      {true, std::string("c"), 1, 3, std::string("rwm")},
+  };
+  auto rules = cg::normalize_device_rules(in);
+  REQUIRE(rules);
+  auto st = cg::write_devices_v1(d.fd(), *rules);
+  REQUIRE_FALSE(st);
+  CHECK(st.error().kind() == ErrorKind::Unsupported);
+  CHECK(st.error().message() ==
+        "linux.resources.devices[1]: devices.allow is not available in this cgroup");
+  CHECK(d.written("devices.deny") == "a\n");
 }
 
 TEST_CASE("cgroup v1 devices: no rules writes nothing (update keeps device access)", "[cgroup]") {
