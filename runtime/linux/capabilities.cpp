@@ -96,15 +96,19 @@ CapabilityPlan resolve_capabilities(const std::optional<spec::Capabilities>& cap
 }
 
 Status apply_bounding_set(const CapabilityPlan& plan) {
+  // Caps above last_cap do not exist in this kernel (PR_CAPBSET_DROP would
+  // fail with EINVAL), so the loop stops there.
   for (int c = 0; c <= plan.last_cap; ++c) {
     if ((plan.bounding & bit(c)) != 0) continue;
-    // Dropping an already dropped cap is harmless, but reading first avoids
-    // needing CAP_SETPCAP when there is nothing left to drop (exec into a
-    // container whose bounding set is already reduced).
-    if (::prctl(PR_CAPBSET_READ, c, 0, 0, 0) != 1) continue;
-    if (::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0) {
-      return Error::last("prctl(PR_CAPBSET_DROP, {})", capability_name(c));
-    }
+    // PR_CAPBSET_DROP of a cap that is not in the set succeeds (cap_lower is
+    // idempotent), so one prctl per cap, not a read and then a drop. The
+    // kernel refuses any drop without CAP_SETPCAP (EPERM), even of an absent
+    // cap; only then is the set read, which is fine when there is nothing
+    // left to drop (exec into a container whose bounding set is reduced).
+    if (::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) == 0) continue;
+    int err = errno;
+    if (err == EPERM && ::prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 0) continue;
+    return Error::sys(err, "prctl(PR_CAPBSET_DROP, {})", capability_name(c));
   }
   return {};
 }
