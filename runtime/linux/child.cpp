@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,13 +31,34 @@ void reset_signals() {
   }
 }
 
-Status fix_stdio_owner(uid_t uid) {
-  struct stat null {};
-  bool have_null = ::stat("/dev/null", &null) == 0;
+Status setup_stdio(uid_t uid, bool reopen_null) {
+  // The null device is recognised by its number, not by comparing with the
+  // container's /dev/null, which is whatever the rootfs made it.
+  const dev_t null_dev = makedev(1, 3);
+  sys::UniqueFd null_fd;
+  bool no_null = false;  // the container has no usable /dev/null
   for (int fd = 0; fd <= 2; ++fd) {
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || st.st_uid == uid) continue;
-    if (have_null && S_ISCHR(st.st_mode) && st.st_rdev == null.st_rdev) continue;
+    if (::fstat(fd, &st) != 0) continue;
+    if (S_ISCHR(st.st_mode) && st.st_rdev == null_dev) {
+      // Shared with everyone: never chowned. Replaced by the container's own
+      // /dev/null, opened read-write once and checked to be the null device.
+      if (!reopen_null || no_null) continue;
+      if (!null_fd) {
+        null_fd = sys::UniqueFd(::open("/dev/null", O_RDWR | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC));
+        struct stat nb {};
+        if (!null_fd || ::fstat(null_fd.get(), &nb) != 0 || !S_ISCHR(nb.st_mode) ||
+            nb.st_rdev != null_dev) {
+          no_null = true;  // keep the caller's fds
+          continue;
+        }
+      }
+      if (::dup3(null_fd.get(), fd, 0) < 0) {
+        return Error::last("reopen stdio fd {} on /dev/null", fd);
+      }
+      continue;
+    }
+    if (st.st_uid == uid) continue;
     if (::fchown(fd, uid, static_cast<gid_t>(-1)) != 0 && errno != EINVAL && errno != EPERM &&
         errno != EROFS) {
       return Error::last("fchown(stdio fd {}, {})", fd, uid);

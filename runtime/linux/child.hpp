@@ -21,9 +21,19 @@ void reset_signals();
 
 // The process user must be able to reopen its stdio (/proc/self/fd/N, e.g.
 // `> /dev/stdout`), so stdio owned by someone else goes to the process uid,
-// as runc does; /dev/null is shared and left alone, and stdio the user
-// namespace cannot chown (EINVAL, EPERM) or on a read-only fs is skipped.
-Status fix_stdio_owner(uid_t uid);
+// as runc does; the null device (1:3) is shared and left alone, and stdio
+// the user namespace cannot chown (EINVAL, EPERM) or on a read-only fs is
+// skipped.
+// With reopen_null (the init without a terminal): a caller may hand over
+// /dev/null opened read-only as stdout and stderr: containerd's shim does for
+// `ctr run --null-io` (go-runc opens os.DevNull with O_RDONLY for all three),
+// and a container writing there gets EBADF. As runc does, each stdio fd that
+// is the null device is replaced by the container's /dev/null opened
+// read-write. Only a verified null device (1:3) is put in place: after
+// pivot_root, /dev/null is whatever the rootfs has; without one the caller's
+// fds stay. One fstat per fd serves both steps.
+Status setup_stdio(uid_t uid, bool reopen_null);
+inline Status fix_stdio_owner(uid_t uid) { return setup_stdio(uid, false); }
 
 // Only stdio and the `preserve` fds from 3 on may cross execve
 // (CVE-2024-21626: a leaked fd of a host directory lets the container escape
