@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -103,31 +102,6 @@ Status setup_console(const InitPlan& p) {
   return pty_as_stdio(pty.slave.get());
 }
 
-// A caller may hand over /dev/null opened read-only as stdout and stderr:
-// containerd's shim does for `ctr run --null-io` (go-runc opens os.DevNull
-// with O_RDONLY for all three), and a container writing there gets EBADF.
-// As runc does, each stdio fd that is the null device is replaced by the
-// container's /dev/null opened read-write. Only a verified null device (1:3)
-// is put in place: after pivot_root, /dev/null is whatever the rootfs has.
-Status reopen_null_stdio() {
-  const dev_t null_dev = makedev(1, 3);
-  sys::UniqueFd null_fd;
-  for (int fd = 0; fd <= 2; ++fd) {
-    struct stat sb {};
-    if (::fstat(fd, &sb) != 0 || !S_ISCHR(sb.st_mode) || sb.st_rdev != null_dev) continue;
-    if (null_fd.get() < 0) {
-      null_fd = sys::UniqueFd(::open("/dev/null", O_RDWR | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC));
-      struct stat nb {};
-      if (null_fd.get() < 0 || ::fstat(null_fd.get(), &nb) != 0 || !S_ISCHR(nb.st_mode) ||
-          nb.st_rdev != null_dev) {
-        return {};  // no usable /dev/null in the container: keep the caller's fds
-      }
-    }
-    if (::dup3(null_fd.get(), fd, 0) < 0) return Error::last("reopen stdio fd {} on /dev/null", fd);
-  }
-  return {};
-}
-
 // A procfs of the container's pid namespace that the container cannot
 // substitute, for reopening exec.fifo after pivot_root: the container's /proc
 // may be anything the image or a mount made it (no procfs, a symlink, a
@@ -187,8 +161,7 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states,
   TRY(enter_rootfs(*p.rootfs));
   if (p.console_socket >= 0) TRY_CTX(setup_console(p), "process.terminal");
   TRY(set_hostnames(*p.config));
-  if (p.console_socket < 0) TRY(reopen_null_stdio());
-  TRY(fix_stdio_owner(p.process->uid));
+  TRY(setup_stdio(p.process->uid, p.console_socket < 0));
   TRY(apply_process(*p.process));
   TRY(check_executable(*p.process));
   TRY(seal_fds(p.preserve_fds, {ch.fd(), p.fifo_fd, procfs.get()}));
