@@ -316,8 +316,13 @@ husk::Status ContainerDir::remove() {
 Result<StateStore> StateStore::open(const std::string &root) {
   if (root.empty() || root[0] != '/')
     return Error::arg("--root must be an absolute path, got \"{}\"", root);
-  TRY_CTX(mkdir_p(root), "state directory {}", root);
+  // The root exists after the first container: open it first, and only
+  // make the missing components when that fails.
   sys::UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd && errno == ENOENT) {
+    TRY_CTX(mkdir_p(root), "state directory {}", root);
+    fd.reset(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  }
   if (!fd) return Error::last("open state directory {}", root);
   // The store is useless unless we can create container directories in it.
   if (::faccessat(fd.get(), ".", W_OK | X_OK, AT_EACCESS) < 0) {
