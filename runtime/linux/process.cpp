@@ -497,11 +497,11 @@ bool can_execute(int fd, const struct stat& st) {
   return (st.st_mode & 0111) != 0;
 }
 
-// Returns an O_PATH fd of an executable regular file, or -errno.
-int open_executable(const char* path) {
+// Returns an O_PATH fd of an executable regular file, or -errno; its fstat
+// in st, which every later check of this lookup reuses.
+int open_executable(const char* path, struct stat& st) {
   int fd = ::open(path, O_PATH | O_CLOEXEC);
   if (fd < 0) return -errno;
-  struct stat st {};
   int err = 0;
   if (::fstat(fd, &st) != 0) {
     err = errno;
@@ -517,25 +517,32 @@ int open_executable(const char* path) {
   return fd;
 }
 
-// Is the file behind `fd` (opened from `path`) the runtime binary, directly or
-// as the interpreter of a #! script (up to the kernel's 5 levels)? Executing
-// it would hand the container a process whose /proc/self/exe is the host's
-// husk binary, which it could then overwrite (CVE-2019-5736).
-bool is_runtime_binary(int fd, const char* path, const FileIdentity& self, int depth) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return false;
+bool same_file(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+// Is the file `st` describes (opened from `path`) the runtime binary,
+// directly or as the interpreter of a #! script (up to the kernel's 5
+// levels)? Executing it would hand the container a process whose
+// /proc/self/exe is the host's husk binary, which it could then overwrite
+// (CVE-2019-5736). *script: the file starts with "#!".
+bool is_runtime_binary(const struct stat& st, const char* path, const FileIdentity& self, int depth,
+                       bool* script) {
   if (st.st_dev == self.dev && st.st_ino == self.ino) return true;
   // The kernel only executes regular files; never open devices or FIFOs here.
   if (depth == 0 || !S_ISREG(st.st_mode)) return false;
+  // An O_PATH fd cannot be read, and reopening it needs /proc/self/fd, which
+  // after pivot_root is the container's: the path is opened again, and must
+  // still name the same file.
   sys::UniqueFd rfd(::open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!rfd) return false;  // unreadable: no interpreter can run it either
   struct stat rst {};
   // The path now names another file: someone is racing us; refuse.
-  if (::fstat(rfd.get(), &rst) != 0 || rst.st_dev != st.st_dev || rst.st_ino != st.st_ino)
-    return true;
+  if (::fstat(rfd.get(), &rst) != 0 || !same_file(rst, st)) return true;
   char buf[256];  // BINPRM_BUF_SIZE: the kernel reads no further either
   ssize_t n = ::read(rfd.get(), buf, sizeof buf - 1);
   if (n < 3 || buf[0] != '#' || buf[1] != '!') return false;
+  if (script != nullptr) *script = true;
   buf[n] = '\0';
   char* p = buf + 2;
   while (*p == ' ' || *p == '\t') ++p;
@@ -544,40 +551,53 @@ bool is_runtime_binary(int fd, const char* path, const FileIdentity& self, int d
   *end = '\0';
   if (*p == '\0') return false;
   sys::UniqueFd ifd(::open(p, O_PATH | O_CLOEXEC));
-  return ifd && is_runtime_binary(ifd.get(), p, self, depth - 1);
+  struct stat ist {};
+  if (!ifd || ::fstat(ifd.get(), &ist) != 0) return false;
+  return is_runtime_binary(ist, p, self, depth - 1, nullptr);
 }
 
-Result<int> resolve_executable(const ProcessPlan& plan, const std::string*& chosen) {
+// One lookup of args[0]: the O_PATH fd execveat runs, what it is, and the
+// candidate it came from.
+struct Executable {
+  sys::UniqueFd fd;
+  struct stat st {};
+  const std::string* path = nullptr;
+  bool script = false;  // "#!": the kernel needs a path for the interpreter
+};
+
+Status resolve_executable(const ProcessPlan& plan, Executable& exe) {
   const std::string& name = plan.args[0];
   if (!plan.exec_search) {
-    int fd = open_executable(plan.exec_candidates[0].c_str());
+    int fd = open_executable(plan.exec_candidates[0].c_str(), exe.st);
     if (fd < 0) return exec_error(name, -fd);
-    chosen = &plan.exec_candidates[0];
-    return fd;
+    exe.fd = sys::UniqueFd(fd);
+    exe.path = &plan.exec_candidates[0];
+    return {};
   }
   // As Go's exec.LookPath (runc): unusable candidates are skipped and the
   // search fails with "not found", whatever the individual errors were.
   for (const auto& c : plan.exec_candidates) {
-    int fd = open_executable(c.c_str());
+    int fd = open_executable(c.c_str(), exe.st);
     if (fd >= 0) {
-      chosen = &c;
-      return fd;
+      exe.fd = sys::UniqueFd(fd);
+      exe.path = &c;
+      return {};
     }
   }
   return Error::make(ErrorKind::NotFound, "exec: {:?}: executable file not found in $PATH", name);
 }
 
 // resolve_executable plus the CVE-2019-5736 refusal.
-Result<sys::UniqueFd> open_checked_executable(const ProcessPlan& plan, const std::string*& path) {
-  sys::UniqueFd fd(TRY(resolve_executable(plan, path)));
-  if (is_runtime_binary(fd.get(), path->c_str(), plan.runtime_binary, 5)) {
+Status open_checked_executable(const ProcessPlan& plan, Executable& exe) {
+  TRY(resolve_executable(plan, exe));
+  if (is_runtime_binary(exe.st, exe.path->c_str(), plan.runtime_binary, 5, &exe.script)) {
     return Error::make(
         ErrorKind::Sys,
         "exec: {:?}: operation not permitted: refusing to execute the container runtime binary "
         "(CVE-2019-5736)",
         plan.args[0]);
   }
-  return fd;
+  return {};
 }
 
 }  // namespace
@@ -642,30 +662,34 @@ Status apply_initial_cpu_affinity(const ProcessPlan& plan) {
 }
 
 Status check_executable(const ProcessPlan& plan) {
-  const std::string* path = nullptr;
-  TRY(open_checked_executable(plan, path));
-  return {};
+  Executable exe;
+  return open_checked_executable(plan, exe);
 }
 
 Status exec_process(const ProcessPlan& plan) {
-  const std::string* path = nullptr;
-  sys::UniqueFd fd = TRY(open_checked_executable(plan, path));
+  // The lookup of check_executable is done again: the file (or $PATH's
+  // first match) may have changed between create and start, as in runc.
+  Executable exe;
+  TRY(open_checked_executable(plan, exe));
   // Loaded last so that the filter need not allow anything husk does; only
   // execveat (or execve) runs under it.
   if (plan.seccomp && !plan.seccomp_early) TRY_CTX(load_seccomp(*plan.seccomp), "linux.seccomp");
-  // execveat on the fd executes exactly the inode checked above.
-  ::syscall(SYS_execveat, fd.get(), "", plan.argv.data(), plan.envp.data(), AT_EMPTY_PATH);
-  int err = errno;
-  // ENOENT: a #! script, whose interpreter would get /dev/fd/N of our
-  // O_CLOEXEC fd (execveat(2)); ENOSYS/EPERM: execveat denied by the filter.
-  // Fall back to the path, provided it still names the checked file.
+  int err = ENOENT;
+  // A #! script cannot be run from our fd: its interpreter would get
+  // /dev/fd/N of an O_CLOEXEC fd, and execveat(2) fails with ENOENT once the
+  // kernel has set the interpreter up, so that attempt is skipped.
+  if (!exe.script) {
+    // execveat on the fd executes exactly the inode checked above.
+    ::syscall(SYS_execveat, exe.fd.get(), "", plan.argv.data(), plan.envp.data(), AT_EMPTY_PATH);
+    err = errno;
+  }
+  // A script, or ENOSYS/EPERM: execveat denied by the filter. Fall back to
+  // the path, provided it still names the checked file.
   if (err == ENOENT || err == ENOSYS || err == EPERM) {
-    struct stat a {};
-    struct stat b {};
-    sys::UniqueFd again(::open(path->c_str(), O_PATH | O_CLOEXEC));
-    if (again && ::fstat(fd.get(), &a) == 0 && ::fstat(again.get(), &b) == 0 &&
-        a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-      ::execve(path->c_str(), plan.argv.data(), plan.envp.data());
+    struct stat again_st {};
+    sys::UniqueFd again(::open(exe.path->c_str(), O_PATH | O_CLOEXEC));
+    if (again && ::fstat(again.get(), &again_st) == 0 && same_file(exe.st, again_st)) {
+      ::execve(exe.path->c_str(), plan.argv.data(), plan.envp.data());
       err = errno;
     }
   }
