@@ -4,6 +4,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -84,42 +85,41 @@ std::string describe(const DevicePlan& d) {
                      minor(d.rdev));
 }
 
-Result<struct stat> stat_entry(int dir, const std::string& name, sys::UniqueFd* keep = nullptr) {
-  auto fd = TRY(sys::openat(dir, name.c_str(), O_PATH | O_NOFOLLOW));
+Result<struct stat> stat_entry(int dir, const char* name, sys::UniqueFd* keep = nullptr) {
+  auto fd = TRY(sys::openat(dir, name, O_PATH | O_NOFOLLOW));
   struct stat st = TRY(sys::fstat(fd.get()));
   if (keep != nullptr) *keep = std::move(fd);
   return st;
 }
 
 // The node we just made, owner and mode set through an fd of that very inode.
-Status finish_node(const ParentAndName& pn, const DevicePlan& d) {
+Status finish_node(int dir, const char* name, const DevicePlan& d) {
   sys::UniqueFd fd;
-  struct stat st = TRY(stat_entry(pn.dir.get(), pn.name, &fd));
+  struct stat st = TRY(stat_entry(dir, name, &fd));
   if (!is_device(st, d)) return Error::sys(EEXIST, "{} was replaced while being created", d.path);
   TRY(sys::fchown_fd(fd.get(), d.uid, d.gid));
   return sys::fchmod_fd(fd.get(), d.mode);
 }
 
-Status check_existing(const ParentAndName& pn, const DevicePlan& d) {
-  struct stat st = TRY(stat_entry(pn.dir.get(), pn.name));
+Status check_existing(int dir, const char* name, const DevicePlan& d) {
+  struct stat st = TRY(stat_entry(dir, name));
   if (is_device(st, d)) return {};
   return Error::sys(EEXIST, "{} already exists and is not {}", d.path, describe(d));
 }
 
 // user_namespaces(7): mknod(2) of a device needs CAP_MKNOD in the initial
 // user namespace, so the host's node is bind-mounted onto an empty file.
-Status bind_node(const ParentAndName& pn, const DevicePlan& d) {
+Status bind_node(int dir, const char* name, const DevicePlan& d) {
   auto host =
       TRY_CTX(sys::openat(AT_FDCWD, d.path.c_str(), O_PATH | O_NOFOLLOW), "host device to bind");
   struct stat hst = TRY(sys::fstat(host.get()));
   if (!is_device(hst, d)) {
     return Error::sys(ENODEV, "the host's {} is not {}, cannot bind it", d.path, describe(d));
   }
-  auto made =
-      sys::openat(pn.dir.get(), pn.name.c_str(), O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY, 0644);
+  auto made = sys::openat(dir, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY, 0644);
   if (!made && made.error().err() != EEXIST) return std::move(made).error();
   sys::UniqueFd target;
-  struct stat st = TRY(stat_entry(pn.dir.get(), pn.name, &target));
+  struct stat st = TRY(stat_entry(dir, name, &target));
   if (!S_ISREG(st.st_mode) && !is_device(st, d)) {
     return Error::sys(EEXIST, "{} already exists and is not {}", d.path, describe(d));
   }
@@ -127,17 +127,89 @@ Status bind_node(const ParentAndName& pn, const DevicePlan& d) {
   return sys::move_mount_fd(tree.get(), target.get());
 }
 
-Status create_device(int rootfd, const DevicePlan& d, bool bind) {
-  auto pn = TRY(open_parent_in_root(rootfd, d.path));
-  if (!bind || d.type == S_IFIFO) {
-    auto r = sys::mknodat(pn.dir.get(), pn.name.c_str(), d.type | d.mode, d.rdev);
-    if (r) return finish_node(pn, d);
-    if (r.error().err() == EEXIST) return check_existing(pn, d);
-    if (r.error().err() != EPERM || d.type == S_IFIFO) return r;
-  }
-  return bind_node(pn, d);
+// "/dev/null" -> "null"; nullptr for a path in a subdirectory of /dev (or
+// outside it), which is resolved on its own.
+const char* name_in_dev(const std::string& path) {
+  constexpr std::string_view kDev = "/dev/";
+  if (path.size() <= kDev.size() || path.compare(0, kDev.size(), kDev) != 0) return nullptr;
+  if (path.find('/', kDev.size()) != std::string::npos) return nullptr;
+  return path.c_str() + kDev.size();
 }
 
+// umask(2) is cleared around the mknodat calls of the fast path, so that a
+// node gets its mode from mknodat alone; the caller's umask is back before
+// anything else is created (directories keep the mode they always had).
+class UmaskCleared {
+ public:
+  UmaskCleared() = default;
+  UmaskCleared(const UmaskCleared&) = delete;
+  UmaskCleared& operator=(const UmaskCleared&) = delete;
+  ~UmaskCleared() { restore(); }
+  void clear() {
+    if (!cleared_) old_ = ::umask(0);
+    cleared_ = true;
+  }
+  void restore() {
+    if (cleared_) ::umask(old_);
+    cleared_ = false;
+  }
+
+ private:
+  mode_t old_ = 0;
+  bool cleared_ = false;
+};
+
+// On a /dev this init mounted itself (DevDir::fresh) nobody else can reach
+// the directory, so nothing can swap the new entry between mknodat and the
+// next call: the node is not reopened and checked. With umask 0 and no
+// default ACL (a new tmpfs has none), mknodat(2) gives it exactly d.mode;
+// setuid/setgid/sticky bits are set by chmod, because mknod may strip
+// S_ISGID (inode_init_owner) and chown clears S_ISUID/S_ISGID of
+// executables. The owner is the creator's fsuid, and its fsgid or the
+// directory's group when it is setgid (inode_init_owner): chown only if that
+// is not the wanted owner.
+Status create_fresh_node(const DevDir& dev, const char* name, const DevicePlan& d) {
+  auto r = sys::mknodat(dev.fd.get(), name, d.type | d.mode, d.rdev);
+  if (!r) {
+    if (r.error().err() == EEXIST) return check_existing(dev.fd.get(), name, d);
+    return r;
+  }
+  if (d.uid != dev.creator_uid || d.gid != dev.creator_gid) {
+    if (::fchownat(dev.fd.get(), name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0) {
+      return Error::last("fchownat({}, {}, {})", d.path, d.uid, d.gid);
+    }
+  }
+  if ((d.mode & 07000) != 0 && ::fchmodat(dev.fd.get(), name, d.mode, 0) != 0) {
+    return Error::last("fchmodat({}, {:o})", d.path, d.mode);
+  }
+  return {};
+}
+
+Status create_node(int dir, const char* name, const DevicePlan& d, bool bind) {
+  if (!bind || d.type == S_IFIFO) {
+    auto r = sys::mknodat(dir, name, d.type | d.mode, d.rdev);
+    if (r) return finish_node(dir, name, d);
+    if (r.error().err() == EEXIST) return check_existing(dir, name, d);
+    if (r.error().err() != EPERM || d.type == S_IFIFO) return r;
+  }
+  return bind_node(dir, name, d);
+}
+
+Status create_device(int rootfd, const DevDir& dev, const DevicePlan& d, bool bind,
+                     UmaskCleared& umask) {
+  const char* name = name_in_dev(d.path);
+  if (name != nullptr && dev.fresh && (!bind || d.type == S_IFIFO)) {
+    umask.clear();
+    return create_fresh_node(dev, name, d);
+  }
+  umask.restore();
+  if (name != nullptr) return create_node(dev.fd.get(), name, d, bind);
+  auto pn = TRY(open_parent_in_root(rootfd, d.path));
+  return create_node(pn.dir.get(), pn.name.c_str(), d, bind);
+}
+
+// A default link: on a /dev this init just mounted nothing is there yet, and
+// whatever is there otherwise (an image's /dev) is kept, as runc does.
 Status symlink_if_missing(int dir, const char* target, const char* name) {
   auto r = sys::symlinkat(target, dir, name);
   if (!r && r.error().err() != EEXIST) return r;
@@ -181,22 +253,48 @@ Result<std::vector<DevicePlan>> plan_devices(const std::vector<spec::Device>& de
   return out;
 }
 
-Status create_devices(int rootfd, const std::vector<DevicePlan>& devices, bool bind) {
-  for (const auto& d : devices) TRY_CTX(create_device(rootfd, d, bind), "{}", d.field);
+Result<DevDir> open_dev_dir(int rootfd, dev_t fresh_tmpfs) {
+  DevDir dev;
+  struct stat st {};
+  dev.fd = TRY_CTX(mkdir_in_root(rootfd, "/dev", CreateAs::Dir, &st), "/dev");
+  // A tmpfs superblock is new with every mount (get_tree_nodev), and its
+  // anonymous st_dev belongs to no other filesystem while it is mounted: a
+  // /dev on that device is the tmpfs this init mounted in its own mount
+  // namespace before any hook or container process runs (reaching it from
+  // outside takes ptrace access to this non-dumpable init, or setns).
+  dev.fresh = fresh_tmpfs != 0 && st.st_dev == fresh_tmpfs;
+  if (dev.fresh) {
+    // Who owns what mknodat makes here (inode_init_owner): fsuid (= euid,
+    // husk never calls setfsuid) and fsgid, or the group of a setgid dir.
+    dev.creator_uid = ::geteuid();
+    dev.creator_gid = (st.st_mode & S_ISGID) != 0 ? st.st_gid : ::getegid();
+  }
+  return dev;
+}
+
+Status create_devices(int rootfd, const DevDir& dev, const std::vector<DevicePlan>& devices,
+                      bool bind) {
+  UmaskCleared umask;
+  for (const auto& d : devices) TRY_CTX(create_device(rootfd, dev, d, bind, umask), "{}", d.field);
   return {};
 }
 
-Status create_dev_links(int rootfd, bool console) {
-  auto dev = TRY(mkdir_in_root(rootfd, "/dev", CreateAs::Dir));
-  // devpts(4) with newinstance: the container's own ptmx is pts/ptmx.
-  auto r = sys::unlinkat(dev.get(), "ptmx", 0);
-  if (!r && r.error().err() != ENOENT) return std::move(r).error().wrap("/dev/ptmx");
-  TRY_CTX(sys::symlinkat("pts/ptmx", dev.get(), "ptmx"), "/dev/ptmx");
-  TRY(symlink_if_missing(dev.get(), "/proc/self/fd", "fd"));
-  TRY(symlink_if_missing(dev.get(), "/proc/self/fd/0", "stdin"));
-  TRY(symlink_if_missing(dev.get(), "/proc/self/fd/1", "stdout"));
-  TRY(symlink_if_missing(dev.get(), "/proc/self/fd/2", "stderr"));
-  if (console) TRY_CTX(create_console(dev.get()), "process.terminal");
+Status create_dev_links(const DevDir& dev, bool console) {
+  int fd = dev.fd.get();
+  // devpts(4) with newinstance: the container's own ptmx is pts/ptmx. An
+  // existing /dev/ptmx (the image's node) is replaced; on a new /dev there is
+  // none, so the symlink is tried first and unlinkat only runs on EEXIST.
+  auto r = sys::symlinkat("pts/ptmx", fd, "ptmx");
+  if (!r && r.error().err() == EEXIST) {
+    TRY_CTX(sys::unlinkat(fd, "ptmx", 0), "/dev/ptmx");
+    r = sys::symlinkat("pts/ptmx", fd, "ptmx");
+  }
+  if (!r) return std::move(r).error().wrap("/dev/ptmx");
+  TRY(symlink_if_missing(fd, "/proc/self/fd", "fd"));
+  TRY(symlink_if_missing(fd, "/proc/self/fd/0", "stdin"));
+  TRY(symlink_if_missing(fd, "/proc/self/fd/1", "stdout"));
+  TRY(symlink_if_missing(fd, "/proc/self/fd/2", "stderr"));
+  if (console) TRY_CTX(create_console(fd), "process.terminal");
   return {};
 }
 

@@ -242,6 +242,9 @@ Status perform_fresh(const MountPlan& m, const MountRuntime& rt) {
   }
   sys::UniqueFd mnt = TRY(fresh_with_fallbacks(m, rt));
   if (m.tmpcopyup) TRY_CTX(copy_up(dest.get(), mnt.get()), "tmpcopyup");
+  if (rt.dev_tmpfs != nullptr && m.destination == "/dev") {
+    *rt.dev_tmpfs = m.fstype == "tmpfs" ? TRY(sys::fstat(mnt.get())).st_dev : 0;
+  }
   return attach(mnt.get(), dest.get(), m.propagation);
 }
 

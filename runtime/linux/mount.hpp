@@ -79,10 +79,30 @@ MountAttrs ms_to_mount_attrs(unsigned long set, unsigned long clear);
 // "size=64k,mode=755,newinstance" -> fsconfig parameters (commas separate).
 std::vector<FsParam> split_fs_data(std::string_view data);
 
+// Where the parent placed the init in every cgroup hierarchy (filled before
+// the clone by set_cgroup_dirs, rootfs.hpp, from the cgroup manager's plan),
+// so that a cgroup mount need not find it again from /proc/self/cgroup and
+// the whole of /proc/self/mountinfo.
+struct CgroupDirPlan {
+  std::string name;  // the hierarchy's mount point below /sys/fs/cgroup: "cpu,cpuacct"
+  std::string host;  // the container's cgroup in it (absolute host path)
+  std::vector<std::string> links;  // co-mounted controllers' names: "cpu", "cpuacct"
+};
+struct CgroupDirsPlan {
+  bool known = false;    // false: the init looks its cgroups up itself
+  bool unified = false;  // a cgroup v2 only host: one hierarchy, mounted at /sys/fs/cgroup
+  std::vector<CgroupDirPlan> dirs;
+};
+
 struct MountRuntime {
   int rootfd = -1;         // the container rootfs (mount root of its bind)
   bool cgroup_ns = false;  // the init is in its own cgroup namespace
   bool userns = false;
+  // Out: st_dev of the tmpfs last mounted at /dev (0: /dev is not one),
+  // for create_devices (devices.hpp, DevDir::fresh).
+  dev_t* dev_tmpfs = nullptr;
+  const CgroupDirsPlan* cgroup_dirs = nullptr;
+  bool cgroup_ns_joined = false;  // the cgroup namespace is given by path
 };
 
 // In the parent, before the init is cloned: the detached, idmapped clone of

@@ -120,18 +120,61 @@ Status populate_v1_tree(int tmpfs, const MountPlan& m, const MountRuntime& rt,
   return {};
 }
 
-Status mount_v1_tree(const MountPlan& m, int dest, const MountRuntime& rt,
-                     const std::vector<Hierarchy>& hs) {
+// `populate(tmpfs)` fills the tree.
+template <typename Populate>
+Status mount_v1_tree(const MountPlan& m, int dest, const Populate& populate) {
   // Read-only only once populated: the directories are made first.
   uint64_t tmpfs_attrs = (m.attrs.set | m.rattrs.set) & ~static_cast<uint64_t>(MOUNT_ATTR_RDONLY);
   sys::UniqueFd tmpfs = TRY(fresh_mount("tmpfs", "tmpfs", {{"mode", "755"}}, tmpfs_attrs));
-  TRY(populate_v1_tree(tmpfs.get(), m, rt, hs));
+  TRY(populate(tmpfs.get()));
   if (((m.attrs.set | m.rattrs.set) & MOUNT_ATTR_RDONLY) != 0) {
     mount_attr a{};
     a.attr_set = MOUNT_ATTR_RDONLY;
     TRY(sys::mount_setattr(tmpfs.get(), "", AT_EMPTY_PATH, a));
   }
   return attach(tmpfs.get(), dest, m.propagation);
+}
+
+// The planned path (CgroupDirsPlan, filled by the parent from the cgroup
+// manager): the init is in exactly these directories, moved there by the
+// parent before it was started.
+
+Result<sys::UniqueFd> planned_bind(const CgroupDirPlan& d, uint64_t attr_set,
+                                   const MountAttrs& rattrs) {
+  sys::UniqueFd tree = TRY(sys::open_tree(AT_FDCWD, d.host.c_str(), OPEN_TREE_CLONE));
+  TRY(set_bind_attrs(tree.get(), MountAttrs{attr_set, 0}, rattrs));
+  return tree;
+}
+
+Status mount_planned_v2(const MountPlan& m, int dest, const MountRuntime& rt,
+                        const CgroupDirsPlan& c) {
+  uint64_t attrs = m.attrs.set | m.rattrs.set;
+  sys::UniqueFd mnt;
+  if (rt.cgroup_ns) {
+    // A namespace the init made itself (not joined: see the caller), and
+    // only after the parent had moved it into its cgroup: the namespace's
+    // root is that cgroup, so the init's path in it is "/" and the fresh
+    // mount shows exactly the container's cgroup.
+    mnt = TRY(fresh_mount("cgroup2", "cgroup2", {}, attrs));
+  } else {
+    mnt = TRY(planned_bind(c.dirs.front(), attrs, m.rattrs));
+  }
+  return attach(mnt.get(), dest, m.propagation);
+}
+
+Status populate_planned_v1_tree(int tmpfs, const MountPlan& m, const CgroupDirsPlan& c) {
+  uint64_t attrs = m.attrs.set | m.rattrs.set;
+  for (const auto& d : c.dirs) {
+    TRY(sys::mkdirat(tmpfs, d.name.c_str(), 0755));
+    sys::UniqueFd dir = TRY(sys::openat(tmpfs, d.name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW));
+    sys::UniqueFd mnt = TRY_CTX(planned_bind(d, attrs, m.rattrs), "cgroup {}", d.name);
+    TRY(sys::move_mount_fd(mnt.get(), dir.get()));
+    for (const auto& l : d.links) {
+      auto r = sys::symlinkat(d.name.c_str(), tmpfs, l.c_str());
+      if (!r && r.error().err() != EEXIST) return r;
+    }
+  }
+  return {};
 }
 
 Result<bool> host_is_unified() {
@@ -143,10 +186,23 @@ Result<bool> host_is_unified() {
 }  // namespace
 
 Status perform_cgroup_mount(const MountPlan& m, int dest, const MountRuntime& rt) {
+  // The plan covers the usual cases: a v2-only host, and a v1/hybrid host
+  // without a cgroup namespace (type "cgroup": the tree of binds). A joined
+  // cgroup namespace may not be rooted at the container's cgroup, and a v1
+  // namespace's fresh mounts need each hierarchy's controllers: those, and
+  // "cgroup2" on a hybrid host, are looked up from the init's own view.
+  const CgroupDirsPlan* c = rt.cgroup_dirs;
+  if (c != nullptr && c->known && !rt.cgroup_ns_joined) {
+    if (c->unified) return mount_planned_v2(m, dest, rt, *c);
+    if (!rt.cgroup_ns && m.fstype == "cgroup") {
+      return mount_v1_tree(m, dest,
+                           [&](int tmpfs) { return populate_planned_v1_tree(tmpfs, m, *c); });
+    }
+  }
   auto hs = TRY(read_hierarchies());
   bool v2 = m.fstype == "cgroup2" || TRY(host_is_unified());
   if (v2) return mount_single_v2(m, dest, rt, hs);
-  return mount_v1_tree(m, dest, rt, hs);
+  return mount_v1_tree(m, dest, [&](int tmpfs) { return populate_v1_tree(tmpfs, m, rt, hs); });
 }
 
 }  // namespace husk::linux_setup

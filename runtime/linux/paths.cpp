@@ -118,7 +118,8 @@ Result<sys::UniqueFd> open_in_root(int rootfd, std::string_view path, InRootOpen
   return sys::openat2(rootfd, rel, flags, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
-Result<sys::UniqueFd> mkdir_in_root(int rootfd, std::string_view path, CreateAs last) {
+Result<sys::UniqueFd> mkdir_in_root(int rootfd, std::string_view path, CreateAs last,
+                                    struct stat* st_out) {
   std::deque<std::string> todo;
   push_components(todo, path);
   Walker w(rootfd);
@@ -155,13 +156,16 @@ Result<sys::UniqueFd> mkdir_in_root(int rootfd, std::string_view path, CreateAs 
     }
     if (is_last) {
       TRY_CTX(check_final_type(st, last), "{}", path);
+      if (st_out != nullptr) *st_out = st;
       return std::move(*fd);
     }
     w.push(std::move(*fd));
   }
   // The path resolved to a directory already on the stack (e.g. "/" or "a/..").
   if (last == CreateAs::File) return Error::sys(EISDIR, "{}: is a directory", path);
-  return w.dup_cur();
+  auto fd = TRY(w.dup_cur());
+  if (st_out != nullptr) *st_out = TRY(sys::fstat(fd.get()));
+  return fd;
 }
 
 Result<ParentAndName> open_parent_in_root(int rootfd, std::string_view path) {

@@ -5,6 +5,7 @@
 // is an O_PATH fd, so a later mount targets exactly the inode checked.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <string>
@@ -38,8 +39,10 @@ enum class CreateAs { Dir, File };
 // the current directory fd, expands symlinks itself (at most 40, as the
 // kernel's ELOOP limit) with absolute targets restarting at the root and ".."
 // never going above it, and creates what is missing (directories 0755, a
-// final file 0644 when `last` is File). Returns an O_PATH fd of the result.
-Result<sys::UniqueFd> mkdir_in_root(int rootfd, std::string_view path, CreateAs last);
+// final file 0644 when `last` is File). Returns an O_PATH fd of the result,
+// and its fstat in *st when st is not null (the walker has it already).
+Result<sys::UniqueFd> mkdir_in_root(int rootfd, std::string_view path, CreateAs last,
+                                    struct stat* st = nullptr);
 
 // The parent directory of `path` (created like mkdir_in_root) and the final
 // name, for operations that must not follow the final component (mknodat,

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 
+#include "linux/mountinfo.hpp"
 #include "linux/paths.hpp"
 #include "spec/mount_options.hpp"
 #include "sys/mount_api.hpp"
@@ -25,10 +26,10 @@ namespace {
 // procfs's root directory inode (PROC_ROOT_INO in fs/proc/internal.h).
 constexpr ino_t kProcRootIno = 1;
 
-bool has_namespace(const spec::Config& cfg, spec::NamespaceType t) {
+bool has_namespace(const spec::Config& cfg, spec::NamespaceType t, bool joined_only = false) {
   if (!cfg.linux) return false;
   for (const auto& n : cfg.linux->namespaces) {
-    if (n.type == t) return true;
+    if (n.type == t && (!joined_only || (n.path && !n.path->empty()))) return true;
   }
   return false;
 }
@@ -234,6 +235,7 @@ Result<RootfsPlanPtr> plan_rootfs(const spec::Config& cfg, const RootfsOptions& 
   p->readonly = cfg.root && cfg.root->readonly;
   p->userns = has_namespace(cfg, spec::NamespaceType::User);
   p->cgroup_ns = has_namespace(cfg, spec::NamespaceType::Cgroup);
+  p->cgroup_ns_joined = has_namespace(cfg, spec::NamespaceType::Cgroup, true);
   p->setup_propagation = MS_SLAVE | MS_REC;
   if (cfg.linux) TRY(plan_linux(*cfg.linux, *p));
   if (!cfg.linux) p->devices = TRY(plan_devices({}));
@@ -250,6 +252,38 @@ Result<RootfsPlanPtr> plan_rootfs(const spec::Config& cfg, const RootfsOptions& 
   return p;
 }
 
+void set_cgroup_dirs(RootfsPlan& plan, std::string_view mount_root, bool unified,
+                     const std::vector<std::string>& leaf_dirs) {
+  // The init mounts what it finds at /sys/fs/cgroup (statfs there tells v2
+  // from v1); the plan only stands in for that when the manager's
+  // hierarchies are the ones mounted there.
+  constexpr std::string_view kRoot = "/sys/fs/cgroup";
+  while (mount_root.size() > 1 && mount_root.back() == '/') mount_root.remove_suffix(1);
+  CgroupDirsPlan out;
+  if (mount_root != kRoot || leaf_dirs.empty() || (unified && leaf_dirs.size() != 1)) return;
+  for (const auto& dir : leaf_dirs) {
+    // "/sys/fs/cgroup/<name>/<cgroupsPath>" (v1, hybrid) or
+    // "/sys/fs/cgroup/<cgroupsPath>" (v2 only).
+    if (dir.size() <= kRoot.size() + 1 || dir.compare(0, kRoot.size(), kRoot) != 0 ||
+        dir[kRoot.size()] != '/') {
+      return;
+    }
+    CgroupDirPlan d;
+    d.host = dir;
+    if (!unified) {
+      size_t end = dir.find('/', kRoot.size() + 1);
+      if (end == std::string::npos) return;
+      d.name = dir.substr(kRoot.size() + 1, end - kRoot.size() - 1);
+      if (d.name == "." || d.name == "..") return;
+      if (d.name.find(',') != std::string::npos) d.links = split_controllers(d.name);
+    }
+    out.dirs.push_back(std::move(d));
+  }
+  out.known = true;
+  out.unified = unified;
+  plan.cgroup_dirs = std::move(out);
+}
+
 Status prepare_idmapped_mounts(RootfsPlan& p) {
   for (auto& m : p.mounts) TRY(prepare_idmapped_mount(m));
   return {};
@@ -260,11 +294,14 @@ Status prepare_rootfs(const RootfsPlan& p) {
           "make / {} before building the rootfs",
           (p.setup_propagation & MS_PRIVATE) != 0 ? "rprivate" : "rslave");
   auto root = TRY_CTX(bind_rootfs(p.rootfs), "bind rootfs {} onto itself", p.rootfs);
-  MountRuntime rt{root.get(), p.cgroup_ns, p.userns};
+  dev_t dev_tmpfs = 0;
+  MountRuntime rt{root.get(), p.cgroup_ns,    p.userns,
+                  &dev_tmpfs, &p.cgroup_dirs, p.cgroup_ns_joined};
   for (const auto& m : p.mounts) TRY(perform_mount(m, rt));
   if (p.setup_dev) {
-    TRY(create_devices(root.get(), p.devices, p.userns));
-    TRY(create_dev_links(root.get(), p.console));
+    DevDir dev = TRY(open_dev_dir(root.get(), dev_tmpfs));
+    TRY(create_devices(root.get(), dev, p.devices, p.userns));
+    TRY(create_dev_links(dev, p.console));
   }
   return {};
 }

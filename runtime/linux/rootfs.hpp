@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.hpp"
@@ -37,6 +38,7 @@ struct RootfsPlan {
   bool console = false;                           // create /dev/console for the pty bind
   bool userns = false;                            // the container has a user namespace
   bool cgroup_ns = false;                         // ... and a cgroup namespace
+  bool cgroup_ns_joined = false;                  // ... which it joins by path
   unsigned long setup_propagation = 0;            // applied to "/" first (MS_REC always)
   std::optional<unsigned long> root_propagation;  // rootfsPropagation, after pivot_root
   std::vector<MountPlan> mounts;
@@ -47,6 +49,7 @@ struct RootfsPlan {
   std::vector<std::string> masked_paths;    // cleaned
   std::vector<std::string> readonly_paths;  // cleaned
   std::vector<SysctlPlan> sysctl;
+  CgroupDirsPlan cgroup_dirs;  // set_cgroup_dirs
 };
 
 struct RootfsPlanDeleter {
@@ -67,6 +70,15 @@ struct RootfsOptions {
 // Validate and plan everything (mount options -> flags/data, device nodes,
 // masked/readonly paths, propagation, sysctl). All errors name the config field.
 Result<RootfsPlanPtr> plan_rootfs(const spec::Config& cfg, const RootfsOptions& opts);
+
+// In the parent, after plan_rootfs and the cgroup plan: the container's
+// cgroup directory in every hierarchy the init will be moved into
+// (cgroup::Manager::leaf_dirs) under the manager's mount_root, v2-only
+// (`unified`) or not. Used by cgroup mounts (mount_cgroup.cpp) instead of
+// the init's own lookup when the hierarchies are the ones mounted at
+// /sys/fs/cgroup; anything else leaves the lookup to the init.
+void set_cgroup_dirs(RootfsPlan& plan, std::string_view mount_root, bool unified,
+                     const std::vector<std::string>& leaf_dirs);
 
 // In the parent, after plan_rootfs and before the init is cloned (e.g. right
 // before clone3): makes the detached idmapped trees of idmap/ridmap mounts,
