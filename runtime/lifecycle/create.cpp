@@ -252,6 +252,10 @@ Result<Plans> make_plans(const Context& ctx, Loaded& l, const CreateOptions& o) 
   co.rootless = ctx.rootless.value_or(::geteuid() != 0);
   co = TRY(cgroup::options_from_env(co));
   p.cgroup = TRY(cgroup::Manager::plan(co, &p.resources));
+  // The init's cgroup mounts use these instead of reading /proc/self/cgroup
+  // and /proc/self/mountinfo again between clone and exec.
+  linux_setup::set_cgroup_dirs(*p.rootfs, co.mount_root, p.cgroup->driver() == cgroup::Driver::V2,
+                               p.cgroup->leaf_dirs());
   TRY(linux_setup::open_namespace_paths(p.ns));
   p.console = TRY(connect_console(*l.cfg.process, o));
   if (o.pidfd_socket) {
