@@ -117,16 +117,16 @@ Result<std::unique_ptr<Manager>> Manager::load(const std::string& serialized) {
 }
 
 void FsManager::predict_created() {
+  // From the leaf up: the parents of a container's cgroup usually exist, so
+  // the walk ends at the first directory found, one or two stat(2) calls.
   auto comps = l_.components();
   for (auto& h : l_.hierarchies) {
-    h.created = 0;
-    for (size_t i = 0; i < comps.size(); ++i) {
+    size_t kept = comps.size();
+    for (; kept > 0; --kept) {
       struct stat st {};
-      if (::stat((h.mount + join_prefix(comps, i + 1)).c_str(), &st) != 0) {
-        h.created = static_cast<int>(comps.size() - i);
-        break;
-      }
+      if (::stat((h.mount + join_prefix(comps, kept)).c_str(), &st) == 0) break;
     }
+    h.created = static_cast<int>(comps.size() - kept);
   }
 }
 
