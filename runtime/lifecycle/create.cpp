@@ -287,6 +287,7 @@ struct Launch {
   sys::UniqueFd pidfd;
   pid_t stage_pid = 0;  // the intermediate process, while it lives
   sys::UniqueFd stage_pidfd;
+  std::optional<protocol::ParentEnd> channel;  // from the clone on
 };
 
 void kill_and_reap(pid_t& pid, sys::UniqueFd& pidfd) {
@@ -342,6 +343,7 @@ Status clone_init(Launch& l, const Loaded& ld, const Plans& p, const CreateOptio
   ip.console_socket = p.console ? p.console.get() : -1;
   ip.session_keyring = o.no_new_keyring ? nullptr : o.id.c_str();
   ip.trim_memory = !o.start_follows;
+  ip.exec_on_channel = o.start_follows;
   sys::Cloned c;
   {
     auto pidns = TRY(linux_setup::PidNsForChildren::enter(p.ns));
@@ -448,9 +450,10 @@ Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
               const std::optional<std::string>& pid_file, PhaseTimer& t) {
   TRY(l.dir.write_state(l.st));
   TRY(l.dir.save_config(ld.bytes));
-  TRY(l.dir.make_fifo());
+  // `run` releases the init over the protocol socket instead (protocol.hpp).
+  if (!o.start_follows) TRY(l.dir.make_fifo());
   if (host_notify_socket()) TRY(make_notify_dir(l.dir));
-  l.fifo = TRY(l.dir.open_fifo(O_PATH));
+  if (!o.start_follows) l.fifo = TRY(l.dir.open_fifo(O_PATH));
   t.mark("state");
   {
     auto parents = TRY(CgroupParents::lock(l.ctx));  // released before clone
@@ -465,7 +468,7 @@ Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
   protocol::Channel channel;
   TRY(clone_init(l, ld, p, o, channel));
   t.mark("clone");
-  protocol::ParentEnd ch(std::move(channel));
+  protocol::ParentEnd& ch = l.channel.emplace(std::move(channel));
   if (auto s = drive_init(l, ld, p, ch, t); !s) return explain_death(l, std::move(s).error());
   // runc's payload for the init's pidfd is "standard" (exec sends "setns").
   if (p.pidfd_socket) {
@@ -499,8 +502,12 @@ Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts) {
   guard.dismiss();
   CreatedInit out{launch_state.pid, std::move(launch_state.pidfd), l.cfg.process->terminal, {}};
   if (opts.start_follows) {
-    OwnedContainer& oc = out.owned.emplace(OwnedContainer{
-        std::move(launch_state.dir), std::move(launch_state.st), std::move(p.cgroup), {}, {}});
+    OwnedContainer& oc = out.owned.emplace(OwnedContainer{std::move(launch_state.dir),
+                                                          std::move(launch_state.st),
+                                                          std::move(p.cgroup),
+                                                          std::move(*launch_state.channel),
+                                                          {},
+                                                          {}});
     if (l.cfg.hooks) {
       oc.poststart = std::move(l.cfg.hooks->poststart);
       oc.poststop = std::move(l.cfg.hooks->poststop);

@@ -17,6 +17,7 @@
 #include "base/result.hpp"
 #include "cgroup/cgroup.hpp"
 #include "lifecycle/lifecycle.hpp"
+#include "linux/protocol.hpp"
 #include "spec/config.hpp"
 #include "state/store.hpp"
 #include "sys/fd.hpp"
@@ -51,6 +52,8 @@ struct OwnedContainer {
   state::ContainerDir dir;
   state::ContainerState st;
   std::unique_ptr<cgroup::Manager> cgroup;
+  // Still connected to the init, which waits for Exec (no exec.fifo).
+  linux_setup::protocol::ParentEnd channel;
   std::vector<spec::Hook> poststart;
   std::vector<spec::Hook> poststop;
 };

@@ -134,8 +134,13 @@ Status start(const Context& ctx, std::string_view id, pid_t notify_mainpid) {
 Status start_created(CreatedInit& init, pid_t notify_mainpid) {
   OwnedContainer& c = *init.owned;
   std::optional<NotifyProxy> notify = TRY(NotifyProxy::open(c.dir));
-  TRY(open_and_wait(c.dir, init.pidfd.get()));
-  TRY(c.dir.unlink_fifo());
+  TRY(c.channel.send_exec());
+  if (auto s = c.channel.await_execing(); !s) {
+    // No Execing and no Error: the init died before it was started.
+    if (s.error().kind() == ErrorKind::Protocol && s.error().err() == 0) return init_gone();
+    return s;
+  }
+  TRY(c.channel.await_exec_done());
   TRY(run_poststart_hooks(c.poststart, c.st, init.pidfd.get()));
   c.dir.unlock();
   if (notify)

@@ -157,7 +157,7 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states,
   const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
   TRY(run_hooks(hooks::Kind::CreateContainer, hk ? &hk->create_container : nullptr,
                 states.creating));
-  procfs = TRY_CTX(private_procfs(), "procfs for exec.fifo");
+  if (!p.exec_on_channel) procfs = TRY_CTX(private_procfs(), "procfs for exec.fifo");
   TRY(enter_rootfs(*p.rootfs));
   if (p.console_socket >= 0) TRY_CTX(setup_console(p), "process.terminal");
   TRY(set_hostnames(*p.config));
@@ -203,6 +203,15 @@ Status after_ready(const InitPlan& p, const HookStates& states, sys::UniqueFd pr
   return exec_process(*p.process);
 }
 
+// `run`: the parent that created us starts us at once (protocol.hpp, 8-9).
+Status after_ready_on_channel(InitEnd& ch, const InitPlan& p, const HookStates& states) {
+  TRY(ch.await_exec());
+  TRY(ch.send_execing());
+  const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
+  TRY(run_hooks(hooks::Kind::StartContainer, hk ? &hk->start_container : nullptr, states.created));
+  return exec_process(*p.process);
+}
+
 // After Ready the parent is gone: `start` is reading exec.fifo and reports
 // what we write there; without it (the fifo never opened), stderr is all
 // that is left.
@@ -225,6 +234,11 @@ void report_late(const Error& e, int fifo) {
   if (Status s = setup_until_ready(channel, plan, states, procfs); !s) {
     channel.send_error(s.error());
     ::_exit(1);
+  }
+  if (plan.exec_on_channel) {
+    Status s = after_ready_on_channel(channel, plan, states);
+    channel.send_error(s.error());
+    ::_exit(255);
   }
   sys::UniqueFd fifo;
   Status s = after_ready(plan, states, std::move(procfs), fifo);

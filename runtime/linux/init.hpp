@@ -36,6 +36,9 @@ struct InitPlan {
   // for a `create` whose init may wait long; not for `run`, which starts it
   // at once and would only fault the pages back in.
   bool trim_memory = true;
+  // `run`: after Ready, wait for Exec on the channel instead of blocking on
+  // exec.fifo (protocol.hpp); fifo_fd is then -1.
+  bool exec_on_channel = false;
 };
 
 // The child's main. Never returns.

@@ -26,6 +26,10 @@ const char* name(MsgType t) {
       return "Ready";
     case MsgType::Error:
       return "Error";
+    case MsgType::Exec:
+      return "Exec";
+    case MsgType::Execing:
+      return "Execing";
   }
   return "unknown";
 }
@@ -205,6 +209,24 @@ Result<pid_t> ParentEnd::await_hooks_request() {
 Status ParentEnd::await_ready() {
   TRY(expect(MsgType::Ready));
   return {};
+}
+
+Status ParentEnd::await_execing() {
+  TRY(expect(MsgType::Execing));
+  return {};
+}
+
+Status ParentEnd::await_exec_done() {
+  auto m = ch_.recv();
+  if (!m) {
+    // Close-on-exec: the init's end closed with execve.
+    if (m.error().kind() == ErrorKind::Protocol && m.error().err() == 0) return {};
+    return std::move(m).error().wrap("waiting for the container init's execve");
+  }
+  if (m->type() == MsgType::Error) return decode_error(*m);
+  return Error::make(ErrorKind::Protocol,
+                     "init protocol: expected the end of the connection after Execing, got {}",
+                     type_name(m->header));
 }
 
 Result<ForkedInit> ParentEnd::await_init_forked() {

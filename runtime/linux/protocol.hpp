@@ -31,8 +31,13 @@
 //                                    and createRuntime hooks   createContainer ("creating"),
 //                                                              strings[1] = for startContainer
 //                                                              ("created")
-//   7  init -> parent Ready          always, last; init then   -
-//                                    blocks on exec.fifo
+//   7  init -> parent Ready          always; init then blocks  -
+//                                    on exec.fifo, or with
+//                                    `run` waits for 8
+//   8  parent -> init Exec           `run` only: start now     -
+//   9  init -> parent Execing        answers 8; then           -
+//                                    startContainer hooks and
+//                                    execve
 //   *  init -> parent Error          instead of any init       value = errno, kind = ErrorKind,
 //                                    message; init then exits  strings = op, context (innermost
 //                                                              first)
@@ -41,7 +46,13 @@
 // an Error message becomes the init's Error in the parent; end-of-file means
 // init died without a word.
 //
-// After Ready the socket is done. The init opens exec.fifo for writing,
+// `run` starts the container at once from the process that created it, so
+// it needs no exec.fifo (nor a state-directory inode for it, nor the
+// private procfs that reopens it): Exec and Execing play the fifo's open and
+// its first byte, and the socket's end-of-file (it is close-on-exec) after
+// Execing tells that execve happened, or an Error message why not.
+//
+// Otherwise, after Ready the socket is done. The init opens exec.fifo for writing,
 // which blocks until `husk start` opens it for reading, writes one byte, and
 // keeps the fifo open (close-on-exec) through startContainer hooks and
 // execve: `start` reads to end-of-file, so a successful execve shows as EOF
@@ -70,6 +81,8 @@ enum class MsgType : uint8_t {
   HooksDone,
   Ready,
   Error,
+  Exec,
+  Execing,
 };
 
 const char* name(MsgType t);
@@ -138,6 +151,12 @@ class ParentEnd {
   Result<pid_t> await_hooks_request();
   Status send_hooks_done(std::string_view creating_state, std::string_view created_state);
   Status await_ready();
+  // `run` (8, 9): release the init, then wait until it has exec'd: the end
+  // of the socket after Execing; an Error if a startContainer hook or the
+  // execve failed.
+  Status send_exec() { return ch_.send(MsgType::Exec); }
+  Status await_execing();
+  Status await_exec_done();
   void close() { ch_.close(); }
 
  private:
@@ -164,6 +183,8 @@ class InitEnd {
   Status send_hooks_request(pid_t own_pid) { return ch_.send(MsgType::HooksRequest, own_pid); }
   Result<HookStates> await_hooks_done();
   Status send_ready() { return ch_.send(MsgType::Ready); }
+  Status await_exec() { return expect(MsgType::Exec); }
+  Status send_execing() { return ch_.send(MsgType::Execing); }
   // Best effort: the init is about to exit anyway.
   void send_error(const Error& e) noexcept;
 

@@ -112,6 +112,21 @@ def test_hooks_with_run(husk, bundle, tmp):
 
 
 @pytest.mark.parametrize("detach", [False, True])
+def test_failing_start_container_hook_with_run(husk, bundle, tmp, detach):
+    # run releases its init over the protocol socket, not exec.fifo: a failure
+    # after the release must still come back as run's error.
+    hb = HookBundle(bundle, tmp, probe(["write", "/hookout/ran", "yes"]),
+                    fail="startContainer", exit_code=7)
+    r = husk.run("c1", hb.b, *(["--detach"] if detach else []))
+    assert r.rc != 0, r
+    assert "startContainer" in r.err and "status 7" in r.err, r
+    assert not os.path.exists(os.path.join(hb.out, "ran")), "user process must not run"
+    assert "poststart" not in hb.order()
+    assert husk.status("c1") is None
+    assert husk.nothing_left() == []
+
+
+@pytest.mark.parametrize("detach", [False, True])
 def test_failing_poststart_with_run(husk, bundle, tmp, detach):
     hb = HookBundle(bundle, tmp, probe("sleep 100"), fail="poststart")
     r = husk.run("c1", hb.b, *(["--detach"] if detach else []))
