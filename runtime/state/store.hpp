@@ -3,7 +3,7 @@
 //                fsynced, see store.cpp)
 //   config.json  a copy of the bundle's config (delete/poststop need no
 //                bundle), written once by create
-//   exec.fifo    exists from create until start ("created")
+//   exec.fifo    exists from create until start ("created"); `run` makes none
 //   .lock        the per-container lock file
 // Nothing else in husk touches these paths; everything goes through a dirfd.
 //
