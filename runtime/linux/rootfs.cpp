@@ -209,10 +209,11 @@ Status finish_root(const RootfsPlan& p) {
             "linux.rootfsPropagation");
   }
   if (p.readonly) {
-    auto fd = TRY(sys::openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY));
+    // "/" is the container's root now (pivot_root or chroot): resolved by
+    // the kernel without any component the rootfs could make a symlink.
     mount_attr a{};
     a.attr_set = MOUNT_ATTR_RDONLY;
-    TRY_CTX(sys::mount_setattr(fd.get(), "", AT_EMPTY_PATH, a), "root.readonly");
+    TRY_CTX(sys::mount_setattr(AT_FDCWD, "/", 0, a), "root.readonly");
   }
   return {};
 }
