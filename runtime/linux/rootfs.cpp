@@ -260,6 +260,7 @@ void set_cgroup_dirs(RootfsPlan& plan, std::string_view mount_root, bool unified
   // hierarchies are the ones mounted there.
   constexpr std::string_view kRoot = "/sys/fs/cgroup";
   while (mount_root.size() > 1 && mount_root.back() == '/') mount_root.remove_suffix(1);
+  plan.cgroup_dirs = {};
   CgroupDirsPlan out;
   if (mount_root != kRoot || leaf_dirs.empty() || (unified && leaf_dirs.size() != 1)) return;
   for (const auto& dir : leaf_dirs) {

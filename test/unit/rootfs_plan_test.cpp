@@ -370,3 +370,39 @@ TEST_CASE("idmap: the mount's own mappings, else the container's") {
   plain.mounts.push_back(mnt("/a", "bind", "/src", {"bind", "idmap"}));
   CHECK_THAT(plan_error(plain).message(), Catch::Contains("idmap"));
 }
+
+TEST_CASE("set_cgroup_dirs: the manager's leaf dirs under /sys/fs/cgroup, else the init looks") {
+  auto p = must_plan(default_config());
+  SECTION("v1 / hybrid: one directory per hierarchy, links for co-mounted controllers") {
+    set_cgroup_dirs(*p, "/sys/fs/cgroup/", false,
+                    {"/sys/fs/cgroup/cpu,cpuacct/husk/x", "/sys/fs/cgroup/systemd/husk/x",
+                     "/sys/fs/cgroup/unified/husk/x"});
+    const auto& c = p->cgroup_dirs;
+    REQUIRE(c.known);
+    CHECK_FALSE(c.unified);
+    REQUIRE(c.dirs.size() == 3);
+    CHECK(c.dirs[0].name == "cpu,cpuacct");
+    CHECK(c.dirs[0].host == "/sys/fs/cgroup/cpu,cpuacct/husk/x");
+    CHECK(c.dirs[0].links == std::vector<std::string>{"cpu", "cpuacct"});
+    CHECK(c.dirs[1].name == "systemd");
+    CHECK(c.dirs[1].links.empty());
+    CHECK(c.dirs[2].name == "unified");
+  }
+  SECTION("v2 only: the one directory") {
+    set_cgroup_dirs(*p, "/sys/fs/cgroup", true, {"/sys/fs/cgroup/husk/x"});
+    REQUIRE(p->cgroup_dirs.known);
+    CHECK(p->cgroup_dirs.unified);
+    REQUIRE(p->cgroup_dirs.dirs.size() == 1);
+    CHECK(p->cgroup_dirs.dirs[0].host == "/sys/fs/cgroup/husk/x");
+  }
+  SECTION("another hierarchy root (HUSK_CGROUP_ROOT) or an odd layout: not planned") {
+    set_cgroup_dirs(*p, "/sys/fs/cgroup/unified", true, {"/sys/fs/cgroup/unified/husk/x"});
+    CHECK_FALSE(p->cgroup_dirs.known);
+    set_cgroup_dirs(*p, "/sys/fs/cgroup", false, {"/sys/fs/cgroup/memory"});
+    CHECK_FALSE(p->cgroup_dirs.known);
+    set_cgroup_dirs(*p, "/sys/fs/cgroup", false, {"/elsewhere/memory/husk/x"});
+    CHECK_FALSE(p->cgroup_dirs.known);
+    set_cgroup_dirs(*p, "/sys/fs/cgroup", true, {});
+    CHECK_FALSE(p->cgroup_dirs.known);
+  }
+}
