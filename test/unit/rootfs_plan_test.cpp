@@ -189,7 +189,9 @@ TEST_CASE("bind mounts: relative source from the bundle, flags split per level")
 TEST_CASE("clearing options on a bind become attr_clr") {
   auto c = default_config();
   c.mounts.push_back(mnt("/x", "bind", "/src", {"bind", "rw", "exec", "suid", "dev", "atime"}));
-  const auto& m = must_plan(c)->mounts.back();
+  // The plan must outlive m: a reference into a temporary dangles.
+  auto plan = must_plan(c);
+  const auto& m = plan->mounts.back();
   CHECK(m.kind == MountKind::Bind);
   CHECK_FALSE(m.recursive);
   CHECK((m.attrs.clr & MOUNT_ATTR_RDONLY) != 0);
@@ -232,7 +234,9 @@ TEST_CASE("fresh filesystems: superblock flags go to fsconfig, silent is dropped
   auto c = default_config();
   c.mounts.push_back(mnt("/t", "tmpfs", "tmpfs",
                          {"sync", "dirsync", "silent", "size=1m", "noatime", "tmpcopyup"}));
-  const auto& m = must_plan(c)->mounts.back();
+  // The plan must outlive m: a reference into a temporary dangles.
+  auto plan = must_plan(c);
+  const auto& m = plan->mounts.back();
   std::vector<FsParam> want;
   want.push_back(FsParam{"size", std::string("1m")});
   want.push_back(FsParam{"sync", std::nullopt});
