@@ -6,7 +6,6 @@
 #include "lifecycle/create.hpp"
 #include "lifecycle/lifecycle.hpp"
 #include "spec/config.hpp"
-#include "spec/parse.hpp"
 #include "spec/state_json.hpp"
 #include "sys/pidfd.hpp"
 
@@ -67,24 +66,17 @@ void run_poststop(const Context &ctx, const std::vector<spec::Hook> &hooks,
   for (const auto &e : hooks::run_all(hooks::Kind::Poststop, hooks, json)) ctx.warn(e.message());
 }
 
-// The poststop hooks of the saved config. Only parsed when it can hold any:
-// most configs have none.
+// The poststop hooks of the saved config; none when it is missing (a create
+// that died early), a warning when it cannot be read.
 std::vector<spec::Hook> saved_poststop(const Context &ctx, const state::ContainerDir &dir) {
-  auto c = dir.read_config();
-  if (!c) {
-    if (c.error().err() != ENOENT) {
-      ctx.warn(fmt::format("poststop hooks not run: {}", c.error().message()));
+  auto hooks = saved_hooks(dir, "poststop", &spec::Hooks::poststop);
+  if (!hooks) {
+    if (hooks.error().err() != ENOENT) {
+      ctx.warn(fmt::format("poststop hooks not run: {}", hooks.error().message()));
     }
     return {};
   }
-  if (c->find("poststop") == std::string::npos) return {};
-  auto cfg = spec::parse_config(*c);
-  if (!cfg) {
-    ctx.warn(fmt::format("poststop hooks not run: saved config: {}", cfg.error().message()));
-    return {};
-  }
-  if (!cfg->hooks) return {};
-  return std::move(cfg->hooks->poststop);
+  return std::move(*hooks);
 }
 
 // Everything after the processes are gone. The record is removed only once

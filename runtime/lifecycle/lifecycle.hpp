@@ -55,6 +55,12 @@ Result<Observed> observe(const state::ContainerDir& dir);
 // The cgroup of a container, or nullptr when it has none (empty record).
 Result<std::unique_ptr<cgroup::Manager>> load_cgroup(const state::ContainerState& st);
 
+// hooks.<which> of the container's saved config.json (`key` is its JSON
+// name). The config is parsed only when its text holds the key at all: most
+// configs have no hooks.
+Result<std::vector<spec::Hook>> saved_hooks(const state::ContainerDir& dir, std::string_view key,
+                                            std::vector<spec::Hook> spec::Hooks::*which);
+
 // The runtime.md state of one container as JSON (`husk state ID`).
 // A stopped container reports pid 0.
 Result<std::string> state_json(const Context& ctx, std::string_view id);

@@ -10,7 +10,6 @@
 
 #include "hooks/hooks.hpp"
 #include "lifecycle/notify.hpp"
-#include "spec/parse.hpp"
 #include "spec/state_json.hpp"
 #include "sys/pidfd.hpp"
 
@@ -88,15 +87,10 @@ Status run_poststart_hooks(const std::vector<spec::Hook>& hooks, const state::Co
   return {};
 }
 
-// Only parse the saved config when it can hold poststart hooks at all: a
-// config without the word has none, and most have none.
 Status run_poststart(const state::ContainerDir& dir, const state::ContainerState& st,
                      sys::Process& init) {
-  std::string bytes = TRY(dir.read_config());
-  if (bytes.find("poststart") == std::string::npos) return {};
-  auto cfg = TRY(spec::parse_config(bytes));
-  if (!cfg.hooks) return {};
-  return run_poststart_hooks(cfg.hooks->poststart, st, init.fd());
+  auto hooks = TRY(saved_hooks(dir, "poststart", &spec::Hooks::poststart));
+  return run_poststart_hooks(hooks, st, init.fd());
 }
 
 // Everything start does under the container's lock; returns the init.

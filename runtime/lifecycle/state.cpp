@@ -1,6 +1,7 @@
 #include <utility>
 
 #include "lifecycle/lifecycle.hpp"
+#include "spec/parse.hpp"
 #include "spec/state_json.hpp"
 #include "sys/proc.hpp"
 
@@ -13,6 +14,15 @@ Result<state::StateStore> open_store(const Context &ctx) {
 Result<std::unique_ptr<cgroup::Manager>> load_cgroup(const state::ContainerState &st) {
   if (st.cgroup.empty()) return std::unique_ptr<cgroup::Manager>();
   return TRY_CTX(cgroup::Manager::load(st.cgroup), "cgroup of container {}", st.id);
+}
+
+Result<std::vector<spec::Hook>> saved_hooks(const state::ContainerDir &dir, std::string_view key,
+                                            std::vector<spec::Hook> spec::Hooks::*which) {
+  std::string bytes = TRY(dir.read_config());
+  if (bytes.find(key) == std::string::npos) return std::vector<spec::Hook>{};
+  auto cfg = TRY_CTX(spec::parse_config(bytes), "saved config");
+  if (!cfg.hooks) return std::vector<spec::Hook>{};
+  return std::move(*cfg.hooks.*which);
 }
 
 Result<Observed> observe(const state::ContainerDir &dir) {
