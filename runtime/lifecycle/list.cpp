@@ -1,11 +1,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <map>
 #include <vector>
 
 #include "lifecycle/lifecycle.hpp"
+#include "linux/process.hpp"
 #include "sys/fd.hpp"
 
 namespace husk::lifecycle {
@@ -25,19 +25,9 @@ std::string user_name(uid_t uid) {
   std::string_view rest(text);
   while (!rest.empty()) {
     size_t nl = rest.find('\n');
-    std::string_view line = rest.substr(0, nl);
+    auto name = linux_setup::passwd_field(rest.substr(0, nl), uid, 0);
     rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
-    // name:password:uid:...
-    size_t c1 = line.find(':');
-    size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
-    if (c2 == std::string_view::npos || c1 == 0) continue;
-    size_t c3 = line.find(':', c2 + 1);
-    std::string_view field = line.substr(c2 + 1, c3 == std::string_view::npos ? c3 : c3 - c2 - 1);
-    uid_t v = 0;
-    auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
-    if (ec == std::errc() && end == field.data() + field.size() && !field.empty() && v == uid) {
-      return std::string(line.substr(0, c1));
-    }
+    if (name && !name->empty()) return std::string(*name);
   }
   return "#" + std::to_string(uid);
 }

@@ -12,6 +12,7 @@
 #include <array>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <climits>
 #include <cstring>
 #include <string_view>
@@ -355,29 +356,6 @@ Status make_cwd(const std::string& cwd) {
   return {};
 }
 
-// The home directory of `uid` from one /etc/passwd line
-// ("name:password:uid:gid:gecos:home:shell"), or nullptr.
-const char* passwd_home(char* line, uid_t uid) {
-  char* field[7] = {};
-  int n = 0;
-  field[n++] = line;
-  for (char* p = line; *p != '\0' && n < 7; ++p) {
-    if (*p == ':') {
-      *p = '\0';
-      field[n++] = p + 1;
-    }
-  }
-  if (n < 6 || field[2][0] == '\0') return nullptr;
-  unsigned long long v = 0;
-  for (const char* p = field[2]; *p != '\0'; ++p) {
-    if (*p < '0' || *p > '9') return nullptr;
-    v = v * 10 + static_cast<unsigned>(*p - '0');
-    if (v > 0xffffffffULL) return nullptr;
-  }
-  if (v != uid) return nullptr;
-  return field[5];
-}
-
 // After pivot_root, while still root: HOME from the container's /etc/passwd,
 // read with a fixed buffer (no allocation in the child). A missing or
 // unreadable file, or no entry for the uid, leaves HOME=/ as runc does.
@@ -403,11 +381,12 @@ void fill_home(ProcessPlan& plan) {
       if (buf[i] != '\n') continue;
       buf[i] = '\0';
       if (!skipping) {
-        const char* home = passwd_home(buf + start, plan.uid);
-        if (home != nullptr) {
-          size_t len = std::strlen(home);
+        auto home = passwd_field(std::string_view(buf + start, i - start), plan.uid, 5);
+        if (home) {
+          size_t len = home->size();
           if (len == 0 || len >= sizeof plan.home_env - 6) return;
-          std::memcpy(plan.home_env + 5, home, len + 1);
+          std::memcpy(plan.home_env + 5, home->data(), len);
+          plan.home_env[5 + len] = '\0';
           return;
         }
       }
@@ -601,6 +580,23 @@ Status open_checked_executable(const ProcessPlan& plan, Executable& exe) {
 }
 
 }  // namespace
+
+std::optional<std::string_view> passwd_field(std::string_view line, uid_t uid, size_t index) {
+  std::string_view field[7];
+  size_t n = 0;
+  while (n < 7) {
+    size_t colon = n == 6 ? std::string_view::npos : line.find(':');
+    field[n++] = line.substr(0, colon);
+    if (colon == std::string_view::npos) break;
+    line.remove_prefix(colon + 1);
+  }
+  if (index >= n || n < 3 || field[2].empty()) return std::nullopt;
+  uid_t v = 0;
+  const char* end = field[2].data() + field[2].size();
+  auto [ptr, ec] = std::from_chars(field[2].data(), end, v);
+  if (ec != std::errc() || ptr != end || v != uid) return std::nullopt;
+  return field[index];
+}
 
 Result<ProcessPlanPtr> plan_process(const spec::Process& proc, const ProcessOptions& opts) {
   ProcessPlanPtr plan(new ProcessPlan);

@@ -342,3 +342,19 @@ TEST_CASE("execCPUAffinity: ignored with a warning for init, parsed for exec") {
   REQUIRE_FALSE(r);
   CHECK(r.error().message() == "process.execCPUAffinity.final: invalid CPU list \"3-1\"");
 }
+
+TEST_CASE("passwd_field: a field of the line whose uid matches") {
+  using husk::linux_setup::passwd_field;
+  std::string_view line = "alice:x:1000:1000:Alice A:/home/alice:/bin/sh";
+  CHECK(passwd_field(line, 1000, 0) == std::optional<std::string_view>("alice"));
+  CHECK(passwd_field(line, 1000, 5) == std::optional<std::string_view>("/home/alice"));
+  CHECK(passwd_field(line, 1000, 6) == std::optional<std::string_view>("/bin/sh"));
+  CHECK_FALSE(passwd_field(line, 1001, 0));
+  CHECK_FALSE(passwd_field("bob:x:-1:0::/:/bin/sh", static_cast<uid_t>(-1), 0));
+  CHECK_FALSE(passwd_field("bob:x:4294967296:0::/:/bin/sh", 0, 0));  // beyond uid_t
+  CHECK_FALSE(passwd_field("bob:x:12a:0::/:/bin/sh", 12, 0));
+  CHECK_FALSE(passwd_field("bob:x::0::/:/bin/sh", 0, 0));
+  CHECK_FALSE(passwd_field("bob:x:7:0:gecos", 7, 5));  // no home field
+  CHECK(passwd_field("bob:x:7", 7, 0) == std::optional<std::string_view>("bob"));
+  CHECK(passwd_field(":x:7:0::/h:/s", 7, 0) == std::optional<std::string_view>(""));
+}
