@@ -28,7 +28,8 @@ class FsManager : public Manager {
   [[nodiscard]] std::vector<std::string> created_parents() const override;  // parents.cpp
   [[nodiscard]] std::vector<std::string> removed_parents() const override;  // parents.cpp
 
-  // Plan time: which directories create() would make, from what exists now.
+  // Plan time: which directories create() would make, from what exists now
+  // (never more than it will make; see manager.cpp).
   void predict_created();
   [[nodiscard]] const Layout& layout() const { return l_; }
 

@@ -13,11 +13,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <thread>
 
 #include "cgroup/cgroup.hpp"
+#include "cgroup/layout.hpp"
 #include "cgroup_test_util.hpp"
 
 namespace cg = husk::cgroup;
@@ -331,6 +333,56 @@ TEST_CASE("live v1: cpuset levels without CPUs get their nearest ancestor's", "[
   CHECK(has(cpuset + cleanup.rel + "/theirs/mine"));
   CHECK_FALSE(has(cpuset + cleanup.rel + "/theirs"));
   CHECK(has(kRoot + "/pids" + cleanup.rel + "/theirs"));  // made there, by this container
+}
+
+TEST_CASE("live v1: plan predicts the directories create makes, never more", "[cgroup][root]") {
+  if (!live_possible()) {
+    WARN("skipped: needs root and this host's hybrid cgroup layout");
+    return;
+  }
+  CgroupCleanup cleanup{unique_path()};
+  auto created = [](const cg::Manager& m) {
+    auto l = cg::parse_layout(m.serialize());
+    REQUIRE(l);
+    std::map<std::string, int> out;
+    for (const auto& h : l->hierarchies) out[h.mount] = h.created;
+    return out;
+  };
+  cg::Options o;
+  o.id = "live-v1-predict";
+  o.cgroups_path = cleanup.rel + "/first";
+  {
+    // Nothing below /husk-test exists: the parent is missing everywhere.
+    auto m = must(cg::Manager::plan(o, nullptr));
+    auto predicted = created(*m);
+    must(m->create());
+    CHECK(predicted == created(*m));
+    for (const auto& [mount, n] : predicted) CHECK(n >= 2);
+    must(m->destroy());
+  }
+  // The parent in every hierarchy but pids, a leaf of someone else in memory.
+  for (const auto& d : all_dirs("/husk-test")) ::mkdir(d.c_str(), 0755);
+  for (const auto& d : all_dirs(cleanup.rel)) {
+    if (d != kRoot + "/pids" + cleanup.rel) REQUIRE(::mkdir(d.c_str(), 0755) == 0);
+  }
+  REQUIRE(::mkdir((kRoot + "/memory" + cleanup.rel + "/second").c_str(), 0755) == 0);
+  o.cgroups_path = cleanup.rel + "/second";
+  auto m = must(cg::Manager::plan(o, nullptr));
+  auto predicted = created(*m);
+  must(m->create());
+  auto made = created(*m);
+  for (const auto& [mount, n] : made) {
+    INFO(mount);
+    CHECK(predicted.at(mount) <= n);
+    if (mount != kRoot + "/pids") CHECK(predicted.at(mount) == n);
+  }
+  CHECK(made.at(kRoot + "/memory") == 0);  // found, so never removed by this container
+  CHECK(made.at(kRoot + "/cpu") == 1);
+  CHECK(made.at(kRoot + "/pids") == 2);  // the parent made too, and said so after create
+  auto parents = m->created_parents();
+  CHECK(std::find(parents.begin(), parents.end(), kRoot + "/pids" + cleanup.rel) != parents.end());
+  must(m->destroy());
+  CHECK(exists(kRoot + "/memory" + cleanup.rel + "/second"));
 }
 
 TEST_CASE("live v1: controllers this host lacks are Unsupported at plan time", "[cgroup][root]") {
