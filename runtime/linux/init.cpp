@@ -122,17 +122,22 @@ Result<sys::UniqueFd> private_procfs() {
 // process.cwd is created as part of the rootfs, before root.readonly and
 // readonlyPaths take effect (as runc does), through the rootfs-confined walker
 // so that a symlink in the image cannot point it outside.
-Status make_cwd(const InitPlan& p) {
+Status make_cwd(const InitPlan& p, int root) {
   if (!p.process->create_cwd || p.process->cwd.empty() || p.process->cwd == "/") return {};
-  sys::UniqueFd root(::open(p.rootfs->rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root) return Error::last("open {}", p.rootfs->rootfs);
-  TRY_CTX(mkdir_in_root(root.get(), p.process->cwd, CreateAs::Dir), "process.cwd");
+  TRY_CTX(mkdir_in_root(root, p.process->cwd, CreateAs::Dir), "process.cwd");
   return {};
 }
 
 Status run_hooks(hooks::Kind kind, const std::vector<spec::Hook>* hs, const std::string& state) {
   if (hs == nullptr || hs->empty()) return {};
   return hooks::run(kind, *hs, state);
+}
+
+// createRuntime (run by the parent during the hooks round trip) and
+// createContainer hooks may mount over the rootfs path.
+bool hooks_before_pivot(const InitPlan& p) {
+  const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
+  return p.hooks_round_trip || (hk != nullptr && !hk->create_container.empty());
 }
 
 Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states,
@@ -148,8 +153,9 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states,
   TRY(ch.await_start());
   TRY(setup_namespaces(ch, *p.ns));
   TRY(join_session_keyring(p.session_keyring));
-  TRY(prepare_rootfs(*p.rootfs));
-  TRY(make_cwd(p));
+  sys::UniqueFd root = TRY(prepare_rootfs(*p.rootfs));
+  TRY(make_cwd(p, root.get()));
+  if (hooks_before_pivot(p)) root.reset();
   if (p.hooks_round_trip) {
     TRY(ch.send_hooks_request(::getpid()));
     states = TRY(ch.await_hooks_done());
@@ -158,7 +164,8 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states,
   TRY(run_hooks(hooks::Kind::CreateContainer, hk ? &hk->create_container : nullptr,
                 states.creating));
   if (!p.exec_on_channel) procfs = TRY_CTX(private_procfs(), "procfs for exec.fifo");
-  TRY(enter_rootfs(*p.rootfs));
+  TRY(enter_rootfs(*p.rootfs, root.get()));
+  root.reset();
   if (p.console_socket >= 0) TRY_CTX(setup_console(p), "process.terminal");
   TRY(set_hostnames(*p.config));
   TRY(setup_stdio(p.process->uid, p.console_socket < 0));

@@ -5,6 +5,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <string_view>
@@ -49,6 +50,12 @@ constexpr std::array<SbFlag, 4> kSbFlags = {{
 }};
 
 constexpr unsigned long kAtimeFlags = MS_NOATIME | MS_RELATIME | MS_STRICTATIME;
+
+// Filesystems whose source is only a name (not a path mount(2) would resolve
+// against our working directory, which the classic path changes) and that
+// parse their data string option by option as fsconfig(2) passes them.
+constexpr std::array<std::string_view, 5> kClassicTypes = {"proc", "tmpfs", "devpts", "mqueue",
+                                                           "ramfs"};
 
 // runc's list of /proc files container engines (lxcfs) bind over; anything
 // else mounted inside /proc could shadow files the runtime or the kernel's
@@ -118,6 +125,53 @@ Status plan_fresh(const spec::MountOptions& mo, MountPlan& p) {
   // reports them on the fs_context fd instead, so there is nothing to pass.
   p.tmpcopyup = mo.tmpcopyup && p.fstype == "tmpfs";
   return {};
+}
+
+// A new filesystem mount(2) can make in one call exactly as the fd-based API
+// does: mount(2) applies MS_NOSUID etc. to the mount as fsmount(2) does, and
+// splits its data string at commas into the same parameters fsconfig(2)
+// takes (generic_parse_monolithic), superblock flags ("sync", ...) included.
+// Not: read-only (MS_RDONLY also makes the superblock read-only, which a
+// keyed superblock such as sysfs's per network namespace would keep for
+// every later mount of it), propagation steps and tmpcopyup (they need the
+// new mount's fd), /dev (create_devices needs the tmpfs's st_dev from it).
+void plan_classic(MountPlan& p) {
+  if (p.kind != MountKind::Fresh || p.tmpcopyup || !p.propagation.empty() ||
+      p.destination == "/dev" ||
+      std::find(kClassicTypes.begin(), kClassicTypes.end(), p.fstype) == kClassicTypes.end()) {
+    return;
+  }
+  uint64_t attrs = p.attrs.set | p.rattrs.set;
+  unsigned long flags = 0;
+  for (const auto& e : kMsAttrs) {
+    if ((attrs & e.attr) == 0) continue;
+    if (e.ms == MS_RDONLY) return;
+    flags |= e.ms;
+    attrs &= ~e.attr;
+  }
+  // One access-time mode; relatime (0) is mount(2)'s default too.
+  switch (attrs & MOUNT_ATTR__ATIME) {
+    case MOUNT_ATTR_RELATIME:
+      break;
+    case MOUNT_ATTR_NOATIME:
+      flags |= MS_NOATIME;
+      break;
+    case MOUNT_ATTR_STRICTATIME:
+      flags |= MS_STRICTATIME;
+      break;
+    default:
+      return;
+  }
+  if ((attrs & ~static_cast<uint64_t>(MOUNT_ATTR__ATIME)) != 0) return;
+  std::string data;
+  for (const auto& prm : p.params) {
+    if (!data.empty()) data += ',';
+    data += prm.key;
+    if (prm.value) data += '=' + *prm.value;
+  }
+  p.classic = true;
+  p.classic_flags = flags;
+  p.classic_data = std::move(data);
 }
 
 Status plan_idmap(const spec::Mount& m, const spec::MountOptions& mo, const MountEnv& env,
@@ -235,11 +289,34 @@ Result<sys::UniqueFd> fresh_with_fallbacks(const MountPlan& m, const MountRuntim
   return mnt;
 }
 
+// MountPlan::classic: fchdir to the destination's O_PATH fd and mount(2) on
+// ".", which is that very directory (lock_mount then stacks the new mount on
+// top of whatever is mounted there, as move_mount does): one call where the
+// fd-based API takes fsopen, an fsconfig per option, fsmount, move_mount and
+// two closes. False when mount(2) failed: the fd-based path then runs and
+// reports the kernel's own explanation (or applies its fallbacks).
+bool mount_classic(const MountPlan& m, int dest, const MountRuntime& rt) {
+  if (rt.saved_cwd == nullptr) return false;
+  if (!*rt.saved_cwd) {
+    *rt.saved_cwd = sys::UniqueFd(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!*rt.saved_cwd) return false;
+  }
+  if (::fchdir(dest) != 0) return false;
+  const char* source = m.source.empty() ? nullptr : m.source.c_str();
+  const char* data = m.classic_data.empty() ? nullptr : m.classic_data.c_str();
+  int r = 0;
+  do {
+    r = ::mount(source, ".", m.fstype.c_str(), m.classic_flags, data);
+  } while (r != 0 && errno == EINTR);
+  return r == 0;
+}
+
 Status perform_fresh(const MountPlan& m, const MountRuntime& rt) {
   sys::UniqueFd dest = TRY(mkdir_in_root(rt.rootfd, m.destination, CreateAs::Dir));
   if (m.fstype != "proc" || m.destination != "/proc") {
     TRY(check_resolved_destination(m, dest.get()));
   }
+  if (m.classic && mount_classic(m, dest.get(), rt)) return {};
   sys::UniqueFd mnt = TRY(fresh_with_fallbacks(m, rt));
   if (m.tmpcopyup) TRY_CTX(copy_up(dest.get(), mnt.get()), "tmpcopyup");
   if (rt.dev_tmpfs != nullptr && m.destination == "/dev") {
@@ -332,6 +409,7 @@ Result<MountPlan> plan_mount(const spec::Mount& m, size_t index, const MountEnv&
   p.attrs = ms_to_mount_attrs(mo.flags, mo.clear);
   p.rattrs = {mo.attr_set, mo.attr_clr};
   p.propagation = mo.propagation;
+  plan_classic(p);
   return p;
 }
 

@@ -1,10 +1,14 @@
 // One entry of config.mounts, planned (options decoded, paths made absolute,
 // unsupported combinations rejected) and performed inside the container's
-// rootfs. All mounts are built with the fd-based mount API: a detached mount
+// rootfs. Mounts are built with the fd-based mount API: a detached mount
 // (fsmount(2) for a new filesystem, open_tree(2) OPEN_TREE_CLONE for a bind)
 // gets its attributes while detached and is then attached with move_mount(2)
 // onto an O_PATH fd of the destination, so the destination is never looked up
 // again by name (CVE-2021-30465) and the mount is never briefly writable.
+// The exception is a plain writable virtual filesystem (proc, a tmpfs,
+// devpts, mqueue: MountPlan::classic), made with one mount(2) onto "." after
+// fchdir(2) to that same O_PATH fd, which names exactly the inode resolved
+// and so is no lookup by name either.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +53,11 @@ struct MountPlan {
   MountAttrs rattrs;            // on the whole tree, AT_RECURSIVE (rro, rnosuid, ...)
   std::vector<FsParam> params;  // Fresh: data options and superblock flags
   std::vector<unsigned long> propagation;  // MS_SHARED ... (| MS_REC), in order
+  // Fresh: mount(2) makes exactly what fsopen/fsconfig/fsmount would, with
+  // these flags and params as its data string (see plan_classic).
+  bool classic = false;
+  unsigned long classic_flags = 0;
+  std::string classic_data;
   // idmap/ridmap: uid_map/gid_map text ("containerID hostID size" lines) of
   // the user namespace the mount is idmapped with: the mount's own mappings,
   // else the container's (linux.uidMappings/gidMappings).
@@ -103,6 +112,9 @@ struct MountRuntime {
   dev_t* dev_tmpfs = nullptr;
   const CgroupDirsPlan* cgroup_dirs = nullptr;
   bool cgroup_ns_joined = false;  // the cgroup namespace is given by path
+  // The init's working directory before the first classic mount moved it
+  // (fchdir to the destination); the caller goes back there when done.
+  sys::UniqueFd* saved_cwd = nullptr;
 };
 
 // In the parent, before the init is cloned: the detached, idmapped clone of

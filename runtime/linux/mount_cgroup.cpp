@@ -120,17 +120,21 @@ Status populate_v1_tree(int tmpfs, const MountPlan& m, const MountRuntime& rt,
   return {};
 }
 
-// `populate(tmpfs)` fills the tree.
+// `populate(tmpfs)` fills the tree. With `recursive_attrs` it has left the
+// binds without the mount's attributes, which are then set on the tmpfs and
+// every bind in it at once.
 template <typename Populate>
-Status mount_v1_tree(const MountPlan& m, int dest, const Populate& populate) {
+Status mount_v1_tree(const MountPlan& m, int dest, bool recursive_attrs, const Populate& populate) {
   // Read-only only once populated: the directories are made first.
-  uint64_t tmpfs_attrs = (m.attrs.set | m.rattrs.set) & ~static_cast<uint64_t>(MOUNT_ATTR_RDONLY);
+  uint64_t attrs = m.attrs.set | m.rattrs.set;
+  uint64_t tmpfs_attrs = attrs & ~static_cast<uint64_t>(MOUNT_ATTR_RDONLY);
   sys::UniqueFd tmpfs = TRY(fresh_mount("tmpfs", "tmpfs", {{"mode", "755"}}, tmpfs_attrs));
   TRY(populate(tmpfs.get()));
-  if (((m.attrs.set | m.rattrs.set) & MOUNT_ATTR_RDONLY) != 0) {
+  if (recursive_attrs ? attrs != 0 : (attrs & MOUNT_ATTR_RDONLY) != 0) {
     mount_attr a{};
-    a.attr_set = MOUNT_ATTR_RDONLY;
-    TRY(sys::mount_setattr(tmpfs.get(), "", AT_EMPTY_PATH, a));
+    a.attr_set = recursive_attrs ? attrs : MOUNT_ATTR_RDONLY;
+    TRY(sys::mount_setattr(tmpfs.get(), "", AT_EMPTY_PATH | (recursive_attrs ? AT_RECURSIVE : 0),
+                           a));
   }
   return attach(tmpfs.get(), dest, m.propagation);
 }
@@ -162,13 +166,29 @@ Status mount_planned_v2(const MountPlan& m, int dest, const MountRuntime& rt,
   return attach(mnt.get(), dest, m.propagation);
 }
 
-Status populate_planned_v1_tree(int tmpfs, const MountPlan& m, const CgroupDirsPlan& c) {
+// The attributes of every bind are those of the tmpfs (ro, nosuid, ...) when
+// the mount has no recursive ones and no access-time mode (which
+// mount_setattr only takes together with clearing the old one): one
+// recursive mount_setattr after populating sets them on all, instead of one
+// per bind.
+bool attrs_shared(const MountPlan& m) {
+  return m.rattrs == MountAttrs{} && ((m.attrs.set | m.rattrs.set) & MOUNT_ATTR__ATIME) == 0;
+}
+
+Status populate_planned_v1_tree(int tmpfs, const MountPlan& m, const CgroupDirsPlan& c,
+                                bool shared) {
   uint64_t attrs = m.attrs.set | m.rattrs.set;
   for (const auto& d : c.dirs) {
     TRY(sys::mkdirat(tmpfs, d.name.c_str(), 0755));
-    sys::UniqueFd dir = TRY(sys::openat(tmpfs, d.name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW));
-    sys::UniqueFd mnt = TRY_CTX(planned_bind(d, attrs, m.rattrs), "cgroup {}", d.name);
-    TRY(sys::move_mount_fd(mnt.get(), dir.get()));
+    sys::UniqueFd mnt;
+    if (shared) {
+      mnt = TRY_CTX(sys::open_tree(AT_FDCWD, d.host.c_str(), OPEN_TREE_CLONE), "cgroup {}", d.name);
+    } else {
+      mnt = TRY_CTX(planned_bind(d, attrs, m.rattrs), "cgroup {}", d.name);
+    }
+    // By name in the detached tmpfs, which only we can reach, on a directory
+    // just made (d.name has no '/': set_cgroup_dirs).
+    TRY(sys::move_mount(mnt.get(), "", tmpfs, d.name.c_str(), MOVE_MOUNT_F_EMPTY_PATH));
     for (const auto& l : d.links) {
       auto r = sys::symlinkat(d.name.c_str(), tmpfs, l.c_str());
       if (!r && r.error().err() != EEXIST) return r;
@@ -195,14 +215,17 @@ Status perform_cgroup_mount(const MountPlan& m, int dest, const MountRuntime& rt
   if (c != nullptr && c->known && !rt.cgroup_ns_joined) {
     if (c->unified) return mount_planned_v2(m, dest, rt, *c);
     if (!rt.cgroup_ns && m.fstype == "cgroup") {
-      return mount_v1_tree(m, dest,
-                           [&](int tmpfs) { return populate_planned_v1_tree(tmpfs, m, *c); });
+      bool shared = attrs_shared(m);
+      return mount_v1_tree(m, dest, shared, [&](int tmpfs) {
+        return populate_planned_v1_tree(tmpfs, m, *c, shared);
+      });
     }
   }
   auto hs = TRY(read_hierarchies());
   bool v2 = m.fstype == "cgroup2" || TRY(host_is_unified());
   if (v2) return mount_single_v2(m, dest, rt, hs);
-  return mount_v1_tree(m, dest, [&](int tmpfs) { return populate_v1_tree(tmpfs, m, rt, hs); });
+  return mount_v1_tree(m, dest, false,
+                       [&](int tmpfs) { return populate_v1_tree(tmpfs, m, rt, hs); });
 }
 
 }  // namespace husk::linux_setup

@@ -82,12 +82,13 @@ Status plan_linux(const spec::Linux& l, RootfsPlan& p) {
 // ===================== init: prepare =====================
 
 // The rootfs bound onto itself: pivot_root(2) needs new_root to be a mount
-// point, and the recursive clone carries the rootfs's own submounts.
+// point, and the recursive bind carries the rootfs's own submounts. The host
+// path is trusted (the caller's) and resolved by name, by mount(2) as by
+// open_tree(2) before; opened again it is the root of the new bind, the
+// topmost mount there, in a mount namespace only this init uses yet.
 Result<sys::UniqueFd> bind_rootfs(const std::string& rootfs) {
-  auto tree = TRY(sys::open_tree(AT_FDCWD, rootfs.c_str(), OPEN_TREE_CLONE | AT_RECURSIVE));
-  auto target = TRY(sys::openat(AT_FDCWD, rootfs.c_str(), O_PATH | O_DIRECTORY));
-  TRY(sys::move_mount_fd(tree.get(), target.get()));
-  return tree;  // now the root of the attached bind
+  TRY(sys::mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr));
+  return sys::openat(AT_FDCWD, rootfs.c_str(), O_PATH | O_DIRECTORY);
 }
 
 // ===================== init: enter =====================
@@ -154,12 +155,28 @@ Result<sys::UniqueFd> open_host_null() {
   return fd;
 }
 
+// A directory is masked with an empty read-only tmpfs: mount(2) on "." after
+// fchdir to the resolved fd (the inode itself, no lookup by name), one call
+// for fsopen, two fsconfig, fsmount, move_mount and two closes. MS_RDONLY
+// also makes this tmpfs's own superblock read-only, as runc's mask is; no
+// other mount shares it. If mount(2) fails the fd-based path reports why.
+// The working directory is left there: enter_rootfs moves to the root next.
+bool mask_dir_classic(int dir) {
+  if (::fchdir(dir) != 0) return false;
+  int r = 0;
+  do {
+    r = ::mount("tmpfs", ".", "tmpfs", MS_RDONLY, nullptr);
+  } while (r != 0 && errno == EINTR);
+  return r == 0;
+}
+
 Status mask_path(int root, const std::string& path, int null_fd) {
   auto fd = TRY(open_optional(root, path));
   if (!fd) return {};
   struct stat st = TRY(sys::fstat(fd.get()));
   sys::UniqueFd mnt;
   if (S_ISDIR(st.st_mode)) {
+    if (mask_dir_classic(fd.get())) return {};
     mnt = TRY(fresh_mount("tmpfs", "tmpfs", {}, MOUNT_ATTR_RDONLY));
   } else {
     mnt = TRY(sys::open_tree(null_fd, "", OPEN_TREE_CLONE | AT_EMPTY_PATH));
@@ -291,32 +308,42 @@ Status prepare_idmapped_mounts(RootfsPlan& p) {
   return {};
 }
 
-Status prepare_rootfs(const RootfsPlan& p) {
+Result<sys::UniqueFd> prepare_rootfs(const RootfsPlan& p) {
   TRY_CTX(sys::mount(nullptr, "/", nullptr, p.setup_propagation, nullptr),
           "make / {} before building the rootfs",
           (p.setup_propagation & MS_PRIVATE) != 0 ? "rprivate" : "rslave");
   auto root = TRY_CTX(bind_rootfs(p.rootfs), "bind rootfs {} onto itself", p.rootfs);
   dev_t dev_tmpfs = 0;
-  MountRuntime rt{root.get(), p.cgroup_ns,    p.userns,
-                  &dev_tmpfs, &p.cgroup_dirs, p.cgroup_ns_joined};
+  sys::UniqueFd saved_cwd;
+  MountRuntime rt{root.get(),     p.cgroup_ns,        p.userns,  &dev_tmpfs,
+                  &p.cgroup_dirs, p.cgroup_ns_joined, &saved_cwd};
   for (const auto& m : p.mounts) TRY(perform_mount(m, rt));
+  // Classic mounts moved us to their destinations (mount.hpp): back to the
+  // working directory the hooks and the rest of the init run in. (On an
+  // error the init exits: nothing runs in the moved one.)
+  if (saved_cwd) TRY_CTX(sys::fchdir(saved_cwd.get()), "back to the working directory");
   if (p.setup_dev) {
     DevDir dev = TRY(open_dev_dir(root.get(), dev_tmpfs));
     TRY(create_devices(root.get(), dev, p.devices, p.userns));
     TRY(create_dev_links(dev, p.console));
   }
-  return {};
+  return root;
 }
 
-Status enter_rootfs(const RootfsPlan& p) {
-  // The bind made by prepare_rootfs is the topmost mount at this path.
-  auto root = TRY_CTX(sys::openat(AT_FDCWD, p.rootfs.c_str(), O_PATH | O_DIRECTORY), "rootfs");
-  TRY(write_sysctls(root.get(), p.sysctl));
-  TRY(apply_masks(root.get(), p));
+Status enter_rootfs(const RootfsPlan& p, int root_fd) {
+  sys::UniqueFd opened;
+  if (root_fd < 0) {
+    // The bind made by prepare_rootfs is the topmost mount at this path,
+    // unless a hook mounted something over it.
+    opened = TRY_CTX(sys::openat(AT_FDCWD, p.rootfs.c_str(), O_PATH | O_DIRECTORY), "rootfs");
+    root_fd = opened.get();
+  }
+  TRY(write_sysctls(root_fd, p.sysctl));
+  TRY(apply_masks(root_fd, p));
   if (p.no_pivot) {
-    TRY_CTX(move_root(root.get()), "move rootfs {} to / (no_pivot)", p.rootfs);
+    TRY_CTX(move_root(root_fd), "move rootfs {} to / (no_pivot)", p.rootfs);
   } else {
-    TRY_CTX(pivot(root.get()), "pivot_root into {}", p.rootfs);
+    TRY_CTX(pivot(root_fd), "pivot_root into {}", p.rootfs);
   }
   return finish_root(p);
 }

@@ -90,12 +90,16 @@ Status prepare_idmapped_mounts(RootfsPlan& plan);
 // createContainer hooks: make / slave/private, bind the rootfs onto itself,
 // mount config.mounts in order, create default devices and linux.devices,
 // /dev/fd and std* links, /dev/ptmx, /dev/console (empty, with console).
-Status prepare_rootfs(const RootfsPlan& plan);
+// Returns an O_PATH fd of the root of the rootfs bind.
+Result<sys::UniqueFd> prepare_rootfs(const RootfsPlan& plan);
 
 // After createContainer hooks: sysctl, readonlyPaths, maskedPaths, then
 // pivot_root (or MS_MOVE + chroot with no_pivot), rootfsPropagation,
 // root.readonly. On return the process's root and cwd are the container's /.
-Status enter_rootfs(const RootfsPlan& plan);
+// `root`: the fd prepare_rootfs returned, when nothing that could mount over
+// the rootfs path (hooks) ran since; -1: the path is opened again and the
+// topmost mount there becomes the root, as runc's pivot_root by path does.
+Status enter_rootfs(const RootfsPlan& plan, int root = -1);
 
 // After enter_rootfs: bind the pty slave `pty` (an fd the init holds, e.g.
 // from TIOCGPTPEER) onto /dev/console, which must be a file or device and is
