@@ -133,15 +133,20 @@ Status run_hooks(hooks::Kind kind, const std::vector<spec::Hook>* hs, const std:
   return hooks::run(kind, *hs, state);
 }
 
-// createRuntime (run by the parent during the hooks round trip) and
-// createContainer hooks may mount over the rootfs path.
+// Which of Ready's followers may change the rootfs: createRuntime (run by the
+// parent during the hooks round trip) and createContainer hooks may mount
+// over the rootfs path; startContainer hooks may change the program.
 bool hooks_before_pivot(const InitPlan& p) {
   const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
   return p.hooks_round_trip || (hk != nullptr && !hk->create_container.empty());
 }
+bool hooks_before_exec(const InitPlan& p) {
+  const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
+  return hk != nullptr && !hk->start_container.empty();
+}
 
-Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states,
-                         sys::UniqueFd& procfs) {
+Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys::UniqueFd& procfs,
+                         Executable& exe) {
   // Non-dumpable until execve: other processes in the container (and their
   // ptrace/proc access) cannot open /proc/<init>/exe, the host's husk binary
   // (CVE-2019-5736). execve resets the flag for the container's program.
@@ -170,8 +175,14 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states,
   TRY(set_hostnames(*p.config));
   TRY(setup_stdio(p.process->uid, p.console_socket < 0));
   TRY(apply_process(*p.process));
-  TRY(check_executable(*p.process));
   TRY(seal_fds(p.preserve_fds, {ch.fd(), p.fifo_fd, procfs.get()}));
+  // After seal_fds: no path of args[0] may reach anything through an fd the
+  // container's program will not have (/proc/self/fd/N, CVE-2024-21626).
+  // `run` execs right after Ready and Exec: unless a startContainer hook runs
+  // in between, this lookup is the one executed (an O_PATH fd of the checked
+  // inode, close-on-exec), instead of a second lookup a moment later.
+  bool keep = p.exec_on_channel && !hooks_before_exec(p);
+  TRY(check_executable(*p.process, keep ? &exe : nullptr));
   // Before Ready, so that whoever sees `create` return finds the init trimmed.
   if (p.trim_memory) drop_code_pages();
   return ch.send_ready();
@@ -211,12 +222,13 @@ Status after_ready(const InitPlan& p, const HookStates& states, sys::UniqueFd pr
 }
 
 // `run`: the parent that created us starts us at once (protocol.hpp, 8-9).
-Status after_ready_on_channel(InitEnd& ch, const InitPlan& p, const HookStates& states) {
+Status after_ready_on_channel(InitEnd& ch, const InitPlan& p, const HookStates& states,
+                              Executable& exe) {
   TRY(ch.await_exec());
   TRY(ch.send_execing());
   const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
   TRY(run_hooks(hooks::Kind::StartContainer, hk ? &hk->start_container : nullptr, states.created));
-  return exec_process(*p.process);
+  return exec_process(*p.process, &exe);
 }
 
 // After Ready the parent is gone: `start` is reading exec.fifo and reports
@@ -238,12 +250,13 @@ void report_late(const Error& e, int fifo) {
 [[noreturn]] void init_main(InitEnd& channel, const InitPlan& plan) noexcept {
   HookStates states;
   sys::UniqueFd procfs;
-  if (Status s = setup_until_ready(channel, plan, states, procfs); !s) {
+  Executable exe;
+  if (Status s = setup_until_ready(channel, plan, states, procfs, exe); !s) {
     channel.send_error(s.error());
     ::_exit(1);
   }
   if (plan.exec_on_channel) {
-    Status s = after_ready_on_channel(channel, plan, states);
+    Status s = after_ready_on_channel(channel, plan, states, exe);
     channel.send_error(s.error());
     ::_exit(255);
   }

@@ -437,10 +437,17 @@ Status verify_cwd(const ProcessPlan& plan) {
   return {};
 }
 
+// The switch to uid 0 (ruid, euid and suid all 0) clears no capability
+// (capabilities(7), "Effect of user ID changes on capabilities"): only a
+// switch away from uid 0 needs PR_SET_KEEPCAPS.
+bool needs_keepcaps(const ProcessPlan& plan) { return plan.uid != 0; }
+
 Status set_identity(const ProcessPlan& plan) {
   // With KEEPCAPS the permitted set survives the switch away from uid 0;
   // the effective set is emptied and rebuilt by capset below.
-  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return Error::last("prctl(PR_SET_KEEPCAPS, 1)");
+  if (needs_keepcaps(plan) && ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
+    return Error::last("prctl(PR_SET_KEEPCAPS, 1)");
+  }
   // Raw syscalls: glibc's set*id wrappers broadcast to threads via its own
   // bookkeeping, which a cloned child must not rely on.
   if (::syscall(SYS_setgroups, plan.additional_gids.size(), plan.additional_gids.data()) != 0) {
@@ -535,15 +542,6 @@ bool is_runtime_binary(const struct stat& st, const char* path, const FileIdenti
   return is_runtime_binary(ist, p, self, depth - 1, nullptr);
 }
 
-// One lookup of args[0]: the O_PATH fd execveat runs, what it is, and the
-// candidate it came from.
-struct Executable {
-  sys::UniqueFd fd;
-  struct stat st {};
-  const std::string* path = nullptr;
-  bool script = false;  // "#!": the kernel needs a path for the interpreter
-};
-
 Status resolve_executable(const ProcessPlan& plan, Executable& exe) {
   const std::string& name = plan.args[0];
   if (!plan.exec_search) {
@@ -635,7 +633,9 @@ Status apply_process(ProcessPlan& plan) {
   TRY(apply_bounding_set(plan.caps));
   TRY(set_identity(plan));
   TRY(apply_capability_sets(plan.caps));
-  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return Error::last("prctl(PR_SET_KEEPCAPS, 0)");
+  if (needs_keepcaps(plan) && ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) {
+    return Error::last("prctl(PR_SET_KEEPCAPS, 0)");
+  }
   if (!cwd_done && ::chdir(plan.cwd.c_str()) != 0) return chdir_error(plan.cwd);
   TRY(verify_cwd(plan));
   // no_new_privs: execve can no longer grant privileges (setuid bits, file
@@ -657,16 +657,20 @@ Status apply_initial_cpu_affinity(const ProcessPlan& plan) {
   return set_affinity(plan.initial_cpu_affinity, "process.execCPUAffinity.initial");
 }
 
-Status check_executable(const ProcessPlan& plan) {
-  Executable exe;
-  return open_checked_executable(plan, exe);
-}
-
-Status exec_process(const ProcessPlan& plan) {
-  // The lookup of check_executable is done again: the file (or $PATH's
-  // first match) may have changed between create and start, as in runc.
+Status check_executable(const ProcessPlan& plan, Executable* keep) {
   Executable exe;
   TRY(open_checked_executable(plan, exe));
+  if (keep != nullptr) *keep = std::move(exe);
+  return {};
+}
+
+Status exec_process(const ProcessPlan& plan, Executable* checked) {
+  // Unless handed the lookup of check_executable, it is done again: the file
+  // (or $PATH's first match) may have changed between create and start, as
+  // in runc.
+  Executable fresh;
+  if (checked == nullptr || !checked->fd) TRY(open_checked_executable(plan, fresh));
+  Executable& exe = checked != nullptr && checked->fd ? *checked : fresh;
   // Loaded last so that the filter need not allow anything husk does; only
   // execveat (or execve) runs under it.
   if (plan.seccomp && !plan.seccomp_early) TRY_CTX(load_seccomp(*plan.seccomp), "linux.seccomp");

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <memory>
@@ -18,6 +19,7 @@
 #include "linux/capabilities.hpp"
 #include "linux/seccomp.hpp"
 #include "spec/config.hpp"
+#include "sys/fd.hpp"
 
 namespace husk::linux_setup {
 
@@ -150,17 +152,29 @@ Status set_oom_score_adj(const ProcessPlan& plan, pid_t pid);
 // `husk exec` only, before joining the container's cgroup: execCPUAffinity.initial.
 Status apply_initial_cpu_affinity(const ProcessPlan& plan);
 
+// One lookup of args[0]: the O_PATH fd execveat runs, what it is, and the
+// candidate it came from.
+struct Executable {
+  sys::UniqueFd fd;
+  struct stat st {};
+  const std::string* path = nullptr;
+  bool script = false;  // "#!": the kernel needs a path for the interpreter
+};
+
 // In the child, after apply_process and before signalling Ready: resolve
 // args[0] and refuse the runtime binary as exec_process will, so a missing or
 // non-executable program fails `create` (as runc does) instead of the
-// container after `start`. exec_process checks again (the file may change).
-Status check_executable(const ProcessPlan& plan);
+// container after `start`. exec_process checks again (the file may change),
+// unless it is handed this lookup (`keep`, e.g. for `run` when nothing runs
+// between Ready and exec that could change the rootfs).
+Status check_executable(const ProcessPlan& plan, Executable* keep = nullptr);
 
 // Last step in the child: resolve args[0] (PATH of process.env), refuse the
 // husk binary (also as a #! interpreter), load seccomp if not loaded yet, then
 // execveat the resolved file. Returns only on failure, with runc's wording:
 // exec: "x": executable file not found in $PATH / permission denied /
-// no such file or directory.
-Status exec_process(const ProcessPlan& plan);
+// no such file or directory. With `checked` (an open lookup of
+// check_executable) that lookup is executed instead of a new one.
+Status exec_process(const ProcessPlan& plan, Executable* checked = nullptr);
 
 }  // namespace husk::linux_setup
