@@ -40,6 +40,8 @@ Result<std::string> normalize_cgroups_path(const std::string& cgroups_path, cons
 // cgroup v1 hierarchies mounted directly under `mount_root`, from the text of
 // /proc/self/mountinfo (one entry per superblock).
 std::vector<Hierarchy> parse_v1_mounts(std::string_view mountinfo, const std::string& mount_root);
+// Whether the mount a lookup of `path` reaches is cgroup2, from the same text.
+bool cgroup2_mounted_at(std::string_view mountinfo, const std::string& path);
 
 // Driver detection and hierarchy discovery for plan().
 Result<Layout> discover(const Options& opts);

@@ -242,6 +242,23 @@ TEST_CASE("parse_v1_mounts: one hierarchy per superblock directly under the root
   CHECK(other[0].mount == "/mnt/mem copy");
 }
 
+TEST_CASE("cgroup2_mounted_at: the last mount at the path decides", "[cgroup]") {
+  std::string mi =
+      "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+      "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+      "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n"
+      "42 31 0:39 / /mnt/a\\040b rw shared:7 - cgroup2 cgroup2 rw\n";
+  CHECK(cg::cgroup2_mounted_at(mi, "/sys/fs/cgroup/unified"));
+  CHECK(cg::cgroup2_mounted_at(mi, "/mnt/a b"));
+  CHECK_FALSE(cg::cgroup2_mounted_at(mi, "/sys/fs/cgroup/memory"));
+  CHECK_FALSE(cg::cgroup2_mounted_at(mi, "/sys/fs/cgroup"));
+  CHECK_FALSE(cg::cgroup2_mounted_at(mi, "/sys/fs/cgroup/unified/x"));
+  CHECK_FALSE(cg::cgroup2_mounted_at("", "/sys/fs/cgroup/unified"));
+  // Something mounted over it later hides it.
+  CHECK_FALSE(cg::cgroup2_mounted_at(
+      mi + "60 41 0:50 / /sys/fs/cgroup/unified rw - tmpfs tmpfs rw\n", "/sys/fs/cgroup/unified"));
+}
+
 TEST_CASE("state record round-trips and rejects tampering", "[cgroup]") {
   cg::Layout l;
   l.driver = cg::Driver::V1;
