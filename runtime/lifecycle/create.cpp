@@ -313,12 +313,16 @@ void rollback(Launch& l) noexcept {
   if (auto s = l.dir.remove(); !s) l.ctx.warn("rollback: " + s.error().message());
 }
 
-state::ContainerState creating_record(const Loaded& l, const CreateOptions& o,
-                                      const cgroup::Manager& cg, const Context& ctx) {
+// The record create writes (once the init's pid is known), minus the pid.
+// The cgroup is the plan's prediction of what create() will make: the record
+// precedes the directories, so that a create killed after making them
+// leaves their names to delete.
+state::ContainerState new_record(const Loaded& l, const CreateOptions& o, const cgroup::Manager& cg,
+                                 const Context& ctx) {
   state::ContainerState st;
   st.oci_version = l.cfg.oci_version;
   st.id = o.id;
-  st.phase = state::Phase::Creating;
+  st.phase = state::Phase::Created;
   st.bundle = l.bundle;
   st.rootfs = l.rootfs;
   st.created = rfc3339_now();
@@ -410,6 +414,21 @@ Error explain_death(Launch& l, Error e) {
   return std::move(e).wrap("container init exited with status {}", WEXITSTATUS(status));
 }
 
+// The container's one record. Written right after the clone, before the
+// cgroup exists and before any hook runs: a create killed at any later step
+// leaves delete the pid and the cgroup to clean up, and `state` has a record
+// to show while the hooks run ("creating" until create releases its mark,
+// state/store.hpp). Earlier, only the directory and config.json exist, and
+// delete removes them. One write instead of one per step: on a disk-backed
+// root, replacing a file by rename costs a journal update and a synchronous
+// writeback of the new file (ext4's auto_da_alloc).
+Status persist_record(Launch& l) {
+  auto stat = TRY(sys::read_proc_stat(l.pid));
+  l.st.pid = l.pid;
+  l.st.pid_start_time = stat.start_time;
+  return l.dir.write_state(l.st);
+}
+
 Status drive_init(Launch& l, const Loaded& ld, const Plans& p, protocol::ParentEnd& ch,
                   PhaseTimer& t) {
   TRY(p.cgroup->add_pid(l.pid));
@@ -420,7 +439,10 @@ Status drive_init(Launch& l, const Loaded& ld, const Plans& p, protocol::ParentE
     TRY(linux_setup::write_id_maps(p.ns, l.pid));
     TRY(ch.send_userns_mapped());
   }
-  if (p.ns.intermediate) TRY(adopt_forked_init(l, ch));
+  if (p.ns.intermediate) {
+    TRY(adopt_forked_init(l, ch));
+    TRY(persist_record(l));  // the real init replaces the intermediate step
+  }
   // Mostly the first cgroup.procs write: migrating a task waits for an RCU
   // grace period (cgroup_threadgroup_rwsem taken for writing).
   t.mark("join");
@@ -435,28 +457,24 @@ Status drive_init(Launch& l, const Loaded& ld, const Plans& p, protocol::ParentE
   return {};
 }
 
-Status persist_created(Launch& l, const std::optional<std::string>& pid_file) {
-  auto stat = TRY(sys::read_proc_stat(l.pid));
-  l.st.pid = l.pid;
-  l.st.pid_start_time = stat.start_time;
-  l.st.phase = state::Phase::Created;
-  l.st.cgroup = l.cg->serialize();
-  TRY(l.dir.write_state(l.st));
-  if (pid_file) TRY(write_pid_file(*pid_file, l.pid));
-  return {};
-}
-
 Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
               const std::optional<std::string>& pid_file, PhaseTimer& t) {
-  TRY(l.dir.write_state(l.st));
   TRY(l.dir.save_config(ld.bytes));
   // `run` releases the init over the protocol socket instead (protocol.hpp).
   if (!o.start_follows) TRY(l.dir.make_fifo());
   if (host_notify_socket()) TRY(make_notify_dir(l.dir));
   if (!o.start_follows) l.fifo = TRY(l.dir.open_fifo(O_PATH));
   t.mark("state");
+  TRY(linux_setup::prepare_idmapped_mounts(*p.rootfs));
+  protocol::Channel channel;
+  // The init waits for Start (after the cgroup join) before it does anything.
+  TRY(clone_init(l, ld, p, o, channel));
+  t.mark("clone");
+  protocol::ParentEnd& ch = l.channel.emplace(std::move(channel));
+  TRY(persist_record(l));
+  t.mark("persist");
   {
-    auto parents = TRY(CgroupParents::lock(l.ctx));  // released before clone
+    auto parents = TRY(CgroupParents::lock(l.ctx));
     TRY(p.cgroup->create());
     l.cg_made = true;
     TRY(parents.remember(*p.cgroup));
@@ -464,18 +482,12 @@ Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
   l.st.cgroup = p.cgroup->serialize();
   TRY(p.cgroup->apply(p.resources));
   t.mark("cgroup");
-  TRY(linux_setup::prepare_idmapped_mounts(*p.rootfs));
-  protocol::Channel channel;
-  TRY(clone_init(l, ld, p, o, channel));
-  t.mark("clone");
-  protocol::ParentEnd& ch = l.channel.emplace(std::move(channel));
   if (auto s = drive_init(l, ld, p, ch, t); !s) return explain_death(l, std::move(s).error());
   // runc's payload for the init's pidfd is "standard" (exec sends "setns").
   if (p.pidfd_socket) {
     TRY_CTX(sys::send_fd(p.pidfd_socket.get(), "standard", l.pidfd.get()), "--pidfd-socket");
   }
-  TRY(persist_created(l, pid_file));
-  t.mark("persist");
+  if (pid_file) TRY(write_pid_file(*pid_file, l.pid));
   return {};
 }
 
@@ -495,10 +507,10 @@ Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts) {
   t.mark("plan");
   auto store = TRY(open_store(ctx));
   auto dir = TRY(store.create_container(opts.id));
-  Launch launch_state(ctx, std::move(dir), creating_record(l, opts, *p.cgroup, ctx),
-                      p.cgroup.get());
+  Launch launch_state(ctx, std::move(dir), new_record(l, opts, *p.cgroup, ctx), p.cgroup.get());
   sys::ScopeGuard guard([&launch_state] { rollback(launch_state); });
   TRY(launch(launch_state, l, p, opts, pid_file, t));
+  TRY(launch_state.dir.finish_creating());
   guard.dismiss();
   CreatedInit out{launch_state.pid, std::move(launch_state.pidfd), l.cfg.process->terminal, {}};
   if (opts.start_follows) {

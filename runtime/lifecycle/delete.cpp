@@ -94,6 +94,28 @@ Status clean_up(const Context &ctx, state::ContainerDir &dir, const state::Conta
   return {};
 }
 
+// The directory has no config.json (the lock): a create killed right after
+// its mkdir left it empty, a concurrent delete removed it, or it is damaged
+// (a crash of the file system, hands). No create can be at work in a
+// directory that has files but no config.json: create makes it first.
+Status remove_unlockable(const Context &ctx, state::ContainerDir &dir, bool force,
+                         Error not_found) {
+  if (TRY(dir.remove_if_empty()) || TRY(dir.removed())) {
+    if (force) return {};
+    return not_found;
+  }
+  if (!force) {
+    auto st = dir.read_state();  // a record that does not parse names itself
+    if (!st && st.error().kind() != ErrorKind::NotFound) return std::move(st).error();
+    return Error::make(ErrorKind::BadState,
+                       "state directory {} has no {}; delete --force removes it", dir.path(),
+                       state::kConfigFile);
+  }
+  ctx.warn(fmt::format("delete --force: state directory {} has no {}: removing it", dir.path(),
+                       state::kConfigFile));
+  return dir.remove();
+}
+
 }  // namespace
 
 Status destroy(const Context &ctx, std::string_view id, bool force) {
@@ -106,12 +128,13 @@ Status destroy(const Context &ctx, std::string_view id, bool force) {
   auto &dir = *opened;
   auto locked = dir.lock();
   if (!locked) {
-    if (force && locked.error().kind() == ErrorKind::NotFound) return {};
-    return std::move(locked).error();
+    if (locked.error().kind() != ErrorKind::NotFound) return std::move(locked).error();
+    return remove_unlockable(ctx, dir, force, std::move(locked).error());
   }
   auto o = observe(dir);
   if (!o && o.error().kind() == ErrorKind::NotFound) {
-    // create died before its first record: only the directory exists.
+    // create died before its record: only the directory, config.json and
+    // exec.fifo exist (state/store.hpp, lifecycle/create.cpp).
     TRY(dir.remove());
     if (force) return {};
     return state::not_exist_error(id);

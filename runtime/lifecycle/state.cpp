@@ -37,9 +37,11 @@ Result<Observed> observe(const state::ContainerDir &dir) {
     }
   }
   o.live.fifo_exists = TRY(dir.fifo_exists());
-  if (o.st.phase == state::Phase::Creating) o.live.create_in_progress = TRY(dir.locked_by_other());
   // Only a live init can be paused; a dead one's cgroup may be gone already.
-  if (state::init_alive(o.st, o.live)) {
+  // A create still at work has a live init (it fails when its init dies),
+  // and maybe no cgroup yet.
+  if (state::init_alive(o.st, o.live)) o.live.create_in_progress = TRY(dir.create_in_progress());
+  if (state::init_alive(o.st, o.live) && !o.live.create_in_progress) {
     auto mgr = TRY(load_cgroup(o.st));
     if (mgr) o.live.frozen = TRY_CTX(mgr->frozen(), "container {}", o.st.id);
   }

@@ -15,8 +15,9 @@ namespace husk::state {
 // What the runtime last recorded. The status a user sees is derived from this
 // plus live facts (see status.hpp); it is never trusted on its own.
 enum class Phase : unsigned char {
-  Creating,  // written before the first side effect of create
-  Created,   // init is blocked on exec.fifo
+  Creating,  // written by earlier husk versions before the init existed; read only
+  Created,   // what create writes, once: whether it is still at work, the
+             // init blocked on exec.fifo or running is derived (status.hpp)
   Running,   // start opened the fifo
   Stopped,   // recorded once we observed init gone (e.g. by run/delete)
 };

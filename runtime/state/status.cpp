@@ -25,9 +25,8 @@ bool init_alive(const ContainerState& st, const LiveFacts& live) {
 
 Status derive_status(const ContainerState& st, const LiveFacts& live) {
   if (st.phase == Phase::Stopped) return Status::Stopped;
-  bool alive = init_alive(st, live);
-  if (st.phase == Phase::Creating && (alive || live.create_in_progress)) return Status::Creating;
-  if (!alive) return Status::Stopped;
+  if (live.create_in_progress) return Status::Creating;
+  if (!init_alive(st, live)) return Status::Stopped;
   if (live.frozen) return Status::Paused;
   if (live.fifo_exists) return Status::Created;
   return Status::Running;

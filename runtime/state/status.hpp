@@ -1,8 +1,7 @@
 // The container status a user sees, derived by one pure function from what
 // was recorded and what is live. Order (first match wins):
 //   recorded Stopped                                 -> stopped
-//   recorded Creating and (init alive or create
-//     still holds the lock)                          -> creating
+//   a create still holds its "creating" mark         -> creating
 //   no init, init a zombie, or pid reused (start
 //     time differs)                                  -> stopped
 //   cgroup frozen                                    -> paused
@@ -30,7 +29,8 @@ struct LiveFacts {
   bool proc_is_zombie = false;
   bool fifo_exists = false;
   bool frozen = false;
-  // Another process holds the container's lock (a create still running).
+  // Another process's create is still working on the container (its mark
+  // in the state store's lock file).
   bool create_in_progress = false;
 };
 

@@ -130,42 +130,47 @@ husk::Status mkdir_p(const std::string &path) {
   return {};
 }
 
-struct flock whole_file(short type) {
+// Byte ranges of config.json used as locks (POSIX locks may lie past EOF).
+constexpr off_t kLockByte = 0;      // the container: every verb that changes it
+constexpr off_t kCreatingByte = 1;  // held by create alone, until it is done
+
+struct flock byte_range(short type, off_t start, off_t len) {
   struct flock fl {};
   fl.l_type = type;
   fl.l_whence = SEEK_SET;
-  fl.l_start = 0;
-  fl.l_len = 0;
+  fl.l_start = start;
+  fl.l_len = len;
   return fl;
 }
 
-}  // namespace
-
-bool lock_held_by_other(std::string_view proc_locks, unsigned dev_major, unsigned dev_minor,
-                        uint64_t ino, pid_t self) {
-  // "1: POSIX  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"; waiters have "->" after
-  // the id.
-  std::string want = fmt::format("{:02x}:{:02x}:{}", dev_major, dev_minor, ino);
-  size_t pos = 0;
-  while (pos < proc_locks.size()) {
-    size_t end = proc_locks.find('\n', pos);
-    if (end == std::string_view::npos) end = proc_locks.size();
-    std::string_view line = proc_locks.substr(pos, end - pos);
-    pos = end + 1;
-    std::vector<std::string_view> f;
-    for (size_t i = 0; i < line.size();) {
-      size_t b = line.find_first_not_of(' ', i);
-      if (b == std::string_view::npos) break;
-      size_t e = line.find(' ', b);
-      if (e == std::string_view::npos) e = line.size();
-      f.push_back(line.substr(b, e - b));
-      i = e;
-    }
-    if (f.size() < 6 || f[1] == "->" || f[5] != want) continue;
-    if (f[1] != "POSIX" || f[4] != std::to_string(self)) return true;
+// The config.json files whose locks this process holds, and the fd holding
+// them (ContainerDir::LockFd registers itself). husk's parent is single-
+// threaded. A forked child inherits the memory but not the locks: the list
+// belongs to the pid that made it.
+struct HeldLock {
+  dev_t dev;
+  ino_t ino;
+  int fd;
+};
+std::vector<HeldLock> &held_locks() {
+  static pid_t owner = 0;
+  static std::vector<HeldLock> held;
+  if (pid_t self = ::getpid(); owner != self) {
+    owner = self;
+    held.clear();
   }
-  return false;
+  return held;
 }
+
+// A removed file (st_nlink 0): a delete that held the lock before us
+// unlinked it while we waited.
+Result<bool> unlinked(int fd, const std::string &shown) {
+  struct stat st {};
+  if (::fstat(fd, &st) < 0) return Error::last("stat {}", shown);
+  return st.st_nlink == 0;
+}
+
+}  // namespace
 
 std::string default_root() {
   if (::geteuid() != 0) {
@@ -191,40 +196,91 @@ Error not_exist_error(std::string_view id) {
 ContainerDir::ContainerDir(std::string id, std::string path, sys::UniqueFd dir, sys::UniqueFd root)
     : id_(std::move(id)), path_(std::move(path)), dir_(std::move(dir)), root_(std::move(root)) {}
 
-husk::Status ContainerDir::lock() {
-  if (lock_) return {};
-  sys::UniqueFd fd(
-      ::openat(dir_.get(), kLockFile, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!fd) {
-    if (errno == ENOENT) return not_exist_error(id_);
-    return Error::last("open {}/{}", path_, kLockFile);
-  }
-  struct flock fl = whole_file(F_WRLCK);
-  while (::fcntl(fd.get(), F_SETLKW, &fl) < 0) {
-    if (errno != EINTR) return Error::last("lock {}/{}", path_, kLockFile);
-  }
-  // A delete that held the lock before us unlinks the directory; our fd then
-  // points at a removed inode (st_nlink == 0).
+husk::Status ContainerDir::LockFd::take(sys::UniqueFd fd, off_t start, off_t len,
+                                        const std::string &shown) {
   struct stat st {};
-  if (::fstat(dir_.get(), &st) < 0) return Error::last("stat {}", path_);
-  if (st.st_nlink == 0) return not_exist_error(id_);
-  lock_ = std::move(fd);
+  if (::fstat(fd.get(), &st) < 0) return Error::last("stat {}", shown);
+  for (const auto &h : held_locks()) {
+    // Our own lock would not conflict: the call would succeed at once, and
+    // closing either fd would drop it for both.
+    if (h.dev == st.st_dev && h.ino == st.st_ino) {
+      (void)fd.release();  // closing it would drop the lock held through h.fd
+      return Error::make(ErrorKind::BadState, "{} is locked by this process already", shown);
+    }
+  }
+  struct flock fl = byte_range(F_WRLCK, start, len);
+  while (::fcntl(fd.get(), F_SETLKW, &fl) < 0) {
+    if (errno != EINTR) return Error::last("lock {}", shown);
+  }
+  reset();
+  fd_ = std::move(fd);
+  held_locks().push_back({st.st_dev, st.st_ino, fd_.get()});
   return {};
 }
 
-Result<bool> ContainerDir::locked_by_other() const {
-  if (lock_) return false;
-  // Not F_GETLK: that needs an fd on .lock, and closing any fd on a file
-  // drops every POSIX lock this process holds on it (fcntl(2)). /proc/locks
-  // names the holder by pid and the file by device and inode.
+void ContainerDir::LockFd::reset() {
+  if (!fd_) return;
+  auto &held = held_locks();
+  held.erase(std::remove_if(held.begin(), held.end(),
+                            [this](const HeldLock &h) { return h.fd == fd_.get(); }),
+             held.end());
+  fd_.reset();
+}
+
+int ContainerDir::held_fd() const {
+  if (lock_) return lock_.get();
+  if (held_locks().empty()) return -1;  // the common case: no fstatat
   struct stat st {};
-  if (::fstatat(dir_.get(), kLockFile, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-    if (errno == ENOENT) return false;
-    return Error::last("stat {}/{}", path_, kLockFile);
+  if (::fstatat(dir_.get(), kConfigFile, &st, AT_SYMLINK_NOFOLLOW) < 0) return -1;
+  for (const auto &h : held_locks()) {
+    if (h.dev == st.st_dev && h.ino == st.st_ino) return h.fd;
   }
-  auto locks = read_all_at(AT_FDCWD, "/proc/locks", "");
-  if (!locks) return std::move(locks).error();
-  return lock_held_by_other(*locks, major(st.st_dev), minor(st.st_dev), st.st_ino, ::getpid());
+  return -1;
+}
+
+husk::Status ContainerDir::lock() {
+  if (lock_) return {};
+  std::string shown = path_ + "/" + kConfigFile;
+  if (held_fd() >= 0) {
+    return Error::make(ErrorKind::BadState, "{} is locked by this process already", shown);
+  }
+  sys::UniqueFd fd(::openat(dir_.get(), kConfigFile, O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
+    if (errno == ENOENT) return not_exist_error(id_);
+    return Error::last("open {}", shown);
+  }
+  TRY(lock_.take(std::move(fd), kLockByte, 1, shown));
+  if (TRY(unlinked(lock_.get(), shown))) {
+    lock_.reset();
+    return not_exist_error(id_);
+  }
+  return {};
+}
+
+husk::Status ContainerDir::finish_creating() {
+  if (!creating_) return {};
+  struct flock fl = byte_range(F_UNLCK, kCreatingByte, 1);
+  if (::fcntl(lock_.get(), F_SETLK, &fl) < 0) {
+    return Error::last("unlock {}/{}", path_, kConfigFile);
+  }
+  creating_ = false;
+  return {};
+}
+
+Result<bool> ContainerDir::create_in_progress() const {
+  // This process holds the container: no create of another is running.
+  if (held_fd() >= 0) return false;
+  // F_GETLK reports a lock of another process only. Closing the fd again is
+  // harmless: this process holds no lock on the file (held_fd).
+  sys::UniqueFd fd(::openat(dir_.get(), kConfigFile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
+    if (errno == ENOENT) return false;
+    return Error::last("open {}/{}", path_, kConfigFile);
+  }
+  struct flock fl = byte_range(F_WRLCK, kCreatingByte, 1);
+  if (::fcntl(fd.get(), F_GETLK, &fl) < 0)
+    return Error::last("query lock {}/{}", path_, kConfigFile);
+  return fl.l_type != F_UNLCK;
 }
 
 husk::Status ContainerDir::write_state(const ContainerState &st) {
@@ -240,20 +296,36 @@ Result<ContainerState> ContainerDir::read_state() const {
   return TRY_CTX(spec::parse_container_state(*bytes), "{}/{}", path_, kStateFile);
 }
 
-// Written once, by create, before any record says "created": nothing reads
-// it earlier (start, exec and delete need a created container, and delete of
-// a create that died takes a torn copy as "no poststop hooks"). So no temp
-// file and rename: on a disk-backed root each costs a journal update.
+// Written once, by create, into the file it created and locked: nothing reads
+// it earlier (start, exec and delete need a record, which comes later, and
+// delete of a create that died takes a torn copy as "no poststop hooks").
+// So no temp file and rename: on a disk-backed root each costs a journal
+// update.
 husk::Status ContainerDir::save_config(std::string_view bytes) {
-  sys::UniqueFd fd(::openat(dir_.get(), kConfigFile,
-                            O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!fd) return Error::last("open {}/{}", path_, kConfigFile);
-  TRY_CTX(write_all(fd.get(), bytes, kConfigFile), "{}", path_);
+  if (!lock_ || !creating_) {
+    return Error::make(ErrorKind::BadState, "{}: config saved outside create", path_);
+  }
+  TRY_CTX(write_all(lock_.get(), bytes, kConfigFile), "{}", path_);
   return {};
 }
 
 Result<std::string> ContainerDir::read_config() const {
-  return read_all_at(dir_.get(), kConfigFile, path_);
+  // Through the lock's fd when this process holds it: closing another fd on
+  // the file would release the lock (fcntl(2)).
+  int held = held_fd();
+  if (held < 0) return read_all_at(dir_.get(), kConfigFile, path_);
+  std::string out;
+  char buf[8192];
+  for (off_t off = 0;;) {
+    ssize_t n = ::pread(held, buf, sizeof buf, off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::last("read {}/{}", path_, kConfigFile);
+    }
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+    off += n;
+  }
 }
 
 std::string ContainerDir::fifo_path() const { return path_ + "/" + kFifoFile; }
@@ -294,7 +366,7 @@ Result<uid_t> ContainerDir::owner_uid() const {
 husk::Status ContainerDir::remove() {
   // The files husk always makes, by name; a listing only when something
   // else is left (the notify directory, a temp file of a create that died).
-  for (const char *name : {kStateFile, kConfigFile, kFifoFile, kLockFile}) {
+  for (const char *name : {kStateFile, kFifoFile, kConfigFile}) {
     if (::unlinkat(dir_.get(), name, 0) < 0 && errno != ENOENT) {
       return Error::last("remove {}/{}", path_, name);
     }
@@ -309,9 +381,17 @@ husk::Status ContainerDir::remove() {
       }
     }
   }
-  lock_.reset();
+  unlock();
   return {};
 }
+
+Result<bool> ContainerDir::remove_if_empty() {
+  if (::unlinkat(root_.get(), id_.c_str(), AT_REMOVEDIR) == 0) return true;
+  if (errno == ENOTEMPTY || errno == EEXIST || errno == ENOENT) return false;
+  return Error::last("remove {}", path_);
+}
+
+Result<bool> ContainerDir::removed() const { return unlinked(dir_.get(), path_); }
 
 Result<StateStore> StateStore::open(const std::string &root) {
   if (root.empty() || root[0] != '/')
@@ -341,7 +421,20 @@ Result<ContainerDir> StateStore::create_container(std::string_view id) const {
     return Error::last("mkdir {}/{}", root_, id);
   }
   auto dir = TRY(open_container(id));
-  TRY(dir.lock());
+  // config.json is made here, not with the config: it is the lock, and the
+  // lock and the "creating" mark must be held before anyone can see it empty.
+  // A delete that opens it in between and finds no record removes the
+  // directory; the nlink check below then fails this create.
+  std::string shown = dir.path() + "/" + kConfigFile;
+  sys::UniqueFd fd(
+      ::openat(dir.fd(), kConfigFile, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return Error::last("open {}", shown);
+  TRY(dir.lock_.take(std::move(fd), kLockByte, 2, shown));
+  dir.creating_ = true;
+  if (TRY(unlinked(dir.lock_.get(), shown))) {
+    dir.unlock();
+    return Error::make(ErrorKind::NotFound, "container {} was deleted while being created", id);
+  }
   return dir;
 }
 

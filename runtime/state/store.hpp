@@ -1,24 +1,29 @@
 // StateStore owns husk's state directory: <root>/<id>/ per container, holding
-//   state.json   the ContainerState (replaced atomically: tmp + rename; not
-//                fsynced, see store.cpp)
 //   config.json  a copy of the bundle's config (delete/poststop need no
-//                bundle), written once by create
+//                bundle), written once by create; also the container's lock
+//   state.json   the ContainerState, written once by create as soon as the
+//                init's pid is known (tmp + rename; not fsynced, see
+//                store.cpp); replaced the same way on the rare later change
 //   exec.fifo    exists from create until start ("created"); `run` makes none
-//   .lock        the per-container lock file
 // Nothing else in husk touches these paths; everything goes through a dirfd.
+// Each inode costs a journal update on a disk-backed root (and a discard when
+// freed), so there are no others: no lock file, no interim record.
 //
 // Locking: every verb that changes a container (create, start, delete, pause,
-// resume, update) holds an exclusive lock for its duration. Readers (state,
+// resume, update) holds an exclusive lock on byte 0 of config.json for its
+// duration. create also holds byte 1 until it is done: that is how `state`
+// tells "creating" from "created" without a second record. Readers (state,
 // list, ps, kill) take no lock: state.json only ever changes by rename(2), so a
 // reader sees the old or the new record, never a torn one.
-// The lock is a POSIX record lock (fcntl F_SETLKW), not flock(2): flock and OFD
-// locks belong to the open file description, which the init child inherits
+// The locks are POSIX record locks (fcntl F_SETLKW), not flock(2): flock and
+// OFD locks belong to the open file description, which the init child inherits
 // when cloned, so a blocked-on-exec.fifo init would hold create's lock until
 // `start`. POSIX locks belong to the process (fcntl(2) "Record locks are not
-// inherited by a child created via fork(2)") and die with it. Consequences:
-// at most one ContainerDir per container per process may hold the lock, and
-// nothing else in the process may open .lock (closing any fd on the file
-// drops the process's locks on it); locked_by_other() reads /proc/locks.
+// inherited by a child created via fork(2)") and die with it. But closing ANY
+// fd on the file drops every lock the process holds on it: so the fd holding
+// the locks is registered process-wide, and a ContainerDir of a container this
+// process has locked (through another ContainerDir) reads through that fd
+// instead of opening the file.
 #pragma once
 
 #include <sys/types.h>
@@ -46,7 +51,6 @@ husk::Status validate_id(std::string_view id);
 inline constexpr const char* kStateFile = "state.json";
 inline constexpr const char* kConfigFile = "config.json";
 inline constexpr const char* kFifoFile = "exec.fifo";
-inline constexpr const char* kLockFile = ".lock";
 
 class ContainerDir {
  public:
@@ -56,17 +60,24 @@ class ContainerDir {
   [[nodiscard]] const std::string& path() const { return path_; }  // <root>/<id>
   [[nodiscard]] int fd() const { return dir_.get(); }
 
-  // Exclusive lock, blocking. Fails with NotFound if the directory was
-  // removed while we waited (a concurrent delete won).
+  // Exclusive lock, blocking. NotFound if the directory has no config.json
+  // (a create in its first step, or killed there) or was removed while we
+  // waited (a concurrent delete won).
   husk::Status lock();
   [[nodiscard]] bool locked() const { return lock_.valid(); }
-  void unlock() { lock_.reset(); }
-  // Whether another process holds the lock right now (a create in progress).
-  [[nodiscard]] Result<bool> locked_by_other() const;
+  void unlock() {
+    lock_.reset();
+    creating_ = false;
+  }
+  // create is done: release its "creating" mark, keep the lock.
+  husk::Status finish_creating();
+  // Whether another process's create is still working on this container.
+  [[nodiscard]] Result<bool> create_in_progress() const;
 
   husk::Status write_state(const ContainerState& st);
   // NotFound when there is no state.json (create died before writing one).
   [[nodiscard]] Result<ContainerState> read_state() const;
+  // Only right after StateStore::create_container, once.
   husk::Status save_config(std::string_view bytes);
   [[nodiscard]] Result<std::string> read_config() const;
 
@@ -83,13 +94,52 @@ class ContainerDir {
   // Remove everything under the directory, then the directory itself. The
   // lock (if held) is released last.
   husk::Status remove();
+  // rmdir the directory if it is empty (a create killed between its mkdir
+  // and config.json); false if it is not.
+  [[nodiscard]] Result<bool> remove_if_empty();
+  // Whether the directory is gone (removed since we opened it).
+  [[nodiscard]] Result<bool> removed() const;
 
  private:
+  friend class StateStore;
+
+  // config.json, opened read-write, while it holds this process's locks on
+  // the file; registered (store.cpp) from take() until reset().
+  class LockFd {
+   public:
+    LockFd() = default;
+    LockFd(const LockFd&) = delete;
+    LockFd& operator=(const LockFd&) = delete;
+    LockFd(LockFd&& o) noexcept : fd_(std::move(o.fd_)) {}
+    LockFd& operator=(LockFd&& o) noexcept {
+      if (this != &o) {
+        reset();
+        fd_ = std::move(o.fd_);
+      }
+      return *this;
+    }
+    ~LockFd() { reset(); }
+    // Lock [start, start+len) of fd (blocking), then own and register fd.
+    husk::Status take(sys::UniqueFd fd, off_t start, off_t len, const std::string& shown);
+    void reset();
+    [[nodiscard]] int get() const { return fd_.get(); }
+    [[nodiscard]] bool valid() const { return fd_.valid(); }
+    explicit operator bool() const { return valid(); }
+
+   private:
+    sys::UniqueFd fd_;
+  };
+
+  // The fd through which this process holds config.json's locks, if it does
+  // (through this or another ContainerDir of the container); else -1.
+  [[nodiscard]] int held_fd() const;
+
   std::string id_;
   std::string path_;
   sys::UniqueFd dir_;
   sys::UniqueFd root_;
-  sys::UniqueFd lock_;
+  LockFd lock_;
+  bool creating_ = false;
 };
 
 class StateStore {
@@ -100,8 +150,8 @@ class StateStore {
   [[nodiscard]] const std::string& root() const { return root_; }
   [[nodiscard]] int fd() const { return fd_.get(); }
 
-  // mkdir <root>/<id> 0700 and take its lock.
-  // AlreadyExists: "container with id exists: ID".
+  // mkdir <root>/<id> 0700, create its config.json and take the lock and the
+  // "creating" mark. AlreadyExists: "container with id exists: ID".
   Result<ContainerDir> create_container(std::string_view id) const;
   // NotFound: `container "ID" does not exist`.
   [[nodiscard]] Result<ContainerDir> open_container(std::string_view id) const;
@@ -113,11 +163,6 @@ class StateStore {
   std::string root_;
   sys::UniqueFd fd_;
 };
-
-// Whether /proc/locks (content given) shows a lock on device:inode held by
-// anyone but process `self` (exposed for tests).
-bool lock_held_by_other(std::string_view proc_locks, unsigned dev_major, unsigned dev_minor,
-                        uint64_t ino, pid_t self);
 
 // Error helpers with runc's wording (used by lifecycle as well).
 Error not_exist_error(std::string_view id);

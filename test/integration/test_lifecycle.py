@@ -177,13 +177,17 @@ def test_delete_force_created(husk, bundle):
     assert husk.nothing_left() == []
 
 
-def test_truncated_state_record_needs_force_and_force_removes_it(husk):
+@pytest.mark.parametrize("with_config", [True, False], ids=["config", "no-config"])
+def test_truncated_state_record_needs_force_and_force_removes_it(husk, with_config):
     # What a power loss can leave in a disk-backed root (records are renamed
-    # into place, not fsynced): a record that does not parse. Plain delete
+    # into place, not fsynced): a record that does not parse, next to an
+    # empty config.json (or, damaged further, without one). Plain delete
     # refuses, naming the file; --force removes the directory.
     d = os.path.join(husk.root, "c1")
     os.makedirs(d)
     open(os.path.join(d, "state.json"), "w").close()
+    if with_config:
+        open(os.path.join(d, "config.json"), "w").close()
     r = husk.delete("c1")
     assert r.rc != 0
     assert "state.json" in r.err, r

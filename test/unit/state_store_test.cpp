@@ -25,8 +25,7 @@ namespace {
 struct TmpDir {
   fs::path path;
   TmpDir() {
-    std::string tmpl =
-        (fs::temp_directory_path() / "husk-store-XXXXXX").string();
+    std::string tmpl = (fs::temp_directory_path() / "husk-store-XXXXXX").string();
     REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
     path = tmpl;
   }
@@ -58,11 +57,10 @@ bool readable_within(int fd, int ms) {
   return ::poll(&p, 1, ms) == 1;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("ids: runc's character set, no dot names, no slashes") {
-  for (const char *ok :
-       {"a", "abc-DEF_0.9+x", "a...", "a..b", "64hex0123456789abcdef"}) {
+  for (const char *ok : {"a", "abc-DEF_0.9+x", "a...", "a..b", "64hex0123456789abcdef"}) {
     INFO(ok);
     CHECK(husk::state::validate_id(ok));
   }
@@ -84,8 +82,7 @@ TEST_CASE("ids: runc's character set, no dot names, no slashes") {
 TEST_CASE("default root: /run/husk for root, $XDG_RUNTIME_DIR/husk otherwise") {
   if (::geteuid() == 0) {
     CHECK(husk::state::default_root() == "/run/husk");
-  } else if (const char *x = std::getenv("XDG_RUNTIME_DIR");
-             x != nullptr && *x != '\0') {
+  } else if (const char *x = std::getenv("XDG_RUNTIME_DIR"); x != nullptr && *x != '\0') {
     CHECK(husk::state::default_root() == std::string(x) + "/husk");
   }
 }
@@ -101,16 +98,14 @@ TEST_CASE("open: creates the root 0700, rejects unusable roots by name") {
   std::ofstream(t.path / "file") << "x";
   auto bad = StateStore::open((t.path / "file" / "root").string());
   REQUIRE_FALSE(bad);
-  CHECK_THAT(bad.error().message(),
-             Catch::Contains((t.path / "file").string()));
+  CHECK_THAT(bad.error().message(), Catch::Contains((t.path / "file").string()));
 
   auto rel = StateStore::open("relative/root");
   REQUIRE_FALSE(rel);
   CHECK(rel.error().kind() == ErrorKind::InvalidArgument);
 }
 
-TEST_CASE(
-    "create: mkdir 0700, a second create of the same id is AlreadyExists") {
+TEST_CASE("create: mkdir 0700, a second create of the same id is AlreadyExists") {
   TmpDir t;
   auto s = open_store(t.path);
   auto d = s.create_container("c1");
@@ -137,8 +132,7 @@ TEST_CASE("open: a missing container uses runc's wording") {
   CHECK_FALSE(s.open_container("plainfile"));
 }
 
-TEST_CASE(
-    "state.json: atomic write and read back; missing record is NotFound") {
+TEST_CASE("state.json: atomic write and read back; missing record is NotFound") {
   TmpDir t;
   auto s = open_store(t.path);
   auto d = s.create_container("c1");
@@ -183,7 +177,7 @@ TEST_CASE("config copy, exec.fifo, owner") {
   auto s = open_store(t.path);
   auto d = s.create_container("c1");
   REQUIRE(d);
-  CHECK_FALSE(d->read_config());
+  CHECK(*d->read_config() == "");  // made (it is the lock), not written yet
   REQUIRE(d->save_config("{\"ociVersion\":\"1.3.0\"}"));
   CHECK(*d->read_config() == "{\"ociVersion\":\"1.3.0\"}");
 
@@ -205,8 +199,7 @@ TEST_CASE("config copy, exec.fifo, owner") {
 TEST_CASE("list: sorted ids of container directories only") {
   TmpDir t;
   auto s = open_store(t.path);
-  for (const char *id : {"b", "a", "c"})
-    REQUIRE(s.create_container(id));
+  for (const char *id : {"b", "a", "c"}) REQUIRE(s.create_container(id));
   std::ofstream(t.path / "afile") << "x";
   fs::create_directory(t.path / "bad name");
   auto ids = s.list();
@@ -232,8 +225,7 @@ TEST_CASE("remove: everything under the directory, then the directory") {
 TEST_CASE("lock: a second process waits until the first releases it") {
   TmpDir t;
   auto s = open_store(t.path);
-  auto holder =
-      std::optional<ContainerDir>(std::move(*s.create_container("c1")));
+  auto holder = std::optional<ContainerDir>(std::move(*s.create_container("c1")));
   REQUIRE(holder->locked());
   int p[2];
   REQUIRE(::pipe(p) == 0);
@@ -242,15 +234,13 @@ TEST_CASE("lock: a second process waits until the first releases it") {
   if (child == 0) {
     ::close(p[0]);
     auto d = s.open_container("c1");
-    if (!d || !*d->locked_by_other())
-      ::_exit(2);
-    if (!d->lock())
-      ::_exit(3);
+    if (!d || !*d->create_in_progress()) ::_exit(2);
+    if (!d->lock()) ::_exit(3);
     ::_exit(::write(p[1], "L", 1) == 1 ? 0 : 4);
   }
   ::close(p[1]);
-  CHECK_FALSE(readable_within(p[0], 300)); // still waiting for our lock
-  holder.reset();                          // closes the lock fd: released
+  CHECK_FALSE(readable_within(p[0], 300));  // still waiting for our lock
+  holder.reset();                           // closes the lock fd: released
   CHECK(readable_within(p[0], 5000));
   ::close(p[0]);
   CHECK(reap(child) == 0);
@@ -261,8 +251,7 @@ TEST_CASE("lock: a forked child keeping the fd does not keep the lock") {
   // exec.fifo; it must not keep the container locked.
   TmpDir t;
   auto s = open_store(t.path);
-  auto holder =
-      std::optional<ContainerDir>(std::move(*s.create_container("c1")));
+  auto holder = std::optional<ContainerDir>(std::move(*s.create_container("c1")));
   pid_t sleeper = ::fork();
   REQUIRE(sleeper >= 0);
   if (sleeper == 0) {
@@ -274,25 +263,22 @@ TEST_CASE("lock: a forked child keeping the fd does not keep the lock") {
   REQUIRE(checker >= 0);
   if (checker == 0) {
     auto d = s.open_container("c1");
-    ::_exit(d && !*d->locked_by_other() && d->lock() ? 0 : 1);
+    ::_exit(d && !*d->create_in_progress() && d->lock() ? 0 : 1);
   }
   CHECK(reap(checker) == 0);
   ::kill(sleeper, SIGKILL);
   ::waitpid(sleeper, nullptr, 0);
 }
 
-TEST_CASE(
-    "lock: a waiter whose container was removed meanwhile gets NotFound") {
+TEST_CASE("lock: a waiter whose container was removed meanwhile gets NotFound") {
   TmpDir t;
   auto s = open_store(t.path);
-  auto holder =
-      std::optional<ContainerDir>(std::move(*s.create_container("c1")));
+  auto holder = std::optional<ContainerDir>(std::move(*s.create_container("c1")));
   pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {
     auto d = s.open_container("c1");
-    if (!d)
-      ::_exit(2);
+    if (!d) ::_exit(2);
     auto r = d->lock();
     ::_exit(!r && r.error().kind() == ErrorKind::NotFound ? 0 : 1);
   }
@@ -302,33 +288,81 @@ TEST_CASE(
   CHECK(reap(child) == 0);
 }
 
-TEST_CASE("lock query: /proc/locks lines") {
-  std::string locks = "1: POSIX  ADVISORY  WRITE 100 fe:00:4242 0 EOF\n"
-                      "1: -> POSIX  ADVISORY  WRITE 300 fe:00:4343 0 EOF\n"
-                      "2: FLOCK  ADVISORY  WRITE 200 08:01:5555 0 EOF\n";
-  using husk::state::lock_held_by_other;
-  CHECK(lock_held_by_other(locks, 0xfe, 0, 4242, 99));
-  CHECK_FALSE(lock_held_by_other(locks, 0xfe, 0, 4242, 100)); // our own
-  CHECK_FALSE(lock_held_by_other(locks, 0xfe, 0, 4343, 99));  // only a waiter
-  CHECK(lock_held_by_other(locks, 8, 1, 5555, 200)); // flock: any holder
-  CHECK_FALSE(lock_held_by_other(locks, 8, 2, 5555, 99));
-  CHECK_FALSE(lock_held_by_other("", 8, 1, 5555, 99));
+TEST_CASE("creating mark: held by create until finish_creating, never by lock()") {
+  TmpDir t;
+  auto s = open_store(t.path);
+  auto creator = std::optional<ContainerDir>(std::move(*s.create_container("c1")));
+  REQUIRE(creator->save_config("{}"));
+  // Each probe runs in a child: another process's view.
+  auto probe = [&s](bool want_creating) {
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      auto d = s.open_container("c1");
+      ::_exit(d && *d->create_in_progress() == want_creating ? 0 : 1);
+    }
+    return reap(child);
+  };
+  CHECK(probe(true) == 0);
+  REQUIRE(creator->finish_creating());
+  CHECK(creator->locked());  // still holds the container
+  CHECK(probe(false) == 0);
+  creator.reset();
+  // start/delete/pause take the container lock, not the mark.
+  auto verb = s.open_container("c1");
+  REQUIRE(verb);
+  REQUIRE(verb->lock());
+  CHECK(probe(false) == 0);
+  // Files: the config (which is also the lock) and nothing else.
+  std::vector<std::string> names;
+  for (const auto &e : fs::directory_iterator(t.path / "c1"))
+    names.push_back(e.path().filename().string());
+  CHECK(names == std::vector<std::string>{"config.json"});
 }
 
 TEST_CASE(
-    "lock query from the holding process neither lies nor drops the lock") {
+    "a second ContainerDir of a locked container reads through the "
+    "holder's fd and cannot lock again") {
+  TmpDir t;
+  auto s = open_store(t.path);
+  auto holder = s.create_container("c1");
+  REQUIRE(holder);
+  REQUIRE(holder->save_config("{\"a\":1}"));
+  for (int i = 0; i < 2; ++i) {
+    auto other = s.open_container("c1");
+    REQUIRE(other);
+    CHECK(*other->read_config() == "{\"a\":1}");
+    auto again = other->lock();
+    REQUIRE_FALSE(again);
+    CHECK(again.error().kind() == ErrorKind::BadState);
+  }
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {  // the lock survived the other objects' reads
+    auto d = s.open_container("c1");
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_len = 1;
+    int fd = ::open((t.path / "c1" / "config.json").c_str(), O_RDWR);
+    ::_exit(d && fd >= 0 && ::fcntl(fd, F_SETLK, &fl) < 0 ? 0 : 1);
+  }
+  CHECK(reap(child) == 0);
+}
+
+TEST_CASE("lock query from the holding process neither lies nor drops the lock") {
   TmpDir t;
   auto s = open_store(t.path);
   auto holder = s.create_container("c1");
   REQUIRE(holder);
   auto reader = s.open_container("c1");
   REQUIRE(reader);
-  CHECK_FALSE(*reader->locked_by_other()); // held, but by us
+  CHECK_FALSE(*reader->create_in_progress());  // held, but by us
   pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {
     auto d = s.open_container("c1");
-    ::_exit(d && *d->locked_by_other() ? 0 : 1);
+    ::_exit(d && *d->create_in_progress() ? 0 : 1);
   }
   CHECK(reap(child) == 0);
 }

@@ -40,14 +40,22 @@ TEST_CASE("derive_status: a recorded stop wins over everything") {
   CHECK(derive_status(record(Phase::Stopped), f) == Status::Stopped);
 }
 
-TEST_CASE("derive_status: creating while init lives or create holds the lock") {
-  CHECK(derive_status(record(Phase::Creating), alive()) == Status::Creating);
-  LiveFacts locked;
-  locked.create_in_progress = true;
-  CHECK(derive_status(record(Phase::Creating, 0, 0), locked) == Status::Creating);
-  // create died before cloning init and released its lock
-  CHECK(derive_status(record(Phase::Creating, 0, 0), LiveFacts{}) == Status::Stopped);
-  // create died after cloning; init killed too
+TEST_CASE("derive_status: creating exactly while a create holds its mark") {
+  LiveFacts creating = alive();
+  creating.create_in_progress = true;
+  creating.fifo_exists = true;
+  CHECK(derive_status(record(Phase::Created), creating) == Status::Creating);
+  creating.fifo_exists = false;  // run: no fifo
+  CHECK(derive_status(record(Phase::Created), creating) == Status::Creating);
+  // create finished: the same record is created, then running
+  LiveFacts done = alive();
+  done.fifo_exists = true;
+  CHECK(derive_status(record(Phase::Created), done) == Status::Created);
+  done.fifo_exists = false;
+  CHECK(derive_status(record(Phase::Created), done) == Status::Running);
+  // create died (mark gone) and its init with it
+  CHECK(derive_status(record(Phase::Created), LiveFacts{}) == Status::Stopped);
+  // a record of an earlier husk, whose create died after cloning
   CHECK(derive_status(record(Phase::Creating), LiveFacts{}) == Status::Stopped);
 }
 

@@ -1,0 +1,118 @@
+"""A create watched while it works, or killed with SIGKILL at one of its
+steps. `state` says "creating" until create is done; whatever a killed create
+left, `state` reports it consistently and `delete` removes all of it: no
+state directory, cgroup or process remains, and the id can be used again."""
+
+import json
+import os
+
+import pytest
+
+import helpers as h
+from helpers import probe
+
+# Host hooks. $1 is a directory of the test's: the hook saves its stdin (the
+# container state) there.
+WAIT_HOOK = """#!/bin/sh
+cat > "$1/state.json"
+touch "$1/running"
+while [ ! -e "$1/release" ]; do sleep 0.02; done
+"""
+# Kills its parent, the husk create (or run) that runs the hook.
+KILL_HOOK = """#!/bin/sh
+cat > "$1/state.json"
+kill -KILL $PPID
+"""
+
+
+def hook_bundle(bundle, tmp, kind, script, args):
+    out = os.path.join(tmp, "hookout")
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(tmp, "hook.sh")
+    with open(path, "w") as f:
+        f.write(script)
+    os.chmod(path, 0o755)
+    b = bundle(args=args)
+    b.config["hooks"] = {kind: [{"path": path, "args": ["hook.sh", out]}]}
+    b.write()
+    return b, out
+
+
+def hook_state(out):
+    with open(os.path.join(out, "state.json")) as f:
+        return json.load(f)
+
+
+def listed(husk):
+    r = husk("list", "--format", "json")
+    assert r.rc == 0, r
+    return {c["id"]: c["status"] for c in json.loads(r.out or "[]") or []}
+
+
+def test_state_says_creating_until_create_is_done(husk, bundle, tmp):
+    b, out = hook_bundle(bundle, tmp, "createRuntime", WAIT_HOOK, probe("sleep 100"))
+    create = husk.spawn("create", "--bundle", b.path, "c1")
+    h.wait_for(lambda: os.path.exists(os.path.join(out, "running")), timeout=10,
+               what="createRuntime hook running")
+    st = husk.state("c1")
+    assert st["status"] == "creating", st
+    assert st["pid"] == hook_state(out)["pid"] > 0
+    assert st["bundle"] == b.path
+    assert listed(husk) == {"c1": "creating"}
+    open(os.path.join(out, "release"), "w").close()
+    r = create.wait(30)
+    assert r.rc == 0, r
+    assert husk.status("c1") == "created"
+    assert listed(husk) == {"c1": "created"}
+    husk.start_ok("c1")
+    assert husk.status("c1") == "running"
+    assert husk.delete("c1", force=True).rc == 0
+    assert husk.nothing_left() == []
+
+
+@pytest.mark.parametrize("verb", ["create", "run"])
+@pytest.mark.parametrize("kind", ["prestart", "createRuntime"])
+def test_create_killed_in_a_hook_is_cleaned_up_by_delete(husk, bundle, tmp, kind, verb):
+    # By then the record, the cgroup and the init exist; the init dies with
+    # its create (its socket to the parent closes).
+    b, out = hook_bundle(bundle, tmp, kind, KILL_HOOK, probe("sleep 100"))
+    r = husk(verb, "--bundle", b.path, "c1")
+    assert r.rc == -9, r
+    init = hook_state(out)["pid"]
+    h.wait_for(lambda: not h.alive(init), timeout=10, what="init gone")
+    assert husk.status("c1") == "stopped"
+    r = husk.delete("c1")
+    assert r.rc == 0, r
+    assert husk.status("c1") is None
+    assert husk.nothing_left() == []
+    # The id is free again.
+    husk.create_ok("c1", bundle(args=probe("sleep 100")))
+    assert husk.delete("c1", force=True).rc == 0
+    assert husk.nothing_left() == []
+
+
+@pytest.mark.parametrize("left", ["directory", "config", "config+fifo"])
+@pytest.mark.parametrize("force", [False, True], ids=["plain", "force"])
+def test_delete_removes_what_a_create_killed_before_its_record_left(husk, bundle, left,
+                                                                     force):
+    # A create killed right after its mkdir leaves an empty directory; one
+    # killed before cloning the init, its config.json (and exec.fifo).
+    b = bundle(args=probe("sleep 100"))
+    d = os.path.join(husk.root, "c1")
+    os.makedirs(d, mode=0o700)
+    if left != "directory":
+        with open(b.config_path) as src, open(os.path.join(d, "config.json"), "w") as dst:
+            dst.write(src.read())
+    if left == "config+fifo":
+        os.mkfifo(os.path.join(d, "exec.fifo"), 0o622)
+    assert husk.status("c1") is None
+    assert "c1" not in listed(husk)
+    r = husk.delete("c1", force=force)
+    if force:
+        assert r.rc == 0, r
+    else:
+        assert r.rc != 0 and 'container "c1" does not exist' in r.err, r
+    assert not os.path.exists(d)
+    husk.create_ok("c1", b)
+    assert husk.delete("c1", force=True).rc == 0
+    assert husk.nothing_left() == []
