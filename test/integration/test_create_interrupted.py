@@ -12,11 +12,13 @@ import helpers as h
 from helpers import probe
 
 # Host hooks. $1 is a directory of the test's: the hook saves its stdin (the
-# container state) there.
+# container state) there. The waiting one gives up after 30 s, so that a
+# failed test does not leave it behind.
 WAIT_HOOK = """#!/bin/sh
 cat > "$1/state.json"
 touch "$1/running"
-while [ ! -e "$1/release" ]; do sleep 0.02; done
+i=0
+while [ ! -e "$1/release" ] && [ $i -lt 1500 ]; do sleep 0.02; i=$((i + 1)); done
 """
 # Kills its parent, the husk create (or run) that runs the hook.
 KILL_HOOK = """#!/bin/sh
