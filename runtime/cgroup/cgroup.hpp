@@ -6,8 +6,8 @@
 //   auto res = cgroup::container_resources(cfg.linux ? &*cfg.linux : nullptr);
 //   auto opts = TRY(cgroup::options_from_env({.cgroups_path = ..., .id = id}));
 //   auto cg = TRY(cgroup::Manager::plan(opts, &res));     // no side effects
-//   state.cgroup = cg->serialize();                        // persisted with Phase::Creating
-//   TRY(cg->create()); state.cgroup = cg->serialize();     // records the dirs it made
+//   state.cgroup = cg->serialize();   // the prediction, in the record written before create()
+//   TRY(cg->create());                // created_parents() now exact (lifecycle/cgroup_parents)
 //   TRY(cg->apply(res)); ... TRY(cg->add_pid(init_pid));
 // Rollback / delete: cg->kill_all(SIGKILL), wait, cg->destroy().
 #pragma once
