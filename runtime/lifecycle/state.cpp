@@ -40,8 +40,9 @@ Result<Observed> observe(const state::ContainerDir &dir) {
   // Only a live init can be paused; a dead one's cgroup may be gone already.
   // A create still at work has a live init (it fails when its init dies),
   // and maybe no cgroup yet.
-  if (state::init_alive(o.st, o.live)) o.live.create_in_progress = TRY(dir.create_in_progress());
-  if (state::init_alive(o.st, o.live) && !o.live.create_in_progress) {
+  bool alive = state::init_alive(o.st, o.live);
+  if (alive) o.live.create_in_progress = TRY(dir.create_in_progress());
+  if (alive && !o.live.create_in_progress) {
     auto mgr = TRY(load_cgroup(o.st));
     if (mgr) o.live.frozen = TRY_CTX(mgr->frozen(), "container {}", o.st.id);
   }

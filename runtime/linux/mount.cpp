@@ -16,6 +16,16 @@
 
 namespace husk::linux_setup {
 
+bool mount_on_dir_fd(int dir, const char* source, const char* fstype, unsigned long flags,
+                     const char* data) {
+  if (::fchdir(dir) != 0) return false;
+  int r = 0;
+  do {
+    r = ::mount(source, ".", fstype, flags, data);
+  } while (r != 0 && errno == EINTR);
+  return r == 0;
+}
+
 namespace {
 
 struct MsAttr {
@@ -301,14 +311,9 @@ bool mount_classic(const MountPlan& m, int dest, const MountRuntime& rt) {
     *rt.saved_cwd = sys::UniqueFd(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!*rt.saved_cwd) return false;
   }
-  if (::fchdir(dest) != 0) return false;
-  const char* source = m.source.empty() ? nullptr : m.source.c_str();
-  const char* data = m.classic_data.empty() ? nullptr : m.classic_data.c_str();
-  int r = 0;
-  do {
-    r = ::mount(source, ".", m.fstype.c_str(), m.classic_flags, data);
-  } while (r != 0 && errno == EINTR);
-  return r == 0;
+  return mount_on_dir_fd(dest, m.source.empty() ? nullptr : m.source.c_str(), m.fstype.c_str(),
+                         m.classic_flags,
+                         m.classic_data.empty() ? nullptr : m.classic_data.c_str());
 }
 
 Status perform_fresh(const MountPlan& m, const MountRuntime& rt) {

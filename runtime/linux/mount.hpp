@@ -134,6 +134,13 @@ Status perform_mount(const MountPlan& m, const MountRuntime& rt);
 Result<sys::UniqueFd> fresh_mount(const std::string& fstype, const std::string& source,
                                   const std::vector<FsParam>& params, uint64_t attr_set);
 
+// mount(2) onto the directory `dir` (an O_PATH fd of a resolved destination):
+// fchdir there and mount on ".", which is that very inode, so no lookup by
+// name. The working directory is left there. False when either call fails
+// (the caller then takes the fd-based path, which reports the kernel's error).
+bool mount_on_dir_fd(int dir, const char* source, const char* fstype, unsigned long flags,
+                     const char* data);
+
 // Attaches the detached (or cloned) mount `tree` onto `target` and applies
 // the propagation steps to it there.
 Status attach(int tree, int target, const std::vector<unsigned long>& propagation);

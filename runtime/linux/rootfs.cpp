@@ -162,12 +162,7 @@ Result<sys::UniqueFd> open_host_null() {
 // other mount shares it. If mount(2) fails the fd-based path reports why.
 // The working directory is left there: enter_rootfs moves to the root next.
 bool mask_dir_classic(int dir) {
-  if (::fchdir(dir) != 0) return false;
-  int r = 0;
-  do {
-    r = ::mount("tmpfs", ".", "tmpfs", MS_RDONLY, nullptr);
-  } while (r != 0 && errno == EINTR);
-  return r == 0;
+  return mount_on_dir_fd(dir, "tmpfs", "tmpfs", MS_RDONLY, nullptr);
 }
 
 Status mask_path(int root, const std::string& path, int null_fd) {
