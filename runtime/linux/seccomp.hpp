@@ -24,6 +24,11 @@ struct SeccompOptions {
   // Directory for compiled filters, e.g. "<state root>/.seccomp-cache";
   // created 0700 on first store. Empty: always compile.
   std::string cache_dir;
+  // libseccomp's binary-tree layout (SCMP_FLTATR_CTL_OPTIMIZE=2): the same
+  // decisions as its default linear list, in a program the kernel loads
+  // several times faster (see compile()). false: the linear list, which the
+  // tests compare the tree against.
+  bool binary_tree = true;
 };
 
 // Validate and compile. Every error names the linux.seccomp field. NOTIFY
@@ -36,7 +41,7 @@ Result<SeccompProgram> compile_seccomp(const spec::Seccomp& sc, const SeccompOpt
 // The cache key's input: a deterministic serialization of every field that
 // affects the program, plus libseccomp's version, API level and native arch.
 // Exposed for tests.
-std::string seccomp_canonical_form(const spec::Seccomp& sc);
+std::string seccomp_canonical_form(const spec::Seccomp& sc, bool binary_tree = true);
 uint64_t fnv1a64(std::string_view data);
 
 // Child side: install the filter with the planned flags. Needs either

@@ -9,7 +9,8 @@
  *   rule ACTION ERRNO SYSCALL [INDEX OP VALUE VALUE2]...
  * ACTION: ALLOW ERRNO KILL KILL_PROCESS KILL_THREAD TRAP LOG
  * OP: NE LT LE EQ GE GT MASKED_EQ
- * Output: the filter as a struct sock_filter array, written to argv[1].
+ * Output: the filter as a struct sock_filter array, written to argv[1], in
+ * libseccomp's binary-tree layout (SCMP_FLTATR_CTL_OPTIMIZE=2), as husk's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -124,6 +125,13 @@ int main(int argc, char **argv)
 			}
 			/* The floor sets no_new_privs itself, as runtimes do. */
 			seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+			/* libseccomp's binary tree, as husk compiles it: the kernel
+			 * loads it several times faster than the default linear
+			 * list, so the floor stays the least a start can cost. */
+			if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0) {
+				fputs("seccomp_compile: SCMP_FLTATR_CTL_OPTIMIZE unsupported\n", stderr);
+				return 1;
+			}
 		} else if (!ctx) {
 			fprintf(stderr, "seccomp_compile: line %d: default must come first\n", line);
 			return 1;
