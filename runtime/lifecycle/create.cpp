@@ -406,8 +406,11 @@ Status run_parent_hooks(Launch& l, const spec::Config& cfg, protocol::ParentEnd&
                             spec::hook_state_json(inside, "created"));
 }
 
-// When the init closed the socket without an Error message, say how it died.
-Error explain_death(Launch& l, Error e) {
+// The init's own Error when it sent one that is still unread (it failed
+// while building its rootfs before Start: init.cpp, starts_early); else,
+// when it closed the socket without one, how it died.
+Error explain_death(Launch& l, protocol::ParentEnd& ch, Error e) {
+  if (auto own = ch.queued_error()) return std::move(*own);
   if (e.kind() != ErrorKind::Protocol || e.err() != 0 || l.pid <= 0) return e;
   if (!sys::pidfd_wait_exit(l.pidfd.get(), 2000).value_or(false)) return e;
   int status = 0;
@@ -487,7 +490,7 @@ Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
   l.st.cgroup = p.cgroup->serialize();
   TRY(p.cgroup->apply(p.resources));
   t.mark("cgroup");
-  if (auto s = drive_init(l, ld, p, ch, t); !s) return explain_death(l, std::move(s).error());
+  if (auto s = drive_init(l, ld, p, ch, t); !s) return explain_death(l, ch, std::move(s).error());
   // runc's payload for the init's pidfd is "standard" (exec sends "setns").
   if (p.pidfd_socket) {
     TRY_CTX(sys::send_fd(p.pidfd_socket.get(), "standard", l.pidfd.get()), "--pidfd-socket");

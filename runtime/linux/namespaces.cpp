@@ -345,10 +345,19 @@ Status bring_up_loopback() {
   return {};
 }
 
-Status create_late_namespaces(const NamespacePlan& plan) {
+Status bring_up_new_loopback(const NamespacePlan& plan) {
   // In the final user namespace by now, which owns a new network namespace
   // and grants CAP_NET_ADMIN over it.
   if (plan.new_net) TRY_CTX(bring_up_loopback(), "linux.namespaces: network: bring up lo");
+  return {};
+}
+
+Status create_late_namespaces(const NamespacePlan& plan) {
+  TRY(bring_up_new_loopback(plan));
+  return create_cgroup_time_namespaces(plan);
+}
+
+Status create_cgroup_time_namespaces(const NamespacePlan& plan) {
   if (plan.new_cgroup && ::unshare(CLONE_NEWCGROUP) != 0)
     return Error::last("unshare(CLONE_NEWCGROUP)");
   if (!plan.new_time) return {};

@@ -123,5 +123,11 @@ Status become_userns_root(const NamespacePlan& plan);
 // The cgroup and time namespaces (see the ordering notes above); and `lo` up
 // in a new network namespace.
 Status create_late_namespaces(const NamespacePlan& plan);
+// create_late_namespaces in its two parts, for an init that starts before it
+// is in its cgroups (init.cpp, starts_early): lo up first; the cgroup and
+// time namespaces only after the move, since a new cgroup namespace is
+// rooted at the cgroup its creator is in.
+Status bring_up_new_loopback(const NamespacePlan& plan);
+Status create_cgroup_time_namespaces(const NamespacePlan& plan);
 
 }  // namespace husk::linux_setup

@@ -1,5 +1,6 @@
 #include "linux/protocol.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -227,6 +228,14 @@ Status ParentEnd::await_exec_done() {
   return Error::make(ErrorKind::Protocol,
                      "init protocol: expected the end of the connection after Execing, got {}",
                      type_name(m->header));
+}
+
+std::optional<Error> ParentEnd::queued_error() {
+  pollfd pfd{ch_.fd(), POLLIN, 0};
+  if (::poll(&pfd, 1, 0) != 1 || (pfd.revents & POLLIN) == 0) return std::nullopt;
+  auto m = ch_.recv();
+  if (!m || m->type() != MsgType::Error) return std::nullopt;
+  return decode_error(*m);
 }
 
 Result<ForkedInit> ParentEnd::await_init_forked() {

@@ -42,6 +42,12 @@
 //                                    message; init then exits  strings = op, context (innermost
 //                                                              first)
 //
+// Before Start, an init without user namespace, intermediate step or joined
+// namespaces already builds the part of its rootfs that does not involve
+// its cgroups (init.cpp, starts_early); if that fails, its Error is queued
+// ahead of Start, and the parent reads it when its next step fails
+// (queued_error).
+//
 // A message other than the one expected is a Protocol error naming both;
 // an Error message becomes the init's Error in the parent; end-of-file means
 // init died without a word.
@@ -62,6 +68,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -157,6 +164,11 @@ class ParentEnd {
   Status send_exec() { return ch_.send(MsgType::Exec); }
   Status await_execing();
   Status await_exec_done();
+  // After a step failed: the Error the init sent meanwhile, if one waits
+  // unread (the init builds part of its rootfs before Start, so it can fail
+  // first; what that then did to the parent, EPIPE on Start, says less).
+  // Never blocks.
+  std::optional<Error> queued_error();
   void close() { ch_.close(); }
 
  private:

@@ -303,26 +303,57 @@ Status prepare_idmapped_mounts(RootfsPlan& p) {
   return {};
 }
 
-Result<sys::UniqueFd> prepare_rootfs(const RootfsPlan& p) {
+namespace {
+
+MountRuntime runtime_of(const RootfsPlan& p, RootfsBuild& b) {
+  return MountRuntime{b.root.get(),   p.cgroup_ns,        p.userns,    &b.dev_tmpfs,
+                      &p.cgroup_dirs, p.cgroup_ns_joined, &b.saved_cwd};
+}
+
+// Whether a mount can show the container's cgroups, whose directories the
+// parent makes (and moves the init into) while begin_rootfs runs.
+bool involves_cgroups(const MountPlan& m) {
+  if (m.kind == MountKind::Cgroup) return true;
+  constexpr std::string_view kRoot = "/sys/fs/cgroup";
+  return m.kind == MountKind::Bind && m.source.starts_with(kRoot) &&
+         (m.source.size() == kRoot.size() || m.source[kRoot.size()] == '/');
+}
+
+}  // namespace
+
+Result<RootfsBuild> begin_rootfs(const RootfsPlan& p) {
   TRY_CTX(sys::mount(nullptr, "/", nullptr, p.setup_propagation, nullptr),
           "make / {} before building the rootfs",
           (p.setup_propagation & MS_PRIVATE) != 0 ? "rprivate" : "rslave");
-  auto root = TRY_CTX(bind_rootfs(p.rootfs), "bind rootfs {} onto itself", p.rootfs);
-  dev_t dev_tmpfs = 0;
-  sys::UniqueFd saved_cwd;
-  MountRuntime rt{root.get(),     p.cgroup_ns,        p.userns,  &dev_tmpfs,
-                  &p.cgroup_dirs, p.cgroup_ns_joined, &saved_cwd};
-  for (const auto& m : p.mounts) TRY(perform_mount(m, rt));
+  RootfsBuild b;
+  b.root = TRY_CTX(bind_rootfs(p.rootfs), "bind rootfs {} onto itself", p.rootfs);
+  MountRuntime rt = runtime_of(p, b);
+  for (; b.next_mount < p.mounts.size(); ++b.next_mount) {
+    const MountPlan& m = p.mounts[b.next_mount];
+    if (involves_cgroups(m)) break;
+    TRY(perform_mount(m, rt));
+  }
+  return b;
+}
+
+Result<sys::UniqueFd> finish_rootfs(const RootfsPlan& p, RootfsBuild b) {
+  MountRuntime rt = runtime_of(p, b);
+  for (; b.next_mount < p.mounts.size(); ++b.next_mount)
+    TRY(perform_mount(p.mounts[b.next_mount], rt));
   // Classic mounts moved us to their destinations (mount.hpp): back to the
   // working directory the hooks and the rest of the init run in. (On an
   // error the init exits: nothing runs in the moved one.)
-  if (saved_cwd) TRY_CTX(sys::fchdir(saved_cwd.get()), "back to the working directory");
+  if (b.saved_cwd) TRY_CTX(sys::fchdir(b.saved_cwd.get()), "back to the working directory");
   if (p.setup_dev) {
-    DevDir dev = TRY(open_dev_dir(root.get(), dev_tmpfs));
-    TRY(create_devices(root.get(), dev, p.devices, p.userns));
+    DevDir dev = TRY(open_dev_dir(b.root.get(), b.dev_tmpfs));
+    TRY(create_devices(b.root.get(), dev, p.devices, p.userns));
     TRY(create_dev_links(dev, p.console));
   }
-  return root;
+  return std::move(b.root);
+}
+
+Result<sys::UniqueFd> prepare_rootfs(const RootfsPlan& p) {
+  return finish_rootfs(p, TRY(begin_rootfs(p)));
 }
 
 Status enter_rootfs(const RootfsPlan& p, int root_fd) {

@@ -93,6 +93,22 @@ Status prepare_idmapped_mounts(RootfsPlan& plan);
 // Returns an O_PATH fd of the root of the rootfs bind.
 Result<sys::UniqueFd> prepare_rootfs(const RootfsPlan& plan);
 
+// prepare_rootfs in two steps, for an init that starts building before it
+// is in its cgroups (init.cpp, starts_early). begin_rootfs does what does
+// not involve them: propagation, the rootfs bind, and config.mounts up to
+// the first that shows cgroups (a cgroup mount, or a bind whose source lies
+// under /sys/fs/cgroup: the container's directories may not exist yet).
+// finish_rootfs does the rest, device nodes included (mknod(2) is checked
+// against the devices cgroup). prepare_rootfs(p) is the two in a row.
+struct RootfsBuild {
+  sys::UniqueFd root;  // O_PATH, the root of the rootfs bind
+  dev_t dev_tmpfs = 0;
+  sys::UniqueFd saved_cwd;  // see MountRuntime
+  size_t next_mount = 0;    // the first of config.mounts not mounted yet
+};
+Result<RootfsBuild> begin_rootfs(const RootfsPlan& plan);
+Result<sys::UniqueFd> finish_rootfs(const RootfsPlan& plan, RootfsBuild build);
+
 // After createContainer hooks: sysctl, readonlyPaths, maskedPaths, then
 // pivot_root (or MS_MOVE + chroot with no_pivot), rootfsPropagation,
 // root.readonly. On return the process's root and cwd are the container's /.
