@@ -311,3 +311,17 @@ def test_mount_through_symlink_stays_in_rootfs(husk, bundle, tmp):
     husk.run("c1", b)
     assert h.mounts_under(outside) == []
     assert os.listdir(outside) == []
+
+
+def test_bind_of_own_cgroup_listed_first(husk, bundle):
+    # The init builds the mounts before the first one showing cgroups while
+    # husk is still making them (init.cpp, starts_early): a bind of the
+    # container's own cgroup directory, listed first, must wait for it and
+    # find the init inside. (Mounted early, it loses the race with husk's
+    # mkdir most of the time, so this catches that mistake in most runs.)
+    hier = "/sys/fs/cgroup/pids" if os.path.isdir("/sys/fs/cgroup/pids") else "/sys/fs/cgroup"
+    b = bundle(args=probe("cat /mnt/cg/cgroup.procs"))
+    b.config["mounts"].insert(0, {"destination": "/mnt/cg", "type": "bind",
+                                  "source": hier + b.cgroup_path, "options": ["rbind", "ro"]})
+    b.write()
+    assert run_ok(husk, b) == "1\n"
