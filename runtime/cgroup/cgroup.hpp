@@ -6,9 +6,9 @@
 //   auto res = cgroup::container_resources(cfg.linux ? &*cfg.linux : nullptr);
 //   auto opts = TRY(cgroup::options_from_env({.cgroups_path = ..., .id = id}));
 //   auto cg = TRY(cgroup::Manager::plan(opts, &res));     // no side effects
-//   state.cgroup = cg->serialize();   // the prediction, in the record written before create()
 //   TRY(cg->create());                // created_parents() now exact (lifecycle/cgroup_parents)
 //   TRY(cg->apply(res)); ... TRY(cg->add_pid(init_pid));
+//   state.cgroup = cg->serialize();   // what create() made, in the container's record
 // Rollback / delete: cg->kill_all(SIGKILL), wait, cg->destroy().
 #pragma once
 
@@ -62,9 +62,8 @@ class Manager {
   static Result<std::unique_ptr<Manager>> load(const std::string& serialized);
 
   [[nodiscard]] virtual Driver driver() const = 0;
-  // Opaque string to store in ContainerState::cgroup. Meaningful right after
-  // plan() (it predicts which directories create() will make); call again
-  // after create() for the exact record.
+  // Opaque string to store in ContainerState::cgroup, after create(): it
+  // says which directories create() made, for destroy() after load().
   [[nodiscard]] virtual std::string serialize() const = 0;
 
   // The plan-time checks of plan(), for `update`: validate + Unsupported
@@ -89,6 +88,11 @@ class Manager {
   // Signal every process in the cgroup tree (freezing it meanwhile, so no
   // new process escapes). SIGKILL also thaws a paused container so it dies.
   virtual Status kill_all(int sig) = 0;
+  // For delete after a create killed before it wrote its record (so no
+  // serialize() says what it made): take the container's leaf as made by
+  // it wherever the leaf exists, so that destroy() removes it. Parents stay
+  // to lifecycle's registry (cgroup_parents).
+  virtual void claim_existing_leaves() = 0;
   // Remove the cgroup directories this container created (after its tasks
   // are gone), including sub-cgroups made inside it. Retries EBUSY briefly.
   // Parents it created go too once empty (see removed_parents).

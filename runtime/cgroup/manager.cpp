@@ -107,7 +107,6 @@ Result<std::unique_ptr<Manager>> Manager::plan(const Options& opts,
   auto layout = TRY(discover(opts));
   auto m = make_manager(std::move(layout));
   if (resources != nullptr) TRY(m->check(*resources));
-  m->predict_created();
   return std::unique_ptr<Manager>(std::move(m));
 }
 
@@ -116,40 +115,10 @@ Result<std::unique_ptr<Manager>> Manager::load(const std::string& serialized) {
   return std::unique_ptr<Manager>(make_manager(std::move(layout)));
 }
 
-void FsManager::predict_created() {
-  // The leaf in every hierarchy: one that exists is shared, never ours to
-  // remove, so it is never predicted as made (a prediction above the truth
-  // would let delete remove a cgroup husk did not make). Missing parents are
-  // looked for in the first hierarchy that lacks the leaf; when that one has
-  // its parent, the others are predicted to need only their leaf. Runtimes
-  // make the levels alike in every hierarchy, so this is usually exact, and
-  // it can only err low: create() still makes any missing level
-  // (mkdir_level), and the parents it made go to lifecycle's registry
-  // (cgroup_parents) right away, from which delete removes them. Each stat(2)
-  // walks the cgroupfs path (~6 us here): 20 lookups became 11 on a host with
-  // ten hierarchies.
-  auto comps = l_.components();
-  const size_t depth = comps.size();
-  auto exists = [&](const Hierarchy& h, size_t level) {
-    struct stat st {};
-    return ::stat((h.mount + join_prefix(comps, level)).c_str(), &st) == 0;
-  };
-  bool parents_seen = false;  // the parent was found in a hierarchy lacking the leaf
-  bool walked = false;        // the parents were looked for once
+void FsManager::claim_existing_leaves() {
   for (auto& h : l_.hierarchies) {
-    if (exists(h, depth)) {
-      h.created = 0;
-      continue;
-    }
-    if (depth == 1 || parents_seen) {
-      h.created = 1;
-      continue;
-    }
-    size_t kept = depth - 1;
-    while (kept > 0 && !exists(h, kept)) --kept;
-    h.created = static_cast<int>(depth - kept);
-    if (!walked) parents_seen = kept == depth - 1;
-    walked = true;
+    struct stat st {};
+    if (h.created == 0 && ::stat(l_.dir(h).c_str(), &st) == 0) h.created = 1;
   }
 }
 
@@ -176,17 +145,13 @@ Status FsManager::mkdir_level(Hierarchy& h, const std::vector<std::string>& comp
 }
 
 Status FsManager::create() {
-  std::vector<int> predicted;
-  for (auto& h : l_.hierarchies) {
-    predicted.push_back(h.created);
-    h.created = 0;
-  }
+  for (auto& h : l_.hierarchies) h.created = 0;
   leaf_fds_.clear();
   leaf_fds_.resize(l_.hierarchies.size());
   sys::ScopeGuard rollback([this] { (void)destroy(); });
   for (size_t i = 0; i < l_.hierarchies.size(); ++i) {
     auto& h = l_.hierarchies[i];
-    leaf_fds_[i] = TRY_CTX(make_dirs(h, predicted[i]), "create cgroup {}", l_.dir(h));
+    leaf_fds_[i] = TRY_CTX(make_dirs(h), "create cgroup {}", l_.dir(h));
   }
   rollback.dismiss();
   return {};

@@ -28,16 +28,13 @@ class FsManager : public Manager {
   [[nodiscard]] std::vector<std::string> created_parents() const override;  // parents.cpp
   [[nodiscard]] std::vector<std::string> removed_parents() const override;  // parents.cpp
 
-  // Plan time: which directories create() would make, from what exists now
-  // (never more than it will make; see manager.cpp).
-  void predict_created();
+  void claim_existing_leaves() override;
   [[nodiscard]] const Layout& layout() const { return l_; }
 
  protected:
   // Make h's directories (those missing of the cgroupsPath levels), counting
-  // the ones made in h.created, and return the leaf opened. `predicted` is
-  // what predict_created() found missing at plan time: where mkdir starts.
-  virtual Result<sys::UniqueFd> make_dirs(Hierarchy& h, int predicted) = 0;
+  // the ones made in h.created, and return the leaf opened.
+  virtual Result<sys::UniqueFd> make_dirs(Hierarchy& h) = 0;
   // The hierarchy whose tree lists the container's processes.
   [[nodiscard]] virtual const Hierarchy& process_hierarchy() const = 0;
   [[nodiscard]] virtual bool can_freeze() const = 0;
@@ -79,7 +76,7 @@ class V1Manager final : public FsManager {
   [[nodiscard]] Result<std::unique_ptr<OomWatch>> watch_oom() const override;
 
  protected:
-  Result<sys::UniqueFd> make_dirs(Hierarchy& h, int predicted) override;
+  Result<sys::UniqueFd> make_dirs(Hierarchy& h) override;
   [[nodiscard]] const Hierarchy& process_hierarchy() const override;
   [[nodiscard]] bool can_freeze() const override { return l_.find("freezer") != nullptr; }
 
@@ -104,7 +101,7 @@ class V2Manager final : public FsManager {
   [[nodiscard]] Result<std::unique_ptr<OomWatch>> watch_oom() const override;
 
  protected:
-  Result<sys::UniqueFd> make_dirs(Hierarchy& h, int predicted) override;
+  Result<sys::UniqueFd> make_dirs(Hierarchy& h) override;
   [[nodiscard]] const Hierarchy& process_hierarchy() const override { return l_.hierarchies.at(0); }
   [[nodiscard]] bool can_freeze() const override;
   Result<bool> kill_all_at_once() override;

@@ -45,13 +45,12 @@ Status V1Manager::check(const spec::Resources& r) const {
   return {};
 }
 
-Result<sys::UniqueFd> V1Manager::make_dirs(Hierarchy& h, int predicted) {
-  // v1 needs nothing written on the way down, so the path is made with
-  // mkdir(2) by absolute path from the first level found missing at plan
-  // time (usually only the leaf), and only the leaf is opened.
+Result<sys::UniqueFd> V1Manager::make_dirs(Hierarchy& h) {
+  // v1 needs nothing written on the way down, so the leaf is made with one
+  // mkdir(2) by absolute path (its parents usually exist; mkdir_level makes
+  // them when it says ENOENT), and only the leaf is opened.
   auto comps = l_.components();
-  size_t first = comps.size() - static_cast<size_t>(std::max(predicted, 1)) + 1;
-  for (size_t n = first; n <= comps.size(); ++n) TRY(mkdir_level(h, comps, n));
+  TRY(mkdir_level(h, comps, comps.size()));
   auto fd = TRY(fs::open_dir(l_.dir(h)));
   if (h.has("cpuset")) TRY(inherit_cpuset(h, fd.get()));
   return fd;

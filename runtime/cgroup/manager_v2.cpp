@@ -40,7 +40,7 @@ Status V2Manager::check(const spec::Resources& r) const {
   return {};
 }
 
-Result<sys::UniqueFd> V2Manager::make_dirs(Hierarchy& h, int /*predicted*/) {
+Result<sys::UniqueFd> V2Manager::make_dirs(Hierarchy& h) {
   // Every level's cgroup.subtree_control is written on the way down, so the
   // walk opens each directory (relative to its parent) and keeps the leaf.
   auto comps = l_.components();

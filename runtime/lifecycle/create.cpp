@@ -250,12 +250,7 @@ Result<Plans> make_plans(const Context& ctx, Loaded& l, const CreateOptions& o) 
   for (const auto& w : p.process->warnings) ctx.warn(w);
   const spec::Linux* lx = l.cfg.linux ? &*l.cfg.linux : nullptr;
   p.resources = cgroup::container_resources(lx);
-  cgroup::Options co;
-  co.cgroups_path = lx && lx->cgroups_path ? *lx->cgroups_path : std::string();
-  co.id = o.id;
-  co.systemd = ctx.systemd_cgroup;
-  co.rootless = ctx.rootless.value_or(::geteuid() != 0);
-  co = TRY(cgroup::options_from_env(co));
+  cgroup::Options co = TRY(cgroup_options(ctx, l.cfg, o.id));
   p.cgroup = TRY(cgroup::Manager::plan(co, &p.resources));
   // The init's cgroup mounts use these instead of reading /proc/self/cgroup
   // and /proc/self/mountinfo again between clone and exec.
@@ -318,12 +313,9 @@ void rollback(Launch& l) noexcept {
   if (auto s = l.dir.remove(); !s) l.ctx.warn("rollback: " + s.error().message());
 }
 
-// The record create writes (once the init's pid is known), minus the pid.
-// The cgroup is the plan's prediction of what create() will make: the record
-// precedes the directories, so that a create killed after making them
-// leaves their names to delete.
-state::ContainerState new_record(const Loaded& l, const CreateOptions& o, const cgroup::Manager& cg,
-                                 const Context& ctx) {
+// The record create writes once the init is in its cgroups, minus the pid
+// and the cgroup (persist_record).
+state::ContainerState new_record(const Loaded& l, const CreateOptions& o, const Context& ctx) {
   state::ContainerState st;
   st.oci_version = l.cfg.oci_version;
   st.id = o.id;
@@ -332,7 +324,6 @@ state::ContainerState new_record(const Loaded& l, const CreateOptions& o, const 
   st.rootfs = l.rootfs;
   st.created = rfc3339_now();
   st.annotations = l.cfg.annotations;
-  st.cgroup = cg.serialize();
   st.systemd_cgroup = ctx.systemd_cgroup;
   st.rootless = ctx.rootless.value_or(::geteuid() != 0);
   return st;
@@ -422,18 +413,24 @@ Error explain_death(Launch& l, protocol::ParentEnd& ch, Error e) {
   return std::move(e).wrap("container init exited with status {}", WEXITSTATUS(status));
 }
 
-// The container's one record. Written right after the clone, before the
-// cgroup exists and before any hook runs: a create killed at any later step
-// leaves delete the pid and the cgroup to clean up, and `state` has a record
-// to show while the hooks run ("creating" until create releases its mark,
-// state/store.hpp). Earlier, only the directory and config.json exist, and
-// delete removes them. One write instead of one per step: on a disk-backed
-// root, replacing a file by rename costs a journal update and a synchronous
-// writeback of the new file (ext4's auto_da_alloc).
+// The container's one record: the init's pid and the cgroup directories
+// create() made. Written right after Start (after the user namespace's
+// mapping and the intermediate step, when there are), while the init builds
+// the rest of its rootfs: the parent's time until Start is the critical
+// path of a create (init.cpp, starts_early), so the write is not on it. It
+// precedes every hook: a create killed during or after them leaves delete
+// the pid and the cgroup, and `state` has a record to show while they run
+// ("creating" until create releases its mark, state/store.hpp). A create
+// killed in the ~1 ms between making its cgroups and this write leaves the
+// directory and config.json; delete then finds the cgroups from config.json
+// as this create planned them (delete.cpp). One write instead of one per
+// step: on a disk-backed root, each new file costs an inode allocation, and
+// replacing one by rename a synchronous writeback (ext4's auto_da_alloc).
 Status persist_record(Launch& l) {
   auto stat = TRY(sys::read_proc_stat(l.pid));
   l.st.pid = l.pid;
   l.st.pid_start_time = stat.start_time;
+  l.st.cgroup = l.cg->serialize();
   return l.dir.write_state(l.st);
 }
 
@@ -447,13 +444,12 @@ Status drive_init(Launch& l, const Loaded& ld, const Plans& p, protocol::ParentE
     TRY(linux_setup::write_id_maps(p.ns, l.pid));
     TRY(ch.send_userns_mapped());
   }
-  if (p.ns.intermediate) {
-    TRY(adopt_forked_init(l, ch));
-    TRY(persist_record(l));  // the real init replaces the intermediate step
-  }
+  if (p.ns.intermediate) TRY(adopt_forked_init(l, ch));
   // Mostly the first cgroup.procs write: migrating a task waits for an RCU
   // grace period (cgroup_threadgroup_rwsem taken for writing).
   t.mark("join");
+  TRY(persist_record(l));
+  t.mark("persist");
   if (hooks_round_trip(ld.cfg)) {
     pid_t own_pid = TRY(ch.await_hooks_request());
     t.mark("rootfs");
@@ -479,15 +475,12 @@ Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
   TRY(clone_init(l, ld, p, o, channel));
   t.mark("clone");
   protocol::ParentEnd& ch = l.channel.emplace(std::move(channel));
-  TRY(persist_record(l));
-  t.mark("persist");
   {
     auto parents = TRY(CgroupParents::lock(l.ctx));
     TRY(p.cgroup->create());
     l.cg_made = true;
     TRY(parents.remember(*p.cgroup));
   }
-  l.st.cgroup = p.cgroup->serialize();
   TRY(p.cgroup->apply(p.resources));
   t.mark("cgroup");
   if (auto s = drive_init(l, ld, p, ch, t); !s) return explain_death(l, ch, std::move(s).error());
@@ -500,6 +493,17 @@ Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
 }
 
 }  // namespace
+
+Result<cgroup::Options> cgroup_options(const Context& ctx, const spec::Config& cfg,
+                                       const std::string& id) {
+  cgroup::Options co;
+  const spec::Linux* lx = cfg.linux ? &*cfg.linux : nullptr;
+  co.cgroups_path = lx && lx->cgroups_path ? *lx->cgroups_path : std::string();
+  co.id = id;
+  co.systemd = ctx.systemd_cgroup;
+  co.rootless = ctx.rootless.value_or(::geteuid() != 0);
+  return cgroup::options_from_env(co);
+}
 
 Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts) {
   PhaseTimer t(ctx);
@@ -515,7 +519,7 @@ Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts) {
   t.mark("plan");
   auto store = TRY(open_store(ctx));
   auto dir = TRY(store.create_container(opts.id));
-  Launch launch_state(ctx, std::move(dir), new_record(l, opts, *p.cgroup, ctx), p.cgroup.get());
+  Launch launch_state(ctx, std::move(dir), new_record(l, opts, ctx), p.cgroup.get());
   sys::ScopeGuard guard([&launch_state] { rollback(launch_state); });
   TRY(launch(launch_state, l, p, opts, pid_file, t));
   TRY(launch_state.dir.finish_creating());

@@ -68,6 +68,12 @@ struct CreatedInit {
 
 Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts);
 
+// Where create places the container's cgroup: linux.cgroupsPath, the id,
+// the global options, the environment's overrides (cgroup::options_from_env).
+// Also for delete after a create killed before it wrote its record.
+Result<cgroup::Options> cgroup_options(const Context& ctx, const spec::Config& cfg,
+                                       const std::string& id);
+
 // `delete` of a container this process created (CreatedInit::owned) once
 // its init is gone: cgroup, state directory, poststop hooks, as destroy()
 // does, without reading the record and config back.

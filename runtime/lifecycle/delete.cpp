@@ -6,6 +6,7 @@
 #include "lifecycle/create.hpp"
 #include "lifecycle/lifecycle.hpp"
 #include "spec/config.hpp"
+#include "spec/parse.hpp"
 #include "spec/state_json.hpp"
 #include "sys/pidfd.hpp"
 
@@ -94,6 +95,29 @@ Status clean_up(const Context &ctx, state::ContainerDir &dir, const state::Conta
   return {};
 }
 
+// A create killed between making its cgroups and writing its record
+// (create.cpp, persist_record) left them unnamed: found again from the
+// saved config.json as that create planned them, emptied (its init, if
+// still there, is leaving: it read end-of-file from the dead create) and
+// removed. Each leaf is taken as that create's; its parents go as the
+// registry says (cgroup_parents). A config.json that does not parse was
+// never past create's first steps: no cgroup exists for it.
+Status remove_unrecorded_cgroups(const Context &ctx, const state::ContainerDir &dir,
+                                 const std::string &id) {
+  auto bytes = dir.read_config();
+  if (!bytes) return bytes.error().err() == ENOENT ? Status() : std::move(bytes).error();
+  auto cfg = spec::parse_config(*bytes);
+  if (!cfg) return {};
+  cgroup::Options co = TRY(cgroup_options(ctx, *cfg, id));
+  auto mgr = TRY_CTX(cgroup::Manager::plan(co, nullptr), "cgroup of container {}", id);
+  mgr->claim_existing_leaves();
+  TRY(empty_cgroup(*mgr, id));
+  auto parents = TRY(CgroupParents::lock(ctx));
+  TRY_CTX(mgr->destroy(), "destroy cgroup of container {}", id);
+  parents.prune(ctx, *mgr);
+  return {};
+}
+
 // The directory has no config.json (the lock): a create killed right after
 // its mkdir left it empty, a concurrent delete removed it, or it is damaged
 // (a crash of the file system, hands). No create can be at work in a
@@ -133,8 +157,9 @@ Status destroy(const Context &ctx, std::string_view id, bool force) {
   }
   auto o = observe(dir);
   if (!o && o.error().kind() == ErrorKind::NotFound) {
-    // create died before its record: only the directory, config.json and
-    // exec.fifo exist (state/store.hpp, lifecycle/create.cpp).
+    // create died before its record: the directory, config.json, exec.fifo
+    // and maybe its cgroups exist (state/store.hpp, lifecycle/create.cpp).
+    TRY(remove_unrecorded_cgroups(ctx, dir, std::string(id)));
     TRY(dir.remove());
     if (force) return {};
     return state::not_exist_error(id);

@@ -118,3 +118,46 @@ def test_delete_removes_what_a_create_killed_before_its_record_left(husk, bundle
     husk.create_ok("c1", b)
     assert husk.delete("c1", force=True).rc == 0
     assert husk.nothing_left() == []
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["plain", "force"])
+def test_delete_removes_cgroups_a_create_killed_before_its_record_made(husk, bundle, force):
+    # create makes and joins the cgroups, sends Start, then writes its record
+    # (create.cpp, persist_record): killed in between, it leaves the
+    # directory, config.json and the cgroups, maybe with its init still
+    # leaving. delete finds them from config.json and removes them.
+    import subprocess
+    b = bundle(args=probe("sleep 100"))
+    d = os.path.join(husk.root, "c1")
+    os.makedirs(d, mode=0o700)
+    with open(b.config_path) as src, open(os.path.join(d, "config.json"), "w") as dst:
+        dst.write(src.read())
+    hierarchies = [p for p in (os.path.join(h.CGROUP_ROOT, n) for n in os.listdir(h.CGROUP_ROOT))
+                   if os.path.isdir(p) and not os.path.islink(p)]
+    if os.path.exists(os.path.join(h.CGROUP_ROOT, "cgroup.controllers")):
+        hierarchies = [h.CGROUP_ROOT]  # a cgroup v2 only host
+    leaves = [p + b.cgroup_path for p in hierarchies]
+    for leaf in leaves:
+        os.makedirs(leaf, exist_ok=True)
+    # A process inside, as an init that has not exited yet would be.
+    proc = subprocess.Popen(["sleep", "100"])
+    try:
+        for leaf in leaves:
+            if "/cpuset/" in leaf:
+                continue  # a new v1 cpuset takes no task until cpus and mems are set
+            with open(os.path.join(leaf, "cgroup.procs"), "w") as f:
+                f.write(str(proc.pid))
+        assert husk.status("c1") is None
+        r = husk.delete("c1", force=force)
+        if force:
+            assert r.rc == 0, r
+        else:
+            assert r.rc != 0 and 'container "c1" does not exist' in r.err, r
+        assert proc.wait(timeout=10) == -9  # killed by delete
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert b.cgroup_dirs() == []
+    assert not os.path.exists(d)
+    assert husk.nothing_left() == []

@@ -332,7 +332,8 @@ TEST_CASE("plan on a v2 hierarchy: missing controllers are Unsupported before an
   CHECK((*ok)->path("memory") == root.path() + "/husk-test/plan");
   auto rec = cg::parse_layout((*ok)->serialize());
   REQUIRE(rec);
-  CHECK(rec->hierarchies.at(0).created == 2);  // neither directory exists yet
+  CHECK(rec->hierarchies.at(0).created == 0);  // a plan makes nothing
+  CHECK_FALSE(cgtest::FakeCgroupDir::exists(root.path() + "/husk-test"));
 }
 
 TEST_CASE("plan: systemd driver and bad paths are refused", "[cgroup]") {
