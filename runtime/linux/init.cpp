@@ -146,15 +146,15 @@ bool hooks_before_exec(const InitPlan& p) {
 }
 
 // Whether the init builds what of its rootfs does not involve its cgroups
-// before Start, while the parent writes the state record and makes and
-// joins those cgroups (create.cpp: persist, cgroup, join; ~1.2 ms of v1
-// cgroup work here, the first cgroup.procs write waiting out an RCU grace
-// period): on two CPUs the halves overlap instead of taking turns. Only in
-// the plain case: a user namespace must be mapped first (after Start), an
-// intermediate step forks the real init after it, and namespaces joined by
-// path keep their order before everything. The few kernel objects made
-// before the move (mounts, tmpfs superblocks, a netlink socket) are charged
-// to the caller's memory cgroup, as the namespaces clone3 made already are.
+// (and, when the order cannot matter, its readonly and masked paths:
+// RootfsPlan::masks_before_cgroups) before Start, while the parent writes the state record and
+// makes and joins those cgroups (create.cpp: persist, cgroup, join; ~1.2 ms of v1 cgroup work here,
+// the first cgroup.procs write waiting out an RCU grace period): on two CPUs the halves overlap
+// instead of taking turns. Only in the plain case: a user namespace must be mapped first (after
+// Start), an intermediate step forks the real init after it, and namespaces joined by path keep
+// their order before everything. The few kernel objects made before the move (mounts, tmpfs
+// superblocks, a netlink socket) are charged to the caller's memory cgroup, as the namespaces
+// clone3 made already are.
 bool starts_early(const NamespacePlan& ns) {
   return !ns.new_user && !ns.user_join && !ns.intermediate && ns.joins.empty() &&
          ns.unshare_flags == 0;
@@ -165,7 +165,7 @@ Result<sys::UniqueFd> build_until_rootfs(InitEnd& ch, const InitPlan& p) {
   if (starts_early(*p.ns)) {
     TRY(bring_up_new_loopback(*p.ns));
     TRY(join_session_keyring(p.session_keyring));
-    build = TRY(begin_rootfs(*p.rootfs));
+    build = TRY(begin_rootfs(*p.rootfs, /*with_masks=*/true));
     TRY(ch.await_start());
     TRY(create_cgroup_time_namespaces(*p.ns));
   } else {
@@ -198,7 +198,7 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys
   TRY(run_hooks(hooks::Kind::CreateContainer, hk ? &hk->create_container : nullptr,
                 states.creating));
   if (!p.exec_on_channel) procfs = TRY_CTX(private_procfs(), "procfs for exec.fifo");
-  TRY(enter_rootfs(*p.rootfs, root.get()));
+  TRY(enter_rootfs(*p.rootfs, root.get(), starts_early(*p.ns) && p.rootfs->masks_before_cgroups));
   root.reset();
   if (p.console_socket >= 0) TRY_CTX(setup_console(p), "process.terminal");
   TRY(set_hostnames(*p.config));

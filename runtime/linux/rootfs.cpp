@@ -232,6 +232,54 @@ Status finish_root(const RootfsPlan& p) {
 
 }  // namespace
 
+namespace {
+
+// Whether a mount can show the container's cgroups, whose directories the
+// parent makes (and moves the init into) while begin_rootfs runs.
+bool involves_cgroups(const MountPlan& m) {
+  if (m.kind == MountKind::Cgroup) return true;
+  constexpr std::string_view kRoot = "/sys/fs/cgroup";
+  return m.kind == MountKind::Bind && m.source.starts_with(kRoot) &&
+         (m.source.size() == kRoot.size() || m.source[kRoot.size()] == '/');
+}
+
+// a == b, or one lies below the other (clean absolute paths).
+bool overlaps(std::string_view a, std::string_view b) {
+  auto below = [](std::string_view in, std::string_view dir) {
+    return dir == "/" ||
+           (in.starts_with(dir) && (in.size() == dir.size() || in[dir.size()] == '/'));
+  };
+  return below(a, b) || below(b, a);
+}
+
+// See RootfsPlan::masks_before_cgroups.
+bool masks_commute(const spec::Config& cfg, const RootfsPlan& p) {
+  if (cfg.hooks) {
+    const auto& h = *cfg.hooks;
+    if (!h.prestart.empty() || !h.create_runtime.empty() || !h.create_container.empty()) {
+      return false;
+    }
+  }
+  if (!p.sysctl.empty()) return false;
+  std::vector<std::string_view> later;
+  bool late = false;
+  for (const auto& m : p.mounts) {
+    late = late || involves_cgroups(m);
+    if (late) later.emplace_back(m.destination);
+  }
+  if (p.setup_dev) later.emplace_back("/dev");
+  // make_cwd creates process.cwd (unless it is "/") after finish_rootfs.
+  if (cfg.process && cfg.process->cwd != "/") later.emplace_back(cfg.process->cwd);
+  auto clashes = [&](const std::string& path) {
+    return std::any_of(later.begin(), later.end(),
+                       [&](std::string_view d) { return d.empty() || overlaps(path, d); });
+  };
+  return std::none_of(p.masked_paths.begin(), p.masked_paths.end(), clashes) &&
+         std::none_of(p.readonly_paths.begin(), p.readonly_paths.end(), clashes);
+}
+
+}  // namespace
+
 Result<RootfsPlanPtr> plan_rootfs(const spec::Config& cfg, const RootfsOptions& opts) {
   if (!opts.new_mount_ns) {
     return Error::make(ErrorKind::Unsupported,
@@ -262,6 +310,7 @@ Result<RootfsPlanPtr> plan_rootfs(const spec::Config& cfg, const RootfsOptions& 
     const MountPlan& m = p->mounts.back();
     if (m.kind == MountKind::Bind && m.destination == "/dev") p->setup_dev = false;
   }
+  p->masks_before_cgroups = masks_commute(cfg, *p);
   return p;
 }
 
@@ -310,18 +359,9 @@ MountRuntime runtime_of(const RootfsPlan& p, RootfsBuild& b) {
                       &p.cgroup_dirs, p.cgroup_ns_joined, &b.saved_cwd};
 }
 
-// Whether a mount can show the container's cgroups, whose directories the
-// parent makes (and moves the init into) while begin_rootfs runs.
-bool involves_cgroups(const MountPlan& m) {
-  if (m.kind == MountKind::Cgroup) return true;
-  constexpr std::string_view kRoot = "/sys/fs/cgroup";
-  return m.kind == MountKind::Bind && m.source.starts_with(kRoot) &&
-         (m.source.size() == kRoot.size() || m.source[kRoot.size()] == '/');
-}
-
 }  // namespace
 
-Result<RootfsBuild> begin_rootfs(const RootfsPlan& p) {
+Result<RootfsBuild> begin_rootfs(const RootfsPlan& p, bool with_masks) {
   TRY_CTX(sys::mount(nullptr, "/", nullptr, p.setup_propagation, nullptr),
           "make / {} before building the rootfs",
           (p.setup_propagation & MS_PRIVATE) != 0 ? "rprivate" : "rslave");
@@ -332,6 +372,12 @@ Result<RootfsBuild> begin_rootfs(const RootfsPlan& p) {
     const MountPlan& m = p.mounts[b.next_mount];
     if (involves_cgroups(m)) break;
     TRY(perform_mount(m, rt));
+  }
+  if (with_masks && p.masks_before_cgroups) {
+    // Masks of directories fchdir there (mask_dir_classic): finish_rootfs
+    // comes back to where the init was.
+    if (!b.saved_cwd) b.saved_cwd = TRY(sys::openat(AT_FDCWD, ".", O_PATH | O_DIRECTORY));
+    TRY(apply_masks(b.root.get(), p));
   }
   return b;
 }
@@ -356,7 +402,7 @@ Result<sys::UniqueFd> prepare_rootfs(const RootfsPlan& p) {
   return finish_rootfs(p, TRY(begin_rootfs(p)));
 }
 
-Status enter_rootfs(const RootfsPlan& p, int root_fd) {
+Status enter_rootfs(const RootfsPlan& p, int root_fd, bool masks_done) {
   sys::UniqueFd opened;
   if (root_fd < 0) {
     // The bind made by prepare_rootfs is the topmost mount at this path,
@@ -365,7 +411,7 @@ Status enter_rootfs(const RootfsPlan& p, int root_fd) {
     root_fd = opened.get();
   }
   TRY(write_sysctls(root_fd, p.sysctl));
-  TRY(apply_masks(root_fd, p));
+  if (!masks_done) TRY(apply_masks(root_fd, p));
   if (p.no_pivot) {
     TRY_CTX(move_root(root_fd), "move rootfs {} to / (no_pivot)", p.rootfs);
   } else {

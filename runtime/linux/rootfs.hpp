@@ -50,6 +50,13 @@ struct RootfsPlan {
   std::vector<std::string> readonly_paths;  // cleaned
   std::vector<SysctlPlan> sysctl;
   CgroupDirsPlan cgroup_dirs;  // set_cgroup_dirs
+  // readonlyPaths and maskedPaths may be applied by begin_rootfs, right
+  // after the mounts before the first showing cgroups, instead of by
+  // enter_rootfs: no hook runs in between (they may look or mount there),
+  // no sysctl is written (through /proc/sys, a readonly path), and no path
+  // overlaps a later mount, /dev (filled later) or process.cwd (made later),
+  // so the order cannot change the result (plan_rootfs).
+  bool masks_before_cgroups = false;
 };
 
 struct RootfsPlanDeleter {
@@ -106,7 +113,9 @@ struct RootfsBuild {
   sys::UniqueFd saved_cwd;  // see MountRuntime
   size_t next_mount = 0;    // the first of config.mounts not mounted yet
 };
-Result<RootfsBuild> begin_rootfs(const RootfsPlan& plan);
+// with_masks: apply readonlyPaths and maskedPaths at the end (only when
+// plan.masks_before_cgroups); enter_rootfs is then told they are done.
+Result<RootfsBuild> begin_rootfs(const RootfsPlan& plan, bool with_masks = false);
 Result<sys::UniqueFd> finish_rootfs(const RootfsPlan& plan, RootfsBuild build);
 
 // After createContainer hooks: sysctl, readonlyPaths, maskedPaths, then
@@ -115,7 +124,7 @@ Result<sys::UniqueFd> finish_rootfs(const RootfsPlan& plan, RootfsBuild build);
 // `root`: the fd prepare_rootfs returned, when nothing that could mount over
 // the rootfs path (hooks) ran since; -1: the path is opened again and the
 // topmost mount there becomes the root, as runc's pivot_root by path does.
-Status enter_rootfs(const RootfsPlan& plan, int root = -1);
+Status enter_rootfs(const RootfsPlan& plan, int root = -1, bool masks_done = false);
 
 // After enter_rootfs: bind the pty slave `pty` (an fd the init holds, e.g.
 // from TIOCGPTPEER) onto /dev/console, which must be a file or device and is

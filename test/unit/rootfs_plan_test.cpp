@@ -410,3 +410,47 @@ TEST_CASE("set_cgroup_dirs: the manager's leaf dirs under /sys/fs/cgroup, else t
     CHECK_FALSE(p->cgroup_dirs.known);
   }
 }
+
+TEST_CASE("masks go before the cgroups only where the order cannot change the result") {
+  // The default config: proc, dev, ... mounted before the cgroup mount;
+  // masks on /proc and /sys/firmware, readonly /proc/...: all disjoint from
+  // /sys/fs/cgroup, /dev and cwd "/".
+  auto base = default_config();
+  REQUIRE(base.linux);
+  REQUIRE_FALSE(base.linux->masked_paths.empty());
+  CHECK(must_plan(base)->masks_before_cgroups);
+
+  auto without = [&](auto change) {
+    auto c = default_config();
+    change(c);
+    return must_plan(c)->masks_before_cgroups;
+  };
+  // Hooks may look at or mount over what masks cover.
+  CHECK_FALSE(without([](spec::Config& c) {
+    c.hooks.emplace().create_container.push_back(spec::Hook{"/bin/true", {}, {}, std::nullopt});
+  }));
+  CHECK_FALSE(without([](spec::Config& c) {
+    c.hooks.emplace().prestart.push_back(spec::Hook{"/bin/true", {}, {}, std::nullopt});
+  }));
+  CHECK(without([](spec::Config& c) {  // after pivot_root: no matter
+    c.hooks.emplace().start_container.push_back(spec::Hook{"/bin/true", {}, {}, std::nullopt});
+  }));
+  // sysctls are written through /proc/sys, a readonly path, before masks.
+  CHECK_FALSE(without([](spec::Config& c) { c.linux->sysctl["kernel.shmmax"] = "1"; }));
+  // A path under, or above, a mount made after the cgroups.
+  CHECK_FALSE(
+      without([](spec::Config& c) { c.linux->masked_paths.push_back("/sys/fs/cgroup/memory"); }));
+  CHECK_FALSE(without([](spec::Config& c) { c.linux->readonly_paths.push_back("/sys"); }));
+  CHECK_FALSE(without([](spec::Config& c) {
+    c.mounts.push_back(mnt("/mnt", "tmpfs", "tmpfs", {}));  // listed after the cgroup mount
+    c.linux->masked_paths.push_back("/mnt/secret");
+  }));
+  CHECK(without([](spec::Config& c) {
+    c.mounts.insert(c.mounts.begin(), mnt("/mnt", "tmpfs", "tmpfs", {}));  // before it
+    c.linux->masked_paths.push_back("/mnt/secret");
+  }));
+  // /dev is filled after the cgroups; process.cwd is made after them.
+  CHECK_FALSE(without([](spec::Config& c) { c.linux->masked_paths.push_back("/dev/kmsg"); }));
+  CHECK_FALSE(without([](spec::Config& c) { c.process->cwd = "/proc/acpi/x"; }));
+  CHECK(without([](spec::Config& c) { c.process->cwd = "/work"; }));
+}
