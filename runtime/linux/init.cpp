@@ -212,15 +212,18 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys
   // inode, close-on-exec), instead of a second lookup a moment later.
   bool keep = p.exec_on_channel && !hooks_before_exec(p);
   TRY(check_executable(*p.process, keep ? &exe : nullptr));
-  // Before Ready, so that whoever sees `create` return finds the init trimmed.
-  if (p.trim_memory) drop_code_pages();
   return ch.send_ready();
 }
 
 // Blocks until `husk start` opens exec.fifo for reading (fifo(7): an open
 // for writing waits for a reader). The write end stays open, close-on-exec:
-// see the protocol notes in protocol.hpp.
-Result<sys::UniqueFd> wait_for_start(int fifo_path_fd, sys::UniqueFd procfs) {
+// see the protocol notes in protocol.hpp. `trim`: drop the code pages first
+// (memory.hpp), as the last step before blocking: every code page touched
+// after the drop comes back, 64 KiB of them at a time (the kernel maps the
+// neighbours of a faulting file page that are in the page cache), so only
+// the open(2) itself may run after it. create's parent exits after Ready,
+// which takes longer than this.
+Result<sys::UniqueFd> wait_for_start(int fifo_path_fd, sys::UniqueFd procfs, bool trim) {
   char path[64];
   int dir = AT_FDCWD;
   if (procfs) {
@@ -230,6 +233,7 @@ Result<sys::UniqueFd> wait_for_start(int fifo_path_fd, sys::UniqueFd procfs) {
   } else {
     std::snprintf(path, sizeof path, "/proc/self/fd/%d", fifo_path_fd);
   }
+  if (trim) drop_code_pages();
   int fd = -1;
   while ((fd = ::openat(dir, path, O_WRONLY | O_CLOEXEC)) < 0) {
     if (errno != EINTR) return Error::last("open exec.fifo for writing");
@@ -244,7 +248,7 @@ Result<sys::UniqueFd> wait_for_start(int fifo_path_fd, sys::UniqueFd procfs) {
 
 Status after_ready(const InitPlan& p, const HookStates& states, sys::UniqueFd procfs,
                    sys::UniqueFd& fifo) {
-  fifo = TRY(wait_for_start(p.fifo_fd, std::move(procfs)));
+  fifo = TRY(wait_for_start(p.fifo_fd, std::move(procfs), p.trim_memory));
   const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
   TRY(run_hooks(hooks::Kind::StartContainer, hk ? &hk->start_container : nullptr, states.created));
   return exec_process(*p.process);

@@ -32,9 +32,9 @@ struct InitPlan {
   int console_socket = -1;
   // Name of the new session keyring to join; null with --no-new-keyring.
   const char* session_keyring = nullptr;
-  // Drop the init's copy of husk's code before Ready (memory.cpp): worth it
-  // for a `create` whose init may wait long; not for `run`, which starts it
-  // at once and would only fault the pages back in.
+  // Drop the init's copy of husk's code right before it blocks on exec.fifo
+  // (memory.cpp): worth it for a `create` whose init may wait long; not for
+  // `run`, which starts it at once and would only fault the pages back in.
   bool trim_memory = true;
   // `run`: after Ready, wait for Exec on the channel instead of blocking on
   // exec.fifo (protocol.hpp); fifo_fd is then -1.
