@@ -95,6 +95,25 @@ Result<std::string> read_at(int dirfd, const std::string& name) {
   return out;
 }
 
+Result<std::string> read_word(const std::string& path) {
+  int raw;
+  do {
+    raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  } while (raw < 0 && errno == EINTR);
+  if (raw < 0) return open_error(errno, path);
+  sys::UniqueFd fd(raw);
+  char buf[64];
+  ssize_t n = 0;
+  do {
+    n = ::read(fd.get(), buf, sizeof buf);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Error::last("read {}", path);
+  if (static_cast<size_t>(n) == sizeof buf) return Error::sys(EFBIG, "read {}: not one word", path);
+  std::string out(buf, static_cast<size_t>(n));
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
 Result<std::vector<std::string>> entries(int dirfd, EntryKind kind) {
   // getdents64(2) on dirfd itself: no second descriptor (opendir would need
   // one, plus fstat and fcntl calls); only its position is reset first.

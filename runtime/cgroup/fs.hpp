@@ -39,6 +39,10 @@ Status field_status(Status st, const std::string& name, std::string_view field);
 
 // Whole file, trailing newline removed. ENOENT => ErrorKind::NotFound.
 Result<std::string> read_at(int dirfd, const std::string& name);
+// A control file holding one short word (freezer.state): one open by path
+// and one read. Its single-record seq_file hands over all of it at once,
+// so the read that would return 0 is skipped. Trailing blanks trimmed.
+Result<std::string> read_word(const std::string& path);
 
 // The names in a directory (not "." or ".."): its subdirectories, or
 // everything else (the files of a cgroup). Reads dirfd itself from offset 0

@@ -166,8 +166,8 @@ Status V1Manager::thaw() { return set_freezer_state("THAWED"); }
 Result<bool> V1Manager::frozen() const {
   const Hierarchy* h = l_.find("freezer");
   if (h == nullptr) return false;
-  int fd = TRY(open_leaf(*h));
-  auto state = TRY(fs::read_at(fd, "freezer.state"));
+  // By path: `state` and `list` load a manager only to ask this.
+  auto state = TRY(fs::read_word(l_.dir(*h) + "/freezer.state"));
   return state == "FROZEN";
 }
 

@@ -56,6 +56,9 @@ Result<std::string> read_all_at(int dirfd, const char *name, const std::string &
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
+    // A regular file reads short only at its end (read(2)): no second read
+    // to hear so (`list` reads one record per container).
+    if (static_cast<size_t>(n) < sizeof buf) break;
   }
   return out;
 }
@@ -193,7 +196,8 @@ Error not_exist_error(std::string_view id) {
   return Error::make(ErrorKind::NotFound, "container \"{}\" does not exist", id);
 }
 
-ContainerDir::ContainerDir(std::string id, std::string path, sys::UniqueFd dir, sys::UniqueFd root)
+ContainerDir::ContainerDir(std::string id, std::string path, sys::UniqueFd dir,
+                           std::shared_ptr<const sys::UniqueFd> root)
     : id_(std::move(id)), path_(std::move(path)), dir_(std::move(dir)), root_(std::move(root)) {}
 
 husk::Status ContainerDir::LockFd::take(sys::UniqueFd fd, off_t start, off_t len,
@@ -366,12 +370,12 @@ husk::Status ContainerDir::remove() {
       return Error::last("remove {}/{}", path_, name);
     }
   }
-  if (::unlinkat(root_.get(), id_.c_str(), AT_REMOVEDIR) < 0) {
+  if (::unlinkat(root_->get(), id_.c_str(), AT_REMOVEDIR) < 0) {
     if (errno != ENOTEMPTY && errno != EEXIST) {
       if (errno != ENOENT) return Error::last("remove {}", path_);
     } else {
       TRY(remove_contents(dir_.get(), path_));
-      if (::unlinkat(root_.get(), id_.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT) {
+      if (::unlinkat(root_->get(), id_.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT) {
         return Error::last("remove {}", path_);
       }
     }
@@ -381,7 +385,7 @@ husk::Status ContainerDir::remove() {
 }
 
 Result<bool> ContainerDir::remove_if_empty() {
-  if (::unlinkat(root_.get(), id_.c_str(), AT_REMOVEDIR) == 0) return true;
+  if (::unlinkat(root_->get(), id_.c_str(), AT_REMOVEDIR) == 0) return true;
   if (errno == ENOTEMPTY || errno == EEXIST || errno == ENOENT) return false;
   return Error::last("remove {}", path_);
 }
@@ -403,13 +407,13 @@ Result<StateStore> StateStore::open(const std::string &root) {
   if (::faccessat(fd.get(), ".", W_OK | X_OK, AT_EACCESS) < 0) {
     return Error::last("state directory {} is not writable", root);
   }
-  return StateStore(root, std::move(fd));
+  return StateStore(root, std::make_shared<const sys::UniqueFd>(std::move(fd)));
 }
 
 Result<ContainerDir> StateStore::create_container(std::string_view id) const {
   TRY(validate_id(id));
   std::string name(id);
-  if (::mkdirat(fd_.get(), name.c_str(), 0700) < 0) {
+  if (::mkdirat(fd_->get(), name.c_str(), 0700) < 0) {
     if (errno == EEXIST) {
       return Error::make(ErrorKind::AlreadyExists, "container with id exists: {}", id);
     }
@@ -437,18 +441,17 @@ Result<ContainerDir> StateStore::open_container(std::string_view id) const {
   TRY(validate_id(id));
   std::string name(id);
   sys::UniqueFd dir(
-      ::openat(fd_.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+      ::openat(fd_->get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
   if (!dir) {
     if (errno == ENOENT || errno == ENOTDIR) return not_exist_error(id);
     return Error::last("open {}/{}", root_, id);
   }
-  int root_dup = ::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0);
-  if (root_dup < 0) return Error::last("dup {}", root_);
-  return ContainerDir(name, root_ + "/" + name, std::move(dir), sys::UniqueFd(root_dup));
+  // The root's fd is shared, not duplicated: `list` opens every container.
+  return ContainerDir(name, root_ + "/" + name, std::move(dir), fd_);
 }
 
 Result<std::vector<std::string>> StateStore::list() const {
-  int dup = ::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0);
+  int dup = ::fcntl(fd_->get(), F_DUPFD_CLOEXEC, 0);
   if (dup < 0) return Error::last("dup {}", root_);
   DIR *d = ::fdopendir(dup);
   if (d == nullptr) {
@@ -460,7 +463,7 @@ Result<std::vector<std::string>> StateStore::list() const {
   std::vector<std::string> ids;
   while (dirent *de = ::readdir(d)) {
     std::string_view n = de->d_name;
-    if (n == "." || n == ".." || !is_dir_entry(fd_.get(), de) || !validate_id(n)) continue;
+    if (n == "." || n == ".." || !is_dir_entry(fd_->get(), de) || !validate_id(n)) continue;
     ids.emplace_back(n);
   }
   ::closedir(d);

@@ -29,6 +29,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,7 +55,8 @@ inline constexpr const char* kFifoFile = "exec.fifo";
 
 class ContainerDir {
  public:
-  ContainerDir(std::string id, std::string path, sys::UniqueFd dir, sys::UniqueFd root);
+  ContainerDir(std::string id, std::string path, sys::UniqueFd dir,
+               std::shared_ptr<const sys::UniqueFd> root);
 
   [[nodiscard]] const std::string& id() const { return id_; }
   [[nodiscard]] const std::string& path() const { return path_; }  // <root>/<id>
@@ -137,7 +139,7 @@ class ContainerDir {
   std::string id_;
   std::string path_;
   sys::UniqueFd dir_;
-  sys::UniqueFd root_;
+  std::shared_ptr<const sys::UniqueFd> root_;  // the store's, shared
   LockFd lock_;
   bool creating_ = false;
 };
@@ -148,7 +150,7 @@ class StateStore {
   static Result<StateStore> open(const std::string& root);
 
   [[nodiscard]] const std::string& root() const { return root_; }
-  [[nodiscard]] int fd() const { return fd_.get(); }
+  [[nodiscard]] int fd() const { return fd_->get(); }
 
   // mkdir <root>/<id> 0700, create its config.json and take the lock and the
   // "creating" mark. AlreadyExists: "container with id exists: ID".
@@ -159,9 +161,12 @@ class StateStore {
   [[nodiscard]] Result<std::vector<std::string>> list() const;
 
  private:
-  StateStore(std::string root, sys::UniqueFd fd) : root_(std::move(root)), fd_(std::move(fd)) {}
+  StateStore(std::string root, std::shared_ptr<const sys::UniqueFd> fd)
+      : root_(std::move(root)), fd_(std::move(fd)) {}
   std::string root_;
-  sys::UniqueFd fd_;
+  // Shared with every ContainerDir opened from it, which may outlive the
+  // store (create hands its directory on to `run`).
+  std::shared_ptr<const sys::UniqueFd> fd_;
 };
 
 // Error helpers with runc's wording (used by lifecycle as well).
