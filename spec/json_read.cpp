@@ -71,27 +71,42 @@ std::string describe(const Value& v) {
   return out;
 }
 
-std::string member_path(const std::string& parent, std::string_view key) {
-  if (parent.empty()) return std::string(key);
-  std::string out = parent;
-  out += '.';
-  out += key;
+std::string Path::str() const {
+  std::string out;
+  append_to(out);
   return out;
 }
 
-std::string index_path(const std::string& parent, size_t i) {
-  return parent + "[" + std::to_string(i) + "]";
+// Same spelling as when each path was built eagerly: the chain is walked
+// root first, so the recursion is as deep as the schema (a few levels).
+void Path::append_to(std::string& out) const {
+  if (parent_ != nullptr) parent_->append_to(out);
+  switch (step_) {
+    case Step::Root:
+      out += text_;
+      break;
+    case Step::Member:
+      if (!out.empty()) out += '.';
+      out += text_;
+      break;
+    case Step::Index:
+      out += '[';
+      out += std::to_string(index_);
+      out += ']';
+      break;
+    case Step::Key:
+      out += '[';
+      out += quoted(text_);
+      out += ']';
+      break;
+  }
 }
 
-std::string key_path(const std::string& parent, std::string_view key) {
-  return parent + "[" + quoted(key) + "]";
-}
-
-Error type_error(const Value& v, const std::string& path, std::string_view expected) {
+Error type_error(const Value& v, const Path& path, std::string_view expected) {
   return Error::spec("{}: expected {}, got {}", path, expected, describe(v));
 }
 
-Status read(const Value& v, const std::string& path, bool& out) {
+Status read(const Value& v, const Path& path, bool& out) {
   if (!v.IsBool()) return type_error(v, path, "a boolean");
   out = v.GetBool();
   return {};
@@ -99,7 +114,7 @@ Status read(const Value& v, const std::string& path, bool& out) {
 
 // Strings reach C APIs (paths, argv, env) that stop at the first NUL, so an
 // embedded NUL would silently change their meaning: reject it here.
-Status read(const Value& v, const std::string& path, std::string& out) {
+Status read(const Value& v, const Path& path, std::string& out) {
   if (!v.IsString()) return type_error(v, path, "a string");
   const size_t n = v.GetStringLength();
   if (std::memchr(v.GetString(), '\0', n) != nullptr) {
@@ -109,11 +124,14 @@ Status read(const Value& v, const std::string& path, std::string& out) {
   return {};
 }
 
-Result<Object> Object::of(const Value& v, std::string path) {
+Result<Object> Object::of(const Value& v, const Path& path) {
   if (!v.IsObject()) {
-    return type_error(v, path.empty() ? std::string("document") : path, "an object");
+    // The whole document has the empty path; name it in words.
+    std::string where = path.str();
+    if (where.empty()) where = "document";
+    return Error::spec("{}: expected an object, got {}", where, describe(v));
   }
-  return Object(&v, std::move(path));
+  return Object(&v, path);
 }
 
 const Value* Object::find(std::string_view key) const {

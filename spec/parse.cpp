@@ -11,6 +11,7 @@
 namespace husk::spec {
 
 using json::Object;
+using json::Path;
 using json::Value;
 
 // Go omits "" for these optional strings and runc treats "" as unset; do
@@ -19,20 +20,20 @@ static void drop_empty(std::optional<std::string>& s) {
   if (s && s->empty()) s.reset();
 }
 
-static Status read(const Value& v, const std::string& path, Root& r) {
+static Status read(const Value& v, const Path& path, Root& r) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("path", r.path));
   return o.opt("readonly", r.readonly);
 }
 
-static Status read(const Value& v, const std::string& path, IdMapping& m) {
+static Status read(const Value& v, const Path& path, IdMapping& m) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("containerID", m.container_id));
   TRY(o.req("hostID", m.host_id));
   return o.req("size", m.size);
 }
 
-static Status read(const Value& v, const std::string& path, Mount& m) {
+static Status read(const Value& v, const Path& path, Mount& m) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("destination", m.destination));
   TRY(o.opt("type", m.type));
@@ -42,20 +43,20 @@ static Status read(const Value& v, const std::string& path, Mount& m) {
   return o.opt("gidMappings", m.gid_mappings);
 }
 
-static Status read(const Value& v, const std::string& path, ConsoleSize& c) {
+static Status read(const Value& v, const Path& path, ConsoleSize& c) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("height", c.height));
   return o.req("width", c.width);
 }
 
-static Status read(const Value& v, const std::string& path, Rlimit& r) {
+static Status read(const Value& v, const Path& path, Rlimit& r) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("type", r.type));
   TRY(o.req("hard", r.hard));
   return o.req("soft", r.soft);
 }
 
-static Status read(const Value& v, const std::string& path, User& u) {
+static Status read(const Value& v, const Path& path, User& u) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("uid", u.uid));
   TRY(o.req("gid", u.gid));
@@ -64,7 +65,7 @@ static Status read(const Value& v, const std::string& path, User& u) {
   return o.opt("username", u.username);
 }
 
-static Status read(const Value& v, const std::string& path, Capabilities& c) {
+static Status read(const Value& v, const Path& path, Capabilities& c) {
   auto o = TRY(Object::of(v, path));
   TRY(o.opt("bounding", c.bounding));
   TRY(o.opt("effective", c.effective));
@@ -73,7 +74,7 @@ static Status read(const Value& v, const std::string& path, Capabilities& c) {
   return o.opt("ambient", c.ambient);
 }
 
-static Status read(const Value& v, const std::string& path, Scheduler& s) {
+static Status read(const Value& v, const Path& path, Scheduler& s) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("policy", s.policy));
   TRY(o.opt("nice", s.nice));
@@ -84,19 +85,19 @@ static Status read(const Value& v, const std::string& path, Scheduler& s) {
   return o.opt("period", s.period);
 }
 
-static Status read(const Value& v, const std::string& path, IoPriority& p) {
+static Status read(const Value& v, const Path& path, IoPriority& p) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("class", p.io_class));
   return o.req("priority", p.priority);
 }
 
-static Status read(const Value& v, const std::string& path, ExecCpuAffinity& a) {
+static Status read(const Value& v, const Path& path, ExecCpuAffinity& a) {
   auto o = TRY(Object::of(v, path));
   TRY(o.opt("initial", a.initial));
   return o.opt("final", a.final_);
 }
 
-static Status read(const Value& v, const std::string& path, Process& p) {
+static Status read(const Value& v, const Path& path, Process& p) {
   auto o = TRY(Object::of(v, path));
   TRY(o.opt("terminal", p.terminal));
   TRY(o.opt("consoleSize", p.console_size));
@@ -119,7 +120,7 @@ static Status read(const Value& v, const std::string& path, Process& p) {
   return {};
 }
 
-static Status read(const Value& v, const std::string& path, Hook& h) {
+static Status read(const Value& v, const Path& path, Hook& h) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("path", h.path));
   TRY(o.opt("args", h.args));
@@ -127,7 +128,7 @@ static Status read(const Value& v, const std::string& path, Hook& h) {
   return o.opt("timeout", h.timeout);
 }
 
-static Status read(const Value& v, const std::string& path, Hooks& h) {
+static Status read(const Value& v, const Path& path, Hooks& h) {
   auto o = TRY(Object::of(v, path));
   TRY(o.opt("prestart", h.prestart));
   TRY(o.opt("createRuntime", h.create_runtime));
@@ -137,7 +138,7 @@ static Status read(const Value& v, const std::string& path, Hooks& h) {
   return o.opt("poststop", h.poststop);
 }
 
-static Status read(const Value& v, const std::string& path, Namespace& ns) {
+static Status read(const Value& v, const Path& path, Namespace& ns) {
   auto o = TRY(Object::of(v, path));
   std::string type;
   TRY(o.req("type", type));
@@ -149,13 +150,13 @@ static Status read(const Value& v, const std::string& path, Namespace& ns) {
   return {};
 }
 
-static Status read(const Value& v, const std::string& path, TimeOffset& t) {
+static Status read(const Value& v, const Path& path, TimeOffset& t) {
   auto o = TRY(Object::of(v, path));
   TRY(o.opt("secs", t.secs));
   return o.opt("nanosecs", t.nanosecs);
 }
 
-static Status read(const Value& v, const std::string& path, Device& d) {
+static Status read(const Value& v, const Path& path, Device& d) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("type", d.type));
   TRY(o.req("path", d.path));
@@ -167,7 +168,7 @@ static Status read(const Value& v, const std::string& path, Device& d) {
   return o.opt("gid", d.gid);
 }
 
-static Status read(const Value& v, const std::string& path, DeviceCgroup& d) {
+static Status read(const Value& v, const Path& path, DeviceCgroup& d) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("allow", d.allow));
   TRY(o.opt("type", d.type));
@@ -176,7 +177,7 @@ static Status read(const Value& v, const std::string& path, DeviceCgroup& d) {
   return o.opt("access", d.access);
 }
 
-static Status read(const Value& v, const std::string& path, Memory& m) {
+static Status read(const Value& v, const Path& path, Memory& m) {
   auto o = TRY(Object::of(v, path));
   TRY(o.opt("limit", m.limit));
   TRY(o.opt("reservation", m.reservation));
@@ -189,7 +190,7 @@ static Status read(const Value& v, const std::string& path, Memory& m) {
   return o.opt("checkBeforeUpdate", m.check_before_update);
 }
 
-static Status read(const Value& v, const std::string& path, Cpu& c) {
+static Status read(const Value& v, const Path& path, Cpu& c) {
   auto o = TRY(Object::of(v, path));
   TRY(o.opt("shares", c.shares));
   TRY(o.opt("quota", c.quota));
@@ -202,7 +203,7 @@ static Status read(const Value& v, const std::string& path, Cpu& c) {
   return o.opt("idle", c.idle);
 }
 
-static Status read(const Value& v, const std::string& path, WeightDevice& d) {
+static Status read(const Value& v, const Path& path, WeightDevice& d) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("major", d.major));
   TRY(o.req("minor", d.minor));
@@ -210,14 +211,14 @@ static Status read(const Value& v, const std::string& path, WeightDevice& d) {
   return o.opt("leafWeight", d.leaf_weight);
 }
 
-static Status read(const Value& v, const std::string& path, ThrottleDevice& d) {
+static Status read(const Value& v, const Path& path, ThrottleDevice& d) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("major", d.major));
   TRY(o.req("minor", d.minor));
   return o.req("rate", d.rate);
 }
 
-static Status read(const Value& v, const std::string& path, BlockIo& b) {
+static Status read(const Value& v, const Path& path, BlockIo& b) {
   auto o = TRY(Object::of(v, path));
   TRY(o.opt("weight", b.weight));
   TRY(o.opt("leafWeight", b.leaf_weight));
@@ -228,25 +229,25 @@ static Status read(const Value& v, const std::string& path, BlockIo& b) {
   return o.opt("throttleWriteIOPSDevice", b.throttle_write_iops_device);
 }
 
-static Status read(const Value& v, const std::string& path, HugepageLimit& h) {
+static Status read(const Value& v, const Path& path, HugepageLimit& h) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("pageSize", h.page_size));
   return o.req("limit", h.limit);
 }
 
-static Status read(const Value& v, const std::string& path, NetworkPriority& p) {
+static Status read(const Value& v, const Path& path, NetworkPriority& p) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("name", p.name));
   return o.req("priority", p.priority);
 }
 
-static Status read(const Value& v, const std::string& path, Network& n) {
+static Status read(const Value& v, const Path& path, Network& n) {
   auto o = TRY(Object::of(v, path));
   TRY(o.opt("classID", n.class_id));
   return o.opt("priorities", n.priorities);
 }
 
-static Status read(const Value& v, const std::string& path, Rdma& r) {
+static Status read(const Value& v, const Path& path, Rdma& r) {
   auto o = TRY(Object::of(v, path));
   TRY(o.opt("hcaHandles", r.hca_handles));
   return o.opt("hcaObjects", r.hca_objects);
@@ -264,7 +265,7 @@ static Status read_pids(const Object& parent, std::optional<Pids>& out) {
   return {};
 }
 
-static Status read(const Value& v, const std::string& path, Resources& r) {
+static Status read(const Value& v, const Path& path, Resources& r) {
   auto o = TRY(Object::of(v, path));
   TRY(o.opt("devices", r.devices));
   TRY(o.opt("memory", r.memory));
@@ -277,7 +278,7 @@ static Status read(const Value& v, const std::string& path, Resources& r) {
   return o.opt("unified", r.unified);
 }
 
-static Status read(const Value& v, const std::string& path, SeccompArg& a) {
+static Status read(const Value& v, const Path& path, SeccompArg& a) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("index", a.index));
   TRY(o.req("value", a.value));
@@ -285,7 +286,7 @@ static Status read(const Value& v, const std::string& path, SeccompArg& a) {
   return o.req("op", a.op);
 }
 
-static Status read(const Value& v, const std::string& path, SeccompSyscall& s) {
+static Status read(const Value& v, const Path& path, SeccompSyscall& s) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("names", s.names));
   TRY(o.req("action", s.action));
@@ -293,7 +294,7 @@ static Status read(const Value& v, const std::string& path, SeccompSyscall& s) {
   return o.opt("args", s.args);
 }
 
-static Status read(const Value& v, const std::string& path, Seccomp& s) {
+static Status read(const Value& v, const Path& path, Seccomp& s) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("defaultAction", s.default_action));
   TRY(o.opt("defaultErrnoRet", s.default_errno_ret));
@@ -306,7 +307,7 @@ static Status read(const Value& v, const std::string& path, Seccomp& s) {
   return {};
 }
 
-static Status read(const Value& v, const std::string& path, IntelRdt& r) {
+static Status read(const Value& v, const Path& path, IntelRdt& r) {
   auto o = TRY(Object::of(v, path));
   TRY(o.opt("closID", r.clos_id));
   TRY(o.opt("l3CacheSchema", r.l3_cache_schema));
@@ -315,25 +316,25 @@ static Status read(const Value& v, const std::string& path, IntelRdt& r) {
   return o.opt("enableMonitoring", r.enable_monitoring);
 }
 
-static Status read(const Value& v, const std::string& path, NetDevice& d) {
+static Status read(const Value& v, const Path& path, NetDevice& d) {
   auto o = TRY(Object::of(v, path));
   return o.opt("name", d.name);
 }
 
-static Status read(const Value& v, const std::string& path, MemoryPolicy& m) {
+static Status read(const Value& v, const Path& path, MemoryPolicy& m) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("mode", m.mode));
   TRY(o.opt("nodes", m.nodes));
   return o.opt("flags", m.flags);
 }
 
-static Status read(const Value& v, const std::string& path, Personality& p) {
+static Status read(const Value& v, const Path& path, Personality& p) {
   auto o = TRY(Object::of(v, path));
   TRY(o.req("domain", p.domain));
   return o.opt("flags", p.flags);
 }
 
-static Status read(const Value& v, const std::string& path, Linux& l) {
+static Status read(const Value& v, const Path& path, Linux& l) {
   auto o = TRY(Object::of(v, path));
   TRY(o.opt("namespaces", l.namespaces));
   TRY(o.opt("uidMappings", l.uid_mappings));

@@ -487,6 +487,40 @@ TEST_CASE("parse_config: other type errors name path, expectation and value") {
         "linux.namespaces[0].type: unknown namespace type \"pids\"");
 }
 
+TEST_CASE("parse_config: error paths through several arrays, maps and the pids reader") {
+  // Non-zero indices at two levels, below two objects.
+  CHECK(error_of(doc(R"("linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+      {"names": ["read"], "action": "SCMP_ACT_ALLOW"},
+      {"names": ["write"], "action": "SCMP_ACT_ERRNO", "args": [
+        {"index": 0, "value": 1, "op": "SCMP_CMP_EQ"},
+        {"index": 1, "value": 2, "op": 3}]}]}})")) ==
+        "linux.seccomp.syscalls[1].args[1].op: expected a string, got 3");
+  CHECK(error_of(doc(R"("linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+      {"names": ["read"], "action": "SCMP_ACT_ALLOW"},
+      {"names": ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", 12],
+       "action": "SCMP_ACT_ALLOW"}]}})")) ==
+        "linux.seccomp.syscalls[1].names[11]: expected a string, got 12");
+  // A map key is shown as a JSON string: escaped, and shortened when long.
+  CHECK(error_of(doc(R"("annotations": {"ok": "1", "a\"b\n": 2})")) ==
+        "annotations[\"a\\\"b\\n\"]: expected a string, got 2");
+  const std::string key(100, 'k');
+  CHECK(error_of(doc("\"annotations\": {\"" + key + "\": false}")) ==
+        "annotations[\"" + std::string(64, 'k') + "...\"]: expected a string, got false");
+  CHECK(error_of(doc(R"("linux": {"resources": {"unified": {"memory.max": 1}}})")) ==
+        "linux.resources.unified[\"memory.max\"]: expected a string, got 1");
+  // pids has its own reader.
+  CHECK(error_of(doc(R"("linux": {"resources": {"pids": []}})")) ==
+        "linux.resources.pids: expected an object, got an array");
+  CHECK(error_of(doc(R"("linux": {"resources": {"pids": {"limit": "5"}}})")) ==
+        "linux.resources.pids.limit: expected a 64-bit integer, got \"5\"");
+  auto res = parse_resources(R"({"unified": {"io.max": [1]}})");
+  REQUIRE_FALSE(res.has_value());
+  CHECK(res.error().message() == "unified[\"io.max\"]: expected a string, got an array");
+  auto proc = husk::spec::parse_process(R"({"cwd": "/", "args": ["sh"], "env": ["A=1", 2]})");
+  REQUIRE_FALSE(proc.has_value());
+  CHECK(proc.error().message() == "env[1]: expected a string, got 2");
+}
+
 TEST_CASE("parse_config: long strings are shortened in messages") {
   const std::string big(200, 'x');
   const std::string msg2 =
