@@ -2,8 +2,9 @@
 //   config.json  a copy of the bundle's config (delete/poststop need no
 //                bundle), written once by create; also the container's lock
 //   state.json   the ContainerState, written once by create as soon as the
-//                init's pid is known (tmp + rename; not fsynced, see
-//                store.cpp); replaced the same way on the rare later change
+//                init is in its cgroups (lifecycle/create.cpp, persist_record;
+//                tmp + rename; not fsynced, see store.cpp); replaced the same
+//                way on the rare later change
 //   exec.fifo    exists from create until start ("created"); `run` makes none
 // Nothing else in husk touches these paths; everything goes through a dirfd.
 // Each inode costs a journal update on a disk-backed root (and a discard when
