@@ -160,7 +160,7 @@ bool starts_early(const NamespacePlan& ns) {
          ns.unshare_flags == 0;
 }
 
-Result<sys::UniqueFd> build_until_rootfs(InitEnd& ch, const InitPlan& p) {
+Result<RootfsBuild> build_until_rootfs(InitEnd& ch, const InitPlan& p) {
   RootfsBuild build;
   if (starts_early(*p.ns)) {
     TRY(bring_up_new_loopback(*p.ns));
@@ -174,7 +174,8 @@ Result<sys::UniqueFd> build_until_rootfs(InitEnd& ch, const InitPlan& p) {
     TRY(join_session_keyring(p.session_keyring));
     build = TRY(begin_rootfs(*p.rootfs));
   }
-  return finish_rootfs(*p.rootfs, std::move(build));
+  TRY(finish_rootfs(*p.rootfs, build));
+  return build;
 }
 
 Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys::UniqueFd& procfs,
@@ -187,7 +188,8 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys
   // The container's init leads its own session (needed for TIOCSCTTY, and
   // it must not share the caller's job control).
   if (::setsid() < 0) return Error::last("setsid");
-  sys::UniqueFd root = TRY(build_until_rootfs(ch, p));
+  RootfsBuild built = TRY(build_until_rootfs(ch, p));
+  sys::UniqueFd root = std::move(built.root);
   TRY(make_cwd(p, root.get()));
   if (hooks_before_pivot(p)) root.reset();
   if (p.hooks_round_trip) {
@@ -198,7 +200,7 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys
   TRY(run_hooks(hooks::Kind::CreateContainer, hk ? &hk->create_container : nullptr,
                 states.creating));
   if (!p.exec_on_channel) procfs = TRY_CTX(private_procfs(), "procfs for exec.fifo");
-  TRY(enter_rootfs(*p.rootfs, root.get(), starts_early(*p.ns) && p.rootfs->masks_before_cgroups));
+  TRY(enter_rootfs(*p.rootfs, root.get(), built.masks_done));
   root.reset();
   if (p.console_socket >= 0) TRY_CTX(setup_console(p), "process.terminal");
   TRY(set_hostnames(*p.config));

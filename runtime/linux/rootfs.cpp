@@ -230,10 +230,6 @@ Status finish_root(const RootfsPlan& p) {
   return {};
 }
 
-}  // namespace
-
-namespace {
-
 // Whether a mount can show the container's cgroups, whose directories the
 // parent makes (and moves the init into) while begin_rootfs runs.
 bool involves_cgroups(const MountPlan& m) {
@@ -378,11 +374,12 @@ Result<RootfsBuild> begin_rootfs(const RootfsPlan& p, bool with_masks) {
     // comes back to where the init was.
     if (!b.saved_cwd) b.saved_cwd = TRY(sys::openat(AT_FDCWD, ".", O_PATH | O_DIRECTORY));
     TRY(apply_masks(b.root.get(), p));
+    b.masks_done = true;
   }
   return b;
 }
 
-Result<sys::UniqueFd> finish_rootfs(const RootfsPlan& p, RootfsBuild b) {
+Status finish_rootfs(const RootfsPlan& p, RootfsBuild& b) {
   MountRuntime rt = runtime_of(p, b);
   for (; b.next_mount < p.mounts.size(); ++b.next_mount)
     TRY(perform_mount(p.mounts[b.next_mount], rt));
@@ -395,11 +392,13 @@ Result<sys::UniqueFd> finish_rootfs(const RootfsPlan& p, RootfsBuild b) {
     TRY(create_devices(b.root.get(), dev, p.devices, p.userns));
     TRY(create_dev_links(dev, p.console));
   }
-  return std::move(b.root);
+  return {};
 }
 
 Result<sys::UniqueFd> prepare_rootfs(const RootfsPlan& p) {
-  return finish_rootfs(p, TRY(begin_rootfs(p)));
+  RootfsBuild b = TRY(begin_rootfs(p));
+  TRY(finish_rootfs(p, b));
+  return std::move(b.root);
 }
 
 Status enter_rootfs(const RootfsPlan& p, int root_fd, bool masks_done) {

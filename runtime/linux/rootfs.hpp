@@ -112,11 +112,13 @@ struct RootfsBuild {
   dev_t dev_tmpfs = 0;
   sys::UniqueFd saved_cwd;  // see MountRuntime
   size_t next_mount = 0;    // the first of config.mounts not mounted yet
+  bool masks_done = false;  // readonly and masked paths applied: enter_rootfs skips them
 };
-// with_masks: apply readonlyPaths and maskedPaths at the end (only when
-// plan.masks_before_cgroups); enter_rootfs is then told they are done.
+// with_masks: apply readonlyPaths and maskedPaths at the end when
+// plan.masks_before_cgroups, and say so in masks_done.
 Result<RootfsBuild> begin_rootfs(const RootfsPlan& plan, bool with_masks = false);
-Result<sys::UniqueFd> finish_rootfs(const RootfsPlan& plan, RootfsBuild build);
+// The rest of the mounts and /dev; build.root stays the rootfs.
+Status finish_rootfs(const RootfsPlan& plan, RootfsBuild& build);
 
 // After createContainer hooks: sysctl, readonlyPaths, maskedPaths, then
 // pivot_root (or MS_MOVE + chroot with no_pivot), rootfsPropagation,
