@@ -88,11 +88,6 @@ class Manager {
   // Signal every process in the cgroup tree (freezing it meanwhile, so no
   // new process escapes). SIGKILL also thaws a paused container so it dies.
   virtual Status kill_all(int sig) = 0;
-  // For delete after a create killed before it wrote its record (so no
-  // serialize() says what it made): take the container's leaf as made by
-  // it wherever the leaf exists, so that destroy() removes it. Parents stay
-  // to lifecycle's registry (cgroup_parents).
-  virtual void claim_existing_leaves() = 0;
   // Remove the cgroup directories this container created (after its tasks
   // are gone), including sub-cgroups made inside it. Retries EBUSY briefly.
   // Parents it created go too once empty (see removed_parents).

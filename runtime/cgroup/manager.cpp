@@ -115,13 +115,6 @@ Result<std::unique_ptr<Manager>> Manager::load(const std::string& serialized) {
   return std::unique_ptr<Manager>(make_manager(std::move(layout)));
 }
 
-void FsManager::claim_existing_leaves() {
-  for (auto& h : l_.hierarchies) {
-    struct stat st {};
-    if (h.created == 0 && ::stat(l_.dir(h).c_str(), &st) == 0) h.created = 1;
-  }
-}
-
 Result<int> FsManager::open_leaf(const Hierarchy& h) const {
   auto i = static_cast<size_t>(&h - l_.hierarchies.data());
   if (leaf_fds_.size() != l_.hierarchies.size()) leaf_fds_.resize(l_.hierarchies.size());

@@ -28,7 +28,6 @@ class FsManager : public Manager {
   [[nodiscard]] std::vector<std::string> created_parents() const override;  // parents.cpp
   [[nodiscard]] std::vector<std::string> removed_parents() const override;  // parents.cpp
 
-  void claim_existing_leaves() override;
   [[nodiscard]] const Layout& layout() const { return l_; }
 
  protected:

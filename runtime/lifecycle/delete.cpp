@@ -97,11 +97,15 @@ Status clean_up(const Context &ctx, state::ContainerDir &dir, const state::Conta
 
 // A create killed between making its cgroups and writing its record
 // (create.cpp, persist_record) left them unnamed: found again from the
-// saved config.json as that create planned them, emptied (its init, if
-// still there, is leaving: it read end-of-file from the dead create) and
-// removed. Each leaf is taken as that create's; its parents go as the
-// registry says (cgroup_parents). A config.json that does not parse was
-// never past create's first steps: no cgroup exists for it.
+// saved config.json as that create planned them and removed, their parents
+// as the registry says (cgroup_parents). Without a record nothing says a
+// leaf is that create's: it may be another container's, sharing the
+// cgroupsPath, or the create may have died before making any. So nothing is
+// killed and nothing removed recursively: an rmdir(2) of the leaf itself,
+// which a cgroup with processes (EBUSY) or sub-cgroups (ENOTEMPTY) refuses.
+// The dead create's own init leaves within milliseconds (it reads
+// end-of-file from it), so EBUSY is retried for up to a second. A
+// config.json that does not parse was never past create's first steps.
 Status remove_unrecorded_cgroups(const Context &ctx, const state::ContainerDir &dir,
                                  const std::string &id) {
   auto bytes = dir.read_config();
@@ -110,10 +114,23 @@ Status remove_unrecorded_cgroups(const Context &ctx, const state::ContainerDir &
   if (!cfg) return {};
   cgroup::Options co = TRY(cgroup_options(ctx, *cfg, id));
   auto mgr = TRY_CTX(cgroup::Manager::plan(co, nullptr), "cgroup of container {}", id);
-  mgr->claim_existing_leaves();
-  TRY(empty_cgroup(*mgr, id));
   auto parents = TRY(CgroupParents::lock(ctx));
-  TRY_CTX(mgr->destroy(), "destroy cgroup of container {}", id);
+  std::vector<std::string> busy = mgr->leaf_dirs();
+  for (int waited = 0; !busy.empty(); waited += 20) {
+    std::vector<std::string> still;
+    for (const auto &leaf : busy) {
+      if (::rmdir(leaf.c_str()) == 0 || errno == ENOENT || errno == ENOTEMPTY) continue;
+      if (errno != EBUSY) return Error::last("rmdir {}", leaf).wrap("container {}", id);
+      still.push_back(leaf);
+    }
+    busy = std::move(still);
+    if (!busy.empty() && waited >= 1000) {
+      ctx.warn(fmt::format("container {}: cgroup {} still has processes: left in place", id,
+                           busy.front()));
+      break;
+    }
+    if (!busy.empty()) sleep_ms(20);
+  }
   parents.prune(ctx, *mgr);
   return {};
 }

@@ -120,13 +120,9 @@ def test_delete_removes_what_a_create_killed_before_its_record_left(husk, bundle
     assert husk.nothing_left() == []
 
 
-@pytest.mark.parametrize("force", [False, True], ids=["plain", "force"])
-def test_delete_removes_cgroups_a_create_killed_before_its_record_made(husk, bundle, force):
-    # create makes and joins the cgroups, sends Start, then writes its record
-    # (create.cpp, persist_record): killed in between, it leaves the
-    # directory, config.json and the cgroups, maybe with its init still
-    # leaving. delete finds them from config.json and removes them.
-    import subprocess
+def leftover_without_record(husk, bundle):
+    """What a create killed between its cgroups and its record leaves: the
+    directory, config.json and the container's leaf in every hierarchy."""
     b = bundle(args=probe("sleep 100"))
     d = os.path.join(husk.root, "c1")
     os.makedirs(d, mode=0o700)
@@ -139,25 +135,47 @@ def test_delete_removes_cgroups_a_create_killed_before_its_record_made(husk, bun
     leaves = [p + b.cgroup_path for p in hierarchies]
     for leaf in leaves:
         os.makedirs(leaf, exist_ok=True)
-    # A process inside, as an init that has not exited yet would be.
-    proc = subprocess.Popen(["sleep", "100"])
-    try:
-        for leaf in leaves:
-            if "/cpuset/" in leaf:
-                continue  # a new v1 cpuset takes no task until cpus and mems are set
-            with open(os.path.join(leaf, "cgroup.procs"), "w") as f:
-                f.write(str(proc.pid))
-        assert husk.status("c1") is None
-        r = husk.delete("c1", force=force)
-        if force:
-            assert r.rc == 0, r
-        else:
-            assert r.rc != 0 and 'container "c1" does not exist' in r.err, r
-        assert proc.wait(timeout=10) == -9  # killed by delete
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    return b, d, leaves
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["plain", "force"])
+def test_delete_removes_cgroups_a_create_killed_before_its_record_made(husk, bundle, force):
+    # create makes and joins the cgroups, sends Start, then writes its record
+    # (create.cpp, persist_record): killed in between, it leaves the
+    # directory, config.json and the cgroups (its init leaves by itself).
+    # delete finds them from config.json and removes them.
+    b, d, leaves = leftover_without_record(husk, bundle)
+    assert husk.status("c1") is None
+    r = husk.delete("c1", force=force)
+    if force:
+        assert r.rc == 0, r
+    else:
+        assert r.rc != 0 and 'container "c1" does not exist' in r.err, r
     assert b.cgroup_dirs() == []
     assert not os.path.exists(d)
     assert husk.nothing_left() == []
+
+
+def test_delete_without_record_leaves_a_cgroup_in_use_alone(husk, bundle):
+    # Without a record nothing says the cgroup is the dead create's: another
+    # container may share the cgroupsPath. delete kills nothing there and
+    # removes no cgroup that still has a process.
+    import subprocess
+    b, d, leaves = leftover_without_record(husk, bundle)
+    proc = subprocess.Popen(["sleep", "100"])
+    try:
+        pids_leaf = next((x for x in leaves if "/pids/" in x), leaves[0])
+        with open(os.path.join(pids_leaf, "cgroup.procs"), "w") as f:
+            f.write(str(proc.pid))
+        r = husk.delete("c1", force=True)
+        assert r.rc == 0, r
+        assert proc.poll() is None  # not killed
+        assert os.path.isdir(pids_leaf)  # still in use: kept
+        assert not os.path.exists(d)
+    finally:
+        proc.kill()
+        proc.wait()
+    for leaf in sorted(leaves, reverse=True):
+        if os.path.isdir(leaf):
+            os.rmdir(leaf)
+    assert b.cgroup_dirs() == []

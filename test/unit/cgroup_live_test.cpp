@@ -379,32 +379,6 @@ TEST_CASE("live v1: create counts exactly the directories it made", "[cgroup][ro
   CHECK_FALSE(exists(kRoot + "/cpu" + cleanup.rel + "/second"));
 }
 
-TEST_CASE("live v1: a manager without a record claims the existing leaves to remove them",
-          "[cgroup][root]") {
-  // delete after a create killed before its record (lifecycle/delete.cpp):
-  // a fresh plan of the same cgroupsPath removes the leaves that create made.
-  if (!live_possible()) {
-    WARN("skipped: needs root and this host's hybrid cgroup layout");
-    return;
-  }
-  CgroupCleanup cleanup{unique_path()};
-  cg::Options o;
-  o.id = "live-v1-claim";
-  o.cgroups_path = cleanup.rel + "/leaf";
-  auto made = must(cg::Manager::plan(o, nullptr));
-  must(made->create());
-  auto leaves = made->leaf_dirs();
-  REQUIRE_FALSE(leaves.empty());
-  for (const auto& d : leaves) REQUIRE(exists(d));
-
-  auto found = must(cg::Manager::plan(o, nullptr));
-  must(found->destroy());  // claims nothing: removes nothing
-  for (const auto& d : leaves) CHECK(exists(d));
-  found->claim_existing_leaves();
-  must(found->destroy());
-  for (const auto& d : leaves) CHECK_FALSE(exists(d));
-}
-
 TEST_CASE("live v1: controllers this host lacks are Unsupported at plan time", "[cgroup][root]") {
   if (!live_possible()) {
     WARN("skipped: needs root and this host's hybrid cgroup layout");
