@@ -112,10 +112,14 @@ Status remove_unrecorded_cgroups(const Context &ctx, const state::ContainerDir &
   if (!bytes) return bytes.error().err() == ENOENT ? Status() : std::move(bytes).error();
   auto cfg = spec::parse_config(*bytes);
   if (!cfg) return {};
-  cgroup::Options co = TRY(cgroup_options(ctx, *cfg, id));
-  auto mgr = TRY_CTX(cgroup::Manager::plan(co, nullptr), "cgroup of container {}", id);
+  // A placement that cannot be planned (an option create would have refused
+  // too) was never made: the directory still goes.
+  auto co = cgroup_options(ctx, *cfg, id);
+  if (!co) return {};
+  auto mgr = cgroup::Manager::plan(*co, nullptr);
+  if (!mgr) return {};
   auto parents = TRY(CgroupParents::lock(ctx));
-  std::vector<std::string> busy = mgr->leaf_dirs();
+  std::vector<std::string> busy = (*mgr)->leaf_dirs();
   for (int waited = 0; !busy.empty(); waited += 20) {
     std::vector<std::string> still;
     for (const auto &leaf : busy) {
@@ -131,7 +135,7 @@ Status remove_unrecorded_cgroups(const Context &ctx, const state::ContainerDir &
     }
     if (!busy.empty()) sleep_ms(20);
   }
-  parents.prune(ctx, *mgr);
+  parents.prune(ctx, **mgr);
   return {};
 }
 

@@ -179,3 +179,17 @@ def test_delete_without_record_leaves_a_cgroup_in_use_alone(husk, bundle):
         if os.path.isdir(leaf):
             os.rmdir(leaf)
     assert b.cgroup_dirs() == []
+
+
+def test_delete_without_record_when_the_cgroup_cannot_be_planned(husk, bundle):
+    # --systemd-cgroup is refused at plan time: create would never have made
+    # a cgroup with it, and delete still removes the directory.
+    b = bundle(args=probe("sleep 100"))
+    d = os.path.join(husk.root, "c1")
+    os.makedirs(d, mode=0o700)
+    with open(b.config_path) as src, open(os.path.join(d, "config.json"), "w") as dst:
+        dst.write(src.read())
+    r = husk("--systemd-cgroup", "delete", "--force", "c1")
+    assert r.rc == 0, r
+    assert not os.path.exists(d)
+    assert husk.nothing_left() == []
