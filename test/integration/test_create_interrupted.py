@@ -133,9 +133,24 @@ def leftover_without_record(husk, bundle):
     if os.path.exists(os.path.join(h.CGROUP_ROOT, "cgroup.controllers")):
         hierarchies = [h.CGROUP_ROOT]  # a cgroup v2 only host
     leaves = [p + b.cgroup_path for p in hierarchies]
+    made = []  # what this test made, parents included, deepest last
     for leaf in leaves:
-        os.makedirs(leaf, exist_ok=True)
-    return b, d, leaves
+        for path in (os.path.dirname(leaf), leaf):
+            if not os.path.isdir(path):
+                os.mkdir(path)
+                made.append(path)
+    return b, d, leaves, made
+
+
+def remove_made(made):
+    """The test's own cgroup directories, if still there (husk's registry
+    knows nothing of parents a test made, so delete leaves them)."""
+    for path in reversed(made):
+        if os.path.isdir(path):
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
 
 
 @pytest.mark.parametrize("force", [False, True], ids=["plain", "force"])
@@ -144,16 +159,19 @@ def test_delete_removes_cgroups_a_create_killed_before_its_record_made(husk, bun
     # (create.cpp, persist_record): killed in between, it leaves the
     # directory, config.json and the cgroups (its init leaves by itself).
     # delete finds them from config.json and removes them.
-    b, d, leaves = leftover_without_record(husk, bundle)
-    assert husk.status("c1") is None
-    r = husk.delete("c1", force=force)
-    if force:
-        assert r.rc == 0, r
-    else:
-        assert r.rc != 0 and 'container "c1" does not exist' in r.err, r
-    assert b.cgroup_dirs() == []
-    assert not os.path.exists(d)
-    assert husk.nothing_left() == []
+    b, d, leaves, made = leftover_without_record(husk, bundle)
+    try:
+        assert husk.status("c1") is None
+        r = husk.delete("c1", force=force)
+        if force:
+            assert r.rc == 0, r
+        else:
+            assert r.rc != 0 and 'container "c1" does not exist' in r.err, r
+        assert b.cgroup_dirs() == []
+        assert not os.path.exists(d)
+        assert husk.nothing_left() == []
+    finally:
+        remove_made(made)
 
 
 def test_delete_without_record_leaves_a_cgroup_in_use_alone(husk, bundle):
@@ -161,7 +179,7 @@ def test_delete_without_record_leaves_a_cgroup_in_use_alone(husk, bundle):
     # container may share the cgroupsPath. delete kills nothing there and
     # removes no cgroup that still has a process.
     import subprocess
-    b, d, leaves = leftover_without_record(husk, bundle)
+    b, d, leaves, made = leftover_without_record(husk, bundle)
     proc = subprocess.Popen(["sleep", "100"])
     try:
         pids_leaf = next((x for x in leaves if "/pids/" in x), leaves[0])
@@ -175,9 +193,7 @@ def test_delete_without_record_leaves_a_cgroup_in_use_alone(husk, bundle):
     finally:
         proc.kill()
         proc.wait()
-    for leaf in sorted(leaves, reverse=True):
-        if os.path.isdir(leaf):
-            os.rmdir(leaf)
+        remove_made(made)
     assert b.cgroup_dirs() == []
 
 
