@@ -16,6 +16,20 @@ Error open_error(int err, const std::string& what) {
   return Error::sys(err, "open {}", what);
 }
 
+Result<sys::UniqueFd> open_for_reading(int dirfd, const std::string& name) {
+  int raw;
+  do {
+    raw = ::openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  } while (raw < 0 && errno == EINTR);
+  if (raw < 0) return open_error(errno, name);
+  return sys::UniqueFd(raw);
+}
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
 }  // namespace
 
 Result<sys::UniqueFd> open_dir(const std::string& path) {
@@ -76,12 +90,7 @@ Status write_field(int dirfd, const std::string& name, std::string_view data,
 }
 
 Result<std::string> read_at(int dirfd, const std::string& name) {
-  int raw;
-  do {
-    raw = ::openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  } while (raw < 0 && errno == EINTR);
-  if (raw < 0) return open_error(errno, name);
-  sys::UniqueFd fd(raw);
+  sys::UniqueFd fd = TRY(open_for_reading(dirfd, name));
   std::string out;
   char buf[4096];
   for (;;) {
@@ -91,17 +100,11 @@ Result<std::string> read_at(int dirfd, const std::string& name) {
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
   }
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
+  return trimmed(std::move(out));
 }
 
 Result<std::string> read_word(const std::string& path) {
-  int raw;
-  do {
-    raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  } while (raw < 0 && errno == EINTR);
-  if (raw < 0) return open_error(errno, path);
-  sys::UniqueFd fd(raw);
+  sys::UniqueFd fd = TRY(open_for_reading(AT_FDCWD, path));
   char buf[64];
   ssize_t n = 0;
   do {
@@ -109,9 +112,7 @@ Result<std::string> read_word(const std::string& path) {
   } while (n < 0 && errno == EINTR);
   if (n < 0) return Error::last("read {}", path);
   if (static_cast<size_t>(n) == sizeof buf) return Error::sys(EFBIG, "read {}: not one word", path);
-  std::string out(buf, static_cast<size_t>(n));
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
+  return trimmed(std::string(buf, static_cast<size_t>(n)));
 }
 
 Result<std::vector<std::string>> entries(int dirfd, EntryKind kind) {
