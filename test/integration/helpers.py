@@ -125,6 +125,19 @@ def cgroup_name(test_index, bundle_index):
     return f"{TAG}-{test_index}-{bundle_index}"
 
 
+def hierarchy_dirs(rel):
+    """rel's directory in every cgroup hierarchy husk places containers in
+    (each v1 controller mount and the hybrid unified one, or the v2 root)."""
+    if os.path.exists(f"{CGROUP_ROOT}/cgroup.controllers"):
+        return [CGROUP_ROOT + rel]
+    out = []
+    for name in sorted(os.listdir(CGROUP_ROOT)):
+        top = os.path.join(CGROUP_ROOT, name)
+        if os.path.isdir(top) and not os.path.islink(top) and os.path.ismount(top):
+            out.append(top + rel)
+    return out
+
+
 def cgroup_dirs(name_glob):
     """Directories named name_glob under husk-test/ in every hierarchy (v1
     controllers, the hybrid unified mount, or a pure v2 root), with their

@@ -5,6 +5,7 @@ state directory, cgroup or process remains, and the id can be used again."""
 
 import json
 import os
+import subprocess
 
 import pytest
 
@@ -93,6 +94,17 @@ def test_create_killed_in_a_hook_is_cleaned_up_by_delete(husk, bundle, tmp, kind
     assert husk.nothing_left() == []
 
 
+def state_dir_of(husk, b, with_config=True):
+    """Container c1's state directory as a create killed early leaves it:
+    the directory, and config.json (the bundle's config) unless told not."""
+    d = os.path.join(husk.root, "c1")
+    os.makedirs(d, mode=0o700)
+    if with_config:
+        with open(b.config_path) as src, open(os.path.join(d, "config.json"), "w") as dst:
+            dst.write(src.read())
+    return d
+
+
 @pytest.mark.parametrize("left", ["directory", "config", "config+fifo"])
 @pytest.mark.parametrize("force", [False, True], ids=["plain", "force"])
 def test_delete_removes_what_a_create_killed_before_its_record_left(husk, bundle, left,
@@ -100,11 +112,7 @@ def test_delete_removes_what_a_create_killed_before_its_record_left(husk, bundle
     # A create killed right after its mkdir leaves an empty directory; one
     # killed before cloning the init, its config.json (and exec.fifo).
     b = bundle(args=probe("sleep 100"))
-    d = os.path.join(husk.root, "c1")
-    os.makedirs(d, mode=0o700)
-    if left != "directory":
-        with open(b.config_path) as src, open(os.path.join(d, "config.json"), "w") as dst:
-            dst.write(src.read())
+    d = state_dir_of(husk, b, with_config=left != "directory")
     if left == "config+fifo":
         os.mkfifo(os.path.join(d, "exec.fifo"), 0o622)
     assert husk.status("c1") is None
@@ -124,15 +132,8 @@ def leftover_without_record(husk, bundle):
     """What a create killed between its cgroups and its record leaves: the
     directory, config.json and the container's leaf in every hierarchy."""
     b = bundle(args=probe("sleep 100"))
-    d = os.path.join(husk.root, "c1")
-    os.makedirs(d, mode=0o700)
-    with open(b.config_path) as src, open(os.path.join(d, "config.json"), "w") as dst:
-        dst.write(src.read())
-    hierarchies = [p for p in (os.path.join(h.CGROUP_ROOT, n) for n in os.listdir(h.CGROUP_ROOT))
-                   if os.path.isdir(p) and not os.path.islink(p)]
-    if os.path.exists(os.path.join(h.CGROUP_ROOT, "cgroup.controllers")):
-        hierarchies = [h.CGROUP_ROOT]  # a cgroup v2 only host
-    leaves = [p + b.cgroup_path for p in hierarchies]
+    d = state_dir_of(husk, b)
+    leaves = h.hierarchy_dirs(b.cgroup_path)
     made = []  # what this test made, parents included, deepest last
     for leaf in leaves:
         for path in (os.path.dirname(leaf), leaf):
@@ -178,7 +179,6 @@ def test_delete_without_record_leaves_a_cgroup_in_use_alone(husk, bundle):
     # Without a record nothing says the cgroup is the dead create's: another
     # container may share the cgroupsPath. delete kills nothing there and
     # removes no cgroup that still has a process.
-    import subprocess
     b, d, leaves, made = leftover_without_record(husk, bundle)
     proc = subprocess.Popen(["sleep", "100"])
     try:
@@ -201,10 +201,7 @@ def test_delete_without_record_when_the_cgroup_cannot_be_planned(husk, bundle):
     # --systemd-cgroup is refused at plan time: create would never have made
     # a cgroup with it, and delete still removes the directory.
     b = bundle(args=probe("sleep 100"))
-    d = os.path.join(husk.root, "c1")
-    os.makedirs(d, mode=0o700)
-    with open(b.config_path) as src, open(os.path.join(d, "config.json"), "w") as dst:
-        dst.write(src.read())
+    d = state_dir_of(husk, b)
     r = husk("--systemd-cgroup", "delete", "--force", "c1")
     assert r.rc == 0, r
     assert not os.path.exists(d)

@@ -88,18 +88,6 @@ def test_ids_starting_with_a_dot_are_invalid(husk, bundle):
 
 # ---- shared cgroup parents --------------------------------------------------
 
-def hierarchy_dirs(rel):
-    """rel's directory in every cgroup hierarchy husk places containers in."""
-    if V2_HOST:
-        return [ROOT + rel]
-    out = []
-    for name in sorted(os.listdir(ROOT)):
-        top = os.path.join(ROOT, name)
-        if os.path.isdir(top) and not os.path.islink(top) and os.path.ismount(top):
-            out.append(top + rel)
-    return out
-
-
 def two_under(bundle, parent):
     bs = []
     for leaf in ("a", "b"):
@@ -111,29 +99,29 @@ def two_under(bundle, parent):
 
 def test_delete_removes_shared_parent_husk_made_when_last_leaves(husk, bundle):
     parent = f"/{h.CGROUP_PARENT}/{h.cgroup_name(husk.ctx.index, 'shared')}"
-    assert not any(os.path.exists(d) for d in hierarchy_dirs(parent))
+    assert not any(os.path.exists(d) for d in h.hierarchy_dirs(parent))
     # /husk-test exists before (earlier tests may or may not have left it):
     # made here, husk did not make it and must leave it.
-    for d in hierarchy_dirs(parent):
+    for d in h.hierarchy_dirs(parent):
         os.makedirs(os.path.dirname(d), exist_ok=True)
     a, b = two_under(bundle, parent)
     husk.create_ok("a", a)  # makes the parent
     husk.create_ok("b", b)  # finds it
-    assert all(os.path.isdir(d + "/b") for d in hierarchy_dirs(parent))
+    assert all(os.path.isdir(d + "/b") for d in h.hierarchy_dirs(parent))
     # The container that made the parent leaves first: still in use by b.
     assert husk.delete("a", force=True).rc == 0
-    assert all(os.path.isdir(d) for d in hierarchy_dirs(parent))
-    assert not any(os.path.exists(d + "/a") for d in hierarchy_dirs(parent))
+    assert all(os.path.isdir(d) for d in h.hierarchy_dirs(parent))
+    assert not any(os.path.exists(d + "/a") for d in h.hierarchy_dirs(parent))
     # The last one out removes it, though it did not make it.
     assert husk.delete("b", force=True).rc == 0
-    assert not any(os.path.exists(d) for d in hierarchy_dirs(parent))
+    assert not any(os.path.exists(d) for d in h.hierarchy_dirs(parent))
     # Its own parent (/husk-test) existed before: untouched.
-    assert all(os.path.isdir(os.path.dirname(d)) for d in hierarchy_dirs(parent))
+    assert all(os.path.isdir(os.path.dirname(d)) for d in h.hierarchy_dirs(parent))
 
 
 def test_delete_keeps_a_parent_husk_did_not_make(husk, bundle):
     parent = f"/{h.CGROUP_PARENT}/{h.cgroup_name(husk.ctx.index, 'theirs')}"
-    made = hierarchy_dirs(parent)
+    made = h.hierarchy_dirs(parent)
     for d in made:
         os.makedirs(d)
     try:
@@ -157,7 +145,7 @@ def test_failed_create_does_not_remove_a_parent_in_use(husk, bundle):
     b.write()
     r = husk.create("b", b)
     assert r.rc != 0, r
-    assert all(os.path.isdir(d + "/a") for d in hierarchy_dirs(parent))
+    assert all(os.path.isdir(d + "/a") for d in h.hierarchy_dirs(parent))
     assert husk.status("a") == "created"
     assert husk.delete("a", force=True).rc == 0
-    assert not any(os.path.exists(d) for d in hierarchy_dirs(parent))
+    assert not any(os.path.exists(d) for d in h.hierarchy_dirs(parent))
