@@ -147,11 +147,30 @@ class Child {
       }
     }
     pid_ = -1;
+    status_ = status;
     return status;
   }
 
+  // waitpid(WNOHANG): true once the child has ended and been reaped (its
+  // status is then what reap() returns).
+  Result<bool> try_reap() {
+    int status = 0;
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r < 0 && errno != EINTR) {
+      pid_ = -1;
+      return Error::last("waitpid");
+    }
+    if (r <= 0) return false;
+    pid_ = -1;
+    status_ = status;
+    return true;
+  }
+  [[nodiscard]] bool reaped() const { return pid_ <= 0 && status_ >= 0; }
+  [[nodiscard]] int status() const { return status_; }
+
  private:
   pid_t pid_;
+  int status_ = -1;
 };
 
 class Deadline {
@@ -195,28 +214,46 @@ Status write_some(UniqueFd& in, std::string_view data, size_t& off) {
   return {};
 }
 
-// Feeds the state to the hook while watching its pidfd, so that a hook that
-// never reads cannot block us past its timeout. true = exited, false = timeout.
-Result<bool> feed_and_wait(int pidfd, UniqueFd& in, std::string_view data, const Deadline& dl) {
+// Without a pidfd, the child's end is found by waitpid(WNOHANG) this often.
+constexpr int kReapPollMs = 5;
+
+// Feeds the state to the hook while watching its end, so that a hook that
+// never reads cannot block us past its timeout. true = exited, false =
+// timeout. The end is seen on the pidfd, or, when there is none, by polling
+// waitpid (the child is then reaped here).
+Result<bool> feed_and_wait(int pidfd, Child& child, UniqueFd& in, std::string_view data,
+                           const Deadline& dl) {
   size_t off = 0;
   if (data.empty()) in.reset();
   for (;;) {
-    pollfd p[2] = {{pidfd, POLLIN, 0}, {in.get(), POLLOUT, 0}};
-    int rc = ::poll(p, in.valid() ? 2 : 1, dl.remaining_ms());
+    int wait_ms = dl.remaining_ms();
+    if (pidfd < 0) {
+      if (TRY(child.try_reap())) return true;
+      if (wait_ms < 0 || wait_ms > kReapPollMs) wait_ms = kReapPollMs;
+    }
+    pollfd p[2] = {{in.get(), POLLOUT, 0}, {pidfd, POLLIN, 0}};
+    int nfds = (in.valid() ? 1 : 0) + (pidfd >= 0 ? 1 : 0);
+    pollfd* first = in.valid() ? &p[0] : &p[1];
+    int rc = ::poll(first, static_cast<nfds_t>(nfds), wait_ms);
     if (rc < 0) {
       if (errno == EINTR) continue;
       return Error::last("poll hook");
     }
-    if (p[0].revents != 0) return true;
-    if (rc == 0) return false;
-    if (in.valid() && p[1].revents != 0) TRY(write_some(in, data, off));
+    if (pidfd >= 0 && p[1].revents != 0) return true;
+    if (rc == 0 && dl.remaining_ms() == 0) return false;
+    if (in.valid() && p[0].revents != 0) TRY(write_some(in, data, off));
   }
 }
 
+// A pidfd of the hook, or an empty fd when the kernel has none (< 5.3) or a
+// seccomp filter refuses it: startContainer hooks run under the container's
+// filter, and profiles written before pidfds existed do not list
+// pidfd_open.
 Result<UniqueFd> open_pidfd(pid_t pid) {
   int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) return Error::last("pidfd_open {}", pid);
-  return UniqueFd(fd);
+  if (fd >= 0) return UniqueFd(fd);
+  if (errno == ENOSYS || errno == EPERM || errno == EACCES) return UniqueFd();
+  return Error::last("pidfd_open {}", pid);
 }
 
 Status make_pipe(UniqueFd& r, UniqueFd& w, int flags) {
@@ -262,13 +299,13 @@ Status run_one(const spec::Hook& h, std::string_view state) {
   err_w.reset();
   UniqueFd pidfd = TRY(open_pidfd(pid));
   if (::fcntl(in_w.get(), F_SETFL, O_NONBLOCK) < 0) return Error::last("fcntl O_NONBLOCK");
-  bool exited = TRY(feed_and_wait(pidfd.get(), in_w, state, Deadline(h.timeout)));
+  bool exited = TRY(feed_and_wait(pidfd.get(), child, in_w, state, Deadline(h.timeout)));
   if (!exited) {
     ::kill(child.pid(), SIGKILL);
     TRY(child.reap());
     return Error::make(ErrorKind::Sys, "timed out after {}s", h.timeout.value_or(0));
   }
-  int status = TRY(child.reap());
+  int status = child.reaped() ? child.status() : TRY(child.reap());
   return check_status(status, exec_errno(err_r));
 }
 

@@ -253,8 +253,7 @@ Status child_setup(protocol::Channel& ch, const ChildPlan& p) {
   }
   if (p.console_socket >= 0) TRY_CTX(setup_console(p), "process.terminal");
   TRY(linux_setup::fix_stdio_owner(p.process->uid));
-  TRY(linux_setup::apply_process(*p.process));
-  TRY(linux_setup::seal_fds(p.preserve_fds, {ch.fd()}));
+  TRY(linux_setup::apply_process(*p.process, {p.preserve_fds, {ch.fd(), -1, -1, -1}}));
   return ch.send(protocol::MsgType::Ready);
 }
 

@@ -67,16 +67,13 @@ Status setup_stdio(uid_t uid, bool reopen_null) {
   return {};
 }
 
-Status seal_fds(int preserve, std::initializer_list<int> keep_list) {
+Status seal_fds(int preserve, std::array<int, 4> keep) {
   for (int fd = 3; fd < 3 + preserve; ++fd) {
     int flags = ::fcntl(fd, F_GETFD);
     if (flags < 0 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) != 0) {
       return Error::last("preserved fd {} (--preserve-fds)", fd);
     }
   }
-  std::array<int, 4> keep{-1, -1, -1, -1};
-  if (keep_list.size() > keep.size()) return Error::make(ErrorKind::Protocol, "seal_fds: too many");
-  std::copy(keep_list.begin(), keep_list.end(), keep.begin());
   std::sort(keep.begin(), keep.end());
   const int first = 3 + preserve;
   int from = first;

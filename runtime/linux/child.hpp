@@ -5,7 +5,7 @@
 
 #include <sys/types.h>
 
-#include <initializer_list>
+#include <array>
 #include <optional>
 
 #include "base/result.hpp"
@@ -45,7 +45,7 @@ inline Status fix_stdio_owner(uid_t uid) { return setup_stdio(uid, false); }
 // except the fds in `keep` (-1 = unused, at most 4), which are left open but
 // close-on-exec (the channel to the parent, whose end-of-file then tells it
 // that execve happened).
-Status seal_fds(int preserve, std::initializer_list<int> keep);
+Status seal_fds(int preserve, std::array<int, 4> keep);
 
 // A new pty from /dev/ptmx of the current mount namespace (the container's
 // own devpts, so the slave's name and permissions are the container's), with

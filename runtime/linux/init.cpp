@@ -205,10 +205,10 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys
   if (p.console_socket >= 0) TRY_CTX(setup_console(p), "process.terminal");
   TRY(set_hostnames(*p.config));
   TRY(setup_stdio(p.process->uid, p.console_socket < 0));
-  TRY(apply_process(*p.process));
-  TRY(seal_fds(p.preserve_fds, {ch.fd(), p.fifo_fd, procfs.get()}));
-  // After seal_fds: no path of args[0] may reach anything through an fd the
-  // container's program will not have (/proc/self/fd/N, CVE-2024-21626).
+  TRY(apply_process(*p.process, {p.preserve_fds, {ch.fd(), p.fifo_fd, procfs.get(), -1}}));
+  // After apply_process closed every other fd: no path of args[0] may reach
+  // anything through an fd the container's program will not have
+  // (/proc/self/fd/N, CVE-2024-21626).
   // `run` execs right after Ready and Exec: unless a startContainer hook runs
   // in between, this lookup is the one executed (an O_PATH fd of the checked
   // inode, close-on-exec), instead of a second lookup a moment later.
@@ -248,12 +248,26 @@ Result<sys::UniqueFd> wait_for_start(int fifo_path_fd, sys::UniqueFd procfs, boo
   return fifo;
 }
 
+// The startContainer hooks run "in the container", so under its seccomp
+// filter as its program will be (runc's order: filter, hooks, execve). With
+// no_new_privs the filter is loaded here; without, apply_process loaded it
+// before giving up privileges.
+Status start_container(const InitPlan& p, const HookStates& states, Executable& exe) {
+  TRY(load_late_seccomp(*p.process));
+  const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
+  TRY(run_hooks(hooks::Kind::StartContainer, hk ? &hk->start_container : nullptr, states.created));
+  return exec_process(*p.process, &exe);
+}
+
 Status after_ready(const InitPlan& p, const HookStates& states, sys::UniqueFd procfs,
                    sys::UniqueFd& fifo) {
   fifo = TRY(wait_for_start(p.fifo_fd, std::move(procfs), p.trim_memory));
-  const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
-  TRY(run_hooks(hooks::Kind::StartContainer, hk ? &hk->start_container : nullptr, states.created));
-  return exec_process(*p.process);
+  // The program may have changed since create: looked up again, before the
+  // filter, unless a startContainer hook may still change it (exec_process
+  // then looks it up after the hooks).
+  Executable exe;
+  if (!hooks_before_exec(p)) TRY(check_executable(*p.process, &exe));
+  return start_container(p, states, exe);
 }
 
 // `run`: the parent that created us starts us at once (protocol.hpp, 8-9).
@@ -261,9 +275,7 @@ Status after_ready_on_channel(InitEnd& ch, const InitPlan& p, const HookStates& 
                               Executable& exe) {
   TRY(ch.await_exec());
   TRY(ch.send_execing());
-  const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
-  TRY(run_hooks(hooks::Kind::StartContainer, hk ? &hk->start_container : nullptr, states.created));
-  return exec_process(*p.process, &exe);
+  return start_container(p, states, exe);
 }
 
 // After Ready the parent is gone: `start` is reading exec.fifo and reports

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "linux/child.hpp"
 #include "spec/names.hpp"
 #include "sys/fd.hpp"
 
@@ -617,7 +618,7 @@ Result<ProcessPlanPtr> plan_process(const spec::Process& proc, const ProcessOpti
   return plan;
 }
 
-Status apply_process(ProcessPlan& plan) {
+Status apply_process(ProcessPlan& plan, const SealedFds& fds) {
   // The plan is the child's own copy (clone without CLONE_VM): filling the
   // HOME buffer here does not touch the parent's.
   if (plan.home_from_passwd) fill_home(plan);
@@ -629,20 +630,41 @@ Status apply_process(ProcessPlan& plan) {
   }
   if (plan.umask) ::umask(*plan.umask);
   bool cwd_done = TRY(chdir_as_root(plan));
-  if (plan.seccomp && plan.seccomp_early) TRY_CTX(load_seccomp(*plan.seccomp), "linux.seccomp");
+  if (cwd_done) TRY(verify_cwd(plan));
+  // Every system call husk makes after the filter is loaded must be one that
+  // the container's profile allows, and profiles are written for the
+  // container's program, not for husk: older ones (Docker's before 2020,
+  // runtime-tools' default) know neither close_range nor faccessat2. So
+  // the fds are closed and the cwd checked first; what follows the filter
+  // is what runc does after it too (credentials, capabilities, the program
+  // lookup, the exec.fifo handshake, execve).
+  TRY(seal_fds(fds.preserve, fds.keep));
+  if (plan.seccomp && plan.seccomp_early) {
+    TRY_CTX(load_seccomp(*plan.seccomp), "linux.seccomp");
+    plan.seccomp_loaded = true;
+  }
   TRY(apply_bounding_set(plan.caps));
   TRY(set_identity(plan));
   TRY(apply_capability_sets(plan.caps));
   if (needs_keepcaps(plan) && ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) {
     return Error::last("prctl(PR_SET_KEEPCAPS, 0)");
   }
-  if (!cwd_done && ::chdir(plan.cwd.c_str()) != 0) return chdir_error(plan.cwd);
-  TRY(verify_cwd(plan));
+  if (!cwd_done) {
+    if (::chdir(plan.cwd.c_str()) != 0) return chdir_error(plan.cwd);
+    TRY(verify_cwd(plan));
+  }
   // no_new_privs: execve can no longer grant privileges (setuid bits, file
   // capabilities); it also lets an unprivileged process load seccomp.
   if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     return Error::last("prctl(PR_SET_NO_NEW_PRIVS)");
   }
+  return {};
+}
+
+Status load_late_seccomp(ProcessPlan& plan) {
+  if (!plan.seccomp || plan.seccomp_loaded) return {};
+  TRY_CTX(load_seccomp(*plan.seccomp), "linux.seccomp");
+  plan.seccomp_loaded = true;
   return {};
 }
 
@@ -664,16 +686,16 @@ Status check_executable(const ProcessPlan& plan, Executable* keep) {
   return {};
 }
 
-Status exec_process(const ProcessPlan& plan, Executable* checked) {
+Status exec_process(ProcessPlan& plan, Executable* checked) {
   // Unless handed the lookup of check_executable, it is done again: the file
   // (or $PATH's first match) may have changed between create and start, as
   // in runc.
   Executable fresh;
   if (checked == nullptr || !checked->fd) TRY(open_checked_executable(plan, fresh));
   Executable& exe = checked != nullptr && checked->fd ? *checked : fresh;
-  // Loaded last so that the filter need not allow anything husk does; only
-  // execveat (or execve) runs under it.
-  if (plan.seccomp && !plan.seccomp_early) TRY_CTX(load_seccomp(*plan.seccomp), "linux.seccomp");
+  // Unless loaded already (before the uid change, or before startContainer
+  // hooks): last, so that only execveat (or execve) runs under it.
+  TRY(load_late_seccomp(plan));
   int err = ENOENT;
   // A #! script cannot be run from our fd: its interpreter would get
   // /dev/fd/N of an O_CLOEXEC fd, and execveat(2) fails with ENOENT once the

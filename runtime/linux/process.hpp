@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,6 +108,7 @@ struct ProcessPlan {
   // privileged (before the uid change and capability drop), as runc does;
   // with it, in exec_process right before execve.
   bool seccomp_early = false;
+  bool seccomp_loaded = false;  // set in the child once the filter is in place
 
   // Non-fatal findings (unknown capabilities, ignored flags); the caller
   // logs them once.
@@ -135,13 +137,25 @@ inline Result<ProcessPlanPtr> plan_process(const spec::Process& proc,
   return plan_process(proc, opts);
 }
 
+// The fds apply_process keeps: 3..3+preserve-1 (--preserve-fds, inherited by
+// the program) and up to four more, left open but close-on-exec (seal_fds).
+struct SealedFds {
+  int preserve = 0;
+  std::array<int, 4> keep{-1, -1, -1, -1};
+};
+
 // In the child, in the container's namespaces and cgroup, after pivot_root.
 // Order: oomScoreAdj, rlimits, scheduler, ioPriority, CPU affinity, umask,
-// mkdir+chdir(cwd) (as root, retried after the uid change on EACCES),
+// mkdir+chdir(cwd) and the check that it is inside the root (as root; retried
+// after the uid change on EACCES), every other fd closed (seal_fds),
 // [seccomp if !noNewPrivileges], bounding set, setgroups/setresgid/setresuid
-// with PR_SET_KEEPCAPS, capset + ambient, check that cwd is inside the root,
-// no_new_privs. Does not exec.
-Status apply_process(ProcessPlan& plan);
+// with PR_SET_KEEPCAPS, capset + ambient, no_new_privs. Does not exec.
+Status apply_process(ProcessPlan& plan, const SealedFds& fds);
+
+// With no_new_privs, the filter goes in as late as possible: after the
+// exec.fifo handshake, before the startContainer hooks (which run filtered,
+// as the container's program does). No-op when loaded already.
+Status load_late_seccomp(ProcessPlan& plan);
 
 // Parent side, optional: write oomScoreAdj for the child `pid` (if set). Needed
 // when the child cannot do it itself: lowering the value takes
@@ -175,6 +189,6 @@ Status check_executable(const ProcessPlan& plan, Executable* keep = nullptr);
 // exec: "x": executable file not found in $PATH / permission denied /
 // no such file or directory. With `checked` (an open lookup of
 // check_executable) that lookup is executed instead of a new one.
-Status exec_process(const ProcessPlan& plan, Executable* checked = nullptr);
+Status exec_process(ProcessPlan& plan, Executable* checked = nullptr);
 
 }  // namespace husk::linux_setup

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstddef>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -154,7 +155,7 @@ Result<Validated> validate(const spec::Seccomp& sc, std::vector<std::string>& wa
 std::string canonical(const spec::Seccomp& sc, const Validated& v, bool binary_tree) {
   const scmp_version* ver = seccomp_version();
   std::string out = fmt::format(
-      "husk-seccomp 2\nlibseccomp {}.{}.{} api {} native {:#x}\nlayout {}\ndefault {:#x}\n",
+      "husk-seccomp 3\nlibseccomp {}.{}.{} api {} native {:#x}\nlayout {}\ndefault {:#x}\n",
       ver->major, ver->minor, ver->micro, seccomp_api_get(), seccomp_arch_native(),
       binary_tree ? "tree" : "linear", v.default_action);
   for (uint32_t a : v.arches) out += fmt::format("arch {:#x}\n", a);
@@ -217,6 +218,123 @@ Result<std::vector<sock_filter>> export_bpf(scmp_filter_ctx ctx) {
   return insns;
 }
 
+// ---- ENOSYS for syscalls newer than the profile ----
+//
+// A profile names the syscalls its author knew. One newer than all of them
+// (clone3, close_range, openat2 ... under a profile from before they
+// existed) would get the default action, typically EPERM, and EPERM tells
+// libc the call exists but is refused: glibc falls back from clone3 to
+// clone only on ENOSYS. So, as runc does, any syscall number above the
+// highest the profile names for its architecture returns ENOSYS, the
+// answer of a kernel that predates it. A short program in front of
+// libseccomp's does this; the default action applies below that number.
+
+constexpr uint32_t kX32SyscallBit = 0x40000000;  // __X32_SYSCALL_BIT
+
+// The highest number libseccomp resolves for any name of the profile on
+// `arch` (x32's numbers carry kX32SyscallBit); -1 if none.
+int64_t highest_syscall(const spec::Seccomp& sc, uint32_t arch) {
+  int64_t top = -1;
+  for (const auto& s : sc.syscalls) {
+    for (const auto& name : s.names) {
+      int nr = seccomp_syscall_resolve_name_arch(arch, name.c_str());
+      if (nr >= 0) top = std::max<int64_t>(top, nr);
+    }
+  }
+  return top;
+}
+
+sock_filter stmt(uint16_t code, uint32_t k) { return sock_filter{code, 0, 0, k}; }
+sock_filter jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) {
+  return sock_filter{code, jt, jf, k};
+}
+
+// The stub, to be followed directly by the profile's program. Per
+// architecture: load the syscall number; above the profile's highest,
+// return ENOSYS; otherwise fall through to the profile. x86-64 and x32 share
+// AUDIT_ARCH_X86_64 and are told apart by the x32 bit.
+std::vector<sock_filter> enosys_stub(const spec::Seccomp& sc, const Validated& v) {
+  struct Limit {
+    uint32_t audit_arch;
+    int64_t top, top_x32;  // -1: no limit (the profile names nothing there)
+  };
+  std::vector<uint32_t> arches = v.arches;
+  if (std::find(arches.begin(), arches.end(), seccomp_arch_native()) == arches.end())
+    arches.push_back(seccomp_arch_native());
+  std::vector<Limit> limits;
+  int64_t x32_top = -1;
+  for (uint32_t a : arches) {
+    if (a == SCMP_ARCH_X32) {
+      x32_top = highest_syscall(sc, a);
+      continue;
+    }
+    limits.push_back(Limit{a, highest_syscall(sc, a), -1});
+  }
+  if (x32_top >= 0) {
+    auto it = std::find_if(limits.begin(), limits.end(),
+                           [](const Limit& l) { return l.audit_arch == SCMP_ARCH_X86_64; });
+    if (it == limits.end()) {
+      limits.push_back(Limit{SCMP_ARCH_X86_64, -1, x32_top});
+    } else {
+      it->top_x32 = x32_top;
+    }
+  }
+  std::erase_if(limits, [](const Limit& l) { return l.top < 0 && l.top_x32 < 0; });
+  if (limits.empty()) return {};
+
+  // Layout: the arch dispatch, one block per arch, then "return ENOSYS";
+  // every block ends by jumping past that return, into the profile. Jumps
+  // are encoded once every block's length is known.
+  std::vector<std::vector<sock_filter>> blocks;
+  constexpr uint32_t kTail = 0xffffffff;  // placeholder: "to the profile"
+  constexpr uint8_t kEnosys = 0xff;       // placeholder: "to return ENOSYS"
+  for (const auto& l : limits) {
+    std::vector<sock_filter> b;
+    b.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
+    if (l.audit_arch == SCMP_ARCH_X86_64) {
+      // nr >= x32 bit: an x32 call.
+      bool x32 = l.top_x32 >= 0;
+      b.push_back(jump(BPF_JMP | BPF_JGE | BPF_K, kX32SyscallBit, 0, 0));
+      size_t branch = b.size() - 1;
+      if (l.top >= 0) b.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, l.top, kEnosys, 0));
+      b.push_back(stmt(BPF_JMP | BPF_JA, kTail));
+      b[branch].jt = static_cast<uint8_t>(b.size() - branch - 1);
+      if (x32) b.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, l.top_x32, kEnosys, 0));
+      b.push_back(stmt(BPF_JMP | BPF_JA, kTail));
+    } else {
+      b.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, l.top, kEnosys, 0));
+      b.push_back(stmt(BPF_JMP | BPF_JA, kTail));
+    }
+    blocks.push_back(std::move(b));
+  }
+  std::vector<sock_filter> out;
+  out.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
+  size_t dispatch = out.size();
+  for (const auto& l : limits) out.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, l.audit_arch, 0, 0));
+  out.push_back(stmt(BPF_JMP | BPF_JA, kTail));  // an arch without a limit
+  std::vector<size_t> starts;
+  for (const auto& b : blocks) {
+    starts.push_back(out.size());
+    out.insert(out.end(), b.begin(), b.end());
+  }
+  size_t enosys = out.size();
+  out.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)));
+  size_t tail = out.size();
+  for (size_t i = 0; i < limits.size(); ++i) {
+    out[dispatch + i].jt = static_cast<uint8_t>(starts[i] - (dispatch + i) - 1);
+  }
+  for (size_t i = 0; i < out.size(); ++i) {
+    sock_filter& f = out[i];
+    if (BPF_CLASS(f.code) != BPF_JMP) continue;
+    if (BPF_OP(f.code) == BPF_JA) {
+      if (f.k == kTail) f.k = static_cast<uint32_t>(tail - i - 1);
+    } else if (i >= starts.front() && f.jt == kEnosys) {
+      f.jt = static_cast<uint8_t>(enosys - i - 1);
+    }
+  }
+  return out;
+}
+
 Result<std::vector<sock_filter>> compile(const spec::Seccomp& sc, const Validated& v,
                                          bool binary_tree) {
   FilterCtx ctx(seccomp_init(v.default_action), &seccomp_release);
@@ -250,7 +368,14 @@ Result<std::vector<sock_filter>> compile(const spec::Seccomp& sc, const Validate
       TRY(add_rule(ctx.get(), r, nr, name));
     }
   }
-  return TRY(export_bpf(ctx.get()));
+  std::vector<sock_filter> profile = TRY(export_bpf(ctx.get()));
+  // An allowing default lets a new syscall through to the kernel, which
+  // answers ENOSYS itself if it does not have it.
+  uint32_t dflt = v.default_action & SECCOMP_RET_ACTION_FULL;
+  if (dflt == SECCOMP_RET_ALLOW || dflt == SECCOMP_RET_LOG) return profile;
+  std::vector<sock_filter> prog = enosys_stub(sc, v);
+  prog.insert(prog.end(), profile.begin(), profile.end());
+  return prog;
 }
 
 // ---- cache: "<dir>/<fnv1a64 hex>.bpf" ----

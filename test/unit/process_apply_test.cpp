@@ -160,7 +160,7 @@ TEST_CASE("apply_process sets identity, all five capability sets, limits and no_
   REQUIRE(plan->warnings.empty());
 
   auto r = run_child([&](int fd) {
-    check_or_exit(fd, apply_process(*plan), "error");
+    check_or_exit(fd, apply_process(*plan, {0, {fd, -1, -1, -1}}), "error");
     report_status_fields(fd, {"Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd",
                               "CapAmb", "NoNewPrivs", "Umask"});
     rlimit nofile{};
@@ -207,7 +207,7 @@ TEST_CASE(
     ::syscall(SYS_capget, &hdr, data);
     data[0].inheritable = 1U << 10;
     ::syscall(SYS_capset, &hdr, data);
-    check_or_exit(fd, apply_process(*plan), "error");
+    check_or_exit(fd, apply_process(*plan, {0, {fd, -1, -1, -1}}), "error");
     report_status_fields(fd,
                          {"Uid", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs"});
   });
@@ -254,7 +254,7 @@ TEST_CASE(
   std::string dir = (tmp.path / "blocked").string();
 
   auto r = run_child([&](int fd) {
-    check_or_exit(fd, apply_process(*plan), "error");
+    check_or_exit(fd, apply_process(*plan, {0, {fd, -1, -1, -1}}), "error");
     report_status_fields(fd, {"Seccomp"});
     report(fd, "mkdir", errno_of(::syscall(SYS_mkdir, dir.c_str(), 0755)));
     report(fd, "mkdirat", errno_of(::syscall(SYS_mkdirat, AT_FDCWD, dir.c_str(), 0755)));
@@ -306,7 +306,7 @@ TEST_CASE("with no_new_privs, seccomp is loaded by exec_process right before exe
     return run_child([&](int fd) {
       int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
       ::dup3(devnull, STDERR_FILENO, 0);  // busybox's complaint is expected
-      check_or_exit(fd, apply_process(*plan), "error");
+      check_or_exit(fd, apply_process(*plan, {0, {fd, -1, -1, -1}}), "error");
       auto s = exec_process(*plan);
       report(fd, "error", s ? "returned" : s.error().message());
       ::_exit(99);
@@ -439,7 +439,7 @@ TEST_CASE("apply_process refuses a cwd outside the root (CVE-2024-21626)") {
       int host_dir = ::open("/tmp", O_RDONLY | O_DIRECTORY);
       ::dup2(host_dir, kLeakedFd);
       if (::chroot((tmp.path / "root").c_str()) != 0 || ::chdir("/") != 0) ::_exit(98);
-      check_or_exit(fd, apply_process(*plan), "error");
+      check_or_exit(fd, apply_process(*plan, {0, {fd, -1, -1, -1}}), "error");
     });
   };
   auto escaped = run(fmt::format("/proc/self/fd/{}", kLeakedFd));
@@ -458,7 +458,7 @@ TEST_CASE("exec's cwd is not created, and the error uses runc's wording") {
   ProcessOptions opts;
   opts.is_exec = true;
   auto plan = must_plan(p, opts);
-  auto r = run_child([&](int fd) { check_or_exit(fd, apply_process(*plan), "error"); });
+  auto r = run_child([&](int fd) { check_or_exit(fd, apply_process(*plan, {0, {fd, -1, -1, -1}}), "error"); });
   CHECK(r.exit_code() == 99);
   CHECK(r.get("error") ==
         "chdir to cwd (\"/nonexistent-husk-cwd\") set in config.json failed: No such file or "
@@ -486,7 +486,7 @@ TEST_CASE("apply_process sets the scheduler, I/O priority and CPU affinity") {
     CPU_ZERO(&one);
     CPU_SET(0, &one);
     ::sched_setaffinity(0, sizeof one, &one);
-    check_or_exit(fd, apply_process(*plan), "error");
+    check_or_exit(fd, apply_process(*plan, {0, {fd, -1, -1, -1}}), "error");
     report(fd, "policy", std::to_string(::sched_getscheduler(0)));
     errno = 0;
     report(fd, "nice", std::to_string(::getpriority(PRIO_PROCESS, 0)));
@@ -507,7 +507,7 @@ TEST_CASE("apply_process sets the scheduler, I/O priority and CPU affinity") {
   opts.is_exec = true;
   plan = must_plan(p, opts);
   r = run_child([&](int fd) {
-    check_or_exit(fd, apply_process(*plan), "error");
+    check_or_exit(fd, apply_process(*plan, {0, {fd, -1, -1, -1}}), "error");
     report_status_fields(fd, {"Cpus_allowed_list"});
   });
   INFO(r.get("error"));
@@ -532,7 +532,7 @@ TEST_CASE("set_oom_score_adj writes the child's value from the parent") {
     int v = 0;
     in >> v;
     // apply_process finds the value in place; it must still succeed.
-    ::_exit(v == 321 && apply_process(*plan) ? 0 : 1);
+    ::_exit(v == 321 && apply_process(*plan, {}) ? 0 : 1);
   }
   ::close(go[0]);
   auto s = set_oom_score_adj(*plan, pid);
@@ -565,7 +565,7 @@ TEST_CASE("podman's default profile lets the rest of the setup and the exec run"
     auto plan = must_plan(p, opts);
     CHECK(plan->seccomp_early == !nnp);
     auto r = run_child([&](int fd) {
-      check_or_exit(fd, apply_process(*plan), "error");
+      check_or_exit(fd, apply_process(*plan, {0, {fd, -1, -1, -1}}), "error");
       auto s = exec_process(*plan);
       report(fd, "error", s ? "returned" : s.error().message());
       ::_exit(99);

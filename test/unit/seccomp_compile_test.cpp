@@ -211,7 +211,9 @@ TEST_CASE("rules with the default action are skipped (libseccomp would refuse th
   sc.default_action = "SCMP_ACT_ERRNO";
   sc.syscalls.push_back({{"getpid"}, "SCMP_ACT_ALLOW", std::nullopt, {}});
   auto base = must_compile(sc);
-  sc.syscalls.push_back({{"mkdir"}, "SCMP_ACT_ERRNO", std::nullopt, {}});  // EPERM == default EPERM
+  // EPERM == default EPERM. A call below getpid's number, so that the ENOSYS
+  // threshold (the profile's highest syscall) stays the same.
+  sc.syscalls.push_back({{"close"}, "SCMP_ACT_ERRNO", std::nullopt, {}});
   CHECK(same_program(base.insns, must_compile(sc).insns));
   sc.syscalls.back().errno_ret = 13u;  // a different errno is a different action
   CHECK_FALSE(same_program(base.insns, must_compile(sc).insns));
@@ -465,4 +467,49 @@ TEST_CASE("the canonical form, hence the cache key, names the filter layout") {
   auto sc = small_profile();
   CHECK(seccomp_canonical_form(sc, true) != seccomp_canonical_form(sc, false));
   CHECK(seccomp_canonical_form(sc) == seccomp_canonical_form(sc, true));
+}
+
+TEST_CASE("syscalls above the profile's highest answer ENOSYS, per architecture") {
+  // Profiles name the syscalls their authors knew; a newer one must look
+  // absent (ENOSYS, so libc falls back), not refused (EPERM), as in runc.
+  spec::Seccomp sc;
+  sc.default_action = "SCMP_ACT_ERRNO";
+  sc.architectures = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};
+  sc.syscalls.push_back({{"read", "getpid", "mkdirat"}, "SCMP_ACT_ALLOW", std::nullopt, {}});
+  auto prog = must_compile(sc).insns;
+  constexpr uint32_t kAllow = SECCOMP_RET_ALLOW;
+  constexpr uint32_t kEperm = SECCOMP_RET_ERRNO | EPERM;
+  constexpr uint32_t kEnosys = SECCOMP_RET_ERRNO | ENOSYS;
+  auto call = [&](uint32_t arch, int nr) {
+    seccomp_data d{};
+    d.arch = arch;
+    d.nr = nr;
+    return evaluate(prog, d);
+  };
+  int top64 = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, "mkdirat");  // 258
+  CHECK(call(AUDIT_ARCH_X86_64, top64) == kAllow);
+  CHECK(call(AUDIT_ARCH_X86_64, 83) == kEperm);  // mkdir: below the top, not listed
+  CHECK(call(AUDIT_ARCH_X86_64, top64 + 1) == kEnosys);
+  CHECK(call(AUDIT_ARCH_X86_64, 435) == kEnosys);  // clone3
+  CHECK(call(AUDIT_ARCH_X86_64, 1000) == kEnosys);
+  // i386 numbers differ: mkdirat is 296 there, and 297 is above it.
+  int top32 = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86, "mkdirat");
+  CHECK(call(AUDIT_ARCH_I386, top32) == kAllow);
+  CHECK(call(AUDIT_ARCH_I386, top32 + 1) == kEnosys);
+  CHECK(call(AUDIT_ARCH_I386, 39) == kEperm);  // mkdir on i386, not listed
+  // x32 shares AUDIT_ARCH_X86_64; its numbers carry the x32 bit.
+  int topx32 = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X32, "mkdirat");
+  REQUIRE(topx32 > 0x40000000);
+  CHECK(call(AUDIT_ARCH_X86_64, topx32) == kAllow);
+  CHECK(call(AUDIT_ARCH_X86_64, topx32 + 1) == kEnosys);
+
+  // An architecture the profile does not include is still the default's.
+  CHECK(call(AUDIT_ARCH_AARCH64, 1000) == SECCOMP_RET_KILL_THREAD);
+
+  // An allowing default leaves unknown numbers to the kernel.
+  sc.default_action = "SCMP_ACT_ALLOW";
+  sc.syscalls[0].action = "SCMP_ACT_ERRNO";
+  prog = must_compile(sc).insns;
+  CHECK(call(AUDIT_ARCH_X86_64, 1000) == kAllow);
+  CHECK(call(AUDIT_ARCH_X86_64, top64) == kEperm);
 }
