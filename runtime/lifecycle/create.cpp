@@ -386,7 +386,14 @@ Status run_parent_hooks(Launch& l, const spec::Config& cfg, protocol::ParentEnd&
   l.st.pid = l.pid;
   std::string state = spec::hook_state_json(l.st, "creating");
   const auto& hk = *cfg.hooks;
-  if (!hk.prestart.empty()) TRY(hooks::run(hooks::Kind::Prestart, hk.prestart, state));
+  // The spec defines prestart as running once `start` has been called on
+  // the created container, though every runtime runs it during create (this
+  // is where engines configure the network namespace); its state says
+  // "created", as crun's does and as runtime-tools' hooks_stdin checks.
+  // createRuntime is part of create proper: "creating".
+  if (!hk.prestart.empty()) {
+    TRY(hooks::run(hooks::Kind::Prestart, hk.prestart, spec::hook_state_json(l.st, "created")));
+  }
   if (!hk.create_runtime.empty()) {
     TRY(hooks::run(hooks::Kind::CreateRuntime, hk.create_runtime, state));
   }

@@ -73,10 +73,13 @@ def test_all_hooks_run_in_order_with_state(husk, bundle, tmp):
     assert hb.order() == CREATE_KINDS
     # runtime.md "State": the pid as seen by the runtime for hooks run in the
     # runtime namespace, as seen by the container for hooks run in it.
-    for kind, want_pid in [("prestart", pid), ("createRuntime", pid), ("createContainer", 1)]:
+    # prestart is defined as running after `start` is called on the created
+    # container (runtime-tools' hooks_stdin, crun): "created".
+    for kind, want_pid, status in [("prestart", pid, "created"), ("createRuntime", pid, "creating"),
+                                   ("createContainer", 1, "creating")]:
         st = hb.state(kind)
         assert (st["id"], st["status"], st["pid"], st["bundle"]) == \
-            ("c1", "creating", want_pid, hb.b.path), kind
+            ("c1", status, want_pid, hb.b.path), kind
         assert st["ociVersion"]
 
     husk.start_ok("c1")
