@@ -8,6 +8,7 @@ controllers + cgroup2 at /sys/fs/cgroup/unified) where the v2 driver is also
 exercised through HUSK_CGROUP_DRIVER/HUSK_CGROUP_ROOT."""
 
 import glob
+import json
 import os
 
 import pytest
@@ -201,6 +202,50 @@ def test_devices_outside_the_rules_are_denied(husk, bundle, tmp):
 def test_device_rule_grants_only_the_listed_access(husk, bundle, tmp):
     rules = [{"allow": True, "type": "c", "major": 10, "minor": 229, "access": "r"}]
     assert device_checks(husk, bundle, tmp, rules) == ["ok", "ok", "ok", "errno=EPERM"]
+
+
+KMSG = {"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11}
+
+
+def kmsg_access(husk, cid, env=None):
+    """What an exec'd process (which joins the container's cgroup) gets
+    opening /dev/kmsg for reading, then for writing."""
+    r = husk("exec", cid, *probe("open /dev/kmsg r", "open /dev/kmsg w"), env=env)
+    return r.out.split()
+
+
+@pytest.mark.parametrize("driver", ["v1", "v2"])
+def test_listed_device_is_made_but_the_rules_decide_its_access(husk, bundle, tmp, driver):
+    """linux.devices makes /dev/kmsg in the container; with the config's
+    deny-all and no rule for 1:11, opening it fails with EPERM (runc: "Operation
+    not permitted" for both), also after updates: neither a flag nor a
+    --resources file with its own device rules changes them (runc reads no
+    `devices` in update)."""
+    if V2_HOST and driver == "v1":
+        pytest.skip("no cgroup v1 on this host")
+    if driver == "v2" and not (V2_HOST or HYBRID):
+        pytest.skip("no cgroup2 hierarchy")
+    env = V2_ON_UNIFIED if driver == "v2" and HYBRID else None
+    patch = {"linux": {"devices": [KMSG],
+                       "resources": {"devices": [{"allow": False, "access": "rwm"}]}}}
+    started(husk, bundle, tmp, patch=patch, env=env)
+    denied = ["errno=EPERM", "errno=EPERM"]
+    assert kmsg_access(husk, "c1", env) == denied
+    # (The hybrid layout's cgroup2 mount has no pids controller to update.)
+    if env is None or "pids" in v2_controllers(UNIFIED):
+        r = husk("update", "--pids-limit", "10", "c1", env=env)
+        assert r.rc == 0, r
+        assert kmsg_access(husk, "c1", env) == denied
+    for rules in ([{"allow": True, "access": "rwm"}], [{"allow": False, "access": "rwm"}]):
+        res = os.path.join(tmp, "res.json")
+        with open(res, "w") as f:
+            json.dump({"devices": rules}, f)
+        r = husk("update", "--resources", res, "c1", env=env)
+        assert r.rc == 0, r
+        assert kmsg_access(husk, "c1", env) == denied
+        # The defaults are still there: a deny-all from update did not replace them.
+        assert husk("exec", "c1", *probe("open /dev/null rw"), env=env).out == "ok\n"
+    assert husk.delete("c1", force=True, env=env).rc == 0
 
 
 def frozen(b):
