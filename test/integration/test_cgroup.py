@@ -10,6 +10,7 @@ exercised through HUSK_CGROUP_DRIVER/HUSK_CGROUP_ROOT."""
 import glob
 import json
 import os
+import subprocess
 
 import pytest
 
@@ -252,6 +253,58 @@ def frozen(b):
     if V2_HOST:
         return "frozen 1" in h.read_text(f"{ROOT}{b.cgroup_path}/cgroup.events")
     return read(f"{ROOT}/freezer{b.cgroup_path}/freezer.state") == "FROZEN"
+
+
+def freezer_dir(b):
+    """The container's v1 freezer directory, made here as an engine or a
+    left-over would have made it before husk runs."""
+    d = f"{ROOT}/freezer{b.cgroup_path}"
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+@pytest.mark.skipif(V2_HOST, reason="checks the v1 freezer")
+@pytest.mark.parametrize("verb", ["create", "run"])
+def test_create_into_a_frozen_cgroup_fails_at_once(husk, bundle, verb):
+    """A cgroup already FROZEN would freeze the init as it joins: runc fails
+    with "container's cgroup unexpectedly frozen" (husk used to wait forever).
+    Nothing is left: no state, no other hierarchy's directory, and the frozen
+    cgroup, which is not husk's, stays as it was."""
+    b = bundle()
+    d = freezer_dir(b)
+    try:
+        with open(f"{d}/freezer.state", "w") as f:
+            f.write("FROZEN")
+        h.wait_for(lambda: read(f"{d}/freezer.state") == "FROZEN", what="frozen")
+        r = husk(verb, "--bundle", b.path, "c1", timeout=15)
+        assert r.rc != 0, r
+        assert "container's cgroup unexpectedly frozen" in r.err, r
+        assert husk.ids() == []
+        assert b.cgroup_dirs() == [d]
+        assert read(f"{d}/freezer.state") == "FROZEN"
+    finally:
+        with open(f"{d}/freezer.state", "w") as f:
+            f.write("THAWED")
+        os.rmdir(d)
+    assert husk.nothing_left() == []
+
+
+@pytest.mark.skipif(V2_HOST, reason="places the stranger through the v1 freezer")
+def test_create_into_a_non_empty_cgroup_warns(husk, bundle, tmp):
+    b = bundle(args=probe("pid"))
+    d = freezer_dir(b)
+    stranger = subprocess.Popen(["sleep", "60"])
+    try:
+        with open(f"{d}/cgroup.procs", "w") as f:
+            f.write(str(stranger.pid))
+        r = husk.run("c1", b, timeout=15)
+        assert r.rc == 0, r
+        assert "container's cgroup is not empty: 1 process(es) found" in r.err, r
+    finally:
+        stranger.kill()
+        stranger.wait()
+        h.remove_cgroups(b.cgroup_dirs())
+    assert husk.nothing_left() == []
 
 
 def test_pause_freezes_and_resume_thaws(husk, bundle, tmp):
