@@ -153,6 +153,25 @@ def test_kill_all_of_stopped_container_succeeds(husk, bundle):
     assert r.rc == 1 and r.err == "container not running\n", r
 
 
+def test_kill_signal_zero_asks_whether_the_container_is_alive(husk, bundle):
+    """Signal 0 (kill(2)'s existence check, "0" or "00" as runc accepts it)
+    succeeds on a live container and leaves it running; once stopped it is
+    "container not running". "SIG0" is no signal name, for runc either."""
+    running(husk, bundle)
+    for sig in ("0", "00"):
+        r = husk.kill("c1", sig)
+        assert r.rc == 0, r
+        assert husk.kill("c1", sig, all=True).rc == 0
+    assert husk.status("c1") == "running"
+    r = husk.kill("c1", "SIG0")
+    assert r.rc != 0 and 'unknown signal "SIG0"' in r.err, r
+    assert husk.kill("c1", "KILL").rc == 0
+    husk.wait_status("c1", "stopped")
+    r = husk.kill("c1", "0")
+    assert r.rc == 1 and r.err == "container not running\n", r
+    assert husk.delete("c1").rc == 0
+
+
 def test_delete_force_of_paused_container(husk, bundle):
     b = running(husk, bundle)
     pid = husk.state("c1")["pid"]
