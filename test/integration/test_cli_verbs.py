@@ -226,6 +226,25 @@ def test_list_table_row(husk, bundle):
     assert row.index("running") == header.index("STATUS")
 
 
+def test_list_json_is_one_line_in_runcs_shape(husk, bundle):
+    """runc prints the list as one JSON line (an encoder's output; scripts read
+    it line-wise), each entry with runc's keys in runc's order."""
+    running(husk, bundle, "c1")
+    b2 = bundle(args=probe("sleep 100"), patch={"annotations": {"k": "v"}})
+    husk.create_ok("c2", b2)
+    r = husk("list", "--format", "json")
+    assert r.rc == 0, r
+    assert r.out.endswith("\n") and r.out.count("\n") == 1, r
+    entries = json.loads(r.out)
+    base = ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created"]
+    assert [list(e) for e in entries] == [base + ["owner"], base + ["annotations", "owner"]], r
+    assert [(e["id"], e["status"], e["owner"]) for e in entries] == \
+        [("c1", "running", "root"), ("c2", "created", "root")]
+    for cid in ("c1", "c2"):
+        assert husk.delete(cid, force=True).rc == 0
+    assert husk.nothing_left() == []
+
+
 def test_list_owner_names_from_passwd(husk, bundle):
     """OWNER is the name /etc/passwd gives the state directory's owner, or
     #uid when it has none (runc's column); husk reads the file itself."""
