@@ -260,6 +260,21 @@ def test_no_pivot(husk, bundle):
     assert lines[-1] == "1"
 
 
+@pytest.mark.parametrize("flags", [["--no-pivot"], []])
+def test_no_pivot_gives_no_bare_procfs_to_a_user_namespace(husk, bundle, flags):
+    """The kernel lets a user namespace mount procfs only where one is fully
+    visible already. With --no-pivot the host's /proc stayed in the
+    container's mount namespace, so an unprivileged process could unshare
+    and mount a procfs without the masked paths; runc refuses that ("mount:
+    permission denied"), as pivot_root does."""
+    b = bundle(args=["unshare", "-mrpf", "sh", "-c", "mount -t proc none /proc && echo mounted"],
+               patch={"process": {"user": {"uid": 1000, "gid": 1000}}})
+    r = husk.run("c1", b, *flags)
+    assert r.rc != 0, r
+    assert "mounted" not in r.out and "permission denied" in r.err, r
+    assert husk.nothing_left() == []
+
+
 def test_sysctl(husk, bundle):
     b = bundle(args=probe("sysctl net.ipv4.ip_forward", "sysctl kernel.domainname",
                           "sysctl kernel.msgmax"),
