@@ -440,6 +440,11 @@ Result<MountPlan> plan_mount(const spec::Mount& m, size_t index, const MountEnv&
   p.attrs = ms_to_mount_attrs(mo.flags, mo.clear);
   p.rattrs = {mo.attr_set, mo.attr_clr};
   p.propagation = mo.propagation;
+  if (p.kind == MountKind::Fresh && p.destination == "/dev" &&
+      (p.attrs.set & MOUNT_ATTR_RDONLY) != 0) {
+    p.attrs.set &= ~static_cast<uint64_t>(MOUNT_ATTR_RDONLY);
+    p.readonly_after_setup = true;
+  }
   plan_classic(p);
   return p;
 }

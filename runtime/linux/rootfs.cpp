@@ -422,6 +422,14 @@ Status finish_rootfs(const RootfsPlan& p, RootfsBuild& b) {
     TRY(create_devices(b.root.get(), dev, p.devices, p.userns));
     TRY(create_dev_links(dev, p.console));
   }
+  for (const auto& m : p.mounts) {
+    if (!m.readonly_after_setup) continue;
+    auto at = TRY_CTX(open_in_root(b.root.get(), m.destination), "{}", m.field());
+    mount_attr a{};
+    a.attr_set = MOUNT_ATTR_RDONLY;
+    TRY_CTX(sys::mount_setattr(at.get(), "", AT_EMPTY_PATH, a), "{}: make {} read-only", m.field(),
+            m.destination);
+  }
   return {};
 }
 

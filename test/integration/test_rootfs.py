@@ -251,6 +251,22 @@ def test_rootfs_propagation(husk, bundle, tmp, prop, propagates):
         subprocess.run(["umount", "-R", "-l", vol])
 
 
+def test_read_only_dev_still_gets_devpts_and_the_default_devices(husk, bundle):
+    """/dev mounted "ro": runc mounts it read-write, makes the device nodes,
+    links and the mount points below it (devpts, shm, mqueue), then makes it
+    read-only."""
+    b = bundle(args=probe("stat /dev/null", "stat /dev/pts/ptmx", "readlink /dev/stdin",
+                          "syscall mkdir /dev/x"))
+    for m in b.config["mounts"]:
+        if m["destination"] == "/dev":
+            m["options"].append("ro")
+    out = run_ok(husk, b.write()).splitlines()
+    assert h.parse_kv(out[0])["rdev"] == "1:3", out
+    assert h.parse_kv(out[1])["type"] == "chr", out
+    assert out[2] == "/proc/self/fd/0", out
+    assert out[3] == "errno=EROFS", out
+
+
 def test_no_pivot(husk, bundle):
     b = bundle(args=probe("cat /etc/hostname", "ls /", "pid"))
     out = run_ok(husk, b, "--no-pivot")
