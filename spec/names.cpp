@@ -325,7 +325,9 @@ Result<int> parse_signal(std::string_view raw) {
       raw.find_first_not_of("0123456789") == std::string_view::npos) {
     int n = 0;
     for (char c : raw) n = n * 10 + (c - '0');
-    if (n >= 1 && n <= SIGRTMAX) return n;
+    // 0 sends nothing and only asks whether the process exists (kill(2)):
+    // runc passes it through, and engines use it as a liveness probe.
+    if (n <= SIGRTMAX) return n;
     return Error::arg("unknown signal \"{}\"", raw);
   }
   std::string up(raw);

@@ -38,8 +38,9 @@ std::span<const NamedValue> rlimit_table();
 
 // ---- signals ----
 
-// As `runc kill`: a decimal number, or a name with or without "SIG" in any
-// case ("TERM", "SIGTERM", "sigterm"); also "RTMIN", "RTMIN+3", "RTMAX-1".
+// As `runc kill`: a decimal number (0 included: "is it alive"), or a name
+// with or without "SIG" in any case ("TERM", "SIGTERM", "sigterm"); also
+// "RTMIN", "RTMIN+3", "RTMAX-1". 0 has no name: "SIG0" is unknown, as in runc.
 // Error (InvalidArgument): `unknown signal "FOO"`.
 Result<int> parse_signal(std::string_view raw);
 std::optional<std::string_view> signal_name(int sig);  // "SIGTERM"; none for real-time ones

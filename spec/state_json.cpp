@@ -61,10 +61,11 @@ std::string_view phase_name(Phase p) {
   return "unknown";
 }
 
-std::string oci_state_json(const ContainerState& st, std::string_view status) {
-  json::Buffer buf;
-  json::Pretty w(buf);
-  w.SetIndent(' ', 2);
+namespace {
+
+// runc's containerState, field for field (annotations, when any, before owner).
+template <typename Writer>
+void write_oci_state(Writer& w, const ContainerState& st, std::string_view status) {
   w.StartObject();
   json::kv(w, "ociVersion", st.oci_version);
   json::kv(w, "id", st.id);
@@ -74,12 +75,28 @@ std::string oci_state_json(const ContainerState& st, std::string_view status) {
   json::kv(w, "bundle", st.bundle);
   json::kv(w, "rootfs", st.rootfs);
   json::kv(w, "created", st.created);
-  json::kv(w, "owner", st.owner);
   if (!st.annotations.empty()) {
     json::key(w, "annotations");
     json::str_map(w, st.annotations);
   }
+  json::kv(w, "owner", st.owner);
   w.EndObject();
+}
+
+}  // namespace
+
+std::string oci_state_json(const ContainerState& st, std::string_view status) {
+  json::Buffer buf;
+  json::Pretty w(buf);
+  w.SetIndent(' ', 2);
+  write_oci_state(w, st, status);
+  return json::take(buf);
+}
+
+std::string oci_state_json_compact(const ContainerState& st, std::string_view status) {
+  json::Buffer buf;
+  json::Compact w(buf);
+  write_oci_state(w, st, status);
   return json::take(buf);
 }
 

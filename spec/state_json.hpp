@@ -1,6 +1,7 @@
 // JSON forms of a container's state:
 //  - oci_state_json(): what `husk state` prints (runc's shape: the OCI state
 //    plus rootfs, created, owner), 2-space indented, no trailing newline;
+//    oci_state_json_compact(): the same on one line, for `list --format json`;
 //  - hook_state_json(): the OCI state (runtime.md "State") written to each
 //    hook's stdin, compact;
 //  - to_json()/parse_container_state(): husk's own record, <root>/<id>/state.json.
@@ -20,6 +21,7 @@ inline constexpr int kStateRecordVersion = 1;
 // `status` is the derived status ("created", "running", "paused", ...);
 // `pid` is printed as recorded (the caller zeroes it for a stopped container).
 std::string oci_state_json(const state::ContainerState& st, std::string_view status);
+std::string oci_state_json_compact(const state::ContainerState& st, std::string_view status);
 
 // {"ociVersion","id","status","pid","bundle","annotations"}; pid is left
 // out when 0 and annotations when empty, as the spec's Go bindings do.

@@ -309,12 +309,10 @@ std::vector<spec::DeviceCgroup> container_device_rules(const spec::Linux* linux)
   // /dev/net/tun: runc dropped it once (runc#3468) and had to restore it
   // (runc#4555), as did crun; users rely on the default list as it is.
   allow("c", 10, 200, "rwm");
-  if (linux) {
-    for (const auto& d : linux->devices) {
-      if (d.type == "p") continue;  // fifos are not subject to the device cgroup
-      allow(d.type == "b" ? "b" : "c", d.major, d.minor, "rwm");
-    }
-  }
+  // linux.devices only creates nodes: access to them is what the rules above
+  // say. An allow per entry would override the config's own deny rules
+  // (a listed /dev/kmsg readable under an explicit deny-all), which is what
+  // runc does not do either.
   return out;
 }
 

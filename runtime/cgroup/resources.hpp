@@ -85,8 +85,9 @@ std::vector<std::string> device_rule_lines_v1(const DeviceRule& r);
 
 // Device rules for a new container: linux.resources.devices, then (as runc)
 // allow rules for the devices every container gets (null, zero, full, random,
-// urandom, tty, ptmx, pts/*; mknod of any device), then rwm for each
-// linux.devices entry. Later rules win, so these cannot be denied by config.
+// urandom, tty, ptmx, pts/*, net/tun; mknod of any device). Later rules win,
+// so these cannot be denied by config. A linux.devices entry adds no rule: the
+// node is made, and opening it is allowed only if the rules say so.
 std::vector<spec::DeviceCgroup> container_device_rules(const spec::Linux* linux);
 // linux.resources (or empty) with devices = container_device_rules(): what
 // create passes to Manager::plan and Manager::apply.

@@ -368,6 +368,25 @@ Status read_cpuset(int dirfd, Stats& out) {
     out.cpuset_mems = TRY_CTX(parse_cpu_list(*t), "{}", name);
     break;
   }
+  CpusetFlags& f = out.cpuset_flags;
+  for (auto [name, field] : {std::pair{"cpuset.cpu_exclusive", &f.cpu_exclusive},
+                             std::pair{"cpuset.mem_hardwall", &f.mem_hardwall},
+                             std::pair{"cpuset.mem_exclusive", &f.mem_exclusive},
+                             std::pair{"cpuset.memory_migrate", &f.memory_migrate},
+                             std::pair{"cpuset.memory_spread_page", &f.memory_spread_page},
+                             std::pair{"cpuset.memory_spread_slab", &f.memory_spread_slab},
+                             std::pair{"cpuset.memory_pressure", &f.memory_pressure},
+                             std::pair{"cpuset.sched_load_balance", &f.sched_load_balance}}) {
+    TRY(read_u64(dirfd, name, *field));
+  }
+  const std::string relax = "cpuset.sched_relax_domain_level";
+  if (auto t = TRY(read_opt(dirfd, relax))) {
+    std::string_view v = trim(*t);
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), f.sched_relax_domain_level);
+    if (ec != std::errc() || p != v.data() + v.size()) {
+      return Error::make(ErrorKind::Protocol, "{}: not a number: \"{}\"", relax, v);
+    }
+  }
   return {};
 }
 

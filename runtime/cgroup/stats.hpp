@@ -59,6 +59,15 @@ struct HugetlbStats {
   uint64_t usage = 0, max = 0, failcnt = 0;
 };
 
+// The v1 cpuset's flag files. runc reports them always, 0 where there are
+// none (v2); the relax level is signed (-1: the system default).
+struct CpusetFlags {
+  uint64_t cpu_exclusive = 0, mem_hardwall = 0, mem_exclusive = 0, memory_migrate = 0,
+           memory_spread_page = 0, memory_spread_slab = 0, memory_pressure = 0,
+           sched_load_balance = 0;
+  int64_t sched_relax_domain_level = 0;
+};
+
 struct Stats {
   CpuStats cpu;
   MemoryStats memory;
@@ -66,6 +75,7 @@ struct Stats {
   BlkioStats blkio;
   std::map<std::string, HugetlbStats> hugetlb;  // by page size: "2MB", "1GB"
   std::vector<uint16_t> cpuset_cpus, cpuset_mems;
+  CpusetFlags cpuset_flags;
 };
 
 // ---- readers (each: missing files leave fields alone) ----
@@ -82,7 +92,8 @@ Status read_io_v2(int dirfd, BlkioStats& out);
 // hugetlb.<size>.* files of a v1 hugetlb cgroup or a v2 one.
 Status read_hugetlb_v1(int dirfd, std::map<std::string, HugetlbStats>& out);
 Status read_hugetlb_v2(int dirfd, std::map<std::string, HugetlbStats>& out);
-// cpuset.cpus / cpuset.mems (v2: cpuset.cpus.effective first).
+// cpuset.cpus / cpuset.mems (v2: cpuset.cpus.effective first), and the v1
+// flag files (cpuset.cpu_exclusive, ..., cpuset.sched_relax_domain_level).
 Status read_cpuset(int dirfd, Stats& out);
 
 // "0-3,7" -> {0,1,2,3,7}. InvalidArgument on anything else.

@@ -33,11 +33,13 @@ std::string table(const std::vector<lifecycle::ListEntry> &entries) {
   return out;
 }
 
+// One line, as runc's (a JSON encoder's output): scripts read it line-wise.
+// An empty list stays "[]" (runc prints null), which every reader can iterate.
 std::string json(const std::vector<lifecycle::ListEntry> &entries) {
   std::string out = "[";
   for (size_t i = 0; i < entries.size(); ++i) {
     if (i != 0) out += ",";
-    out += spec::oci_state_json(entries[i].st, state::to_string(entries[i].status));
+    out += spec::oci_state_json_compact(entries[i].st, state::to_string(entries[i].status));
   }
   return out + "]\n";
 }

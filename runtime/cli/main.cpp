@@ -1,6 +1,7 @@
 // husk's entry point: global options (before the verb), then one verb from
 // the table. Nothing here loads more than the options need, so --version and
 // usage errors are fast.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <array>
@@ -13,6 +14,7 @@
 #include "cli/cli.hpp"
 #include "cli/verbs.hpp"
 #include "state/store.hpp"
+#include "sys/fd.hpp"
 
 #ifndef HUSK_VERSION
 #define HUSK_VERSION "0.0.0"
@@ -113,7 +115,15 @@ Status apply_globals(const ParsedArgs &a, GlobalOptions &g) {
       return Error::arg("unknown log-format \"{}\"", *f);
     }
   }
-  if (auto l = a.value("log")) g.log = absolute(*l);
+  if (auto l = a.value("log")) {
+    // Opened (made) before any verb, as runc does: the file exists after
+    // every call, also one that logged nothing (a successful exec), and a
+    // path that cannot be written fails the call instead of losing its lines.
+    std::string path = absolute(*l);
+    sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+    if (!fd) return Error::last("open {}", path);
+    g.log = std::move(path);
+  }
   g.debug = a.flag("debug");
   g.systemd_cgroup = a.flag("systemd-cgroup");
   if (auto r = a.value("rootless"); r && *r != "auto") {

@@ -329,6 +329,27 @@ state::ContainerState new_record(const Loaded& l, const CreateOptions& o, const 
   return st;
 }
 
+// A cgroup that already exists (an engine's pod cgroup, a left-over) is
+// joined as it is, as under runc. Frozen, it would freeze the init as soon as
+// it joins, and create would wait for it forever: refused before any side
+// effect, with runc's words. Processes already there are only a warning
+// (runc's too): they would share the container's limits and be killed with it.
+Status check_existing_cgroup(const Context& ctx, const cgroup::Manager& cg) {
+  auto frozen = cg.frozen();
+  if (!frozen && frozen.error().kind() != ErrorKind::NotFound) {
+    return std::move(frozen).error().wrap("check the container's cgroup");
+  }
+  if (frozen && *frozen) {
+    return Error::make(ErrorKind::BadState, "container's cgroup unexpectedly frozen ({})",
+                       cg.path("freezer"));
+  }
+  auto pids = cg.pids();
+  if (pids && !pids->empty()) {
+    ctx.warn(fmt::format("container's cgroup is not empty: {} process(es) found", pids->size()));
+  }
+  return {};
+}
+
 Status clone_init(Launch& l, const Loaded& ld, const Plans& p, const CreateOptions& o,
                   protocol::Channel& parent_end) {
   auto [mine, theirs] = TRY(protocol::make_channel_pair());
@@ -523,6 +544,7 @@ Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts) {
   t.mark("parse");
   Plans p = TRY(make_plans(ctx, l, opts));
   p.preserve_fds = passed_fds;
+  TRY(check_existing_cgroup(ctx, *p.cgroup));
   t.mark("plan");
   auto store = TRY(open_store(ctx));
   auto dir = TRY(store.create_container(opts.id));

@@ -117,6 +117,25 @@ void blkio_json(Writer& w, const cgroup::BlkioStats& b) {
   w.EndObject();
 }
 
+// runc's CPUSet: the lists omitted when empty, every flag always.
+void cpuset_json(Writer& w, const cgroup::Stats& s) {
+  const cgroup::CpusetFlags& f = s.cpuset_flags;
+  w.StartObject();
+  list_opt(w, "cpus", s.cpuset_cpus);
+  u64(w, "cpu_exclusive", f.cpu_exclusive);
+  list_opt(w, "mems", s.cpuset_mems);
+  u64(w, "mem_hardwall", f.mem_hardwall);
+  u64(w, "mem_exclusive", f.mem_exclusive);
+  u64(w, "memory_migrate", f.memory_migrate);
+  u64(w, "memory_spread_page", f.memory_spread_page);
+  u64(w, "memory_spread_slab", f.memory_spread_slab);
+  u64(w, "memory_pressure", f.memory_pressure);
+  u64(w, "sched_load_balance", f.sched_load_balance);
+  key(w, "sched_relax_domain_level");
+  w.Int64(f.sched_relax_domain_level);
+  w.EndObject();
+}
+
 void event_head(Writer& w, std::string_view type, std::string_view id) {
   key(w, "type");
   str(w, type);
@@ -169,10 +188,7 @@ std::string stats_event_json(std::string_view id, const cgroup::Stats& s) {
   key(w, "cpu");
   cpu_json(w, s.cpu);
   key(w, "cpuset");
-  w.StartObject();
-  list_opt(w, "cpus", s.cpuset_cpus);
-  list_opt(w, "mems", s.cpuset_mems);
-  w.EndObject();
+  cpuset_json(w, s);
   key(w, "memory");
   memory_json(w, s.memory);
   key(w, "pids");
@@ -193,6 +209,13 @@ std::string stats_event_json(std::string_view id, const cgroup::Stats& s) {
     w.EndObject();
   }
   w.EndObject();
+  // Present in runc's stats even without Intel RDT or runc-managed network
+  // interfaces (an empty object, a nil list): consumers index them.
+  key(w, "intel_rdt");
+  w.StartObject();
+  w.EndObject();
+  key(w, "network_interfaces");
+  w.Null();
   w.EndObject();
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};

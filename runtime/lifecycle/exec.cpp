@@ -24,6 +24,7 @@
 
 #include "cgroup/layout.hpp"
 #include "lifecycle/foreground.hpp"
+#include "lifecycle/phase_timer.hpp"
 #include "lifecycle/pid_file.hpp"
 #include "linux/child.hpp"
 #include "linux/process.hpp"
@@ -556,6 +557,8 @@ Result<Io> connect_io(const spec::Process& p, const ExecOptions& o) {
 }  // namespace
 
 Result<int> exec(const Context& ctx, const ExecOptions& o) {
+  // --debug: the same per-phase lines as create, start and run.
+  PhaseTimer timer(ctx);
   TRY(check_preserved_fds(o.preserve_fds));
   std::optional<std::string> pid_file;
   if (o.pid_file) pid_file = TRY(absolute(*o.pid_file));
@@ -574,6 +577,7 @@ Result<int> exec(const Context& ctx, const ExecOptions& o) {
   sys::UniqueFd root_fd(::openat(t.proc_dir.get(), "root", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd) return Error::last("open /proc/{}/root", t.st.pid);
   Io io = TRY(connect_io(proc, o));
+  timer.mark("plan");
 
   // Signals are taken before the clone, so none is lost between the child's
   // birth and the wait (the child resets its mask).
@@ -616,15 +620,18 @@ Result<int> exec(const Context& ctx, const ExecOptions& o) {
   theirs.close();
   io.console.reset();
   sys::ScopeGuard guard([&child] { child.kill_and_reap(); });
+  timer.mark("clone");
 
   if (cg) TRY_CTX(cg->add_pid(child.pid), "exec: join the container's cgroup");
   TRY(join_sub_cgroups(sub_dirs, child.pid));
   TRY(linux_setup::set_oom_score_adj(*plan, child.pid));
+  timer.mark("join");
   TRY(mine.send(protocol::MsgType::Start));
   TRY(await_ready(mine, child));
   std::optional<TerminalRelay> tty;
   if (io.console_ours) tty.emplace(TRY(receive_master(io.console_ours.get())));
   TRY(await_exec(mine));
+  timer.mark("exec");
   if (pid_file) TRY(write_pid_file(*pid_file, child.pid));
   if (io.pidfd_socket) {
     TRY_CTX(sys::send_fd(io.pidfd_socket.get(), "setns", child.pidfd.get()), "--pidfd-socket");
@@ -634,6 +641,7 @@ Result<int> exec(const Context& ctx, const ExecOptions& o) {
   if (o.detach) return 0;
   int code = TRY(
       wait_forwarding(Waited{child.pid, child.pidfd.get()}, sigfd.get(), tty ? &*tty : nullptr));
+  timer.mark("wait");
   return code;
 }
 

@@ -46,9 +46,16 @@ Status update(const Context &ctx, std::string_view id, const spec::Resources &r)
   std::vector<std::string> warnings;
   TRY(spec::validate_resources(r, "", &warnings));
   for (const auto &w : warnings) ctx.warn(w);
+  // Device rules are the container's from create (its config's plus the
+  // defaults every container needs) and stay so, as under runc, which reads
+  // no `devices` from update's input: applied raw, a `--resources` file's
+  // deny-all would replace them without the defaults (/dev/null denied), and
+  // an allow-all would open what the config denied.
+  spec::Resources applied = r;
+  applied.devices.clear();
   auto mgr = TRY(locked_cgroup(ctx, id, can_update, "container not running"));
-  TRY_CTX(mgr->check(r), "update container {}", id);
-  TRY_CTX(mgr->apply(r), "update container {}", id);
+  TRY_CTX(mgr->check(applied), "update container {}", id);
+  TRY_CTX(mgr->apply(applied), "update container {}", id);
   return {};
 }
 

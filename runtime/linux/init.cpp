@@ -197,6 +197,15 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys
     states = TRY(ch.await_hooks_done());
   }
   const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
+  if (hk != nullptr && !hk->create_container.empty()) {
+    // createContainer hooks start in the container's root (runc's, which
+    // hook authors rely on for relative paths). By path, as enter_rootfs
+    // opens it next: createRuntime hooks may have mounted over it, and the
+    // mount code left this process's cwd in some mount point.
+    if (::chdir(p.rootfs->rootfs.c_str()) != 0) {
+      return Error::last("chdir {} for createContainer hooks", p.rootfs->rootfs);
+    }
+  }
   TRY(run_hooks(hooks::Kind::CreateContainer, hk ? &hk->create_container : nullptr,
                 states.creating));
   if (!p.exec_on_channel) procfs = TRY_CTX(private_procfs(), "procfs for exec.fifo");

@@ -316,8 +316,34 @@ bool mount_classic(const MountPlan& m, int dest, const MountRuntime& rt) {
                          m.classic_data.empty() ? nullptr : m.classic_data.c_str());
 }
 
+// procfs and sysfs go on a real directory of the rootfs, never through a
+// symlink there: the rootfs decides where a followed link lands, so an image
+// with /proc -> /fake would get a procfs the LSM profiles and masked paths
+// (written for /proc) do not cover, and the real /proc path a fake tree
+// (CVE-2019-16884; CVE-2023-27561 again). The last component is opened
+// O_NOFOLLOW in its parent, so it cannot be swapped for a link after a
+// check. Refused with runc's wording, which engines and users grep for.
+Result<sys::UniqueFd> ordinary_dir_in_root(const MountPlan& m, int rootfd) {
+  auto refuse = [&m] {
+    return Error::spec("{}.destination {}: filesystem \"{}\" must be mounted on ordinary directory",
+                       m.field(), m.destination, m.fstype);
+  };
+  if (m.destination == "/") return refuse();
+  auto [parent, name] = TRY(open_parent_in_root(rootfd, m.destination));
+  if (::mkdirat(parent.get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Error::last("mkdir {}", m.destination);
+  }
+  sys::UniqueFd dest(
+      ::openat(parent.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dest && (errno == ENOTDIR || errno == ELOOP)) return refuse();
+  if (!dest) return Error::last("open {}", m.destination);
+  return dest;
+}
+
 Status perform_fresh(const MountPlan& m, const MountRuntime& rt) {
-  sys::UniqueFd dest = TRY(mkdir_in_root(rt.rootfd, m.destination, CreateAs::Dir));
+  sys::UniqueFd dest = m.fstype == "proc" || m.fstype == "sysfs"
+                           ? TRY(ordinary_dir_in_root(m, rt.rootfd))
+                           : TRY(mkdir_in_root(rt.rootfd, m.destination, CreateAs::Dir));
   if (m.fstype != "proc" || m.destination != "/proc") {
     TRY(check_resolved_destination(m, dest.get()));
   }
@@ -414,6 +440,11 @@ Result<MountPlan> plan_mount(const spec::Mount& m, size_t index, const MountEnv&
   p.attrs = ms_to_mount_attrs(mo.flags, mo.clear);
   p.rattrs = {mo.attr_set, mo.attr_clr};
   p.propagation = mo.propagation;
+  if (p.kind == MountKind::Fresh && p.destination == "/dev" &&
+      (p.attrs.set & MOUNT_ATTR_RDONLY) != 0) {
+    p.attrs.set &= ~static_cast<uint64_t>(MOUNT_ATTR_RDONLY);
+    p.readonly_after_setup = true;
+  }
   plan_classic(p);
   return p;
 }

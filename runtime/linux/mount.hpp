@@ -68,6 +68,10 @@ struct MountPlan {
   // prepare_idmapped_mounts (see there) and inherited by the init.
   sys::UniqueFd prepared;
   bool tmpcopyup = false;
+  // A read-only /dev: mounted read-write, made read-only by finish_rootfs
+  // once the device nodes, links and the mount points of the mounts below it
+  // (devpts, shm, mqueue) are made in it.
+  bool readonly_after_setup = false;
 
   [[nodiscard]] std::string field() const;  // "mounts[3]"
 };

@@ -543,6 +543,11 @@ bool is_runtime_binary(const struct stat& st, const char* path, const FileIdenti
   return is_runtime_binary(ist, p, self, depth - 1, nullptr);
 }
 
+bool is_symlink(const char* path) {
+  struct stat st {};
+  return ::lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
 Status resolve_executable(const ProcessPlan& plan, Executable& exe) {
   const std::string& name = plan.args[0];
   if (!plan.exec_search) {
@@ -550,6 +555,7 @@ Status resolve_executable(const ProcessPlan& plan, Executable& exe) {
     if (fd < 0) return exec_error(name, -fd);
     exe.fd = sys::UniqueFd(fd);
     exe.path = &plan.exec_candidates[0];
+    exe.link = is_symlink(exe.path->c_str());
     return {};
   }
   // As Go's exec.LookPath (runc): unusable candidates are skipped and the
@@ -559,6 +565,7 @@ Status resolve_executable(const ProcessPlan& plan, Executable& exe) {
     if (fd >= 0) {
       exe.fd = sys::UniqueFd(fd);
       exe.path = &c;
+      exe.link = is_symlink(c.c_str());
       return {};
     }
   }
@@ -699,14 +706,19 @@ Status exec_process(ProcessPlan& plan, Executable* checked) {
   int err = ENOENT;
   // A #! script cannot be run from our fd: its interpreter would get
   // /dev/fd/N of an O_CLOEXEC fd, and execveat(2) fails with ENOENT once the
-  // kernel has set the interpreter up, so that attempt is skipped.
-  if (!exe.script) {
+  // kernel has set the interpreter up, so that attempt is skipped. So is a
+  // symlink's target: the kernel names the new process (comm) after the
+  // basename of execve's path, or for execveat(fd, "", AT_EMPTY_PATH) after
+  // the fd's dentry, which is the target's ("busybox" for a requested "sh",
+  // where runc and crun show "sh"). Both then go by the path below, checked
+  // just before against the inode the lookup refused or accepted.
+  if (!exe.script && !exe.link) {
     // execveat on the fd executes exactly the inode checked above.
     ::syscall(SYS_execveat, exe.fd.get(), "", plan.argv.data(), plan.envp.data(), AT_EMPTY_PATH);
     err = errno;
   }
-  // A script, or ENOSYS/EPERM: execveat denied by the filter. Fall back to
-  // the path, provided it still names the checked file.
+  // A script, a symlink, or ENOSYS/EPERM: execveat denied by the filter.
+  // Fall back to the path, provided it still names the checked file.
   if (err == ENOENT || err == ENOSYS || err == EPERM) {
     struct stat again_st {};
     sys::UniqueFd again(::open(exe.path->c_str(), O_PATH | O_CLOEXEC));

@@ -173,6 +173,10 @@ struct Executable {
   struct stat st {};
   const std::string* path = nullptr;
   bool script = false;  // "#!": the kernel needs a path for the interpreter
+  // The last component of `path` is a symlink (busybox's /bin/sh): the
+  // process is named after it (/proc/PID/comm, ps) only when executed by
+  // that path.
+  bool link = false;
 };
 
 // In the child, after apply_process and before signalling Ready: resolve

@@ -205,9 +205,39 @@ Status pivot(int root) {
   return {};
 }
 
+// With no_pivot the host's mounts stay in this mount namespace, under the
+// new root. The kernel lets a user namespace mount a procfs or sysfs only if
+// one is already fully visible in its mount namespace (mount_too_revealing:
+// no locked mount over any part of it), so the host's /proc and /sys would
+// let a process in the container unshare a user namespace and mount a bare
+// procfs, without the masked paths. Every procfs and sysfs outside the
+// rootfs is detached first (made slave so that no unmount reaches the host),
+// or, where it cannot be unmounted, covered by an empty tmpfs.
+Status hide_host_procfs_sysfs(const std::string& rootfs) {
+  auto mounts = parse_mountinfo(TRY(read_small_file("/proc/self/mountinfo")));
+  for (const auto& m : mounts) {
+    if (m.fstype != "proc" && m.fstype != "sysfs") continue;
+    const std::string& at = m.mount_point;
+    if (at.starts_with(rootfs) && (at.size() == rootfs.size() || at[rootfs.size()] == '/')) {
+      continue;
+    }
+    if (::mount(nullptr, at.c_str(), nullptr, MS_SLAVE | MS_REC, nullptr) != 0) {
+      // Below one detached already (/proc/sys/fs/binfmt_misc): gone, or
+      // a plain directory of the filesystem underneath.
+      if (errno == ENOENT || errno == EINVAL) continue;
+      return Error::last("make {} slave", at);
+    }
+    if (::umount2(at.c_str(), MNT_DETACH) == 0) continue;
+    if (errno != EINVAL && errno != EPERM) return Error::last("umount {}", at);
+    TRY_CTX(sys::mount("tmpfs", at.c_str(), "tmpfs", MS_RDONLY, nullptr), "cover {}", at);
+  }
+  return {};
+}
+
 // no_pivot: for roots pivot_root(2) refuses (e.g. an initramfs). The host's
 // root stays underneath, hidden only by chroot(2).
-Status move_root(int root) {
+Status move_root(int root, const std::string& rootfs) {
+  TRY(hide_host_procfs_sysfs(rootfs));
   TRY(sys::fchdir(root));
   TRY(sys::mount(".", "/", nullptr, MS_MOVE, nullptr));
   TRY(sys::chroot("."));
@@ -392,6 +422,14 @@ Status finish_rootfs(const RootfsPlan& p, RootfsBuild& b) {
     TRY(create_devices(b.root.get(), dev, p.devices, p.userns));
     TRY(create_dev_links(dev, p.console));
   }
+  for (const auto& m : p.mounts) {
+    if (!m.readonly_after_setup) continue;
+    auto at = TRY_CTX(open_in_root(b.root.get(), m.destination), "{}", m.field());
+    mount_attr a{};
+    a.attr_set = MOUNT_ATTR_RDONLY;
+    TRY_CTX(sys::mount_setattr(at.get(), "", AT_EMPTY_PATH, a), "{}: make {} read-only", m.field(),
+            m.destination);
+  }
   return {};
 }
 
@@ -412,7 +450,7 @@ Status enter_rootfs(const RootfsPlan& p, int root_fd, bool masks_done) {
   TRY(write_sysctls(root_fd, p.sysctl));
   if (!masks_done) TRY(apply_masks(root_fd, p));
   if (p.no_pivot) {
-    TRY_CTX(move_root(root_fd), "move rootfs {} to / (no_pivot)", p.rootfs);
+    TRY_CTX(move_root(root_fd, p.rootfs), "move rootfs {} to / (no_pivot)", p.rootfs);
   } else {
     TRY_CTX(pivot(root_fd), "pivot_root into {}", p.rootfs);
   }

@@ -8,7 +8,9 @@ controllers + cgroup2 at /sys/fs/cgroup/unified) where the v2 driver is also
 exercised through HUSK_CGROUP_DRIVER/HUSK_CGROUP_ROOT."""
 
 import glob
+import json
 import os
+import subprocess
 
 import pytest
 
@@ -203,10 +205,106 @@ def test_device_rule_grants_only_the_listed_access(husk, bundle, tmp):
     assert device_checks(husk, bundle, tmp, rules) == ["ok", "ok", "ok", "errno=EPERM"]
 
 
+KMSG = {"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11}
+
+
+def kmsg_access(husk, cid, env=None):
+    """What an exec'd process (which joins the container's cgroup) gets
+    opening /dev/kmsg for reading, then for writing."""
+    r = husk("exec", cid, *probe("open /dev/kmsg r", "open /dev/kmsg w"), env=env)
+    return r.out.split()
+
+
+@pytest.mark.parametrize("driver", ["v1", "v2"])
+def test_listed_device_is_made_but_the_rules_decide_its_access(husk, bundle, tmp, driver):
+    """linux.devices makes /dev/kmsg in the container; with the config's
+    deny-all and no rule for 1:11, opening it fails with EPERM (runc: "Operation
+    not permitted" for both), also after updates: neither a flag nor a
+    --resources file with its own device rules changes them (runc reads no
+    `devices` in update)."""
+    if V2_HOST and driver == "v1":
+        pytest.skip("no cgroup v1 on this host")
+    if driver == "v2" and not (V2_HOST or HYBRID):
+        pytest.skip("no cgroup2 hierarchy")
+    env = V2_ON_UNIFIED if driver == "v2" and HYBRID else None
+    patch = {"linux": {"devices": [KMSG],
+                       "resources": {"devices": [{"allow": False, "access": "rwm"}]}}}
+    started(husk, bundle, tmp, patch=patch, env=env)
+    denied = ["errno=EPERM", "errno=EPERM"]
+    assert kmsg_access(husk, "c1", env) == denied
+    # (The hybrid layout's cgroup2 mount has no pids controller to update.)
+    if env is None or "pids" in v2_controllers(UNIFIED):
+        r = husk("update", "--pids-limit", "10", "c1", env=env)
+        assert r.rc == 0, r
+        assert kmsg_access(husk, "c1", env) == denied
+    for rules in ([{"allow": True, "access": "rwm"}], [{"allow": False, "access": "rwm"}]):
+        res = os.path.join(tmp, "res.json")
+        with open(res, "w") as f:
+            json.dump({"devices": rules}, f)
+        r = husk("update", "--resources", res, "c1", env=env)
+        assert r.rc == 0, r
+        assert kmsg_access(husk, "c1", env) == denied
+        # The defaults are still there: a deny-all from update did not replace them.
+        assert husk("exec", "c1", *probe("open /dev/null rw"), env=env).out == "ok\n"
+    assert husk.delete("c1", force=True, env=env).rc == 0
+
+
 def frozen(b):
     if V2_HOST:
         return "frozen 1" in h.read_text(f"{ROOT}{b.cgroup_path}/cgroup.events")
     return read(f"{ROOT}/freezer{b.cgroup_path}/freezer.state") == "FROZEN"
+
+
+def freezer_dir(b):
+    """The container's v1 freezer directory, made here as an engine or a
+    left-over would have made it before husk runs."""
+    d = f"{ROOT}/freezer{b.cgroup_path}"
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+@pytest.mark.skipif(V2_HOST, reason="checks the v1 freezer")
+@pytest.mark.parametrize("verb", ["create", "run"])
+def test_create_into_a_frozen_cgroup_fails_at_once(husk, bundle, verb):
+    """A cgroup already FROZEN would freeze the init as it joins: runc fails
+    with "container's cgroup unexpectedly frozen" (husk used to wait forever).
+    Nothing is left: no state, no other hierarchy's directory, and the frozen
+    cgroup, which is not husk's, stays as it was."""
+    b = bundle()
+    d = freezer_dir(b)
+    try:
+        with open(f"{d}/freezer.state", "w") as f:
+            f.write("FROZEN")
+        h.wait_for(lambda: read(f"{d}/freezer.state") == "FROZEN", what="frozen")
+        r = husk(verb, "--bundle", b.path, "c1", timeout=15)
+        assert r.rc != 0, r
+        assert "container's cgroup unexpectedly frozen" in r.err, r
+        assert husk.ids() == []
+        assert b.cgroup_dirs() == [d]
+        assert read(f"{d}/freezer.state") == "FROZEN"
+    finally:
+        with open(f"{d}/freezer.state", "w") as f:
+            f.write("THAWED")
+        os.rmdir(d)
+    assert husk.nothing_left() == []
+
+
+@pytest.mark.skipif(V2_HOST, reason="places the stranger through the v1 freezer")
+def test_create_into_a_non_empty_cgroup_warns(husk, bundle, tmp):
+    b = bundle(args=probe("pid"))
+    d = freezer_dir(b)
+    stranger = subprocess.Popen(["sleep", "60"])
+    try:
+        with open(f"{d}/cgroup.procs", "w") as f:
+            f.write(str(stranger.pid))
+        r = husk.run("c1", b, timeout=15)
+        assert r.rc == 0, r
+        assert "container's cgroup is not empty: 1 process(es) found" in r.err, r
+    finally:
+        stranger.kill()
+        stranger.wait()
+        h.remove_cgroups(b.cgroup_dirs())
+    assert husk.nothing_left() == []
 
 
 def test_pause_freezes_and_resume_thaws(husk, bundle, tmp):

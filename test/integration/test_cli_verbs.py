@@ -153,6 +153,25 @@ def test_kill_all_of_stopped_container_succeeds(husk, bundle):
     assert r.rc == 1 and r.err == "container not running\n", r
 
 
+def test_kill_signal_zero_asks_whether_the_container_is_alive(husk, bundle):
+    """Signal 0 (kill(2)'s existence check, "0" or "00" as runc accepts it)
+    succeeds on a live container and leaves it running; once stopped it is
+    "container not running". "SIG0" is no signal name, for runc either."""
+    running(husk, bundle)
+    for sig in ("0", "00"):
+        r = husk.kill("c1", sig)
+        assert r.rc == 0, r
+        assert husk.kill("c1", sig, all=True).rc == 0
+    assert husk.status("c1") == "running"
+    r = husk.kill("c1", "SIG0")
+    assert r.rc != 0 and 'unknown signal "SIG0"' in r.err, r
+    assert husk.kill("c1", "KILL").rc == 0
+    husk.wait_status("c1", "stopped")
+    r = husk.kill("c1", "0")
+    assert r.rc == 1 and r.err == "container not running\n", r
+    assert husk.delete("c1").rc == 0
+
+
 def test_delete_force_of_paused_container(husk, bundle):
     b = running(husk, bundle)
     pid = husk.state("c1")["pid"]
@@ -205,6 +224,25 @@ def test_list_table_row(husk, bundle):
     # columns line up with the header (tabwriter layout)
     assert row.index(str(st["pid"])) == header.index("PID")
     assert row.index("running") == header.index("STATUS")
+
+
+def test_list_json_is_one_line_in_runcs_shape(husk, bundle):
+    """runc prints the list as one JSON line (an encoder's output; scripts read
+    it line-wise), each entry with runc's keys in runc's order."""
+    running(husk, bundle, "c1")
+    b2 = bundle(args=probe("sleep 100"), patch={"annotations": {"k": "v"}})
+    husk.create_ok("c2", b2)
+    r = husk("list", "--format", "json")
+    assert r.rc == 0, r
+    assert r.out.endswith("\n") and r.out.count("\n") == 1, r
+    entries = json.loads(r.out)
+    base = ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created"]
+    assert [list(e) for e in entries] == [base + ["owner"], base + ["annotations", "owner"]], r
+    assert [(e["id"], e["status"], e["owner"]) for e in entries] == \
+        [("c1", "running", "root"), ("c2", "created", "root")]
+    for cid in ("c1", "c2"):
+        assert husk.delete(cid, force=True).rc == 0
+    assert husk.nothing_left() == []
 
 
 def test_list_owner_names_from_passwd(husk, bundle):

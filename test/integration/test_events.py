@@ -78,6 +78,29 @@ def test_stats_reports_the_containers_cgroup(husk, bundle, tmp):
     assert husk.delete("c1", force=True).rc == 0
 
 
+def test_stats_have_runcs_full_shape(husk, bundle, tmp):
+    """Every top-level section runc prints, in runc's order, even those husk
+    has nothing for (intel_rdt: {}, network_interfaces: null), and runc's
+    cpuset fields; consumers index them without checking."""
+    out = os.path.join(tmp, "c1.out")
+    b = bundle(args=probe("wait-signal"))
+    assert husk.create("c1", b, stdout=out).rc == 0
+    husk.start_ok("c1")
+    h.wait_file_contains(out, "waiting")
+    r = husk("events", "--stats", "c1")
+    assert r.rc == 0, r
+    data = json.loads(r.out)["data"]
+    assert list(data) == ["cpu", "cpuset", "memory", "pids", "blkio", "hugetlb", "intel_rdt",
+                          "network_interfaces"], data
+    assert data["intel_rdt"] == {} and data["network_interfaces"] is None, data
+    flags = ["cpu_exclusive", "mem_hardwall", "mem_exclusive", "memory_migrate",
+             "memory_spread_page", "memory_spread_slab", "memory_pressure",
+             "sched_load_balance", "sched_relax_domain_level"]
+    assert [k for k in data["cpuset"] if k not in ("cpus", "mems")] == flags, data["cpuset"]
+    assert list(data["cpu"]) == ["usage", "throttling"], data["cpu"]
+    assert husk.delete("c1", force=True).rc == 0
+
+
 def test_stats_counts_every_process(husk, bundle, tmp):
     out = os.path.join(tmp, "c1.out")
     b = bundle(args=sh("sleep 100 & sleep 100 & echo started; wait"))

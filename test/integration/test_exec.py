@@ -610,3 +610,24 @@ def test_exec_into_sub_cgroup(husk, bundle, tmp):
             assert m == t + "/sub", (m, t)
     finally:
         kill_pid(pid)
+
+
+def test_exec_writes_the_log_file_as_every_verb(husk, bundle, tmp):
+    """runc opens --log before any verb: after a successful exec the file
+    exists (empty), with --debug it holds exec's debug lines, and a log path
+    that cannot be opened fails the call."""
+    running(husk, bundle)
+    quiet = os.path.join(tmp, "quiet.log")
+    r = husk("--log", quiet, "exec", "c1", "/probe", "pid")
+    assert r.rc == 0, r
+    assert os.path.isfile(quiet) and h.read_text(quiet) == ""
+    debug = os.path.join(tmp, "debug.log")
+    r = husk("--log", debug, "--log-format", "json", "--debug", "exec", "c1", "/probe", "pid")
+    assert r.rc == 0 and r.err == "", r
+    entries = [json.loads(line) for line in h.read_text(debug).splitlines()]
+    assert entries and all(e["level"] == "debug" for e in entries), entries
+    assert any(e["msg"].startswith("phase=exec ") for e in entries), entries
+    bad = os.path.join(tmp, "missing-dir", "x.log")
+    r = husk("--log", bad, "exec", "c1", "/probe", "pid")
+    assert r.rc != 0 and bad in r.err, r
+    assert husk.delete("c1", force=True).rc == 0

@@ -66,6 +66,20 @@ def write_script(path, text):
     os.chmod(path, 0o755)
 
 
+def test_create_container_hook_runs_in_the_containers_root(husk, bundle, tmp):
+    """runc starts createContainer hooks in the container's root (still the
+    host path there, before pivot_root), whatever the caller's directory."""
+    out = os.path.join(tmp, "cwd")
+    b = bundle(args=probe("pid"))
+    b.config["hooks"] = {"createContainer": [
+        {"path": "/bin/sh", "args": ["sh", "-c", f'pwd > {out}; ls > {out}.ls']}]}
+    b.write()
+    r = husk.run("c1", b, cwd=tmp)
+    assert r.rc == 0, r
+    assert h.read_text(out).strip() == os.path.realpath(b.rootfs)
+    assert "probe" in h.read_text(f"{out}.ls").split()
+
+
 def test_all_hooks_run_in_order_with_state(husk, bundle, tmp):
     hb = HookBundle(bundle, tmp, probe("sleep 100"))
     husk.create_ok("c1", hb.b)

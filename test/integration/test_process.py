@@ -27,6 +27,28 @@ def test_args0_resolved_through_container_path(husk, bundle):
     assert run_ok(husk, b) == "1\n"
 
 
+@pytest.mark.parametrize("args0", ["sh", "/bin/sh"])
+def test_process_is_named_after_the_requested_program(husk, bundle, args0):
+    """busybox's /bin/sh is a symlink to /bin/busybox. The kernel names a
+    process (comm: ps, top, /proc/PID/comm) after the path it was executed
+    by; runc and crun show "sh", and so must husk, for the container's
+    process and for exec."""
+    b = bundle(args=[args0, "-c", "cat /proc/$$/comm; exec /probe wait-signal"])
+    assert os.path.islink(b.host_path("/bin/sh"))
+    out = os.path.join(b.path, "out")
+    r = husk.create("c1", b, stdout=out)
+    assert r.rc == 0, r
+    husk.start_ok("c1")
+    h.wait_file_contains(out, "waiting")
+    assert h.read_text(out).splitlines()[0] == "sh"
+    # (": " after it: a last command would be exec'd in place of the shell.)
+    r = husk("exec", "c1", args0, "-c", "cat /proc/$$/comm; :")
+    assert r.rc == 0 and r.out == "sh\n", r
+    r = husk("exec", "c1", "/bin/busybox", "sh", "-c", "cat /proc/$$/comm; :")
+    assert r.rc == 0 and r.out == "busybox\n", r
+    assert husk.delete("c1", force=True).rc == 0
+
+
 def test_env_exact(husk, bundle):
     env = [PATH, "HOME=/home/x", "A=1", "B=with spaces", "EMPTY="]
     b = bundle(args=probe("env"), patch={"process": {"env": env}})

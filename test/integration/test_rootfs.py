@@ -251,6 +251,22 @@ def test_rootfs_propagation(husk, bundle, tmp, prop, propagates):
         subprocess.run(["umount", "-R", "-l", vol])
 
 
+def test_read_only_dev_still_gets_devpts_and_the_default_devices(husk, bundle):
+    """/dev mounted "ro": runc mounts it read-write, makes the device nodes,
+    links and the mount points below it (devpts, shm, mqueue), then makes it
+    read-only."""
+    b = bundle(args=probe("stat /dev/null", "stat /dev/pts/ptmx", "readlink /dev/stdin",
+                          "syscall mkdir /dev/x"))
+    for m in b.config["mounts"]:
+        if m["destination"] == "/dev":
+            m["options"].append("ro")
+    out = run_ok(husk, b.write()).splitlines()
+    assert h.parse_kv(out[0])["rdev"] == "1:3", out
+    assert h.parse_kv(out[1])["type"] == "chr", out
+    assert out[2] == "/proc/self/fd/0", out
+    assert out[3] == "errno=EROFS", out
+
+
 def test_no_pivot(husk, bundle):
     b = bundle(args=probe("cat /etc/hostname", "ls /", "pid"))
     out = run_ok(husk, b, "--no-pivot")
@@ -258,6 +274,21 @@ def test_no_pivot(husk, bundle):
     assert lines[0] == "husk"
     assert "probe" in lines and "bin" in lines
     assert lines[-1] == "1"
+
+
+@pytest.mark.parametrize("flags", [["--no-pivot"], []])
+def test_no_pivot_gives_no_bare_procfs_to_a_user_namespace(husk, bundle, flags):
+    """The kernel lets a user namespace mount procfs only where one is fully
+    visible already. With --no-pivot the host's /proc stayed in the
+    container's mount namespace, so an unprivileged process could unshare
+    and mount a procfs without the masked paths; runc refuses that ("mount:
+    permission denied"), as pivot_root does."""
+    b = bundle(args=["unshare", "-mrpf", "sh", "-c", "mount -t proc none /proc && echo mounted"],
+               patch={"process": {"user": {"uid": 1000, "gid": 1000}}})
+    r = husk.run("c1", b, *flags)
+    assert r.rc != 0, r
+    assert "mounted" not in r.out and "permission denied" in r.err, r
+    assert husk.nothing_left() == []
 
 
 def test_sysctl(husk, bundle):

@@ -93,12 +93,28 @@ TEST_CASE("device filter: the container defaults after deny-all", "[cgroup]") {
   CHECK(run(p, {'c', 1, 3, "rw"}) == 1);     // /dev/null
   CHECK(run(p, {'c', 1, 9, "r"}) == 1);      // /dev/urandom
   CHECK(run(p, {'c', 136, 7, "rw"}) == 1);   // a pty
-  CHECK(run(p, {'c', 10, 229, "rw"}) == 1);  // from linux.devices
+  CHECK(run(p, {'c', 10, 229, "rw"}) == 0);  // listed in linux.devices: made, not allowed
   CHECK(run(p, {'b', 8, 0, "m"}) == 1);      // mknod of anything
   CHECK(run(p, {'b', 8, 0, "r"}) == 0);      // but not reading a disk
   CHECK(run(p, {'c', 1, 1, "r"}) == 0);      // /dev/mem
   CHECK(run(p, {'c', 10, 200, "rw"}) == 1);  // /dev/net/tun, as in runc's defaults
   CHECK(run(p, {'c', 10, 201, "rw"}) == 0);  // but not its neighbours
+}
+
+TEST_CASE("device filter: deny-all plus a listed /dev/kmsg keeps it denied", "[cgroup]") {
+  spec::Linux linux;
+  linux.resources = spec::Resources{};
+  linux.resources->devices = {rule(false, nullptr, std::nullopt, std::nullopt, "rwm")};
+  linux.devices.push_back({"c", "/dev/kmsg", 1, 11, std::nullopt, std::nullopt, std::nullopt});
+  auto p = compile(cg::container_device_rules(&linux));
+  CHECK(run(p, {'c', 1, 11, "r"}) == 0);
+  CHECK(run(p, {'c', 1, 11, "w"}) == 0);
+  CHECK(run(p, {'c', 1, 11, "m"}) == 1);  // mknod of anything, as runc's defaults
+  // An explicit rule is what opens it.
+  linux.resources->devices.push_back(rule(true, "c", 1, 11, "w"));
+  p = compile(cg::container_device_rules(&linux));
+  CHECK(run(p, {'c', 1, 11, "w"}) == 1);
+  CHECK(run(p, {'c', 1, 11, "r"}) == 0);
 }
 
 TEST_CASE("device filter: the last matching rule decides each access bit", "[cgroup]") {

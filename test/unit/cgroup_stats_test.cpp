@@ -217,6 +217,21 @@ TEST_CASE("cgroup cpuset lists: ranges and singles", "[cgroup][stats]") {
   CHECK(s.cpuset_mems == std::vector<uint16_t>{0});
 }
 
+TEST_CASE("cgroup cpuset v1 flags, the relax level signed", "[cgroup][stats]") {
+  FakeCgroupDir d(cgtest::Files{{"cpuset.cpus", "0\n"},
+                                {"cpuset.sched_load_balance", "1\n"},
+                                {"cpuset.mem_hardwall", "1\n"},
+                                {"cpuset.sched_relax_domain_level", "-1\n"}});
+  cg::Stats s;
+  REQUIRE(cg::read_cpuset(d.fd(), s));
+  CHECK(s.cpuset_flags.sched_load_balance == 1);
+  CHECK(s.cpuset_flags.mem_hardwall == 1);
+  CHECK(s.cpuset_flags.cpu_exclusive == 0);
+  CHECK(s.cpuset_flags.sched_relax_domain_level == -1);
+  FakeCgroupDir bad(cgtest::Files{{"cpuset.sched_relax_domain_level", "low\n"}});
+  CHECK_FALSE(cg::read_cpuset(bad.fd(), s));
+}
+
 TEST_CASE("events JSON: runc's field names and omitempty rules", "[events]") {
   cg::Stats s;
   s.cpu.total = 10;
@@ -234,7 +249,12 @@ TEST_CASE("events JSON: runc's field names and omitempty rules", "[events]") {
   CHECK_THAT(j, Catch::Contains(R"("pids":{"current":2})"));
   CHECK_THAT(j, Catch::Contains(
                     R"("blkio":{"ioServiceBytesRecursive":[{"major":8,"op":"Read","value":5}]})"));
-  CHECK_THAT(j, Catch::Contains(R"("hugetlb":{"2MB":{"failcnt":0}})"));
+  CHECK_THAT(j, Catch::Contains(
+                    R"("cpuset":{"cpu_exclusive":0,"mem_hardwall":0,"mem_exclusive":0,)"
+                    R"("memory_migrate":0,"memory_spread_page":0,"memory_spread_slab":0,)"
+                    R"("memory_pressure":0,"sched_load_balance":0,"sched_relax_domain_level":0})"));
+  CHECK_THAT(j, Catch::Contains(R"("hugetlb":{"2MB":{"failcnt":0}},)"
+                                R"("intel_rdt":{},"network_interfaces":null}})"));
   CHECK(husk::lifecycle::oom_event_json("c1") == R"({"type":"oom","id":"c1"})");
 }
 

@@ -186,6 +186,24 @@ TEST_CASE("bind mounts: relative source from the bundle, flags split per level")
   CHECK(m.propagation[1] == MS_PRIVATE);
 }
 
+TEST_CASE("a read-only /dev is mounted read-write and made read-only after setup") {
+  auto c = default_config();
+  for (auto& m : c.mounts) {
+    if (m.destination == "/dev") m.options.push_back("ro");
+  }
+  c.mounts.push_back(mnt("/tmp", "tmpfs", "tmpfs", {"ro"}));
+  auto plan = must_plan(c);
+  for (const auto& m : plan->mounts) {
+    if (m.destination == "/dev") {
+      CHECK((m.attrs.set & MOUNT_ATTR_RDONLY) == 0);
+      CHECK(m.readonly_after_setup);
+    } else if (m.destination == "/tmp") {
+      CHECK((m.attrs.set & MOUNT_ATTR_RDONLY) != 0);  // nothing is made in it
+      CHECK_FALSE(m.readonly_after_setup);
+    }
+  }
+}
+
 TEST_CASE("clearing options on a bind become attr_clr") {
   auto c = default_config();
   c.mounts.push_back(mnt("/x", "bind", "/src", {"bind", "rw", "exec", "suid", "dev", "atime"}));

@@ -70,11 +70,13 @@ TEST_CASE("parse_signal accepts runc's spellings") {
   CHECK(*parse_signal("SIGRTMAX") == SIGRTMAX);
   CHECK(*parse_signal("RTMAX-2") == SIGRTMAX - 2);
   CHECK(*parse_signal("64") == 64);
+  CHECK(*parse_signal("0") == 0);  // existence check only, as runc passes it to kill(2)
+  CHECK(*parse_signal("00") == 0);
 }
 
 TEST_CASE("parse_signal rejects unknown signals with runc's wording") {
-  for (const char* bad : {"FOO", "", "SIG", "0", "65", "100", "-1", "SIGRTMIN+40", "RTMIN-1",
-                          "RTMAX+1", "RTMIN+", "15x", " 15", "SIGTERM "}) {
+  for (const char* bad : {"FOO", "", "SIG", "SIG0", "sig0", "65", "100", "-1", "SIGRTMIN+40",
+                          "RTMIN-1", "RTMAX+1", "RTMIN+", "15x", " 15", "SIGTERM "}) {
     INFO(bad);
     auto r = parse_signal(bad);
     REQUIRE_FALSE(r.has_value());

@@ -61,11 +61,21 @@ TEST_CASE("oci_state_json: runc's state shape, 2-space indented") {
   "bundle": "/srv/bundles/c1",
   "rootfs": "/srv/bundles/c1/rootfs",
   "created": "2025-01-02T03:04:05.123456789Z",
-  "owner": "",
   "annotations": {
     "k": "v"
-  }
+  },
+  "owner": ""
 })");
+}
+
+TEST_CASE("oci_state_json_compact: the same shape on one line (list --format json)") {
+  ContainerState st = sample();
+  st.annotations = {{"k", "v"}};
+  st.owner = "root";
+  CHECK(husk::spec::oci_state_json_compact(st, "running") ==
+        R"({"ociVersion":"1.3.0","id":"c1","pid":4242,"status":"running",)"
+        R"("bundle":"/srv/bundles/c1","rootfs":"/srv/bundles/c1/rootfs",)"
+        R"("created":"2025-01-02T03:04:05.123456789Z","annotations":{"k":"v"},"owner":"root"})");
 }
 
 TEST_CASE("oci_state_json: annotations omitted when empty, pid printed as given") {
