@@ -33,7 +33,8 @@ void known_keys(const YAML::Node& n, std::initializer_list<std::string_view> key
   std::set<std::string_view> ok(keys);
   for (const auto& kv : n) {
     auto k = kv.first.as<std::string>();
-    if (!ok.contains(k)) throw YAML::Exception(kv.first.Mark(), fmt::format("{}: unknown key {}", what, k));
+    if (!ok.contains(k))
+      throw YAML::Exception(kv.first.Mark(), fmt::format("{}: unknown key {}", what, k));
   }
 }
 

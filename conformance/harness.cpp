@@ -122,7 +122,8 @@ std::vector<pid_t> marked_pids(const std::string& mark) {
   std::vector<pid_t> out;
   std::string want = std::string(kMarkVar) + "=" + mark;
   std::string self = std::to_string(::getpid());
-  for (const auto& e : stdfs::directory_iterator("/proc", stdfs::directory_options::skip_permission_denied)) {
+  for (const auto& e :
+       stdfs::directory_iterator("/proc", stdfs::directory_options::skip_permission_denied)) {
     std::string pid = e.path().filename();
     if (pid.empty() || std::isdigit(pid[0]) == 0 || pid == self) continue;
     std::string env = read_text("/proc/" + pid + "/environ");
@@ -277,15 +278,16 @@ Status write_text(const std::string& path, const std::string& text, unsigned mod
 Result<Sandbox> make_sandbox(const std::string& session, int index, const std::string& name) {
   Sandbox sb;
   std::string clean;
-  for (char c : name.substr(0, 40)) clean.push_back(std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '_');
+  for (char c : name.substr(0, 40))
+    clean.push_back(std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '_');
   sb.dir = fmt::format("{}/{:03d}-{}", session, index, clean);
   sb.root = sb.dir + "/root";
   sb.bundle = sb.dir + "/bundle";
   sb.cgname = fmt::format("{}-c{}", test_tag(), index);
   sb.cgroup = fmt::format("/{}/{}", kCgroupParent, sb.cgname);
   sb.mark = fmt::format("{}.c{}", test_tag(), index);
-  for (const auto& [d, mode] : {std::pair{sb.dir, 0755}, {sb.root, 0700}, {sb.bundle, 0755},
-                                {sb.dir + "/io", 0755}}) {
+  for (const auto& [d, mode] :
+       {std::pair{sb.dir, 0755}, {sb.root, 0700}, {sb.bundle, 0755}, {sb.dir + "/io", 0755}}) {
     if (::mkdir(d.c_str(), mode) < 0) return Error::last("mkdir {}", d);
   }
   return sb;

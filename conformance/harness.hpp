@@ -43,12 +43,12 @@ Status write_text(const std::string& path, const std::string& text, unsigned mod
 
 // One case's footprint on the host.
 struct Sandbox {
-  std::string dir;      // <session>/<NNN>-<name>
-  std::string root;     // husk --root
-  std::string bundle;   // dir/bundle (rootfs in it)
-  std::string cgroup;   // cgroupsPath: /husk-test/<TAG>-c<N>
-  std::string cgname;   // <TAG>-c<N>
-  std::string mark;     // HUSK_TEST_PROC value: <TAG>.c<N>
+  std::string dir;     // <session>/<NNN>-<name>
+  std::string root;    // husk --root
+  std::string bundle;  // dir/bundle (rootfs in it)
+  std::string cgroup;  // cgroupsPath: /husk-test/<TAG>-c<N>
+  std::string cgname;  // <TAG>-c<N>
+  std::string mark;    // HUSK_TEST_PROC value: <TAG>.c<N>
 };
 
 Result<Sandbox> make_sandbox(const std::string& session, int index, const std::string& name);

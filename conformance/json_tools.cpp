@@ -59,9 +59,11 @@ std::string match_array(const YAML::Node& want, const rapidjson::Value& a, const
         std::string w = sub(item.as<std::string>());
         bool found = false;
         for (const auto& e : a.GetArray()) found = found || scalar_text(e) == w;
-        if (op == "$contains" && !found) return path + ": lacks " + w;
-        if (op == "$lacks" && found) return path + ": has " + w;
-        if (op != "$contains" && op != "$lacks") return path + ": unknown operator " + op;
+        if (op == "$contains" && !found) return fmt::format("{}: lacks {}", path, w);
+        if (op == "$lacks" && found) return fmt::format("{}: has {}", path, w);
+        if (op != "$contains" && op != "$lacks") {
+          return fmt::format("{}: unknown operator {}", path, op);
+        }
       }
     }
     return "";
@@ -82,13 +84,12 @@ std::string match_marker(const std::string& w, const rapidjson::Value& a, const 
     return a.IsInt64() && a.GetInt64() > 0 ? "" : path + ": expected a pid, got " + to_string(a);
   }
   if (w == "<nonempty>") {
-    return a.IsString() && a.GetStringLength() > 0 ? ""
-                                                   : path + ": expected a non-empty string";
+    return a.IsString() && a.GetStringLength() > 0 ? "" : path + ": expected a non-empty string";
   }
   if (w == "<abspath>") {
-    return a.IsString() && a.GetString()[0] == '/' ? ""
-                                                   : path + ": expected an absolute path, got " +
-                                                         to_string(a);
+    return a.IsString() && a.GetString()[0] == '/'
+               ? ""
+               : path + ": expected an absolute path, got " + to_string(a);
   }
   return path + ": unknown marker " + w;
 }
@@ -131,34 +132,40 @@ Result<void> yaml_to_json(const YAML::Node& n, rapidjson::Value& out,
   return {};
 }
 
-void merge(rapidjson::Value& base, rapidjson::Value& patch,
+void merge(rapidjson::Value& base, const rapidjson::Value& patch,
            rapidjson::Document::AllocatorType& alloc) {
   if (!base.IsObject() || !patch.IsObject()) {
     base.CopyFrom(patch, alloc);
     return;
   }
-  for (auto& m : patch.GetObject()) {
-    std::string_view key(m.name.GetString(), m.name.GetStringLength());
+  // Const iterators and lookups by name: RapidJSON's non-const member
+  // iterators compare ambiguously under C++20's reversed operators.
+  for (auto m = patch.MemberBegin(); m != patch.MemberEnd(); ++m) {
+    std::string_view key(m->name.GetString(), m->name.GetStringLength());
     bool append = key.size() > 1 && key.back() == '+';
     if (append) key.remove_suffix(1);
     rapidjson::Value name(key.data(), static_cast<rapidjson::SizeType>(key.size()), alloc);
-    auto it = base.FindMember(name);
-    if (m.value.IsNull()) {
-      if (it != base.MemberEnd()) base.RemoveMember(it);
-    } else if (it == base.MemberEnd()) {
+    if (m->value.IsNull()) {
+      base.RemoveMember(name);
+      continue;
+    }
+    if (!base.HasMember(name)) {
       rapidjson::Value v;
-      v.CopyFrom(m.value, alloc);
+      v.CopyFrom(m->value, alloc);
       base.AddMember(name, v, alloc);
-    } else if (append && it->value.IsArray() && m.value.IsArray()) {
-      for (auto& e : m.value.GetArray()) {
+      continue;
+    }
+    rapidjson::Value& cur = base[name];
+    if (append && cur.IsArray() && m->value.IsArray()) {
+      for (const auto& e : m->value.GetArray()) {
         rapidjson::Value v;
         v.CopyFrom(e, alloc);
-        it->value.PushBack(v, alloc);
+        cur.PushBack(v, alloc);
       }
-    } else if (it->value.IsObject() && m.value.IsObject()) {
-      merge(it->value, m.value, alloc);
+    } else if (cur.IsObject() && m->value.IsObject()) {
+      merge(cur, m->value, alloc);
     } else {
-      it->value.CopyFrom(m.value, alloc);
+      cur.CopyFrom(m->value, alloc);
     }
   }
 }
@@ -176,7 +183,8 @@ std::string match(const YAML::Node& want, const rapidjson::Value* actual, const 
     for (const auto& kv : want) {
       auto k = kv.first.as<std::string>();
       auto it = a.FindMember(k.c_str());
-      auto m = match(kv.second, it == a.MemberEnd() ? nullptr : &it->value, path + "." + k, sub);
+      auto m = match(kv.second, it == a.MemberEnd() ? nullptr : &it->value,
+                     fmt::format("{}.{}", path, k), sub);
       if (!m.empty()) return m;
     }
     return "";

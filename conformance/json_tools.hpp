@@ -23,7 +23,7 @@ Result<void> yaml_to_json(const YAML::Node& n, rapidjson::Value& out,
 // Merges patch into base: objects merge key by key, null deletes the key,
 // "key+" appends the patch's array to base's "key" array, anything else
 // replaces.
-void merge(rapidjson::Value& base, rapidjson::Value& patch,
+void merge(rapidjson::Value& base, const rapidjson::Value& patch,
            rapidjson::Document::AllocatorType& alloc);
 
 // Checks actual against the YAML subset want; returns the first mismatch as
