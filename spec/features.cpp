@@ -88,6 +88,13 @@ void write_linux(json::Pretty& w, const FeaturesInput& in) {
   write_bool_object(w, "idmap", in.idmap_mounts);
   w.EndObject();
   write_bool_object(w, "netDevices", in.net_devices);
+  json::key(w, "memoryPolicy");
+  w.StartObject();
+  json::key(w, "modes");
+  json::str_array(w, in.memory_policy_modes);
+  json::key(w, "flags");
+  json::str_array(w, in.memory_policy_flags);
+  w.EndObject();
   w.EndObject();
 }
 

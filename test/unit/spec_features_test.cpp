@@ -78,6 +78,11 @@ TEST_CASE("features: linux section with defaults") {
   CHECK_FALSE(l["intelRdt"]["enabled"].GetBool());
   CHECK(l["mountExtensions"]["idmap"]["enabled"].GetBool());
   CHECK_FALSE(l["netDevices"]["enabled"].GetBool());
+  // create refuses linux.memoryPolicy: no mode or flag is supported, said
+  // explicitly (an absent object would mean "unknown").
+  REQUIRE(l.HasMember("memoryPolicy"));
+  CHECK(strings(l["memoryPolicy"]["modes"]).empty());
+  CHECK(strings(l["memoryPolicy"]["flags"]).empty());
 }
 
 TEST_CASE("features: the dynamic parts follow the input") {
