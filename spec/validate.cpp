@@ -385,10 +385,10 @@ Status check_device(const Device& d, const std::string& path) {
   if (!d.path.starts_with("/dev/") || d.path.size() == 5 || has_dotdot(d.path)) {
     return Error::spec("{}.path: must be an absolute path under /dev, got \"{}\"", path, d.path);
   }
-  if (d.type == "p" && (d.major != 0 || d.minor != 0)) {
-    return Error::spec("{}: a fifo (type p) takes no major/minor", path);
-  }
-  if (d.major < 0 || d.minor < 0) {
+  // major and minor are "REQUIRED unless type is p" (config-linux.md): a
+  // fifo's are not forbidden, only meaningless, and mknod(2) ignores them.
+  // runtime-tools' linux_devices sets them, as runc and crun accept.
+  if (d.type != "p" && (d.major < 0 || d.minor < 0)) {
     return Error::spec("{}: major and minor must be >= 0, got {}:{}", path, d.major, d.minor);
   }
   if (d.file_mode && *d.file_mode > 07777) {

@@ -356,3 +356,14 @@ def test_bind_of_own_cgroup_listed_first(husk, bundle):
                                   "source": hier + b.cgroup_path, "options": ["rbind", "ro"]})
     b.write()
     assert run_ok(husk, b) == "1\n"
+
+
+def test_fifo_device_with_major_minor_is_made(husk, bundle):
+    """config-linux.md: major/minor are "REQUIRED unless type is p"; a fifo
+    that carries them anyway (runtime-tools' linux_devices does) is valid and
+    made as a fifo, as runc and crun do."""
+    b = bundle(args=probe("stat /dev/fifo1"),
+               patch={"linux": {"devices": [{"path": "/dev/fifo1", "type": "p", "major": 1,
+                                             "minor": 3, "fileMode": 0o640}]}})
+    kv = h.parse_kv(run_ok(husk, b).strip())
+    assert (kv["type"], kv["mode"]) == ("fifo", "0640"), kv

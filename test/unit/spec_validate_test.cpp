@@ -292,8 +292,9 @@ TEST_CASE("validate: devices") {
   }
   c.linux->devices[0].path = "/dev/net/tun";
   CHECK(validate(c, nullptr).has_value());
+  // A fifo's major/minor are optional, not forbidden: ignored.
   c.linux->devices[0].type = "p";
-  CHECK(error_of(c) == "linux.devices[0]: a fifo (type p) takes no major/minor");
+  CHECK(validate(c, nullptr).has_value());
   c.linux->devices[0].major = c.linux->devices[0].minor = 0;
   CHECK(validate(c, nullptr).has_value());
   c.linux->devices[0].type = "b";
