@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -56,14 +57,32 @@ std::string dirname(const std::string& p) {
 
 }  // namespace
 
+// The record exists only while it lists something: the holder of the lock
+// removes it once empty, so a root with no container left holds nothing of
+// husk's. A process that opened the file before that unlink and then got the
+// lock holds a file no path leads to; it sees st_nlink 0 and starts over
+// with a new file, so nothing is ever recorded where nobody will read it.
 Result<CgroupParents> CgroupParents::lock(const Context& ctx) {
   std::string path = ctx.root + "/" + kCgroupParentsFile;
-  sys::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!fd) return Error::last("open {}", path);
-  while (::flock(fd.get(), LOCK_EX) != 0) {
-    if (errno != EINTR) return Error::last("lock {}", path);
+  for (;;) {
+    sys::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd) return Error::last("open {}", path);
+    while (::flock(fd.get(), LOCK_EX) != 0) {
+      if (errno != EINTR) return Error::last("lock {}", path);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return Error::last("fstat {}", path);
+    if (st.st_nlink > 0) return CgroupParents(std::move(fd), std::move(path));
   }
-  return CgroupParents(std::move(fd));
+}
+
+CgroupParents::~CgroupParents() {
+  if (!fd_) return;
+  struct stat st {};
+  // Still locked: nobody can be adding to it while it goes.
+  if (::fstat(fd_.get(), &st) == 0 && st.st_size == 0 && st.st_nlink > 0) {
+    (void)::unlink(path_.c_str());
+  }
 }
 
 Status CgroupParents::remember(const cgroup::Manager& mgr) {

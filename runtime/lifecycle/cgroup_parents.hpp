@@ -26,8 +26,13 @@ inline constexpr const char* kCgroupParentsFile = ".cgroup-parents";
 class CgroupParents {
  public:
   // Open and exclusively lock <root>/.cgroup-parents (created if missing).
-  // Do not hold it across clone: the lock belongs to the open file.
+  // Do not hold it across clone: the lock belongs to the open file. Released
+  // when destroyed, which removes the file if it lists nothing.
   static Result<CgroupParents> lock(const Context& ctx);
+  CgroupParents(CgroupParents&&) = default;
+  CgroupParents& operator=(CgroupParents&&) = delete;
+  CgroupParents(const CgroupParents&) = delete;
+  ~CgroupParents();
 
   // Add what mgr.create() made above the container's directories.
   Status remember(const cgroup::Manager& mgr);
@@ -37,8 +42,9 @@ class CgroupParents {
   void prune(const Context& ctx, const cgroup::Manager& mgr);
 
  private:
-  explicit CgroupParents(sys::UniqueFd fd) : fd_(std::move(fd)) {}
+  CgroupParents(sys::UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
   sys::UniqueFd fd_;
+  std::string path_;
 };
 
 }  // namespace husk::lifecycle

@@ -245,7 +245,7 @@ Result<Plans> make_plans(const Context& ctx, Loaded& l, const CreateOptions& o) 
   }
   linux_setup::ProcessOptions po;
   po.seccomp = l.cfg.linux && l.cfg.linux->seccomp ? &*l.cfg.linux->seccomp : nullptr;
-  po.seccomp_cache_dir = ctx.root + "/.seccomp-cache";
+  po.seccomp_cache_dir = seccomp_cache_dir();
   p.process = TRY(linux_setup::plan_process(*l.cfg.process, po));
   for (const auto& w : p.process->warnings) ctx.warn(w);
   const spec::Linux* lx = l.cfg.linux ? &*l.cfg.linux : nullptr;

@@ -567,7 +567,7 @@ Result<int> exec(const Context& ctx, const ExecOptions& o) {
   linux_setup::ProcessOptions po;
   const spec::Linux* lx = t.config.linux ? &*t.config.linux : nullptr;
   po.seccomp = lx && lx->seccomp ? &*lx->seccomp : nullptr;
-  po.seccomp_cache_dir = ctx.root + "/.seccomp-cache";
+  po.seccomp_cache_dir = seccomp_cache_dir();
   po.is_exec = true;
   auto plan = TRY(linux_setup::plan_process(proc, po));
   for (const auto& w : plan->warnings) ctx.warn(w);

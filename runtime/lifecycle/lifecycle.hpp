@@ -41,6 +41,14 @@ struct Context {
 
 Result<state::StateStore> open_store(const Context& ctx);
 
+// Where compiled seccomp filters are cached: /var/cache/husk/seccomp for
+// root, $XDG_CACHE_HOME/husk/seccomp (or ~/.cache/...) otherwise; empty when
+// there is nowhere to put them (no cache then). Not in the state root, which
+// holds containers only and is empty once the last one is deleted; the
+// entries are keyed and checked by their full canonical form, so every root
+// may share them.
+std::string seccomp_cache_dir();
+
 // A record together with what is live and the status derived from both.
 struct Observed {
   state::ContainerState st;

@@ -1,3 +1,6 @@
+#include <unistd.h>
+
+#include <cstdlib>
 #include <utility>
 
 #include "lifecycle/lifecycle.hpp"
@@ -9,6 +12,15 @@ namespace husk::lifecycle {
 
 Result<state::StateStore> open_store(const Context &ctx) {
   return state::StateStore::open(ctx.root);
+}
+
+std::string seccomp_cache_dir() {
+  if (::geteuid() == 0) return "/var/cache/husk/seccomp";
+  const char *xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg != nullptr && xdg[0] == '/') return std::string(xdg) + "/husk/seccomp";
+  const char *home = std::getenv("HOME");
+  if (home != nullptr && home[0] == '/') return std::string(home) + "/.cache/husk/seccomp";
+  return {};
 }
 
 Result<std::unique_ptr<cgroup::Manager>> load_cgroup(const state::ContainerState &st) {

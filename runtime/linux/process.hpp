@@ -32,7 +32,7 @@ struct FileIdentity {
 
 struct ProcessOptions {
   const spec::Seccomp* seccomp = nullptr;  // linux.seccomp, may be null
-  // Where compiled seccomp programs are cached ("<state root>/.seccomp-cache").
+  // Where compiled seccomp programs are cached ("/var/cache/husk/seccomp").
   // Empty: compile every time (~20 ms for podman's default profile).
   std::string seccomp_cache_dir;
   // The husk binary, which the container must never be able to execute

@@ -430,6 +430,12 @@ std::optional<std::vector<sock_filter>> cache_load(const std::string& path,
 // Best effort: a cache that cannot be written only costs compile time.
 void cache_store(const std::string& dir, const std::string& path, const std::string& canon,
                  const std::vector<sock_filter>& insns) {
+  // Every missing level, the last one private: only its owner may plant a
+  // program there that a later container would load.
+  for (size_t slash = dir.find('/', 1); slash != std::string::npos;
+       slash = dir.find('/', slash + 1)) {
+    if (::mkdir(dir.substr(0, slash).c_str(), 0755) != 0 && errno != EEXIST) return;
+  }
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return;
   std::string data(kMagic);
   auto put_u32 = [&data](uint32_t v) { data.append(reinterpret_cast<const char*>(&v), sizeof v); };

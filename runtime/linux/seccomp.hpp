@@ -21,7 +21,7 @@ struct SeccompProgram {
 };
 
 struct SeccompOptions {
-  // Directory for compiled filters, e.g. "<state root>/.seccomp-cache";
+  // Directory for compiled filters, e.g. "/var/cache/husk/seccomp";
   // created 0700 on first store. Empty: always compile.
   std::string cache_dir;
   // libseccomp's binary-tree layout (SCMP_FLTATR_CTL_OPTIMIZE=2): the same

@@ -1,5 +1,5 @@
 """Small runc-compatibility gaps: update validates like create before writing
-anything; the state root's dot-directories (.seccomp-cache) are neither
+anything; the state root's dot-files (.cgroup-parents) are neither
 containers nor valid ids; delete removes the cgroup parents husk made once the
 last container under them is gone, and only those."""
 
@@ -53,16 +53,20 @@ def test_update_rejects_invalid_resources_naming_the_field(husk, bundle, tmp):
     assert husk.delete("c1", force=True).rc == 0
 
 
-# ---- the state root's dot-directories ---------------------------------------
+# ---- the state root's dot-files --------------------------------------------
 
-SECCOMP = {"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
-    {"names": ["mlock"], "action": "SCMP_ACT_ERRNO"}]}}}
+def under_new_parent(bundle):
+    """A bundle whose cgroupsPath has a parent husk makes, so the root holds
+    .cgroup-parents while it lives."""
+    b = bundle(args=probe("wait-signal"))
+    b.cgroup_path = b.cgroup_path + "-parent/c"
+    b.config["linux"]["cgroupsPath"] = b.cgroup_path
+    return b.write()
 
 
-def test_list_does_not_show_the_seccomp_cache(husk, bundle):
-    b = bundle(args=probe("wait-signal"), patch=SECCOMP)
-    husk.create_ok("c1", b)
-    assert os.path.isdir(os.path.join(husk.root, ".seccomp-cache"))
+def test_list_does_not_show_the_roots_dot_files(husk, bundle):
+    husk.create_ok("c1", under_new_parent(bundle))
+    assert os.path.isfile(os.path.join(husk.root, ".cgroup-parents"))
     r = husk("list", "-q")
     assert r.rc == 0, r
     assert r.out.split() == ["c1"], r
@@ -73,16 +77,16 @@ def test_list_does_not_show_the_seccomp_cache(husk, bundle):
 
 
 def test_ids_starting_with_a_dot_are_invalid(husk, bundle):
-    b = bundle(args=probe("wait-signal"), patch=SECCOMP)
+    b = under_new_parent(bundle)
     husk.create_ok("c1", b)
-    for cid in (".seccomp-cache", ".x", "..."):
+    for cid in (".cgroup-parents", ".x", "..."):
         for args in (("create", "--bundle", b.path, cid), ("state", cid),
                      ("delete", "--force", cid), ("kill", cid, "9")):
             r = husk(*args)
             assert r.rc == 1, r
             assert r.err == f"invalid id format: {cid}\n", r
-    # The cache survived `delete --force .seccomp-cache`.
-    assert os.path.isdir(os.path.join(husk.root, ".seccomp-cache"))
+    # The record survived `delete --force .cgroup-parents`.
+    assert os.path.isfile(os.path.join(husk.root, ".cgroup-parents"))
     assert husk.delete("c1", force=True).rc == 0
 
 

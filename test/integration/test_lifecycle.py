@@ -308,3 +308,30 @@ def test_state_json_after_start(husk, bundle):
     assert st["status"] == "running"
     assert st["annotations"] == {"org.example.k": "v"}
     assert st["pid"] > 0
+
+
+@pytest.mark.parametrize("seccomp", [False, True])
+def test_state_root_is_empty_once_the_last_container_is_deleted(husk, bundle, seccomp):
+    """`ls` of the state root after the last delete shows nothing: the record
+    of parent cgroups husk made (.cgroup-parents) goes with the last of them,
+    here a parent made for two containers below it, and compiled seccomp
+    filters are cached outside the state root."""
+    patch = {}
+    if seccomp:
+        patch["linux"] = {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+            {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]}}
+    made = []
+    for cid in ("c1", "c2"):
+        b = bundle(args=probe("sleep 100"), patch=patch)
+        b.cgroup_path = b.cgroup_path + "-parent/" + cid
+        b.config["linux"]["cgroupsPath"] = b.cgroup_path
+        b.write()
+        husk.create_ok(cid, b)
+        made.append(b)
+    assert ".cgroup-parents" in os.listdir(husk.root)
+    for cid in ("c1", "c2"):
+        assert husk.delete(cid, force=True).rc == 0
+    assert sorted(os.listdir(husk.root)) == []
+    for b in made:
+        assert [d for d in h.hierarchy_dirs(os.path.dirname(b.cgroup_path))
+                if os.path.isdir(d)] == []
