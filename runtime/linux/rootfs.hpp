@@ -38,22 +38,25 @@ struct RootfsPlan {
   bool no_pivot = false;
   // The container has no mount namespace of its own: linux.namespaces lists
   // none (inherited from husk) or joins one by path. The runtime-spec lets
-  // such a container run, and runc then mounts config.mounts, masks and all,
-  // straight into that shared namespace (the host's, for an inherited one),
-  // where they outlive the container, and pivot_root(2)s there, which moves
-  // the root of every other process of that namespace that was at the old
-  // root (pivot_root(2)). husk never attaches a mount there instead: the init
-  // builds the rootfs as usual in a private namespace copied from the shared
-  // one (paths, the rootfs's included, resolve as they would there), chroots
-  // into it, clones the finished tree as a detached mount tree
-  // (open_tree(2) OPEN_TREE_CLONE | AT_RECURSIVE), setns(2)es back into the
-  // shared namespace and chroots into the detached tree (leave_build_ns).
-  // The copy dies with the init's leaving it; the detached tree lives only
-  // while the container's processes have their root in it. So there is no
-  // mount for `delete` to remove and none other processes could see, and
-  // the container cannot change its tree either (mount(2) and umount(2) act
-  // on the caller's namespace, which the tree is not in), nor walk out of it
-  // with "..": the tree's root mount has no parent.
+  // such a container run, and runc then makes "/" of that shared namespace
+  // (the host's, for an inherited one) rslave and mounts config.mounts, masks
+  // and all, straight into it, where they outlive the container; a joined one
+  // it also pivot_root(2)s, which moves the root of every other process of
+  // that namespace that was at the old root (pivot_root(2)). husk never
+  // attaches a mount there instead: the init builds the rootfs as usual in a
+  // private namespace copied from the shared one (paths, the rootfs's
+  // included, resolve as they would there), chroots into it, clones the
+  // finished tree as a detached mount tree (open_tree(2) OPEN_TREE_CLONE |
+  // AT_RECURSIVE), setns(2)es back into the shared namespace and chroots into
+  // the detached tree (leave_build_ns). The copy dies with the init's leaving
+  // it; the detached tree lives only while the container's processes have
+  // their root in it. So there is no mount for `delete` to remove and none
+  // other processes could see, and the container cannot change its tree
+  // either (mount(2) and umount(2) act on the caller's namespace, which the
+  // tree is not in), nor walk out of it with "..": the tree's root mount has
+  // no parent. Not closed: a procfs is fully visible in the shared namespace,
+  // so a process that may unshare a user namespace there can fsmount(2) one
+  // without the masks (mount_too_revealing; docs/security.md).
   bool shared_mount_ns = false;
   bool readonly = false;                          // root.readonly
   bool console = false;                           // create /dev/console for the pty bind
