@@ -595,22 +595,23 @@ Status check_policy_and_personality(const Linux& l) {
   return {};
 }
 
-Status check_paths(const Checker& ck, const Linux& l) {
+Status check_paths(const Linux& l) {
   for (size_t i = 0; i < l.masked_paths.size(); ++i) {
     TRY(require_abs(l.masked_paths[i], idx("linux.maskedPaths", i)));
   }
   for (size_t i = 0; i < l.readonly_paths.size(); ++i) {
     TRY(require_abs(l.readonly_paths[i], idx("linux.readonlyPaths", i)));
   }
+  // No mount namespace listed is allowed: the container then shares husk's
+  // (runtime-spec: a namespace type not listed is inherited), and the
+  // rootfs is built without touching it (linux/rootfs.hpp, shared_mount_ns).
   if (l.rootfs_propagation) TRY(parse_rootfs_propagation(*l.rootfs_propagation));
-  if (!ck.has_ns(NamespaceType::Mount)) {
-    return Error::spec("linux.namespaces: a mount namespace is required");
-  }
   return {};
 }
 
 Status check_linux(Checker& ck) {
-  if (!ck.config().linux) return Error::spec("linux: required (a mount namespace is needed)");
+  // Optional (runtime-spec): without it every namespace is inherited.
+  if (!ck.config().linux) return {};
   const Linux& l = *ck.config().linux;
   TRY(check_namespaces(l));
   TRY(check_user_namespace(ck));
@@ -621,7 +622,7 @@ Status check_linux(Checker& ck) {
   TRY(check_sysctl(ck, l));
   TRY(check_net_devices(ck, l));
   TRY(check_policy_and_personality(l));
-  return check_paths(ck, l);
+  return check_paths(l);
 }
 
 // ---- resources ----

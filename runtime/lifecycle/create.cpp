@@ -236,7 +236,7 @@ Result<Plans> make_plans(const Context& ctx, Loaded& l, const CreateOptions& o) 
   ro.rootfs = l.rootfs;
   ro.bundle = l.bundle;
   ro.no_pivot = o.no_pivot;
-  ro.new_mount_ns = p.ns.new_mount;
+  ro.shared_mount_ns = !p.ns.new_mount;
   ro.console = l.cfg.process->terminal;
   p.rootfs = TRY(linux_setup::plan_rootfs(l.cfg, ro));
   if (int n = listen_fds(); n > 0) {

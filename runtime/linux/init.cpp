@@ -190,6 +190,7 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys
   if (::setsid() < 0) return Error::last("setsid");
   RootfsBuild built = TRY(build_until_rootfs(ch, p));
   sys::UniqueFd root = std::move(built.root);
+  sys::UniqueFd shared_ns = std::move(built.shared_ns);
   TRY(make_cwd(p, root.get()));
   if (hooks_before_pivot(p)) root.reset();
   if (p.hooks_round_trip) {
@@ -212,6 +213,8 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys
   TRY(enter_rootfs(*p.rootfs, root.get(), built.masks_done));
   root.reset();
   if (p.console_socket >= 0) TRY_CTX(setup_console(p), "process.terminal");
+  TRY(leave_build_ns(shared_ns.get()));
+  shared_ns.reset();
   TRY(set_hostnames(*p.config));
   TRY(setup_stdio(p.process->uid, p.console_socket < 0));
   TRY(apply_process(*p.process, {p.preserve_fds, {ch.fd(), p.fifo_fd, procfs.get(), -1}}));

@@ -131,6 +131,28 @@ Status check_hostname(const spec::Config& cfg, bool has_uts) {
   return {};
 }
 
+// A container without a mount namespace of its own builds its rootfs in a
+// private copy of the shared one and then setns(2)es back into it
+// (rootfs.hpp, shared_mount_ns). setns(2) into a mount namespace needs
+// CAP_SYS_ADMIN in the user namespace that owns it: from a new user
+// namespace never (the shared one is owned by an ancestor), from a joined
+// one only if it owns the mount namespace joined with it.
+Status check_shared_mount_ns(const NamespacePlan& plan) {
+  if (plan.new_mount) return {};
+  if (plan.new_user) {
+    return Error::spec(
+        "linux.namespaces: a new user namespace needs a new mount namespace too (the container "
+        "could not return to the {} mount namespace once in it)",
+        plan.join_mount ? "joined" : "inherited");
+  }
+  if (plan.user_join && !plan.join_mount) {
+    return Error::spec(
+        "linux.namespaces: a user namespace joined by path needs a mount namespace that is new "
+        "or joined by path too (it has no privilege over the inherited one)");
+  }
+  return {};
+}
+
 }  // namespace
 
 int clone_flag(spec::NamespaceType t) { return spec::namespace_clone_flag(t); }
@@ -163,6 +185,8 @@ Result<NamespacePlan> plan_namespaces(const spec::Config& cfg) {
     }
     plan.timens_offsets = TRY(time_offsets_text(lx.time_offsets));
   }
+
+  TRY(check_shared_mount_ns(plan));
 
   // cgroup and time are created late by the init; pid never by unshare.
   int early = created & ~(CLONE_NEWCGROUP | CLONE_NEWTIME);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -245,6 +246,13 @@ Status move_root(int root, const std::string& rootfs) {
   return {};
 }
 
+Status chroot_to(int root) {
+  TRY(sys::fchdir(root));
+  TRY(sys::chroot("."));
+  if (::chdir("/") != 0) return Error::last("chdir /");
+  return {};
+}
+
 Status finish_root(const RootfsPlan& p) {
   if (p.root_propagation) {
     TRY_CTX(sys::mount(nullptr, "/", nullptr, *p.root_propagation, nullptr),
@@ -307,17 +315,13 @@ bool masks_commute(const spec::Config& cfg, const RootfsPlan& p) {
 }  // namespace
 
 Result<RootfsPlanPtr> plan_rootfs(const spec::Config& cfg, const RootfsOptions& opts) {
-  if (!opts.new_mount_ns) {
-    return Error::make(ErrorKind::Unsupported,
-                       "linux.namespaces: joining an existing mount namespace is not supported "
-                       "(the rootfs is set up in a new one)");
-  }
   if (opts.rootfs.empty() || opts.rootfs[0] != '/') {
     return Error::spec("root.path: \"{}\" is not an absolute path", opts.rootfs);
   }
   RootfsPlanPtr p(new RootfsPlan);
   p->rootfs = opts.rootfs;
   p->no_pivot = opts.no_pivot;
+  p->shared_mount_ns = opts.shared_mount_ns;
   p->console = opts.console;
   p->readonly = cfg.root && cfg.root->readonly;
   p->userns = has_namespace(cfg, spec::NamespaceType::User);
@@ -325,6 +329,15 @@ Result<RootfsPlanPtr> plan_rootfs(const spec::Config& cfg, const RootfsOptions& 
   p->cgroup_ns_joined = has_namespace(cfg, spec::NamespaceType::Cgroup, true);
   p->setup_propagation = MS_SLAVE | MS_REC;
   if (cfg.linux) TRY(plan_linux(*cfg.linux, *p));
+  if (p->shared_mount_ns && p->root_propagation &&
+      (*p->root_propagation & ~static_cast<unsigned long>(MS_REC)) != MS_PRIVATE) {
+    // The detached tree a shared-namespace container lives in is in no
+    // peer group and receives nothing: only "private" is true of it.
+    return Error::spec(
+        "linux.rootfsPropagation: \"{}\" needs a mount namespace of the container's own "
+        "(linux.namespaces has no new mount namespace)",
+        *cfg.linux->rootfs_propagation);
+  }
   if (!cfg.linux) p->devices = TRY(plan_devices({}));
   MountEnv env{opts.bundle, p->userns, nullptr, nullptr};
   if (cfg.linux) {
@@ -388,10 +401,20 @@ MountRuntime runtime_of(const RootfsPlan& p, RootfsBuild& b) {
 }  // namespace
 
 Result<RootfsBuild> begin_rootfs(const RootfsPlan& p, bool with_masks) {
+  RootfsBuild b;
+  if (p.shared_mount_ns) {
+    // The init's mount namespace now is the shared one (inherited, or
+    // joined by setns(2) already). unshare(2) gives it a private copy to
+    // build in (RootfsPlan::shared_mount_ns); made slave below, so nothing
+    // done in the copy propagates back.
+    b.shared_ns = TRY(sys::openat(AT_FDCWD, "/proc/self/ns/mnt", O_RDONLY));
+    if (::unshare(CLONE_NEWNS) != 0) {
+      return Error::last("unshare(CLONE_NEWNS) for a private copy of the shared mount namespace");
+    }
+  }
   TRY_CTX(sys::mount(nullptr, "/", nullptr, p.setup_propagation, nullptr),
           "make / {} before building the rootfs",
           (p.setup_propagation & MS_PRIVATE) != 0 ? "rprivate" : "rslave");
-  RootfsBuild b;
   b.root = TRY_CTX(bind_rootfs(p.rootfs), "bind rootfs {} onto itself", p.rootfs);
   MountRuntime rt = runtime_of(p, b);
   for (; b.next_mount < p.mounts.size(); ++b.next_mount) {
@@ -449,12 +472,34 @@ Status enter_rootfs(const RootfsPlan& p, int root_fd, bool masks_done) {
   }
   TRY(write_sysctls(root_fd, p.sysctl));
   if (!masks_done) TRY(apply_masks(root_fd, p));
-  if (p.no_pivot) {
+  if (p.shared_mount_ns) {
+    // Only a chroot in the private copy: leave_build_ns clones the tree from
+    // "/" once the console is bound. pivot_root and no_pivot's hiding of the
+    // host's procfs and sysfs would only change the copy, which goes away.
+    TRY_CTX(chroot_to(root_fd), "chroot into rootfs {}", p.rootfs);
+  } else if (p.no_pivot) {
     TRY_CTX(move_root(root_fd, p.rootfs), "move rootfs {} to / (no_pivot)", p.rootfs);
   } else {
     TRY_CTX(pivot(root_fd), "pivot_root into {}", p.rootfs);
   }
   return finish_root(p);
+}
+
+Status leave_build_ns(int shared_ns) {
+  if (shared_ns < 0) return {};
+  // A copy of "/" and every mount below it (masks, read-only flags and
+  // root.readonly included: clone_mnt keeps the per-mount flags), in an
+  // anonymous namespace of its own. Once this fd is closed, on return, the
+  // kernel dissolves that namespace but leaves the mounts connected
+  // (dissolve_on_fput, UMOUNT_CONNECTED): they stay reachable from the
+  // roots and working directories inside them for as long as those last.
+  auto tree = TRY(sys::open_tree(AT_FDCWD, "/", OPEN_TREE_CLONE | AT_RECURSIVE));
+  // setns(2) into a mount namespace also moves root and cwd to that
+  // namespace's root: the chroot follows at once.
+  if (::setns(shared_ns, CLONE_NEWNS) != 0) {
+    return Error::last("setns back into the shared mount namespace");
+  }
+  return chroot_to(tree.get());
 }
 
 Status mount_console(int pty) {

@@ -1,4 +1,6 @@
-// Building the container's filesystem view inside its new mount namespace.
+// Building the container's filesystem view inside its new mount namespace
+// (or, for a container that shares one, in a private copy of it: see
+// RootfsPlan::shared_mount_ns).
 // Planned in the parent (pure: strings, flags, data resolved up front), executed
 // by the init after clone. Every path inside the rootfs is resolved through
 // file descriptors (openat2 RESOLVE_IN_ROOT, or the mkdir walker of paths.hpp)
@@ -34,6 +36,28 @@ struct SysctlPlan {
 struct RootfsPlan {
   std::string rootfs;  // absolute host path
   bool no_pivot = false;
+  // The container has no mount namespace of its own: linux.namespaces lists
+  // none (inherited from husk) or joins one by path. The runtime-spec lets
+  // such a container run, and runc then makes "/" of that shared namespace
+  // (the host's, for an inherited one) rslave and mounts config.mounts, masks
+  // and all, straight into it, where they outlive the container; a joined one
+  // it also pivot_root(2)s, which moves the root of every other process of
+  // that namespace that was at the old root (pivot_root(2)). husk never
+  // attaches a mount there instead: the init builds the rootfs as usual in a
+  // private namespace copied from the shared one (paths, the rootfs's
+  // included, resolve as they would there), chroots into it, clones the
+  // finished tree as a detached mount tree (open_tree(2) OPEN_TREE_CLONE |
+  // AT_RECURSIVE), setns(2)es back into the shared namespace and chroots into
+  // the detached tree (leave_build_ns). The copy dies with the init's leaving
+  // it; the detached tree lives only while the container's processes have
+  // their root in it. So there is no mount for `delete` to remove and none
+  // other processes could see, and the container cannot change its tree
+  // either (mount(2) and umount(2) act on the caller's namespace, which the
+  // tree is not in), nor walk out of it with "..": the tree's root mount has
+  // no parent. Not closed: a procfs is fully visible in the shared namespace,
+  // so a process that may unshare a user namespace there can fsmount(2) one
+  // without the masks (mount_too_revealing; docs/security.md).
+  bool shared_mount_ns = false;
   bool readonly = false;                          // root.readonly
   bool console = false;                           // create /dev/console for the pty bind
   bool userns = false;                            // the container has a user namespace
@@ -68,9 +92,8 @@ struct RootfsOptions {
   std::string rootfs;  // absolute host path of root.path
   std::string bundle;  // absolute bundle directory: relative bind sources are relative to it
   bool no_pivot = false;
-  // false if the config joins an existing mount namespace: not supported
-  // (the rootfs is built in a new one), plan_rootfs says so.
-  bool new_mount_ns = true;
+  // The config creates no mount namespace (RootfsPlan::shared_mount_ns).
+  bool shared_mount_ns = false;
   bool console = false;  // process.terminal: /dev/console gets the pty slave later
 };
 
@@ -113,6 +136,9 @@ struct RootfsBuild {
   sys::UniqueFd saved_cwd;  // see MountRuntime
   size_t next_mount = 0;    // the first of config.mounts not mounted yet
   bool masks_done = false;  // readonly and masked paths applied: enter_rootfs skips them
+  // shared_mount_ns: the shared mount namespace begin_rootfs left for its
+  // private copy, for leave_build_ns to return to.
+  sys::UniqueFd shared_ns;
 };
 // with_masks: apply readonlyPaths and maskedPaths at the end when
 // plan.masks_before_cgroups, and say so in masks_done.
@@ -126,7 +152,14 @@ Status finish_rootfs(const RootfsPlan& plan, RootfsBuild& build);
 // `root`: the fd prepare_rootfs returned, when nothing that could mount over
 // the rootfs path (hooks) ran since; -1: the path is opened again and the
 // topmost mount there becomes the root, as runc's pivot_root by path does.
+// With shared_mount_ns the init only chroots into the rootfs, still in its
+// private copy of the namespace; leave_build_ns finishes.
 Status enter_rootfs(const RootfsPlan& plan, int root = -1, bool masks_done = false);
+
+// shared_mount_ns, after enter_rootfs and mount_console (the last mount the
+// init makes): clone the tree at "/" detached, setns(2) back into
+// `shared_ns` and chroot into the clone. No-op when shared_ns is -1.
+Status leave_build_ns(int shared_ns);
 
 // After enter_rootfs: bind the pty slave `pty` (an fd the init holds, e.g.
 // from TIOCGPTPEER) onto /dev/console, which must be a file or device and is

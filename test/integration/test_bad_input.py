@@ -105,8 +105,18 @@ CREATE_CASES = [
     ("namespace-duplicate", set_ns(STD_NS + [{"type": "pid"}]),
      [r"linux\.namespaces", r"pid"]),
     ("namespace-unknown-type", set_ns(STD_NS + [{"type": "bogusns"}]), [r"bogusns"]),
-    ("namespace-no-mount", set_ns([{"type": "pid"}, {"type": "uts"}]),
-     [r"linux\.namespaces", r"mount"]),
+    # No mount namespace is fine (inherited), but not with a new user
+    # namespace, from which the init could not return to the shared one.
+    ("namespace-userns-without-mount",
+     lambda b: (set_ns([{"type": "pid"}, {"type": "uts"}, {"type": "user"}])(b),
+                b.patch({"linux": {
+                    "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+                    "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]}})),
+     [r"linux\.namespaces", r"new mount namespace"]),
+    ("propagation-shared-without-mount-namespace",
+     lambda b: (set_ns([{"type": "pid"}, {"type": "uts"}])(b),
+                b.patch({"linux": {"rootfsPropagation": "rshared"}})),
+     [r"linux\.rootfsPropagation", r"mount namespace of the container's own"]),
     ("hostname-without-uts", lambda b: (without_ns("uts")(b), b.patch({"hostname": "x"})),
      [r"hostname"]),
     ("net-sysctl-without-netns",

@@ -4,6 +4,7 @@ the intermediate path that creates a pid namespace after joining a user
 namespace, and the init staying non-dumpable until execve."""
 
 import os
+import socket
 
 import helpers as h
 
@@ -241,3 +242,144 @@ def test_joined_network_namespace_is_left_alone(husk, bundle, tmp):
         assert "UP" not in link_flags(r.out), r.out
     finally:
         os.system(f"umount {ns}")
+
+
+NS_LINKS = ("mnt", "pid", "net", "ipc", "uts", "cgroup", "user")
+
+
+def masked_and_readonly(b):
+    """A masked file and a read-only directory of the rootfs's own (checking
+    them touches nothing of the host's, whose namespaces the container may
+    share)."""
+    with open(b.host_path("/secret"), "w") as f:
+        f.write("host secret\n")
+    os.makedirs(b.host_path("/ro"))
+    b.config["linux"]["maskedPaths"] = b.config["linux"].get("maskedPaths", []) + ["/secret"]
+    b.config["linux"]["readonlyPaths"] = b.config["linux"].get("readonlyPaths", []) + ["/ro"]
+    b.write()
+
+
+def test_no_namespaces_shares_the_callers_and_leaves_no_mount(husk, bundle):
+    """No namespace listed: every one is inherited (runtime-spec), the mount
+    namespace included. The rootfs and config.mounts (/proc, /dev, /sys, ...)
+    are still the container's view, but no mount ever appears in the shared
+    namespace, neither while it runs nor after delete."""
+    b = bundle(args=h.probe("cat /secret", ["write", "/ro/f", "x"]))
+    b.config.pop("hostname", None)
+    b.config["linux"]["namespaces"] = []
+    masked_and_readonly(b)
+    before = {m["id"] for m in h.host_mounts()}
+    out = os.path.join(husk.ctx.dir, "c1.out")
+    err = os.path.join(husk.ctx.dir, "c1.err")
+    husk.create_ok("c1", b, stdout=out, stderr=err)
+    pid = husk.state("c1")["pid"]
+    for ns in NS_LINKS:
+        assert ns_inode(pid, ns) == ns_inode(os.getpid(), ns), ns
+    # Nothing attached in the caller's namespace, under the rootfs or anywhere.
+    assert h.mounts_under(b.path) == []
+    new = [m for m in h.host_mounts() if m["id"] not in before]
+    assert [m for m in new if m["mount_point"].startswith(husk.ctx.dir)] == []
+    # The init's root is the rootfs, with the config's mounts below it.
+    root = f"/proc/{pid}/root"
+    assert os.path.exists(f"{root}/probe")
+    assert os.path.exists(f"{root}/proc/self/status")
+    assert os.path.exists(f"{root}/dev/null") and os.path.isdir(f"{root}/dev/pts")
+    husk.start_ok("c1")
+    husk.wait_status("c1", "stopped")
+    # Masked: empty; read-only: the write fails.
+    assert h.read_text(out).split() == ["errno=EROFS"], (h.read_text(out), h.read_text(err))
+    husk.delete("c1")
+    assert h.mounts_under(b.path) == []
+    assert husk.nothing_left() == []
+
+
+def test_no_namespaces_exec_enters_the_containers_root(husk, bundle):
+    b = bundle(args=h.probe("sleep 100"))
+    b.config.pop("hostname", None)
+    b.config["linux"]["namespaces"] = []
+    b.write()
+    with open(b.host_path("/marker"), "w") as f:
+        f.write("in the rootfs\n")
+    husk.create_ok("c1", b)
+    husk.start_ok("c1")
+    r = husk("exec", "c1", *h.probe("cat /marker", "readlink /proc/self/ns/mnt"))
+    assert r.rc == 0, r
+    assert r.out.splitlines() == ["in the rootfs", ns_inode(os.getpid(), "mnt")], r
+    husk.kill("c1", "KILL")
+    husk.wait_status("c1", "stopped")
+    husk.delete("c1")
+    assert husk.nothing_left() == []
+
+
+def test_no_namespaces_with_terminal(husk, bundle, tmp):
+    """/dev/console is bound to the pty before the init leaves its private
+    copy of the namespace (no mount is made in the shared one)."""
+    from test_init_lifecycle import read_until, recv_console
+    path = os.path.join(tmp, "console.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+    b = bundle(args=sh("tty; stat -c %t,%T /dev/console; echo console-ok"))
+    b.config.pop("hostname", None)
+    b.config["process"]["terminal"] = True
+    b.config["linux"]["namespaces"] = []
+    b.write()
+    proc = husk.spawn("create", "--bundle", b.path, "--console-socket", path, "c1")
+    name, fds = recv_console(listener)
+    assert proc.wait().rc == 0
+    try:
+        husk.start_ok("c1")
+        lines = [ln.strip() for ln in read_until(fds[0], "console-ok").splitlines()]
+        assert lines[0] == name, lines
+        # /dev/console is the pty slave: devpts major 136 (0x88).
+        assert lines[1].split(",")[0] == "88", lines
+    finally:
+        os.close(fds[0])
+        listener.close()
+    husk.wait_status("c1", "stopped")
+    husk.delete("c1")
+    assert h.mounts_under(b.path) == []
+    assert husk.nothing_left() == []
+
+
+def test_no_mount_namespace_refuses_new_user_namespace(husk, bundle):
+    b = userns_bundle(bundle, h.probe("exit 0"))
+    b.config["linux"]["namespaces"] = [n for n in b.config["linux"]["namespaces"]
+                                       if n["type"] != "mount"]
+    b.write()
+    r = husk.create("c1", b)
+    assert r.rc != 0
+    assert "linux.namespaces: a new user namespace needs a new mount namespace" in r.err, r
+    assert husk.nothing_left() == []
+
+
+def test_join_mount_namespace_by_path(husk, bundle, tmp):
+    """The rootfs path is resolved in the joined namespace (as runc does):
+    there, another directory is bound over the bundle's rootfs. The container
+    runs in that namespace and leaves it as it was."""
+    b = bundle(args=h.probe("cat /marker", "readlink /proc/self/ns/mnt"))
+    other = bundle(args=h.probe("exit 0"))
+    with open(other.host_path("/marker"), "w") as f:
+        f.write("joined namespace's rootfs\n")
+    ns = os.path.join(tmp, "mntns")
+    open(ns, "w").close()
+    # A mount namespace pinned by a bind of its nsfs file (unshare(1)
+    # --mount=FILE), in which other's rootfs covers b's.
+    assert os.system(f"unshare --mount={ns} --propagation private "
+                     f"mount --bind {other.rootfs} {b.rootfs}") == 0
+    try:
+        inside = f"nsenter --mount={ns} cat /proc/self/mountinfo"
+        before = os.popen(inside).read()
+        b.patch({"linux": {"namespaces": [
+            {"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "network"},
+            {"type": "mount", "path": ns}]}})
+        r = husk.run("c1", b)
+        assert r.rc == 0, r
+        want = f"mnt:[{os.stat(ns).st_ino}]"
+        assert r.out.splitlines() == ["joined namespace's rootfs", want], r
+        # Nothing left in the joined namespace, nor in ours.
+        assert os.popen(inside).read() == before
+        assert h.mounts_under(b.path) == []
+    finally:
+        os.system(f"umount {ns}")
+    assert husk.nothing_left() == []

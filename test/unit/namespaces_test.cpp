@@ -172,3 +172,40 @@ TEST_CASE("namespaces: a path of the wrong type is refused when opened", "[names
   REQUIRE_FALSE(s2.has_value());
   CHECK(s2.error().message() == "linux.namespaces[0].path: /proc/self/status is not a namespace");
 }
+
+TEST_CASE("namespaces: none listed means every one is inherited", "[namespaces]") {
+  auto p = linux_setup::plan_namespaces(config({}));
+  REQUIRE(p.has_value());
+  CHECK(p->clone_flags == 0);
+  CHECK(p->unshare_flags == 0);
+  CHECK_FALSE(p->new_mount);
+  CHECK_FALSE(p->join_mount);
+  CHECK(p->joins.empty());
+  p = linux_setup::plan_namespaces(spec::Config{});  // no linux section at all
+  REQUIRE(p.has_value());
+  CHECK(p->clone_flags == 0);
+}
+
+TEST_CASE("namespaces: a mount namespace joined by path is the init's to join", "[namespaces]") {
+  auto c = config({ns(NamespaceType::Pid), ns(NamespaceType::Mount, "/proc/42/ns/mnt")});
+  auto p = linux_setup::plan_namespaces(c);
+  REQUIRE(p.has_value());
+  CHECK(p->clone_flags == CLONE_NEWPID);
+  CHECK(p->join_mount);
+  CHECK_FALSE(p->new_mount);
+  REQUIRE(p->joins.size() == 1);
+  CHECK(p->joins[0].type == NamespaceType::Mount);
+}
+
+TEST_CASE("namespaces: a user namespace needs a mount namespace it can return to", "[namespaces]") {
+  auto c = config({ns(NamespaceType::Pid), ns(NamespaceType::User)});
+  c.linux->uid_mappings = c.linux->gid_mappings = one_map();
+  CHECK_THAT(plan_error(c), Catch::Contains("linux.namespaces: a new user namespace needs a new "
+                                            "mount namespace too"));
+  c.linux->namespaces.push_back(ns(NamespaceType::Mount, "/proc/42/ns/mnt"));
+  CHECK_THAT(plan_error(c), Catch::Contains("joined mount namespace"));
+  c = config({ns(NamespaceType::User, "/proc/42/ns/user")});
+  CHECK_THAT(plan_error(c), Catch::Contains("linux.namespaces: a user namespace joined by path"));
+  c.linux->namespaces.push_back(ns(NamespaceType::Mount, "/proc/42/ns/mnt"));
+  CHECK(linux_setup::plan_namespaces(c).has_value());
+}

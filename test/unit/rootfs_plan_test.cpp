@@ -299,11 +299,22 @@ TEST_CASE("sysctl names become procfs paths") {
   CHECK_THAT(plan_error(c).message(), Catch::Contains("invalid sysctl name"));
 }
 
-TEST_CASE("unsupported: joined mount namespace, mountLabel") {
+TEST_CASE("no mount namespace of its own: planned, rootfsPropagation only private") {
   auto c = default_config();
   auto o = opts();
-  o.new_mount_ns = false;
-  CHECK(plan_error(c, o).kind() == ErrorKind::Unsupported);
+  o.shared_mount_ns = true;
+  CHECK(must_plan(c, o)->shared_mount_ns);
+  c.linux->rootfs_propagation = "rprivate";
+  CHECK(must_plan(c, o)->root_propagation.has_value());
+  c.linux->rootfs_propagation = "rshared";
+  auto e = plan_error(c, o);
+  CHECK(e.kind() == ErrorKind::InvalidSpec);
+  CHECK_THAT(e.message(), Catch::Contains("linux.rootfsPropagation: \"rshared\" needs a mount "
+                                          "namespace of the container's own"));
+}
+
+TEST_CASE("unsupported: mountLabel") {
+  auto c = default_config();
   c.linux->mount_label = "system_u:object_r:container_file_t:s0";
   auto e = plan_error(c);
   CHECK(e.kind() == ErrorKind::Unsupported);
