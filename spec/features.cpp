@@ -77,7 +77,7 @@ void write_linux(json::Pretty& w, const FeaturesInput& in) {
   for (NamespaceType t : all_namespace_types()) json::str(w, namespace_type_name(t));
   w.EndArray();
   json::key(w, "capabilities");
-  json::str_array(w, capability_names());
+  json::str_array(w, in.capabilities);
   write_cgroup(w, in);
   write_seccomp(w, in);
   write_bool_object(w, "apparmor", in.apparmor);

@@ -17,6 +17,10 @@ struct FeaturesInput {
   bool cgroup_systemd_user = false;
   bool cgroup_rdma = true;
 
+  // Capability names husk resolves: libcap's, filled in by the runtime
+  // (linux_setup::known_capability_names); spec/ holds no table of its own.
+  std::vector<std::string> capabilities;
+
   bool seccomp_enabled = true;
   // Default: every action but SCMP_ACT_NOTIFY (no listener support yet).
   std::vector<std::string> seccomp_actions;
@@ -45,7 +49,7 @@ struct FeaturesInput {
   std::vector<std::string> potentially_unsafe_annotations;
 };
 
-// The defaults above, with every list filled in.
+// The defaults above, with every list filled in but `capabilities`.
 FeaturesInput default_features_input();
 
 // 4-space indented JSON like `runc features`, no trailing newline.

@@ -1,7 +1,6 @@
 #include "spec/names.hpp"
 
 #include <linux/audit.h>
-#include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/personality.h>
@@ -28,55 +27,6 @@ std::optional<std::string_view> reverse(std::span<const NamedValue> table, uint6
   }
   return std::nullopt;
 }
-
-// ---- capabilities ----
-
-constexpr std::array<std::string_view, kLastKnownCapability + 1> kCapNames = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
-// The table is indexed by number; pin a few entries to the kernel header.
-static_assert(CAP_SETPCAP == 8 && CAP_SYS_ADMIN == 21 && CAP_AUDIT_READ == 37);
-static_assert(CAP_CHECKPOINT_RESTORE == kLastKnownCapability);
 
 // ---- rlimits ----
 
@@ -292,20 +242,6 @@ constexpr std::array<NamedValue, 2> kPersonalities = {{
 }};
 
 }  // namespace
-
-std::optional<int> capability_from_name(std::string_view name) {
-  for (size_t i = 0; i < kCapNames.size(); ++i) {
-    if (kCapNames[i] == name) return static_cast<int>(i);
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string_view> capability_name(int cap) {
-  if (cap < 0 || cap > kLastKnownCapability) return std::nullopt;
-  return kCapNames[static_cast<size_t>(cap)];
-}
-
-std::span<const std::string_view> capability_names() { return kCapNames; }
 
 std::optional<int> rlimit_from_name(std::string_view name) {
   auto v = lookup(kRlimits, name);

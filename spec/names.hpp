@@ -1,7 +1,9 @@
 // Name <-> number tables for the strings config.json and the CLI use:
-// capabilities, rlimits, signals, namespaces, seccomp, scheduler, I/O
-// priority, memory policy and personality. Values are the kernel ABI
-// numbers, so spec/ needs neither libcap nor libseccomp.
+// rlimits, signals, namespaces, seccomp, scheduler, I/O priority, memory
+// policy and personality. Values are the kernel ABI numbers, so spec/ needs
+// neither libcap nor libseccomp. Capability names are not here: libcap's
+// table is the only one, used when the process is planned
+// (runtime/linux/capabilities.hpp).
 #pragma once
 
 #include <cstdint>
@@ -19,16 +21,6 @@ struct NamedValue {
   std::string_view name;
   uint64_t value;
 };
-
-// ---- capabilities (capabilities(7)) ----
-
-// CAP_CHECKPOINT_RESTORE, the newest capability husk knows by name.
-inline constexpr int kLastKnownCapability = 40;
-// "CAP_CHOWN" -> 0. Exact, upper-case names only, as runc.
-std::optional<int> capability_from_name(std::string_view name);
-std::optional<std::string_view> capability_name(int cap);
-// All known names; index == capability number.
-std::span<const std::string_view> capability_names();
 
 // ---- rlimits (setrlimit(2)) ----
 

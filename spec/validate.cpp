@@ -97,23 +97,6 @@ Status check_rlimits(const Process& p) {
   return {};
 }
 
-// runc 1.2+ ignores capability names it does not know, with a warning, so
-// a config written for a newer kernel still starts.
-void check_capabilities(Checker& ck, const Capabilities& caps) {
-  const std::pair<std::string_view, const std::vector<std::string>*> sets[] = {
-      {"bounding", &caps.bounding},       {"effective", &caps.effective},
-      {"inheritable", &caps.inheritable}, {"permitted", &caps.permitted},
-      {"ambient", &caps.ambient},
-  };
-  for (const auto& [name, list] : sets) {
-    for (const auto& cap : *list) {
-      if (!capability_from_name(cap)) {
-        ck.warn("process.capabilities.{}: unknown capability \"{}\" ignored", name, cap);
-      }
-    }
-  }
-}
-
 Status check_sched_deadline(const Scheduler& s) {
   if (!s.runtime || !s.deadline || *s.runtime == 0 || *s.deadline == 0) {
     return Error::spec("process.scheduler: SCHED_DEADLINE needs non-zero runtime and deadline");
@@ -172,7 +155,9 @@ Status check_process_attrs(Checker& ck, const Process& p) {
   if (p.console_size && !p.terminal) {
     ck.warn("process.consoleSize: ignored because process.terminal is false");
   }
-  if (p.capabilities) check_capabilities(ck, *p.capabilities);
+  // process.capabilities names are resolved, and an unknown one refused,
+  // when the process is planned: with libcap's table, which spec/ does not
+  // link, and against the running kernel (runtime/linux/capabilities.hpp).
   if (p.scheduler) TRY(check_scheduler(*p.scheduler));
   if (p.io_priority) TRY(check_io_priority(*p.io_priority));
   if (p.exec_cpu_affinity) {

@@ -1,7 +1,7 @@
 // Semantic checks of a parsed config, done before any side effect of create
 // (runtime.md: a failing create must leave nothing behind). Errors are
 // InvalidSpec and name the JSON path; conditions runc tolerates with a
-// message (unknown capabilities, deprecated forms) become warnings.
+// message (deprecated forms) become warnings.
 //
 // Not checked here: anything needing the host (paths existing, kernel
 // support), and valid-but-unsupported features (AppArmor, intelRdt, ...),

@@ -26,6 +26,7 @@
 #include "lifecycle/foreground.hpp"
 #include "lifecycle/phase_timer.hpp"
 #include "lifecycle/pid_file.hpp"
+#include "linux/capabilities.hpp"
 #include "linux/child.hpp"
 #include "linux/process.hpp"
 #include "linux/protocol.hpp"
@@ -108,7 +109,12 @@ Result<spec::Process> merge_exec_process(spec::Process p, const ExecOverrides& o
   }
   if (!o.caps.empty()) {
     std::vector<std::string> caps;
-    for (const auto& c : o.caps) caps.push_back(cap_name(c));
+    for (const auto& c : o.caps) {
+      caps.push_back(cap_name(c));
+      if (!linux_setup::capability_from_name(caps.back())) {
+        return Error::arg("--cap: unknown capability {:?}", c);
+      }
+    }
     // As runc: into every set but the inheritable one (CVE-2022-29162). An
     // ambient capability must also be inheritable (PR_CAP_AMBIENT_RAISE), so
     // it is raised only where the config already made it inheritable.

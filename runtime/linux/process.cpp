@@ -612,8 +612,8 @@ Result<ProcessPlanPtr> plan_process(const spec::Process& proc, const ProcessOpti
   TRY(plan_user(proc, *plan));
   TRY(plan_rlimits(proc, *plan));
   TRY(plan_sched(proc, opts, *plan));
-  int last_cap = TRY(read_last_cap());
-  plan->caps = resolve_capabilities(proc.capabilities, last_cap, plan->warnings);
+  auto limits = TRY(read_capability_limits());
+  plan->caps = TRY(resolve_capabilities(proc.capabilities, limits, plan->warnings));
   plan_exec_candidates(*plan);
   plan->runtime_binary =
       opts.runtime_binary ? *opts.runtime_binary : TRY(runtime_binary_identity());

@@ -277,13 +277,15 @@ class Husk:
         return target, None
 
     def spawn(self, *args, stdin=None, stdout=None, stderr=None, env=None, root=True,
-              extra_fds=None, cwd=None):
+              extra_fds=None, cwd=None, wrapper=None):
         """Start `husk [--root R] args...` without waiting. stdin: None
         (/dev/null), str/bytes (fed from a file) or a file object; stdout and
         stderr: None (fresh files), a path, or a file object. extra_fds:
         {fd: path} opened read-only (without O_CLOEXEC) in husk at that fd.
-        cwd: husk's working directory."""
-        cmd = [h.HUSK_BIN] + (["--root", self.root] if root else []) + [str(a) for a in args]
+        cwd: husk's working directory. wrapper: argv that runs husk's argv
+        (e.g. helpers.without_cap)."""
+        cmd = (list(wrapper or []) + [h.HUSK_BIN] + (["--root", self.root] if root else [])
+               + [str(a) for a in args])
         out_default, err_default = self.ctx.io_paths()
         out, out_path = self._open_io(stdout, out_default, "ab")
         err, err_path = self._open_io(stderr, err_default, "ab")

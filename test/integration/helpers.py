@@ -8,6 +8,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import signal
 import time
 
@@ -312,3 +313,13 @@ def caps_mask(names):
 
 def caps_names(mask):
     return sorted(CAPS[i] for i in range(len(CAPS)) if mask >> i & 1)
+
+
+CAPSH = shutil.which("capsh")
+
+
+def without_cap(cap):
+    """A `wrapper` for Husk.spawn: husk starts with `cap` dropped from its
+    bounding set (capsh, libcap2-bin), as under an engine or sandbox that
+    withholds it. capsh runs bash -c; husk's argv follows."""
+    return [CAPSH, f"--drop={cap.lower()}", "--", "-c", 'exec "$0" "$@"']

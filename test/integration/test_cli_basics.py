@@ -207,4 +207,7 @@ def test_features_document(husk):
     for hook in ("prestart", "createRuntime", "createContainer", "startContainer",
                  "poststart", "poststop"):
         assert hook in f["hooks"]
+    # libcap's names (husk has no table of its own), in number order.
+    assert f["linux"]["capabilities"][:2] == ["CAP_CHOWN", "CAP_DAC_OVERRIDE"]
+    assert f["linux"]["capabilities"][40] == "CAP_CHECKPOINT_RESTORE"
     assert f["linux"]["cgroup"]["v1"] is True

@@ -229,6 +229,30 @@ def test_exec_capabilities_match_the_init(husk, bundle):
     assert int(caps["inh"], 16) == 0 and int(caps["amb"], 16) == 0
 
 
+def test_exec_cap_unknown_is_an_error(husk, bundle):
+    _, init = running(husk, bundle)
+    r = husk("exec", "--cap", "CAP_TEST", "c1", *probe("caps"))
+    assert r.rc != 0, r
+    assert '--cap: unknown capability "CAP_TEST"' in r.err, r
+    assert container_pids(husk) == [init]
+
+
+@pytest.mark.skipif(not h.CAPSH, reason="capsh not installed (scripts/deps installs libcap2-bin)")
+def test_exec_cap_husk_lacks_is_an_error(husk, bundle):
+    # The exec'd process is husk's clone, bounded by husk's own bounding set,
+    # whatever the container's init has.
+    _, init = running(husk, bundle)
+    without = h.without_cap("CAP_SYS_BOOT")
+    r = husk("exec", "--cap", "CAP_SYS_BOOT", "c1", *probe("caps"), wrapper=without)
+    assert r.rc != 0, r
+    assert ("process.capabilities.bounding: CAP_SYS_BOOT cannot be granted: it is not in "
+            "husk's own bounding set") in r.err, r
+    assert container_pids(husk) == [init]
+    # Not asked for, it is no error.
+    out = exec_ok(husk, "--cap", "CAP_NET_ADMIN", "c1", *probe("caps"), wrapper=without)
+    assert "CAP_NET_ADMIN" in h.caps_names(int(h.parse_kv(out)["bnd"], 16))
+
+
 def test_exec_cap_flag_adds_to_all_but_inheritable(husk, bundle):
     running(husk, bundle)
     caps = h.parse_kv(exec_ok(husk, "--cap", "CAP_NET_ADMIN", "-c", "CAP_SYS_PTRACE", "c1",

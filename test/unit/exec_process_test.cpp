@@ -133,6 +133,16 @@ TEST_CASE("merge_exec_process: --cap joins every set but inheritable") {
   CHECK(c.ambient == std::vector<std::string>{"CAP_KILL"});
 }
 
+TEST_CASE("merge_exec_process: --cap with a name that is no capability is an error") {
+  ExecOverrides o;
+  o.args = {"x"};
+  o.caps = {"CAP_KILL", "cap_test"};
+  auto p = merge_exec_process(base_process(), o);
+  REQUIRE_FALSE(p.has_value());
+  CHECK(p.error().kind() == ErrorKind::InvalidArgument);
+  CHECK(p.error().message() == "--cap: unknown capability \"cap_test\"");
+}
+
 TEST_CASE("merge_exec_process: bad flags are errors naming the flag") {
   ExecOverrides o;
   auto empty = merge_exec_process(base_process(), o);

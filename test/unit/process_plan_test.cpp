@@ -1,10 +1,10 @@
-// plan_process / resolve_capabilities: pure planning in the parent (no root needed).
+// plan_process: pure planning in the parent (no root needed); capabilities:
+// capabilities_test.cpp.
 #include <linux/ioprio.h>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 
-#include "linux/capabilities.hpp"
 #include "linux/process.hpp"
 
 using husk::ErrorKind;
@@ -33,8 +33,6 @@ husk::Error plan_error(const spec::Process& p, const ProcessOptions& opts = {}) 
   return r.error();
 }
 
-constexpr uint64_t bit(int c) { return uint64_t{1} << c; }
-
 bool any_warning_contains(const std::vector<std::string>& w, const std::string& needle) {
   for (const auto& s : w) {
     if (s.find(needle) != std::string::npos) return true;
@@ -43,80 +41,6 @@ bool any_warning_contains(const std::vector<std::string>& w, const std::string& 
 }
 
 }  // namespace
-
-TEST_CASE("capability numbers render as names") {
-  CHECK(capability_name(0) == "CAP_CHOWN");
-  CHECK(capability_name(13) == "CAP_NET_RAW");
-  CHECK(capability_name(55) == "CAP_55");
-}
-
-TEST_CASE("read_last_cap matches the running kernel") {
-  auto r = read_last_cap();
-  REQUIRE(r);
-  // Every 5.9+ kernel knows CAP_CHECKPOINT_RESTORE (40).
-  CHECK(*r >= 40);
-  CHECK(*r < 64);
-}
-
-TEST_CASE("capabilities: known names become bits, unknown ones are skipped") {
-  spec::Capabilities c;
-  c.bounding = {"CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_BOGUS"};
-  c.permitted = {"CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
-  c.effective = {"CAP_CHOWN", "CAP_KILL"};
-  c.inheritable = {};
-  c.ambient = {};
-  std::vector<std::string> warnings;
-  auto plan = resolve_capabilities(c, 40, warnings);
-  CHECK(plan.bounding == (bit(0) | bit(5) | bit(10)));
-  CHECK(plan.permitted == (bit(0) | bit(5) | bit(10)));
-  CHECK(plan.effective == (bit(0) | bit(5)));
-  CHECK(plan.inheritable == 0);
-  CHECK(plan.ambient == 0);
-  CHECK(plan.last_cap == 40);
-  // spec::validate reports unknown names; planning must not repeat it.
-  CHECK(warnings.empty());
-}
-
-TEST_CASE("capabilities beyond the kernel's cap_last_cap are skipped with a warning") {
-  spec::Capabilities c;
-  c.bounding = {"CAP_CHOWN", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"};
-  std::vector<std::string> warnings;
-  // Pretend to run on a kernel whose last capability is CAP_PERFMON (38).
-  auto plan = resolve_capabilities(c, 38, warnings);
-  CHECK(plan.bounding == bit(0));
-  CHECK(warnings.size() == 2);
-  CHECK(any_warning_contains(warnings, "CAP_BPF"));
-  CHECK(any_warning_contains(warnings, "not supported by this kernel"));
-}
-
-TEST_CASE("capabilities the kernel would refuse are dropped with a warning") {
-  spec::Capabilities c;
-  c.bounding = {"CAP_CHOWN", "CAP_KILL"};
-  c.permitted = {"CAP_CHOWN"};
-  c.effective = {"CAP_CHOWN", "CAP_KILL"};         // KILL not permitted
-  c.inheritable = {"CAP_CHOWN", "CAP_SYS_ADMIN"};  // SYS_ADMIN not in bounding
-  c.ambient = {"CAP_CHOWN", "CAP_KILL"};           // KILL neither permitted nor inheritable
-  std::vector<std::string> warnings;
-  auto plan = resolve_capabilities(c, 40, warnings);
-  CHECK(plan.effective == bit(0));
-  CHECK(plan.inheritable == bit(0));
-  CHECK(plan.ambient == bit(0));
-  CHECK(warnings.size() == 3);
-  CHECK(any_warning_contains(warnings, "effective: ignoring CAP_KILL"));
-  CHECK(any_warning_contains(warnings, "inheritable: ignoring CAP_SYS_ADMIN"));
-  CHECK(any_warning_contains(warnings, "ambient: ignoring CAP_KILL"));
-}
-
-TEST_CASE("absent capabilities mean five empty sets") {
-  std::vector<std::string> warnings;
-  auto plan = resolve_capabilities(std::nullopt, 40, warnings);
-  CHECK(plan.bounding == 0);
-  CHECK(plan.permitted == 0);
-  CHECK(plan.effective == 0);
-  CHECK(plan.inheritable == 0);
-  CHECK(plan.ambient == 0);
-  CHECK(warnings.empty());
-}
 
 TEST_CASE("plan_process copies user, umask, oomScoreAdj and no_new_privs") {
   auto p = base_process();

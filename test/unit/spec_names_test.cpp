@@ -1,4 +1,3 @@
-#include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -12,29 +11,6 @@
 #include "spec/names.hpp"
 
 using namespace husk::spec;
-
-TEST_CASE("capability names map to the kernel's numbers") {
-  CHECK(capability_from_name("CAP_CHOWN") == CAP_CHOWN);
-  CHECK(capability_from_name("CAP_NET_BIND_SERVICE") == CAP_NET_BIND_SERVICE);
-  CHECK(capability_from_name("CAP_SYS_ADMIN") == CAP_SYS_ADMIN);
-  CHECK(capability_from_name("CAP_AUDIT_READ") == CAP_AUDIT_READ);
-  CHECK(capability_from_name("CAP_PERFMON") == CAP_PERFMON);
-  CHECK(capability_from_name("CAP_BPF") == CAP_BPF);
-  CHECK(capability_from_name("CAP_CHECKPOINT_RESTORE") == CAP_CHECKPOINT_RESTORE);
-  CHECK_FALSE(capability_from_name("cap_chown"));
-  CHECK_FALSE(capability_from_name("CHOWN"));
-  CHECK_FALSE(capability_from_name("CAP_FUTURE"));
-  CHECK(capability_name(CAP_KILL) == "CAP_KILL");
-  CHECK_FALSE(capability_name(-1));
-  CHECK_FALSE(capability_name(kLastKnownCapability + 1));
-  const auto all = capability_names();
-  REQUIRE(all.size() == 41);
-  for (size_t i = 0; i < all.size(); ++i) {
-    INFO(i);
-    CHECK(all[i].starts_with("CAP_"));
-    CHECK(capability_from_name(all[i]) == static_cast<int>(i));
-  }
-}
 
 TEST_CASE("rlimit names map to RLIMIT_*") {
   CHECK(rlimit_from_name("RLIMIT_NOFILE") == RLIMIT_NOFILE);
