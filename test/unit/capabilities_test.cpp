@@ -9,6 +9,7 @@
 #include <string>
 
 #include "linux/process.hpp"
+#include "test_util.hpp"
 
 using husk::ErrorKind;
 using namespace husk::linux_setup;
@@ -40,12 +41,7 @@ husk::Error resolve_error(const spec::Capabilities& c, const CapabilityLimits& l
   return r.error();
 }
 
-bool any_warning_contains(const std::vector<std::string>& w, const std::string& needle) {
-  for (const auto& s : w) {
-    if (s.find(needle) != std::string::npos) return true;
-  }
-  return false;
-}
+using husk::test::any_warning_contains;
 
 bool in_set(const CapabilityPlan& p, cap_flag_t flag, int cap) {
   cap_flag_value_t v = CAP_CLEAR;

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "linux/process.hpp"
+#include "test_util.hpp"
 
 using husk::ErrorKind;
 using namespace husk::linux_setup;
@@ -33,12 +34,7 @@ husk::Error plan_error(const spec::Process& p, const ProcessOptions& opts = {}) 
   return r.error();
 }
 
-bool any_warning_contains(const std::vector<std::string>& w, const std::string& needle) {
-  for (const auto& s : w) {
-    if (s.find(needle) != std::string::npos) return true;
-  }
-  return false;
-}
+using husk::test::any_warning_contains;
 
 }  // namespace
 
