@@ -15,10 +15,6 @@ to fail on this host are listed in runtime-tools.expected beside this script,
 each with its reason; the run fails on an unexpected failure and on an
 unexpected pass, so the list stays exact.
 
-On a host whose kernel has net_cls/net_prio but mounts no hierarchy for them,
-the run happens in a private mount namespace where that hierarchy is mounted
-(private_cgroup_view); the host's own view is not changed.
-
 After each file, whatever it left is removed: containers in its root
 (delete --force), the root itself, and the suite's own cgroups (/cgrouptest
 and testdir/cgrouptest/container, under each hierarchy's root; husk never
@@ -224,70 +220,7 @@ def run_file(tree, name, husk, work):
                 detail=detail, out=out, err=err, left=left, cgroups=cgs)
 
 
-def unmounted_controllers(names):
-    """Those of `names` the kernel has (/proc/cgroups) but no hierarchy in
-    view mounts: neither a v1 mount's options nor a cgroup2 mount's
-    cgroup.controllers name them. (/proc/cgroups' hierarchy column alone says
-    nothing: a v1 hierarchy lingers there for a while after its last unmount,
-    and a controller on cgroup2 shows 0.)"""
-    with open("/proc/cgroups") as f:
-        have = [l.split()[0] for l in f if not l.startswith("#") and l.split()[3] == "1"]
-    mounted = set()
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            pre, _, post = line.partition(" - ")
-            fstype, _, opts = post.split(" ", 2)
-            if fstype == "cgroup":
-                mounted.update(opts.strip().split(","))
-            elif fstype == "cgroup2":
-                try:
-                    with open(os.path.join(pre.split(" ")[4], "cgroup.controllers")) as c:
-                        mounted.update(c.read().split())
-                except OSError:
-                    pass
-    return [n for n in names if n in have and n not in mounted]
-
-
-def private_cgroup_view():
-    """Runs in a private mount namespace (see main): /sys/fs/cgroup becomes a
-    tmpfs of its own holding the host's hierarchies, moved over from a
-    recursive bind, plus net_cls,net_prio, which this kernel has but the host
-    does not mount; v1 hosts that do (Debian 10, RHEL 8, every systemd v1 host)
-    are what the suite's network files are written for. The host's tmpfs is
-    never touched, and the hierarchy goes away with the namespace."""
-    root = "/sys/fs/cgroup"
-    saved = tempfile.mkdtemp(prefix="husk-cgroup-view-")
-    run = lambda *a: subprocess.run(a, check=True)  # noqa: E731
-    run("mount", "--rbind", root, saved)
-    run("mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", root)
-    for name in sorted(os.listdir(saved)):
-        src = os.path.join(saved, name)
-        if os.path.islink(src):
-            os.symlink(os.readlink(src), os.path.join(root, name))
-            continue
-        os.mkdir(os.path.join(root, name))
-        run("mount", "--move", src, os.path.join(root, name))
-    run("umount", saved)
-    os.rmdir(saved)
-    ctls = unmounted_controllers(("net_cls", "net_prio"))
-    if ctls:
-        both = ",".join(ctls)
-        os.mkdir(os.path.join(root, both))
-        run("mount", "-t", "cgroup", "-o", both, "cgroup", os.path.join(root, both))
-        for c in ctls:
-            if c != both:
-                os.symlink(both, os.path.join(root, c))
-        log(f"mounted the {both} hierarchy in the suite's private mount namespace")
-
-
 def main():
-    if os.environ.get("HUSK_RT_PRIVATE_VIEW") != "1" and os.geteuid() == 0 and \
-            unmounted_controllers(("net_cls", "net_prio")):
-        env = dict(os.environ, HUSK_RT_PRIVATE_VIEW="1")
-        os.execvpe("unshare", ["unshare", "-m", "--propagation", "private", sys.executable,
-                               os.path.abspath(__file__)] + sys.argv[1:], env)
-    if os.environ.get("HUSK_RT_PRIVATE_VIEW") == "1":
-        private_cgroup_view()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--husk", default=os.environ.get("HUSK_BIN"))
     ap.add_argument("--work", default=os.environ.get("RUNTIME_TOOLS_WORK"))
