@@ -220,6 +220,10 @@ Status FsManager::kill_all(int sig) {
     auto t = thaw();
     if (!t && st) st = std::move(t);
   }
+  if (sig == SIGKILL) {
+    auto t = thaw_subtree_for_kill();
+    if (!t && st) st = std::move(t);
+  }
   return st;
 }
 

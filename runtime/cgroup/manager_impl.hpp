@@ -39,6 +39,8 @@ class FsManager : public Manager {
   [[nodiscard]] virtual bool can_freeze() const = 0;
   // Kill everything in one step if the kernel can (v2 cgroup.kill). false = cannot.
   virtual Result<bool> kill_all_at_once() { return false; }
+  // After SIGKILL: thaw what thawing the leaf leaves frozen, so it can die.
+  virtual Status thaw_subtree_for_kill() { return {}; }
 
   // The leaf directory of h (an element of l_.hierarchies), opened once and
   // then borrowed by every access: create() keeps what it made, a loaded
@@ -86,6 +88,7 @@ class V1Manager final : public FsManager {
   [[nodiscard]] Result<const Hierarchy*> hugetlb_fallback() const;
   Status apply_hugetlb(const std::vector<spec::HugepageLimit>& limits);
   Status set_freezer_state(const char* state);
+  Status thaw_subtree_for_kill() override;
 };
 
 class V2Manager final : public FsManager {

@@ -163,6 +163,38 @@ Status V1Manager::freeze() {
 
 Status V1Manager::thaw() { return set_freezer_state("THAWED"); }
 
+namespace {
+
+// A v1 cgroup is frozen while it or any ancestor asks to be
+// (freezer.self_freezing / parent_freezing): thawing the container's cgroup
+// leaves a sub-cgroup the container froze itself frozen, and its tasks never
+// act on SIGKILL. A pid namespace's init killed meanwhile then waits for
+// them forever (zap_pid_ns_processes), so delete would find it alive.
+Status thaw_below(int dirfd, const std::string& dir) {
+  auto subs = TRY(fs::subdirs(dirfd));
+  for (const auto& sub : subs) {
+    std::string path = fmt::format("{}/{}", dir, sub);
+    auto fd = fs::open_dir_at(dirfd, sub);
+    if (!fd && fd.error().kind() == ErrorKind::NotFound) continue;  // removed meanwhile
+    if (!fd) return std::move(fd).error();
+    auto self = fs::read_at(fd->get(), "freezer.self_freezing");
+    if (!self || *self != "0")
+      TRY_CTX(fs::write_at(fd->get(), "freezer.state", "THAWED"), "thaw {}", path);
+    TRY(thaw_below(fd->get(), path));
+  }
+  return {};
+}
+
+}  // namespace
+
+Status V1Manager::thaw_subtree_for_kill() {
+  const Hierarchy* h = l_.find("freezer");
+  if (h == nullptr) return {};
+  auto leaf = open_leaf(*h);
+  if (!leaf && leaf.error().kind() == ErrorKind::NotFound) return {};
+  return thaw_below(TRY(std::move(leaf)), l_.dir(*h));
+}
+
 Result<bool> V1Manager::frozen() const {
   const Hierarchy* h = l_.find("freezer");
   if (h == nullptr) return false;

@@ -162,8 +162,15 @@ Status validate_resources(const spec::Resources& r) {
 }
 
 Result<std::vector<Need>> needs_v1(const spec::Resources& r) {
+  // Refused whole, as runc refuses it, even on a hybrid host whose cgroup2
+  // mount holds a controller (hugetlb here): the v1 driver places the
+  // container in that mount only to mirror its membership, and a key would
+  // otherwise mean a file there for some controllers and nothing for the
+  // rest. HUSK_CGROUP_DRIVER=v2 drives that mount as a cgroup v2 host.
   if (!r.unified.empty()) {
-    return unsupported("{}.unified: requires cgroup v2, but this host uses cgroup v1", kRes);
+    return Error::spec(
+        "{}.unified: invalid configuration: cannot use unified on cgroup v1 (\"{}\" is set)", kRes,
+        r.unified.begin()->first);
   }
   std::vector<Need> out;
   needs_common(out, r);

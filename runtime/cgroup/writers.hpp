@@ -26,6 +26,18 @@ Status write_net_prio_v1(int dirfd, const spec::Network& n);
 // deny -> devices.deny). Empty rules: nothing is written.
 Status write_devices_v1(int dirfd, const std::vector<DeviceRule>& rules);
 
+// The write plans behind write_memory_v1 and write_cpu_v1, pure for tests.
+// Whether memory.memsw.limit_in_bytes (now current_memsw) is written before
+// memory.limit_in_bytes to reach new_swap (-1: unlimited).
+bool swap_before_limit_v1(uint64_t current_memsw, int64_t new_swap);
+struct CfsPair {
+  int64_t quota = -1;        // cpu.cfs_quota_us; -1 unlimited
+  uint64_t period = 100000;  // cpu.cfs_period_us
+};
+// Whether cpu.cfs_quota_us is written before cpu.cfs_period_us to go from
+// `now` to `next`, so that the state between the two writes is schedulable.
+bool quota_before_period_v1(const CfsPair& now, const CfsPair& next);
+
 // ---- same file names in v1 and v2 ----
 Status write_cpuset(int dirfd, const spec::Cpu& c);  // cpuset.cpus, cpuset.mems
 Status write_pids(int dirfd, const spec::Pids& p);   // pids.max

@@ -29,36 +29,69 @@ Status check_usage(int dirfd, const char* usage_file, int64_t limit) {
   return {};
 }
 
-// The kernel keeps memsw >= limit after every single write, so a rising
-// memsw must be written before the limit and a falling one after it.
+// The kernel keeps memsw >= limit after every single write (EINVAL
+// otherwise, mm/memcontrol.c mem_cgroup_resize_max), so a rising memsw must
+// be written before the limit and a falling one after it.
 Status write_limit_and_swap_v1(int dirfd, const spec::Memory& m) {
   auto write_limit = [&]() -> Status {
     if (!given(m.limit)) return {};
     return fs::write_field(dirfd, "memory.limit_in_bytes", v1_value(*m.limit),
                            "linux.resources.memory.limit");
   };
-  if (!given(m.swap)) return write_limit();
   auto cur = fs::read_at(dirfd, "memory.memsw.limit_in_bytes");
+  bool accounting = cur || cur.error().kind() != ErrorKind::NotFound;
+  std::optional<int64_t> swap = given(m.swap) ? m.swap : std::nullopt;
+  // An unlimited memory limit alone lifts memsw as well (as runc does):
+  // the limit could never be written past a finite memsw.
+  if (!swap && given(m.limit) && *m.limit < 0 && accounting) swap = -1;
+  if (!swap) {
+    if (!cur || !given(m.limit)) return write_limit();
+    // The limit cannot rise above memsw, and memsw was not asked to move.
+    uint64_t memsw = parse_u64_or_max(*cur);
+    if (static_cast<uint64_t>(*m.limit) > memsw) {
+      return Error::arg(
+          "linux.resources.memory.limit: {} is above the current memory+swap limit {} "
+          "(memory.memsw.limit_in_bytes); set linux.resources.memory.swap with it",
+          *m.limit, memsw);
+    }
+    return write_limit();
+  }
   // Unlimited swap is what a kernel without swap accounting gives anyway
   // (docker sends -1 on such hosts).
-  if (!cur && cur.error().kind() == ErrorKind::NotFound && *m.swap < 0) return write_limit();
-  if (!cur && cur.error().kind() == ErrorKind::NotFound) {
+  if (!accounting && *swap < 0) return write_limit();
+  if (!accounting) {
     return Error::make(ErrorKind::Unsupported,
                        "linux.resources.memory.swap: swap accounting is not enabled "
                        "(no memory.memsw.limit_in_bytes)");
   }
   if (!cur) return std::move(cur).error().wrap("linux.resources.memory.swap");
-  bool raising = *m.swap < 0 || static_cast<uint64_t>(*m.swap) > parse_u64_or_max(*cur);
   auto write_swap = [&] {
-    return fs::write_field(dirfd, "memory.memsw.limit_in_bytes", v1_value(*m.swap),
+    return fs::write_field(dirfd, "memory.memsw.limit_in_bytes", v1_value(*swap),
                            "linux.resources.memory.swap");
   };
-  if (raising) {
+  if (swap_before_limit_v1(parse_u64_or_max(*cur), *swap)) {
     TRY(write_swap());
     return write_limit();
   }
   TRY(write_limit());
   return write_swap();
+}
+
+Result<int64_t> read_i64(int dirfd, const char* file) {
+  auto text = TRY(fs::read_at(dirfd, file));
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size()) {
+    return Error::sys(EINVAL, "{}: unexpected content {:?}", file, text);
+  }
+  return v;
+}
+
+Result<CfsPair> read_cfs_v1(int dirfd) {
+  CfsPair now;
+  now.quota = TRY(read_i64(dirfd, "cpu.cfs_quota_us"));
+  now.period = static_cast<uint64_t>(TRY(read_i64(dirfd, "cpu.cfs_period_us")));
+  return now;
 }
 
 // The file holding a blkio weight: CFQ's blkio.weight on old kernels, BFQ's
@@ -100,6 +133,24 @@ Status write_weight_devices_v1(int dirfd, const std::vector<spec::WeightDevice>&
 
 }  // namespace
 
+bool swap_before_limit_v1(uint64_t current_memsw, int64_t new_swap) {
+  return new_swap < 0 || static_cast<uint64_t>(new_swap) > current_memsw;
+}
+
+bool quota_before_period_v1(const CfsPair& now, const CfsPair& next) {
+  // cgroup v1 CFS bandwidth must stay schedulable after every single write:
+  // a child's quota/period ratio may not exceed its parent's (EINVAL,
+  // kernel/sched/core.c tg_cfs_schedulable_down), and an unlimited quota
+  // takes the parent's, so it always fits. Of the two intermediate states,
+  // (next quota, old period) and (old quota, next period), the one with the
+  // lower ratio is never above both the old and the new ratio, so it is
+  // valid whenever they are.
+  if (next.quota < 0) return true;
+  if (now.quota < 0) return false;
+  using Wide = unsigned __int128;
+  return static_cast<Wide>(next.quota) * next.period <= static_cast<Wide>(now.quota) * now.period;
+}
+
 Status write_memory_v1(int dirfd, const spec::Memory& m) {
   if (m.check_before_update.value_or(false) && given(m.limit) && *m.limit > 0) {
     TRY(check_usage(dirfd, "memory.usage_in_bytes", *m.limit));
@@ -138,13 +189,24 @@ Status write_cpu_v1(int dirfd, const spec::Cpu& c) {
     TRY(fs::write_field(dirfd, "cpu.shares", std::to_string(*c.shares),
                         fmt::format("{}.shares", f)));
   }
-  if (given(c.period)) {
-    TRY(fs::write_field(dirfd, "cpu.cfs_period_us", std::to_string(*c.period),
-                        fmt::format("{}.period", f)));
+  auto write_period = [&]() -> Status {
+    if (!given(c.period)) return {};
+    return fs::write_field(dirfd, "cpu.cfs_period_us", std::to_string(*c.period),
+                           fmt::format("{}.period", f));
+  };
+  auto write_quota = [&]() -> Status {
+    if (!given(c.quota)) return {};
+    return fs::write_field(dirfd, "cpu.cfs_quota_us", v1_value(*c.quota),
+                           fmt::format("{}.quota", f));
+  };
+  bool quota_first = false;
+  if (given(c.period) && given(c.quota)) {
+    auto now = TRY_CTX(read_cfs_v1(dirfd), "{}.period", f);
+    quota_first = quota_before_period_v1(now, {*c.quota, *c.period});
   }
-  if (given(c.quota)) {
-    TRY(fs::write_field(dirfd, "cpu.cfs_quota_us", v1_value(*c.quota), fmt::format("{}.quota", f)));
-  }
+  if (quota_first) TRY(write_quota());
+  TRY(write_period());
+  if (!quota_first) TRY(write_quota());
   // The kernel rejects a burst larger than the quota, so it goes after it.
   if (c.burst) {
     TRY(fs::write_field(dirfd, "cpu.cfs_burst_us", std::to_string(*c.burst),

@@ -50,7 +50,12 @@ Status kill_init(const Observed &o, cgroup::Manager *mgr) {
   }
   auto sent = proc->signal(SIGKILL);
   if (!sent && sent.error().kind() != ErrorKind::NotFound) return std::move(sent).error();
-  if (mgr != nullptr && o.status == state::Status::Paused) TRY(mgr->thaw());
+  // A pid namespace's init is not reaped before every other process of the
+  // namespace has exited (zap_pid_ns_processes), and a frozen process never
+  // acts on SIGKILL: the whole container when it is paused, or a v1
+  // sub-cgroup it froze itself. So the rest of the cgroup is killed (and
+  // thawed) with it, not only after it.
+  if (mgr != nullptr) TRY(mgr->kill_all(SIGKILL));
   if (!TRY(proc->wait_exit(kKillWaitMs))) {
     return Error::make(ErrorKind::Sys, "container {}: init (pid {}) still alive after SIGKILL",
                        o.st.id, o.st.pid);

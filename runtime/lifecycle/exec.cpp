@@ -159,21 +159,32 @@ Result<spec::Process> merge_exec_process(spec::Process p, const ExecOverrides& o
 Result<std::map<std::string, std::string>> parse_sub_cgroups(
     const std::vector<std::string>& values) {
   std::map<std::string, std::string> out;
-  auto check_path = [](const std::string& value, std::string_view path) -> Status {
+  // The sub-cgroup is taken lexically, as a path below the container's
+  // cgroup ("a/../b" is "b", "/a" is "a"): the kernel would resolve ".." in
+  // the cgroupfs path to a cgroup outside the container's, so a path whose
+  // cleaned form climbs out is refused, with runc's wording.
+  auto sub_path = [](const std::string& value, std::string_view path) -> Result<std::string> {
+    std::vector<std::string_view> kept;
     std::string_view rest = path;
-    if (rest.empty()) return Error::arg("--cgroup: empty path in {:?}", value);
     while (!rest.empty()) {
       size_t slash = rest.find('/');
       std::string_view part = rest.substr(0, slash);
-      if (part == "..") {
-        return Error::arg("--cgroup: {:?} leaves the container's cgroup", value);
-      }
       rest.remove_prefix(slash == std::string_view::npos ? rest.size() : slash + 1);
+      if (part.empty() || part == ".") continue;
+      if (part != "..") {
+        kept.push_back(part);
+      } else if (kept.empty()) {
+        return Error::arg("--cgroup {:?}: {} is not a sub cgroup path", value, path);
+      } else {
+        kept.pop_back();
+      }
     }
-    if (path.find("process_api") != std::string_view::npos) {
+    std::string clean;
+    for (auto part : kept) clean += (clean.empty() ? "" : "/") + std::string(part);
+    if (clean.find("process_api") != std::string::npos) {
       return Error::arg("--cgroup: {:?}: refusing a path naming process_api", value);
     }
-    return {};
+    return clean;
   };
   for (const auto& v : values) {
     size_t colon = v.find(':');
@@ -184,12 +195,10 @@ Result<std::map<std::string, std::string>> parse_sub_cgroups(
       if (values.size() != 1) {
         return Error::arg("invalid --cgroup argument: {} (missing <controller>: prefix)", v);
       }
-      TRY(check_path(v, v));
-      out[""] = v;
+      out[""] = TRY(sub_path(v, v));
       continue;
     }
-    std::string path = v.substr(colon + 1);
-    TRY(check_path(v, path));
+    std::string path = TRY(sub_path(v, std::string_view(v).substr(colon + 1)));
     std::string_view ctrls = std::string_view(v).substr(0, colon);
     while (true) {
       size_t comma = ctrls.find(',');
@@ -409,7 +418,7 @@ Result<std::vector<std::string>> sub_cgroup_dirs(const state::ContainerState& st
       if (it != subs.end()) sub = &it->second;
     }
     if (sub == nullptr) continue;
-    std::string dir = layout.dir(h) + "/" + *sub;
+    std::string dir = sub->empty() ? layout.dir(h) : layout.dir(h) + "/" + *sub;
     struct stat s {};
     if (::stat(dir.c_str(), &s) != 0 || !S_ISDIR(s.st_mode)) {
       return Error::last("--cgroup: sub-cgroup {:?} of the container: {}", *sub, dir);
@@ -418,7 +427,10 @@ Result<std::vector<std::string>> sub_cgroup_dirs(const state::ContainerState& st
   }
   for (const auto& [ctrl, path] : subs) {
     if (!ctrl.empty() && used.count(ctrl) == 0) {
-      return Error::arg("--cgroup: the container has no cgroup v1 controller {:?}", ctrl);
+      return Error::arg(
+          "--cgroup: unknown controller {} (the container has no such cgroup v1 "
+          "hierarchy)",
+          ctrl);
     }
   }
   return dirs;

@@ -11,6 +11,7 @@ import glob
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -395,12 +396,106 @@ def test_missing_controller_fails_create_naming_the_field(husk, bundle):
 
 
 @pytest.mark.skipif(V2_HOST, reason="cgroup v1 only")
-def test_unified_resources_on_v1_are_an_error(husk, bundle):
-    b = bundle(patch={"linux": {"resources": {"unified": {"pids.max": "5"}}}})
+@pytest.mark.parametrize("key,value", [
+    ("pids.max", "5"),
+    # On a hybrid host hugetlb may live in the cgroup2 mount only; runc 1.1.5
+    # refuses its keys too, and so does husk (the v2 driver on that mount
+    # takes them).
+    ("hugetlb.2MB.max", str(4 << 20)),
+])
+def test_unified_resources_on_v1_are_an_invalid_configuration(husk, bundle, key, value):
+    b = bundle(patch={"linux": {"resources": {"unified": {key: value}}}})
     r = husk.create("c1", b)
     assert r.rc != 0
-    assert "linux.resources.unified" in r.err, r
+    # runc: "invalid configuration: cannot use unified on cgroup v1"
+    assert "linux.resources.unified: invalid configuration: cannot use unified on cgroup v1" \
+        in r.err, r
+    assert husk.ids() == []
     assert b.cgroup_dirs() == []
+    assert husk.nothing_left() == []
+
+
+@pytest.mark.skipif(V2_HOST, reason="cgroup v1 only")
+def test_update_with_unified_on_v1_is_an_invalid_configuration(husk, bundle, tmp):
+    b, pid = started(husk, bundle, tmp, patch={"linux": {"resources": {"pids": {"limit": 50}}}})
+    res = os.path.join(tmp, "res.json")
+    with open(res, "w") as f:
+        json.dump({"unified": {"pids.max": "5"}}, f)
+    r = husk("update", "--resources", res, "c1")
+    assert r.rc != 0
+    assert "invalid configuration: cannot use unified on cgroup v1" in r.err, r
+    assert read(controller_dir("pids", b.cgroup_path) + "/pids.max") == "50"
+
+
+# ---- update on cgroup v1: write order -----------------------------------
+
+def memsw_accounting():
+    return not V2_HOST and os.path.exists(f"{ROOT}/memory/memory.memsw.limit_in_bytes")
+
+
+@pytest.mark.skipif(not memsw_accounting(), reason="needs cgroup v1 swap accounting (memsw)")
+def test_update_memory_unlimited_lifts_memsw_first(husk, bundle, tmp):
+    # The kernel keeps memsw >= limit after each write: with memsw at 64M,
+    # memory.limit_in_bytes -1 alone is EINVAL. runc lifts memsw with it.
+    res = {"memory": {"limit": 64 << 20, "swap": 64 << 20}}
+    b, _ = started(husk, bundle, tmp, patch={"linux": {"resources": res}})
+    d = controller_dir("memory", b.cgroup_path)
+    assert husk("update", "--memory", "-1", "c1").rc == 0
+    unlimited = read(f"{ROOT}/memory/memory.limit_in_bytes")
+    assert read(f"{d}/memory.limit_in_bytes") == unlimited
+    assert read(f"{d}/memory.memsw.limit_in_bytes") == unlimited
+
+
+@pytest.mark.skipif(not memsw_accounting(), reason="needs cgroup v1 swap accounting (memsw)")
+@pytest.mark.parametrize("steps", [
+    # rising: memsw first; falling: memsw last
+    [("128M", "256M"), ("32M", "48M"), ("100M", "200M"), ("16M", "16M")],
+])
+def test_update_memory_and_swap_in_either_direction(husk, bundle, tmp, steps):
+    res = {"memory": {"limit": 64 << 20, "swap": 64 << 20}}
+    b, _ = started(husk, bundle, tmp, patch={"linux": {"resources": res}})
+    d = controller_dir("memory", b.cgroup_path)
+    mib = {"M": 1 << 20}
+    for mem, swap in steps:
+        r = husk("update", "--memory", mem, "--memory-swap", swap, "c1")
+        assert r.rc == 0, (mem, swap, r)
+        assert read(f"{d}/memory.limit_in_bytes") == str(int(mem[:-1]) * mib["M"])
+        assert read(f"{d}/memory.memsw.limit_in_bytes") == str(int(swap[:-1]) * mib["M"])
+
+
+@pytest.mark.skipif(not memsw_accounting(), reason="needs cgroup v1 swap accounting (memsw)")
+def test_update_memory_above_memsw_alone_fails_naming_the_field(husk, bundle, tmp):
+    res = {"memory": {"limit": 64 << 20, "swap": 64 << 20}}
+    b, _ = started(husk, bundle, tmp, patch={"linux": {"resources": res}})
+    d = controller_dir("memory", b.cgroup_path)
+    r = husk("update", "--memory", "128M", "c1")
+    assert r.rc != 0
+    assert "linux.resources.memory.limit: 134217728 is above the current memory+swap limit" \
+        in r.err, r
+    assert read(f"{d}/memory.limit_in_bytes") == str(64 << 20)
+
+
+@pytest.mark.skipif(V2_HOST, reason="cgroup v1 only")
+@pytest.mark.parametrize("quota,period", [("25000", "50000"), ("100000", "200000"),
+                                          ("-1", "20000"), ("10000", "20000")])
+def test_update_cpu_period_under_a_parent_with_a_quota(husk, bundle, tmp, quota, period):
+    # A v1 child's quota/period may not exceed its parent's (0.5 CPU here)
+    # after any single write: halving the period before the quota would
+    # make 50000/50000 = 1 CPU for a moment, which the kernel refuses.
+    b = bundle(args=probe("wait-signal"))
+    b.patch({"linux": {"cgroupsPath": f"{b.cgroup_path}/c1",
+                       "resources": {"cpu": {"quota": 50000, "period": 100000}}}})
+    out = os.path.join(tmp, "c1.out")
+    assert husk.create("c1", b, stdout=out).rc == 0
+    husk.start_ok("c1")
+    parent = f"{ROOT}/cpu{b.cgroup_path}"  # made by husk, removed by delete
+    with open(f"{parent}/cpu.cfs_quota_us", "w") as f:
+        f.write("50000")
+    leaf = f"{parent}/c1"
+    r = husk("update", "--cpu-quota", quota, "--cpu-period", period, "c1")
+    assert r.rc == 0, r
+    assert read(f"{leaf}/cpu.cfs_quota_us") == quota
+    assert read(f"{leaf}/cpu.cfs_period_us") == period
 
 
 @pytest.mark.skipif(not HYBRID or "hugetlb" not in v2_controllers(UNIFIED),
@@ -443,4 +538,159 @@ def test_v2_driver_refuses_controllers_the_hierarchy_lacks(husk, bundle):
     assert r.rc != 0
     assert ("linux.resources.memory.limit: memory controller not available in cgroup v2 "
             f"hierarchy {UNIFIED}") in r.err, r
+    assert husk.nothing_left() == []
+
+
+# ---- joining on cgroup v1 / hybrid: exec, --cgroup --------------------------
+
+def mounted_hierarchy_keys():
+    """/proc/<pid>/cgroup keys ("" for cgroup2) of the hierarchies mounted
+    under ROOT, which husk places every container in."""
+    keys = set()
+    for line in h.read_text("/proc/self/cgroup").splitlines():
+        _, ctrls, _ = line.split(":", 2)
+        if not ctrls:
+            if HYBRID or V2_HOST:
+                keys.add("")
+            continue
+        name = ctrls.replace("name=", "")
+        if os.path.ismount(f"{ROOT}/{name}"):
+            keys.add(ctrls)
+    return keys
+
+
+def parse_cgroup_text(text):
+    out = {}
+    for line in text.splitlines():
+        if line.count(":") >= 2 and line.split(":", 1)[0].isdigit():
+            _, ctrls, path = line.split(":", 2)
+            out[ctrls] = path
+    return out
+
+
+def without_cgroupns(cfg_ns):
+    return [n for n in cfg_ns if n["type"] != "cgroup"]
+
+
+def make_sub_cgroups(rel, name):
+    """name below rel in every hierarchy (a v1 cpuset gets its parent's CPUs
+    and memory nodes, or nothing could join it)."""
+    for top in host_hierarchies():
+        leaf = f"{top}{rel}"
+        os.mkdir(f"{leaf}/{name}")
+        for knob in ("cpuset.cpus", "cpuset.mems"):
+            if os.path.exists(f"{leaf}/{knob}"):
+                with open(f"{leaf}/{name}/{knob}", "w") as f:
+                    f.write(read(f"{leaf}/{knob}"))
+
+
+@pytest.mark.parametrize("cgroupns", [False, True])
+def test_init_and_exec_see_the_container_cgroup_in_every_hierarchy(husk, bundle, tmp, cgroupns):
+    b = bundle(args=probe("wait-signal"))
+    if not cgroupns:
+        b.config["linux"]["namespaces"] = without_cgroupns(b.config["linux"]["namespaces"])
+    elif not any(n["type"] == "cgroup" for n in b.config["linux"]["namespaces"]):
+        b.config["linux"]["namespaces"].append({"type": "cgroup"})
+    b.write()
+    out = os.path.join(tmp, "c1.out")
+    assert husk.create("c1", b, stdout=out).rc == 0
+    husk.start_ok("c1")
+    h.wait_file_contains(out, "waiting")
+    want = "/" if cgroupns else b.cgroup_path
+    keys = mounted_hierarchy_keys()
+    init = husk.state("c1")["pid"]
+    host_view = proc_cgroups(init)
+    for k in keys:
+        for c in k.split(",") if k else [""]:
+            assert host_view[c] == b.cgroup_path, (k, host_view)
+    r = husk("exec", "c1", "/probe", "cat", "/proc/1/cgroup",
+             ";", "cat", "/proc/self/cgroup")
+    assert r.rc == 0, r
+    # The init's file (as the container sees it), then the exec'd process's:
+    # two copies of the same hierarchy list.
+    text = r.out
+    lines = [l for l in text.splitlines() if l.count(":") >= 2]
+    n = len(lines) // 2
+    for view in (parse_cgroup_text("\n".join(lines[:n])), parse_cgroup_text("\n".join(lines[n:]))):
+        for k in keys:
+            assert view.get(k) == want, (k, view, text)
+
+
+@pytest.mark.skipif(V2_HOST, reason="cgroup v1 only")
+@pytest.mark.parametrize("args,subbed", [
+    (["--cgroup", "cpu:sub"], {"cpu"}),
+    (["--cgroup", "cpu,memory:sub", "--cgroup", "pids:sub"], {"cpu", "memory", "pids"}),
+    (["--cgroup", "name=systemd:sub"], {"name=systemd"}),
+    (["--cgroup", "sub"], None),            # every hierarchy, the unified one too
+    (["--cgroup", "/x/../sub/."], None),    # cleaned as runc does
+    (["--cgroup", "cpu:sub/.."], set()),    # the container's own cgroup
+])
+def test_exec_cgroup_joins_v1_sub_cgroups(husk, bundle, tmp, args, subbed):
+    b = bundle(args=probe("wait-signal"))
+    b.config["linux"]["namespaces"] = without_cgroupns(b.config["linux"]["namespaces"])
+    b.write()
+    out = os.path.join(tmp, "c1.out")
+    assert husk.create("c1", b, stdout=out).rc == 0
+    husk.start_ok("c1")
+    h.wait_file_contains(out, "waiting")
+    make_sub_cgroups(b.cgroup_path, "sub")
+    keys = mounted_hierarchy_keys()
+    if subbed is not None and not all(k in keys for k in subbed):
+        pytest.skip(f"needs the {subbed} hierarchies mounted")
+    r = husk("exec", *args, "c1", "/probe", "cat", "/proc/self/cgroup")
+    assert r.rc == 0, r
+    view = parse_cgroup_text(r.out)
+    for k in keys:
+        inside = subbed is None or any(c in subbed for c in k.split(","))
+        assert view.get(k) == b.cgroup_path + ("/sub" if inside else ""), (k, view)
+
+
+@pytest.mark.skipif(V2_HOST, reason="cgroup v1 only")
+@pytest.mark.parametrize("arg,message", [
+    ("../x", "--cgroup \"../x\": ../x is not a sub cgroup path"),
+    ("cpu:sub/../../x", "sub/../../x is not a sub cgroup path"),
+    ("nosuch", "nosuch: No such file or directory"),
+    ("cpu:nosuch", "nosuch: No such file or directory"),
+    ("bogus:sub", "unknown controller bogus"),
+])
+def test_exec_cgroup_refusals_leave_nothing_behind(husk, bundle, tmp, arg, message):
+    b, init = started(husk, bundle, tmp)
+    make_sub_cgroups(b.cgroup_path, "sub")
+    r = husk("exec", "--cgroup", arg, "c1", "/probe", "pid")
+    assert r.rc != 0
+    assert message in r.err, r
+    assert sorted(json.loads(husk("ps", "--format", "json", "c1").out)) == [init]
+
+
+@pytest.mark.skipif(V2_HOST, reason="cgroup v1 only")
+def test_delete_force_kills_and_removes_sub_cgroups_on_every_v1_hierarchy(husk, bundle, tmp):
+    # Processes of the container spread over sub-cgroups it made, a
+    # different one per hierarchy, one of them frozen on its own (a nested
+    # runtime's paused container): delete --force kills them all and
+    # removes every directory, every hierarchy.
+    b, init = started(husk, bundle, tmp)
+    r = husk("exec", "-d", "c1", *probe("wait-signal"))
+    assert r.rc == 0, r
+    pids = sorted(json.loads(husk("ps", "--format", "json", "c1").out))
+    other = [p for p in pids if p != init][0]
+    make_sub_cgroups(b.cgroup_path, "a")
+    make_sub_cgroups(b.cgroup_path, "a/b")
+    for top in host_hierarchies():
+        with open(f"{top}{b.cgroup_path}/a/b/cgroup.procs", "w") as f:
+            f.write(str(other))
+    with open(f"{ROOT}/memory{b.cgroup_path}/a/cgroup.procs", "w") as f:
+        f.write(str(init))
+    with open(f"{ROOT}/freezer{b.cgroup_path}/a/b/freezer.state", "w") as f:
+        f.write("FROZEN")
+    h.wait_for(lambda: read(f"{ROOT}/freezer{b.cgroup_path}/a/b/freezer.state") == "FROZEN")
+    # The exec'd process is our child (we are a subreaper, as containerd's
+    # shim is); the container's init is reaped only once it is, so reap
+    # while delete waits, as the shim does.
+    d = husk.spawn("delete", "--force", "c1")
+    while d.running():
+        h.reap_orphans(exclude=(d.pid,))
+        time.sleep(0.02)
+    assert d.wait().rc == 0
+    assert not h.alive(init) and not h.alive(other)
+    assert not any(os.path.exists(f"{top}{b.cgroup_path}") for top in host_hierarchies())
     assert husk.nothing_left() == []

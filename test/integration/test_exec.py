@@ -631,6 +631,8 @@ def test_exec_into_sub_cgroup(husk, bundle, tmp):
         theirs = h.read_text(f"/proc/{init}/cgroup").splitlines()
         assert len(mine) == len(theirs)
         for m, t in zip(mine, theirs):
+            if t.endswith(":/") and m == t:
+                continue  # a hierarchy not mounted on the host: the container is not in it
             assert m == t + "/sub", (m, t)
     finally:
         kill_pid(pid)

@@ -76,8 +76,10 @@ TEST_CASE("needs_v1: controllers per field; unified is an error on v1", "[cgroup
   r.unified = {{"memory.high", "1"}};
   auto bad = cg::needs_v1(r);
   REQUIRE_FALSE(bad);
-  CHECK(bad.error().kind() == ErrorKind::Unsupported);
-  CHECK_THAT(bad.error().message(), Catch::StartsWith("linux.resources.unified:"));
+  CHECK(bad.error().kind() == ErrorKind::InvalidSpec);
+  CHECK_THAT(bad.error().message(),
+             Catch::StartsWith("linux.resources.unified: invalid configuration: cannot use "
+                               "unified on cgroup v1"));
 }
 
 TEST_CASE("needs_v2: what cgroup v2 cannot express is Unsupported", "[cgroup]") {

@@ -82,8 +82,8 @@ TEST_CASE("cgroup v1 memory: checkBeforeUpdate refuses a limit below usage", "[c
 
 TEST_CASE("cgroup v1 cpu: shares, cfs, burst, rt, idle", "[cgroup]") {
   FakeCgroupDir d({{"cpu.shares", ""},
-                   {"cpu.cfs_quota_us", ""},
-                   {"cpu.cfs_period_us", ""},
+                   {"cpu.cfs_quota_us", "-1\n"},
+                   {"cpu.cfs_period_us", "100000\n"},
                    {"cpu.cfs_burst_us", ""},
                    {"cpu.rt_runtime_us", ""},
                    {"cpu.rt_period_us", ""},
@@ -104,6 +104,46 @@ TEST_CASE("cgroup v1 cpu: shares, cfs, burst, rt, idle", "[cgroup]") {
   CHECK(d.written("cpu.rt_runtime_us") == "950\n");
   CHECK(d.written("cpu.rt_period_us") == "1000\n");
   CHECK(d.written("cpu.idle") == "0\n");
+}
+
+TEST_CASE("cgroup v1 write plans: memsw before the limit only when it rises", "[cgroup]") {
+  CHECK(cg::swap_before_limit_v1(64 << 20, 128 << 20));
+  CHECK(cg::swap_before_limit_v1(64 << 20, -1));
+  CHECK_FALSE(cg::swap_before_limit_v1(64 << 20, 32 << 20));
+  CHECK_FALSE(cg::swap_before_limit_v1(64 << 20, 64 << 20));
+}
+
+TEST_CASE("cgroup v1 write plans: the CFS state between the two writes stays schedulable",
+          "[cgroup]") {
+  using P = cg::CfsPair;
+  // 0.5 CPU both ways, halving the period: the quota first (25000/100000,
+  // not 50000/50000 = 1 CPU, which a parent at 0.5 CPU refuses).
+  CHECK(cg::quota_before_period_v1(P{50000, 100000}, P{25000, 50000}));
+  // Doubling it: the period first (50000/200000, not 100000/100000).
+  CHECK_FALSE(cg::quota_before_period_v1(P{50000, 100000}, P{100000, 200000}));
+  // Unlimited fits under any parent: go through it.
+  CHECK(cg::quota_before_period_v1(P{50000, 100000}, P{-1, 50000}));
+  CHECK_FALSE(cg::quota_before_period_v1(P{-1, 100000}, P{25000, 50000}));
+}
+
+TEST_CASE("cgroup v1 memory: an unlimited limit alone lifts memsw first", "[cgroup]") {
+  FakeCgroupDir d({{"memory.limit_in_bytes", ""}, {"memory.memsw.limit_in_bytes", "67108864\n"}});
+  spec::Memory m;
+  m.limit = -1;
+  REQUIRE(cg::write_memory_v1(d.fd(), m));
+  CHECK(d.written("memory.memsw.limit_in_bytes") == "-1\n");
+  CHECK(d.written("memory.limit_in_bytes") == "-1\n");
+}
+
+TEST_CASE("cgroup v1 memory: a limit alone above memsw fails naming the field, writing nothing",
+          "[cgroup]") {
+  FakeCgroupDir d({{"memory.limit_in_bytes", ""}, {"memory.memsw.limit_in_bytes", "67108864\n"}});
+  spec::Memory m;
+  m.limit = 128 << 20;
+  auto r = cg::write_memory_v1(d.fd(), m);
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message(), Catch::StartsWith("linux.resources.memory.limit: 134217728"));
+  CHECK(d.written("memory.limit_in_bytes").empty());
 }
 
 TEST_CASE("cgroup v1 cpu: negative quota is -1; idle without cpu.idle is Unsupported", "[cgroup]") {
