@@ -5,6 +5,8 @@ runc's wording for flag and argument errors, missing containers, --root and
 import json
 import os
 import re
+import shutil
+import subprocess
 
 import pytest
 
@@ -182,6 +184,38 @@ def test_spec_writes_default_config_and_never_overwrites(husk, tmp):
     assert r.rc == 1, r
     assert r.err == "File config.json exists. Remove it first.\n", r
     assert h.read_text(path) == before
+
+
+def test_spec_namespaces_match_runc_for_the_host(husk, tmp, bundle):
+    # runc lists a cgroup namespace in its example spec only on a cgroup v2
+    # host; `husk spec` lists the same namespaces, rootless or not.
+    want_cgroup = h.host_is_cgroup2()
+    for extra, want in (([], ["pid", "network", "ipc", "uts", "mount"]),
+                        (["--rootless"], ["pid", "ipc", "uts", "mount"])):
+        d = os.path.join(tmp, "b" + "".join(extra))
+        os.makedirs(d)
+        r = husk("spec", *extra, "-b", d, root=False)
+        assert r.rc == 0, r
+        with open(os.path.join(d, "config.json")) as f:
+            kinds = [ns["type"] for ns in json.load(f)["linux"]["namespaces"]]
+        expected = want + (["cgroup"] if want_cgroup else []) + (["user"] if extra else [])
+        assert kinds == expected, (extra, kinds)
+        runc = shutil.which("runc")
+        if runc:
+            rd = os.path.join(tmp, "runc" + "".join(extra))
+            os.makedirs(rd)
+            subprocess.run([runc, "spec", *extra], cwd=rd, check=True, capture_output=True)
+            with open(os.path.join(rd, "config.json")) as f:
+                assert kinds == [ns["type"] for ns in json.load(f)["linux"]["namespaces"]]
+    # A config that lists the cgroup namespace itself (runc's spec on a v2
+    # host, or an engine's) gets exactly that one.
+    b = bundle(args=["/bin/sh", "-c", "readlink /proc/self/ns/cgroup"])
+    if "cgroup" not in [ns["type"] for ns in b.config["linux"]["namespaces"]]:
+        b.config["linux"]["namespaces"].append({"type": "cgroup"})
+        b.write()
+    r = husk.run("c1", b)
+    assert r.rc == 0, r
+    assert r.out.strip() != os.readlink("/proc/self/ns/cgroup"), r
 
 
 def test_spec_rootless_into_bundle(husk, tmp):
