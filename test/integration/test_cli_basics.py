@@ -232,6 +232,33 @@ def test_spec_rootless_into_bundle(husk, tmp):
     assert r.rc == 1 and os.path.join(tmp, "missing") in r.err, r
 
 
+def test_features_mount_options_are_accepted(husk, bundle, tmp):
+    """Every option `husk features` lists as a mount option works on a tmpfs
+    or on a bind mount (idmap and ridmap given mappings, as they need)."""
+    opts = json.loads(husk("features", root=False).out)["mountOptions"]
+    src = os.path.join(tmp, "src")
+    os.makedirs(src)
+    maps = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    refused = []
+    for i, opt in enumerate(opts):
+        errors = []
+        for m in ({"destination": "/tmp/x", "type": "tmpfs", "source": "tmpfs",
+                   "options": [opt]},
+                  {"destination": "/tmp/x", "type": "bind", "source": src,
+                   "options": ["rbind", opt], "uidMappings": maps, "gidMappings": maps}):
+            b = bundle(args=["/bin/true"])
+            b.config["mounts"].append(m)
+            b.write()
+            r = husk.run(f"o{i}", b)
+            if r.rc == 0:
+                break
+            errors.append(r.err.strip())
+        else:
+            refused.append((opt, errors))
+    assert refused == []
+    assert husk.nothing_left() == []
+
+
 def test_features_document(husk):
     r = husk("features", root=False)
     assert r.rc == 0, r
