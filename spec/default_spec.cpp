@@ -131,7 +131,7 @@ void write_mapping(json::Pretty& w, std::string_view name, uint32_t host_id) {
   w.EndArray();
 }
 
-void write_linux(json::Pretty& w, bool rootless, uid_t uid, gid_t gid) {
+void write_linux(json::Pretty& w, bool rootless, uid_t uid, gid_t gid, bool cgroup_ns) {
   json::key(w, "linux");
   w.StartObject();
   if (rootless) {
@@ -154,6 +154,7 @@ void write_linux(json::Pretty& w, bool rootless, uid_t uid, gid_t gid) {
   w.StartArray();
   for (std::string_view ns : {"pid", "network", "ipc", "uts", "mount", "cgroup", "user"}) {
     if ((ns == "network" && rootless) || (ns == "user" && !rootless)) continue;
+    if (ns == "cgroup" && !cgroup_ns) continue;
     w.StartObject();
     json::kv(w, "type", ns);
     w.EndObject();
@@ -168,7 +169,7 @@ void write_linux(json::Pretty& w, bool rootless, uid_t uid, gid_t gid) {
 
 }  // namespace
 
-std::string default_config_json(bool rootless, uid_t host_uid, gid_t host_gid) {
+std::string default_config_json(bool rootless, uid_t host_uid, gid_t host_gid, bool cgroup_ns) {
   json::Buffer buf;
   json::Pretty w(buf);
   w.SetIndent('\t', 1);
@@ -186,7 +187,7 @@ std::string default_config_json(bool rootless, uid_t host_uid, gid_t host_gid) {
   w.StartArray();
   for (const auto& m : default_mounts()) write_mount(w, m, rootless);
   w.EndArray();
-  write_linux(w, rootless, host_uid, host_gid);
+  write_linux(w, rootless, host_uid, host_gid, cgroup_ns);
   w.EndObject();
   return json::take(buf);
 }

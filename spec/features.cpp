@@ -122,7 +122,7 @@ std::string features_json(const FeaturesInput& in) {
   json::key(w, "hooks");
   json::str_array(w, std::span<const std::string_view>(kHooks));
   json::key(w, "mountOptions");
-  const auto opts = known_mount_options();
+  const auto opts = supported_mount_options();
   json::str_array(w, std::span<const std::string_view>(opts));
   write_linux(w, in);
   json::key(w, "annotations");

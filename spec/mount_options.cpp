@@ -179,6 +179,12 @@ std::vector<std::string_view> known_mount_options() {
   return out;
 }
 
+std::vector<std::string_view> supported_mount_options() {
+  std::vector<std::string_view> out = known_mount_options();
+  std::erase(out, std::string_view("iversion"));
+  return out;
+}
+
 Result<unsigned long> parse_rootfs_propagation(std::string_view value) {
   static constexpr std::array<Option, 8> kProps = {{
       {"shared", Kind::Propagation, MS_SHARED},

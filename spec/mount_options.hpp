@@ -49,8 +49,15 @@ MountOptions parse_mount_options(const std::vector<std::string>& options);
 
 // True for the options parse_mount_options() interprets itself.
 bool is_known_mount_option(std::string_view option);
-// Every interpreted option, sorted (the features document's mountOptions).
+// Every interpreted option, sorted.
 std::vector<std::string_view> known_mount_options();
+// The features document's mountOptions: the known options some mount can
+// take, sorted. "iversion" is not among them: a bind refuses it (it is a
+// superblock flag, and a bind shares the source's superblock) and so does a
+// new filesystem (fsconfig(2) has no generic i_version flag; filesystems
+// that keep i_version do so on their own), see runtime/linux/mount.cpp.
+// Every other option works on a tmpfs or a bind (test_features_mount_options).
+std::vector<std::string_view> supported_mount_options();
 
 // linux.rootfsPropagation: shared, slave, private, unbindable and their
 // r* forms -> MS_SHARED ... (| MS_REC for the r* forms).

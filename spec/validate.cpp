@@ -146,9 +146,8 @@ Status check_io_priority(const IoPriority& io) {
 }
 
 Status check_process_attrs(Checker& ck, const Process& p) {
-  if (p.user.umask && *p.user.umask > 0777) {
-    return Error::spec("process.user.umask: must be at most 0777, got {:#o}", *p.user.umask);
-  }
+  // process.user.umask is any uint32: umask(2) keeps only the permission
+  // bits (mask & 0777), and runc passes the value through as is.
   if (p.oom_score_adj && (*p.oom_score_adj < -1000 || *p.oom_score_adj > 1000)) {
     return Error::spec("process.oomScoreAdj: must be in -1000..1000, got {}", *p.oom_score_adj);
   }
@@ -367,8 +366,12 @@ Status check_device(const Device& d, const std::string& path) {
   if (d.type.size() != 1 || std::string_view("cbup").find(d.type[0]) == std::string_view::npos) {
     return Error::spec("{}.type: must be one of c, b, u, p, got \"{}\"", path, d.type);
   }
-  if (!d.path.starts_with("/dev/") || d.path.size() == 5 || has_dotdot(d.path)) {
-    return Error::spec("{}.path: must be an absolute path under /dev, got \"{}\"", path, d.path);
+  // Anywhere in the container, not only under /dev: the spec asks for a
+  // full path, and runc makes a node at /mydev/null as readily. The node is
+  // made through the rootfs fd, its parents by the in-root mkdir walker.
+  if (!d.path.starts_with('/') || has_dotdot(d.path) ||
+      d.path.find_first_not_of('/') == std::string::npos || d.path == "/dev" || d.path == "/dev/") {
+    return Error::spec("{}.path: must be an absolute path of a file, got \"{}\"", path, d.path);
   }
   // major and minor are "REQUIRED unless type is p" (config-linux.md): a
   // fifo's are not forbidden, only meaningless, and mknod(2) ignores them.
@@ -624,6 +627,13 @@ Status check_device_rules(const std::vector<DeviceCgroup>& rules, const std::str
                    std::string_view("acb").find((*d.type)[0]) == std::string_view::npos)) {
       return Error::spec("{}.type: must be one of a, c, b, got \"{}\"", path, *d.type);
     }
+    // Any order, letters repeated ("wr", "mr", "rrw"): runc 1.1.5 takes them
+    // all. An empty string is no composition of r, w and m; runc refuses it,
+    // and an allow rule reading it as "everything" (an absent access) would
+    // grant what nobody wrote.
+    if (d.access && d.access->empty()) {
+      return Error::spec("{}.access: must not be empty (a combination of r, w, m)", path);
+    }
     if (d.access && d.access->find_first_not_of("rwm") != std::string::npos) {
       return Error::spec("{}.access: must be a combination of r, w, m, got \"{}\"", path,
                          *d.access);
@@ -666,8 +676,10 @@ Status check_cpu(const Cpu& c, const std::string& base) {
   return {};
 }
 
+// 0 is "not set", as in runc (which writes no weight for it) and as the
+// writers read it (cgroup::given); the kernel's range is 10..1000.
 Status check_weight(std::optional<uint16_t> w, const std::string& path) {
-  if (w && (*w < 10 || *w > 1000)) {
+  if (w && *w != 0 && (*w < 10 || *w > 1000)) {
     return Error::spec("{}: must be in 10..1000, got {}", path, *w);
   }
   return {};

@@ -1,4 +1,6 @@
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "cli/verbs.hpp"
@@ -30,6 +32,15 @@ Status write_config(const std::string &dir, const std::string &json) {
   return {};
 }
 
+// runc's test for adding a cgroup namespace to its example spec: the host is
+// cgroup v2 only, i.e. /sys/fs/cgroup itself is a cgroup2 mount. On a v1 or
+// hybrid host (a tmpfs of v1 hierarchies there) its spec has none.
+bool host_is_cgroup2() {
+  struct statfs st {};
+  return ::statfs("/sys/fs/cgroup", &st) == 0 &&
+         static_cast<long>(st.f_type) == static_cast<long>(CGROUP2_SUPER_MAGIC);
+}
+
 }  // namespace
 
 int cmd_spec(const GlobalOptions &g, std::span<const std::string> args) {
@@ -38,8 +49,8 @@ int cmd_spec(const GlobalOptions &g, std::span<const std::string> args) {
   auto a = parse_verb(g, args, v, &code);
   if (!a) return code;
   std::string dir = a->value("bundle").value_or(".");
-  auto st =
-      write_config(dir, spec::default_config_json(a->flag("rootless"), ::geteuid(), ::getegid()));
+  auto st = write_config(dir, spec::default_config_json(a->flag("rootless"), ::geteuid(),
+                                                        ::getegid(), host_is_cgroup2()));
   return st ? 0 : report(g, st.error());
 }
 

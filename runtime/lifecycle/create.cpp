@@ -470,6 +470,11 @@ Status drive_init(Launch& l, const Loaded& ld, const Plans& p, protocol::ParentE
   if (p.ns.new_user) {
     TRY(ch.await_userns_ready());
     TRY(linux_setup::write_id_maps(p.ns, l.pid));
+    // Sources only root may reach, opened before the init needs them as the
+    // user its root maps to (linux/rootfs.hpp).
+    for (auto& src : TRY(linux_setup::open_bind_sources(*p.rootfs, l.pid))) {
+      TRY(ch.send_mount_source(src.mount_index, src.fd.get()));
+    }
     TRY(ch.send_userns_mapped());
   }
   if (p.ns.intermediate) TRY(adopt_forked_init(l, ch));

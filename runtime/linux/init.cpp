@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "hooks/hooks.hpp"
 #include "linux/child.hpp"
@@ -51,12 +52,16 @@ Status fork_real_init(InitEnd& ch) {
   ::_exit(sent ? 0 : 1);
 }
 
-Status setup_namespaces(InitEnd& ch, const NamespacePlan& ns) {
+// bind_sources: filled with the fds of the bind sources the parent opens
+// for us once we are in our user namespace (open_bind_sources), by
+// config.mounts index.
+Status setup_namespaces(InitEnd& ch, const NamespacePlan& ns,
+                        std::vector<sys::UniqueFd>& bind_sources) {
   TRY(join_namespaces(ns));
   TRY(unshare_namespaces(ns));
   if (ns.new_user) {
     TRY(ch.send_userns_ready());
-    TRY(ch.await_userns_mapped());
+    TRY(ch.await_userns_mapped(bind_sources));
   }
   TRY(become_userns_root(ns));
   TRY(create_late_namespaces(ns));
@@ -170,9 +175,10 @@ Result<RootfsBuild> build_until_rootfs(InitEnd& ch, const InitPlan& p) {
     TRY(create_cgroup_time_namespaces(*p.ns));
   } else {
     TRY(ch.await_start());
-    TRY(setup_namespaces(ch, *p.ns));
+    std::vector<sys::UniqueFd> bind_sources(bind_source_slots(*p.rootfs));
+    TRY(setup_namespaces(ch, *p.ns, bind_sources));
     TRY(join_session_keyring(p.session_keyring));
-    build = TRY(begin_rootfs(*p.rootfs));
+    build = TRY(begin_rootfs(*p.rootfs, /*with_masks=*/false, std::move(bind_sources)));
   }
   TRY(finish_rootfs(*p.rootfs, build));
   return build;

@@ -251,16 +251,27 @@ MountAttrs sys_bind_rattrs(const MountPlan& m, bool userns, bool is_sys, bool re
   return r;
 }
 
-Result<sys::UniqueFd> clone_source(const MountPlan& m) {
+// `opened`: the parent's O_PATH fd of the source (open_bind_sources), -1 to
+// look it up by path here.
+Result<sys::UniqueFd> clone_source(const MountPlan& m, int opened) {
   unsigned flags = OPEN_TREE_CLONE | (m.recursive ? AT_RECURSIVE : 0);
+  if (opened >= 0) {
+    return TRY_CTX(sys::open_tree(opened, "", flags | AT_EMPTY_PATH),
+                   "bind source {} (opened by husk)", m.source);
+  }
   return TRY_CTX(sys::open_tree(AT_FDCWD, m.source.c_str(), flags), "bind source {}", m.source);
+}
+
+int opened_source(const MountPlan& m, const MountRuntime& rt) {
+  if (rt.bind_sources == nullptr || m.index >= rt.bind_sources->size()) return -1;
+  return (*rt.bind_sources)[m.index].get();
 }
 
 Status perform_bind(const MountPlan& m, const MountRuntime& rt) {
   sys::UniqueFd cloned;
   int tree = m.prepared.get();  // idmapped: already configured by the parent
   if (!m.idmap) {
-    cloned = TRY(clone_source(m));
+    cloned = TRY(clone_source(m, opened_source(m, rt)));
     tree = cloned.get();
   } else if (tree < 0) {
     return Error::sys(EINVAL, "idmapped mount not prepared (prepare_idmapped_mounts)");

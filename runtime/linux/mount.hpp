@@ -119,6 +119,9 @@ struct MountRuntime {
   // The init's working directory before the first classic mount moved it
   // (fchdir to the destination); the caller goes back there when done.
   sys::UniqueFd* saved_cwd = nullptr;
+  // Bind sources the parent opened (RootfsBuild::bind_sources), by
+  // config.mounts index; a bind without one looks its source up by path.
+  const std::vector<sys::UniqueFd>* bind_sources = nullptr;
 };
 
 // In the parent, before the init is cloned: the detached, idmapped clone of

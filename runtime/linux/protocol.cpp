@@ -31,6 +31,8 @@ const char* name(MsgType t) {
       return "Exec";
     case MsgType::Execing:
       return "Execing";
+    case MsgType::MountSource:
+      return "MountSource";
   }
   return "unknown";
 }
@@ -246,6 +248,11 @@ Result<ForkedInit> ParentEnd::await_init_forked() {
   return ForkedInit{m.header.value, std::move(m.fds[0])};
 }
 
+Status ParentEnd::send_mount_source(size_t mount_index, int fd) {
+  int fds[] = {fd};
+  return ch_.send(MsgType::MountSource, static_cast<int32_t>(mount_index), 0, {}, fds);
+}
+
 Status ParentEnd::send_hooks_done(std::string_view creating_state, std::string_view created_state) {
   std::string_view parts[] = {creating_state, created_state};
   return ch_.send(MsgType::HooksDone, 0, 0, parts);
@@ -264,6 +271,25 @@ Status InitEnd::expect(MsgType want) {
                        name(want), type_name(m->header));
   }
   return {};
+}
+
+Status InitEnd::await_userns_mapped(std::vector<sys::UniqueFd>& sources) {
+  for (;;) {
+    auto m = ch_.recv();
+    if (!m) return std::move(m).error().wrap("waiting for UsernsMapped from husk");
+    if (m->type() == MsgType::UsernsMapped) return {};
+    if (m->type() != MsgType::MountSource) {
+      return Error::make(ErrorKind::Protocol,
+                         "init protocol: expected UsernsMapped from husk, got {}",
+                         type_name(m->header));
+    }
+    auto i = static_cast<size_t>(m->header.value);
+    if (m->header.value < 0 || i >= sources.size() || m->fds.size() != 1) {
+      return Error::make(ErrorKind::Protocol, "init protocol: MountSource for mount {} with {} fds",
+                         m->header.value, m->fds.size());
+    }
+    sources[i] = std::move(m->fds[0]);
+  }
 }
 
 Status InitEnd::send_init_forked(pid_t pid, int pidfd) {

@@ -17,6 +17,11 @@
 //   1  parent -> init Start          always, once init is in   -
 //                                    its cgroup (add_pid)
 //   2  init -> parent UsernsReady    if a user ns is created   -
+//   3a parent -> init MountSource    after 2, one per bind     value = the mount's index in
+//                                    mount whose source the    config.mounts, fd[0] = an
+//                                    parent opened (see        O_PATH fd of its source, opened
+//                                    open_bind_sources); any   in the init's mount namespace
+//                                    number, perhaps none
 //   3  parent -> init UsernsMapped   answers 2, after writing  -
 //                                    uid_map/gid_map
 //   4  init -> parent InitForked     if an intermediate step   value = pid of the init
@@ -90,6 +95,7 @@ enum class MsgType : uint8_t {
   Error,
   Exec,
   Execing,
+  MountSource,
 };
 
 const char* name(MsgType t);
@@ -153,6 +159,7 @@ class ParentEnd {
   Status send_start() { return ch_.send(MsgType::Start); }
   Status await_userns_ready();
   Status send_userns_mapped() { return ch_.send(MsgType::UsernsMapped); }
+  Status send_mount_source(size_t mount_index, int fd);
   Result<ForkedInit> await_init_forked();
   // The init's pid as the container sees it.
   Result<pid_t> await_hooks_request();
@@ -190,7 +197,10 @@ class InitEnd {
   [[nodiscard]] int fd() const { return ch_.fd(); }
   Status await_start() { return expect(MsgType::Start); }
   Status send_userns_ready() { return ch_.send(MsgType::UsernsReady); }
-  Status await_userns_mapped() { return expect(MsgType::UsernsMapped); }
+  // The MountSource messages before UsernsMapped: sources[i] becomes the fd
+  // for config.mounts[i] (sources is sized by the caller; an index outside
+  // it is a Protocol error).
+  Status await_userns_mapped(std::vector<sys::UniqueFd>& sources);
   Status send_init_forked(pid_t pid, int pidfd);
   Status send_hooks_request(pid_t own_pid) { return ch_.send(MsgType::HooksRequest, own_pid); }
   Result<HookStates> await_hooks_done();

@@ -9,7 +9,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <string>
 
 #include "linux/mountinfo.hpp"
 #include "linux/paths.hpp"
@@ -394,14 +396,65 @@ Status prepare_idmapped_mounts(RootfsPlan& p) {
 namespace {
 
 MountRuntime runtime_of(const RootfsPlan& p, RootfsBuild& b) {
-  return MountRuntime{b.root.get(),   p.cgroup_ns,        p.userns,    &b.dev_tmpfs,
-                      &p.cgroup_dirs, p.cgroup_ns_joined, &b.saved_cwd};
+  return MountRuntime{b.root.get(),   p.cgroup_ns,        p.userns,     &b.dev_tmpfs,
+                      &p.cgroup_dirs, p.cgroup_ns_joined, &b.saved_cwd, &b.bind_sources};
+}
+
+bool parent_opens_source(const MountPlan& m) { return m.kind == MountKind::Bind && !m.idmap; }
+
+Result<std::vector<BindSource>> open_sources_here(const RootfsPlan& p) {
+  std::vector<BindSource> out;
+  for (const auto& m : p.mounts) {
+    if (!parent_opens_source(m)) continue;
+    // As open_tree(2) would resolve it: the last component followed.
+    auto fd = TRY_CTX(sys::openat(AT_FDCWD, m.source.c_str(), O_PATH), "{}: bind source {}",
+                      m.field(), m.source);
+    out.push_back({m.index, std::move(fd)});
+  }
+  return out;
+}
+
+// Back from the init's mount namespace: setns(2) into a mount namespace
+// also moves the caller's root and working directory to that namespace's
+// root, so both are restored from fds taken before.
+Status return_to(int own_ns, int root, int cwd) {
+  if (::setns(own_ns, CLONE_NEWNS) != 0) return Error::last("setns back to husk's mount namespace");
+  TRY(sys::fchdir(root));
+  if (::chroot(".") != 0) return Error::last("chroot back to husk's root");
+  return sys::fchdir(cwd);
 }
 
 }  // namespace
 
-Result<RootfsBuild> begin_rootfs(const RootfsPlan& p, bool with_masks) {
+size_t bind_source_slots(const RootfsPlan& p) {
+  size_t n = 0;
+  for (const auto& m : p.mounts) {
+    if (parent_opens_source(m)) n = std::max(n, m.index + 1);
+  }
+  return n;
+}
+
+Result<std::vector<BindSource>> open_bind_sources(const RootfsPlan& p, pid_t init) {
+  if (!p.userns || p.shared_mount_ns || ::geteuid() != 0 || bind_source_slots(p) == 0) {
+    return std::vector<BindSource>{};
+  }
+  auto own = TRY(sys::openat(AT_FDCWD, "/proc/self/ns/mnt", O_RDONLY));
+  auto root = TRY(sys::openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY));
+  auto cwd = TRY(sys::openat(AT_FDCWD, ".", O_PATH | O_DIRECTORY));
+  std::string path = "/proc/" + std::to_string(init) + "/ns/mnt";
+  auto theirs = TRY(sys::openat(AT_FDCWD, path.c_str(), O_RDONLY));
+  if (::setns(theirs.get(), CLONE_NEWNS) != 0) {
+    return Error::last("setns into the container's mount namespace (to open bind sources)");
+  }
+  auto opened = open_sources_here(p);
+  TRY(return_to(own.get(), root.get(), cwd.get()));
+  return opened;
+}
+
+Result<RootfsBuild> begin_rootfs(const RootfsPlan& p, bool with_masks,
+                                 std::vector<sys::UniqueFd> bind_sources) {
   RootfsBuild b;
+  b.bind_sources = std::move(bind_sources);
   if (p.shared_mount_ns) {
     // The init's mount namespace now is the shared one (inherited, or
     // joined by setns(2) already). unshare(2) gives it a private copy to
@@ -440,6 +493,9 @@ Status finish_rootfs(const RootfsPlan& p, RootfsBuild& b) {
   // working directory the hooks and the rest of the init run in. (On an
   // error the init exits: nothing runs in the moved one.)
   if (b.saved_cwd) TRY_CTX(sys::fchdir(b.saved_cwd.get()), "back to the working directory");
+  // Every bind is made: the parent's source fds are done with (and must be
+  // closed before apply_process closes whatever is left by number).
+  b.bind_sources.clear();
   if (p.setup_dev) {
     DevDir dev = TRY(open_dev_dir(b.root.get(), b.dev_tmpfs));
     TRY(create_devices(b.root.get(), dev, p.devices, p.userns));

@@ -14,6 +14,8 @@
 // applied to the new "/" only after pivot_root (runc#1755, runc#4724).
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -116,6 +118,28 @@ void set_cgroup_dirs(RootfsPlan& plan, std::string_view mount_root, bool unified
 // the fds close with the plan.
 Status prepare_idmapped_mounts(RootfsPlan& plan);
 
+// In the parent, as root, once the init has a user namespace (UsernsReady):
+// O_PATH fds of the sources of the bind mounts the init is to make, keyed by
+// their index in config.mounts, for the init to clone its mounts from
+// (protocol MountSource). Inside its user namespace the init resolves paths
+// as an unprivileged user of the host (its root maps to e.g. uid 100000), so
+// a source below a directory only root may search (mode 0700) is out of its
+// reach; runc opens such sources before the init switches credentials, and
+// so does husk. The lookup is done in the init's mount namespace (the
+// parent enters it with setns(2) and returns): open_tree(2) clones only
+// mounts of the caller's own namespace (check_mnt), and the copies there are
+// the ones locked to the container's user namespace (a read-only source
+// mount stays read-only to it, submounts cannot be uncovered), which a clone
+// made from the host's namespace would not be. Empty when there is nothing
+// to do: no user namespace, a shared mount namespace (the init builds in a
+// copy it makes later), a non-root caller (no right to enter; it can reach
+// no more than its container's root), idmapped binds (prepared already).
+struct BindSource {
+  size_t mount_index = 0;  // in config.mounts
+  sys::UniqueFd fd;
+};
+Result<std::vector<BindSource>> open_bind_sources(const RootfsPlan& plan, pid_t init);
+
 // In the init, in its new mount namespace and its final cgroups, before
 // createContainer hooks: make / slave/private, bind the rootfs onto itself,
 // mount config.mounts in order, create default devices and linux.devices,
@@ -139,10 +163,19 @@ struct RootfsBuild {
   // shared_mount_ns: the shared mount namespace begin_rootfs left for its
   // private copy, for leave_build_ns to return to.
   sys::UniqueFd shared_ns;
+  // open_bind_sources' fds as the init received them, by config.mounts
+  // index (-1: none, the source is looked up by path). Closed by
+  // finish_rootfs.
+  std::vector<sys::UniqueFd> bind_sources;
 };
+// The size begin_rootfs expects of bind_sources: one past the highest
+// config.mounts index of the plan.
+size_t bind_source_slots(const RootfsPlan& plan);
 // with_masks: apply readonlyPaths and maskedPaths at the end when
 // plan.masks_before_cgroups, and say so in masks_done.
-Result<RootfsBuild> begin_rootfs(const RootfsPlan& plan, bool with_masks = false);
+// bind_sources: see RootfsBuild (empty: every source by path).
+Result<RootfsBuild> begin_rootfs(const RootfsPlan& plan, bool with_masks = false,
+                                 std::vector<sys::UniqueFd> bind_sources = {});
 // The rest of the mounts and /dev; build.root stays the rootfs.
 Status finish_rootfs(const RootfsPlan& plan, RootfsBuild& build);
 

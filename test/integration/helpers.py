@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import time
 
 SOURCE_DIR = os.environ.get("HUSK_SOURCE_DIR") or os.path.dirname(
@@ -124,6 +125,13 @@ def unmount_all_under(prefix):
 
 def cgroup_name(test_index, bundle_index):
     return f"{TAG}-{test_index}-{bundle_index}"
+
+
+def host_is_cgroup2():
+    """/sys/fs/cgroup is itself a cgroup2 mount (a v2-only host), the test
+    runc makes for its example spec's cgroup namespace."""
+    r = subprocess.run(["stat", "-f", "-c", "%T", CGROUP_ROOT], capture_output=True, text=True)
+    return r.stdout.strip() == "cgroup2fs"
 
 
 def hierarchy_dirs(rel):

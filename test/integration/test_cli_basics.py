@@ -5,6 +5,8 @@ runc's wording for flag and argument errors, missing containers, --root and
 import json
 import os
 import re
+import shutil
+import subprocess
 
 import pytest
 
@@ -184,6 +186,38 @@ def test_spec_writes_default_config_and_never_overwrites(husk, tmp):
     assert h.read_text(path) == before
 
 
+def test_spec_namespaces_match_runc_for_the_host(husk, tmp, bundle):
+    # runc lists a cgroup namespace in its example spec only on a cgroup v2
+    # host; `husk spec` lists the same namespaces, rootless or not.
+    want_cgroup = h.host_is_cgroup2()
+    for extra, want in (([], ["pid", "network", "ipc", "uts", "mount"]),
+                        (["--rootless"], ["pid", "ipc", "uts", "mount"])):
+        d = os.path.join(tmp, "b" + "".join(extra))
+        os.makedirs(d)
+        r = husk("spec", *extra, "-b", d, root=False)
+        assert r.rc == 0, r
+        with open(os.path.join(d, "config.json")) as f:
+            kinds = [ns["type"] for ns in json.load(f)["linux"]["namespaces"]]
+        expected = want + (["cgroup"] if want_cgroup else []) + (["user"] if extra else [])
+        assert kinds == expected, (extra, kinds)
+        runc = shutil.which("runc")
+        if runc:
+            rd = os.path.join(tmp, "runc" + "".join(extra))
+            os.makedirs(rd)
+            subprocess.run([runc, "spec", *extra], cwd=rd, check=True, capture_output=True)
+            with open(os.path.join(rd, "config.json")) as f:
+                assert kinds == [ns["type"] for ns in json.load(f)["linux"]["namespaces"]]
+    # A config that lists the cgroup namespace itself (runc's spec on a v2
+    # host, or an engine's) gets exactly that one.
+    b = bundle(args=["/bin/sh", "-c", "readlink /proc/self/ns/cgroup"])
+    if "cgroup" not in [ns["type"] for ns in b.config["linux"]["namespaces"]]:
+        b.config["linux"]["namespaces"].append({"type": "cgroup"})
+        b.write()
+    r = husk.run("c1", b)
+    assert r.rc == 0, r
+    assert r.out.strip() != os.readlink("/proc/self/ns/cgroup"), r
+
+
 def test_spec_rootless_into_bundle(husk, tmp):
     bundle = os.path.join(tmp, "b")
     os.makedirs(bundle)
@@ -196,6 +230,33 @@ def test_spec_rootless_into_bundle(husk, tmp):
     assert cfg["linux"]["uidMappings"] == [{"containerID": 0, "hostID": os.geteuid(), "size": 1}]
     r = husk("spec", "--bundle", os.path.join(tmp, "missing"), root=False)
     assert r.rc == 1 and os.path.join(tmp, "missing") in r.err, r
+
+
+def test_features_mount_options_are_accepted(husk, bundle, tmp):
+    """Every option `husk features` lists as a mount option works on a tmpfs
+    or on a bind mount (idmap and ridmap given mappings, as they need)."""
+    opts = json.loads(husk("features", root=False).out)["mountOptions"]
+    src = os.path.join(tmp, "src")
+    os.makedirs(src)
+    maps = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    refused = []
+    for i, opt in enumerate(opts):
+        errors = []
+        for m in ({"destination": "/tmp/x", "type": "tmpfs", "source": "tmpfs",
+                   "options": [opt]},
+                  {"destination": "/tmp/x", "type": "bind", "source": src,
+                   "options": ["rbind", opt], "uidMappings": maps, "gidMappings": maps}):
+            b = bundle(args=["/bin/true"])
+            b.config["mounts"].append(m)
+            b.write()
+            r = husk.run(f"o{i}", b)
+            if r.rc == 0:
+                break
+            errors.append(r.err.strip())
+        else:
+            refused.append((opt, errors))
+    assert refused == []
+    assert husk.nothing_left() == []
 
 
 def test_features_document(husk):

@@ -44,6 +44,65 @@ def test_new_user_namespace_maps_root(husk, bundle, tmp):
     assert lines[2:] == [["0"], ["0"]]
 
 
+def private_sources(tmp):
+    """A directory only root may search (0700, root's), holding a directory
+    and a file to bind: out of reach of the container's root, uid 100000 on
+    the host."""
+    private = os.path.join(tmp, "private")
+    os.makedirs(os.path.join(private, "dir"))
+    with open(os.path.join(private, "dir", "hello"), "w") as f:
+        f.write("from a private dir\n")
+    with open(os.path.join(private, "file"), "w") as f:
+        f.write("a private file\n")
+    os.chmod(private, 0o700)
+    return private
+
+
+def bind(source, destination, *options):
+    return {"destination": destination, "type": "bind", "source": source,
+            "options": ["rbind", *options]}
+
+
+def test_user_namespace_bind_sources_only_root_can_reach(husk, bundle, tmp):
+    """runc opens bind sources before the init becomes the mapped root, so a
+    source below a 0700 root directory is bound all the same; so does husk,
+    for create and run, read-only options kept, and a missing source still
+    fails naming its mount."""
+    private = private_sources(tmp)
+    script = ("cat /mnt/d/hello /mnt/f; touch /mnt/ro/x 2>/dev/null && echo writable; "
+              "grep -c ' /mnt/' /proc/self/mountinfo")
+    b = userns_bundle(bundle, sh(script))
+    n = len(b.config["mounts"])
+    b.config["mounts"] += [bind(os.path.join(private, "dir"), "/mnt/d"),
+                           bind(os.path.join(private, "file"), "/mnt/f"),
+                           bind(os.path.join(private, "dir"), "/mnt/ro", "ro")]
+    b.write()
+    # The mount points exist: the container's root may not create them in a
+    # rootfs owned by the host's root.
+    for d in ("/mnt/d", "/mnt/ro"):
+        os.makedirs(b.host_path(d))
+    open(b.host_path("/mnt/f"), "w").close()
+    r = husk.run("c1", b)
+    assert r.rc == 0, r
+    assert r.out.split("\n")[:2] == ["from a private dir", "a private file"], r
+    assert "writable" not in r.out, r
+    assert r.out.split()[-1] == "3", r
+    # create + start take the same path.
+    out = os.path.join(husk.ctx.dir, "c2.out")
+    husk.create_ok("c2", b, stdout=out)
+    husk.start_ok("c2")
+    husk.wait_status("c2", "stopped")
+    assert h.read_text(out).startswith("from a private dir\na private file\n")
+    assert husk("delete", "c2").rc == 0
+    # A source that does not exist: an error naming the mount, nothing left.
+    b.config["mounts"][n + 1]["source"] = os.path.join(private, "missing")
+    b.write()
+    r = husk.run("c3", b)
+    assert r.rc != 0, r
+    assert f"mounts[{n + 1}]" in r.err and "missing" in r.err, r
+    assert husk.nothing_left() == []
+
+
 def test_user_namespace_init_is_mapped_root_on_the_host(husk, bundle):
     b = userns_bundle(bundle, h.probe("sleep 100"))
     husk.create_ok("c1", b)

@@ -194,6 +194,33 @@ def test_linux_devices(husk, bundle):
     assert lines[1] == "ok"
 
 
+def test_runc_accepted_values_spec_allows(husk, bundle):
+    """What runc 1.1.5 takes and the spec does not forbid: a device node
+    outside /dev (its directory made in the rootfs), device rule access in any
+    order ("wr", "mr"), a blockIO weight of 0 (not set), a umask above 0777
+    (umask(2) keeps 0777 of it)."""
+    b = bundle(args=["/bin/sh", "-c",
+                     "/probe stat /mydev/null; /probe open /mydev/null rw; umask"])
+    b.patch({"process": {"user": {"umask": 0o1027}}, "linux": {
+        "devices": [{"path": "/mydev/null", "type": "c", "major": 1, "minor": 3,
+                     "fileMode": 0o666}],
+        "resources": {"blockIO": {"weight": 0},
+                      "devices": [{"allow": False, "access": "rwm"},
+                                  {"allow": True, "type": "c", "major": 1, "minor": 3,
+                                   "access": "wr"},
+                                  {"allow": True, "type": "c", "major": 1, "minor": 5,
+                                   "access": "mr"}]}}})
+    lines = run_ok(husk, b).splitlines()
+    assert h.parse_kv(lines[0])["rdev"] == "1:3", lines
+    assert lines[1:] == ["ok", "0027"], lines
+    # An empty access is no composition of r, w, m (runc refuses it too).
+    b.config["linux"]["resources"]["devices"][1]["access"] = ""
+    b.write()
+    r = husk.run("c2", b)
+    assert r.rc != 0 and "linux.resources.devices[1].access" in r.err, r
+    assert husk.nothing_left() == []
+
+
 @pytest.mark.parametrize("allowed,expect", [(False, "errno=EPERM"), (True, "ok")])
 def test_device_cgroup_governs_nodes_in_rootfs(husk, bundle, allowed, expect):
     # A device node shipped in the rootfs (not in linux.devices) opens only if

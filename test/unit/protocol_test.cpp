@@ -148,6 +148,29 @@ TEST_CASE("protocol: a peer that dies without a word is end-of-file, not a hang"
   CHECK(s.error().err() == EPIPE);
 }
 
+TEST_CASE("protocol: MountSource fds before UsernsMapped land at their mount index", "[protocol]") {
+  auto [a, b] = pair();
+  ParentEnd parent(std::move(a));
+  InitEnd init(std::move(b));
+  int p[2];
+  REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+  sys::UniqueFd r(p[0]), w(p[1]);
+  REQUIRE(parent.send_mount_source(2, r.get()).has_value());
+  REQUIRE(parent.send_mount_source(0, w.get()).has_value());
+  REQUIRE(parent.send_userns_mapped().has_value());
+  std::vector<sys::UniqueFd> sources(3);
+  REQUIRE(init.await_userns_mapped(sources).has_value());
+  CHECK(inode_of(sources[2].get()) == inode_of(r.get()));
+  CHECK(inode_of(sources[0].get()) == inode_of(w.get()));
+  CHECK_FALSE(sources[1]);
+  // An index the init has no slot for is a protocol error, not a write
+  // outside the vector.
+  REQUIRE(parent.send_mount_source(3, r.get()).has_value());
+  auto bad = init.await_userns_mapped(sources);
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().kind() == ErrorKind::Protocol);
+}
+
 TEST_CASE("protocol: the full happy sequence between the two ends", "[protocol]") {
   auto [a, b] = pair();
   ParentEnd parent(std::move(a));
@@ -157,7 +180,8 @@ TEST_CASE("protocol: the full happy sequence between the two ends", "[protocol]"
   REQUIRE(init.send_userns_ready().has_value());
   REQUIRE(parent.await_userns_ready().has_value());
   REQUIRE(parent.send_userns_mapped().has_value());
-  REQUIRE(init.await_userns_mapped().has_value());
+  std::vector<sys::UniqueFd> no_sources;
+  REQUIRE(init.await_userns_mapped(no_sources).has_value());
 
   int p[2];
   REQUIRE(::pipe2(p, O_CLOEXEC) == 0);

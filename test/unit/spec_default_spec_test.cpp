@@ -116,6 +116,15 @@ TEST_CASE("rootless default spec: user namespace, no netns, /sys bound, no uid=/
         std::vector<std::string>{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"});
 }
 
+TEST_CASE("default spec without a cgroup namespace (runc's spec on a cgroup v1 host)") {
+  CHECK(ns_types(parse_and_validate(default_config_json(false, 0, 0, false))) ==
+        std::vector<NamespaceType>{NamespaceType::Pid, NamespaceType::Network, NamespaceType::Ipc,
+                                   NamespaceType::Uts, NamespaceType::Mount});
+  CHECK(ns_types(parse_and_validate(default_config_json(true, 1000, 1000, false))) ==
+        std::vector<NamespaceType>{NamespaceType::Pid, NamespaceType::Ipc, NamespaceType::Uts,
+                                   NamespaceType::Mount, NamespaceType::User});
+}
+
 TEST_CASE("non-rootless spec ignores the host ids") {
   CHECK(default_config_json(false, 1000, 1000) == default_config_json(false));
   CHECK(default_config_json(true, 1000, 1000) != default_config_json(true, 0, 0));

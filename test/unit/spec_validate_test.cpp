@@ -119,8 +119,9 @@ TEST_CASE("validate: capability names are left to the process plan") {
 
 TEST_CASE("validate: umask, oomScoreAdj, consoleSize") {
   Config c = base();
-  c.process->user.umask = 01000;
-  CHECK(error_of(c) == "process.user.umask: must be at most 0777, got 01000");
+  // umask(2) keeps the permission bits of any value; runc passes 01777 on.
+  c.process->user.umask = 01777;
+  CHECK(validate(c, nullptr).has_value());
   c = base();
   c.process->oom_score_adj = 1001;
   CHECK(error_of(c) == "process.oomScoreAdj: must be in -1000..1000, got 1001");
@@ -284,14 +285,18 @@ TEST_CASE("validate: devices") {
   c.linux->devices[0].type = "x";
   CHECK(error_of(c) == "linux.devices[0].type: must be one of c, b, u, p, got \"x\"");
   c.linux->devices[0].type = "c";
-  for (const char* bad : {"fuse", "/tmp/fuse", "/dev/", "/dev/../etc/x", "/dev"}) {
+  for (const char* bad : {"fuse", "/dev/", "/dev/../etc/x", "/dev", "/", "//"}) {
     c.linux->devices[0].path = bad;
     CHECK(error_of(c) ==
-          std::string("linux.devices[0].path: must be an absolute path under /dev, got \"") + bad +
+          std::string("linux.devices[0].path: must be an absolute path of a file, got \"") + bad +
               "\"");
   }
+  // Outside /dev too, as runc 1.1.5 makes it.
+  for (const char* good : {"/dev/net/tun", "/tmp/fuse", "/mydev/null"}) {
+    c.linux->devices[0].path = good;
+    CHECK(validate(c, nullptr).has_value());
+  }
   c.linux->devices[0].path = "/dev/net/tun";
-  CHECK(validate(c, nullptr).has_value());
   // A fifo's major/minor are optional, not forbidden: ignored.
   c.linux->devices[0].type = "p";
   CHECK(validate(c, nullptr).has_value());
@@ -556,6 +561,14 @@ TEST_CASE("validate_resources: devices") {
   r.devices[1].access = "rwx";
   CHECK(validate_resources(r, "linux.resources", nullptr).error().message() ==
         "linux.resources.devices[1].access: must be a combination of r, w, m, got \"rwx\"");
+  // Any order and repetition of r, w, m, as runc 1.1.5 takes them.
+  for (const char* ok : {"wr", "mr", "mwr", "rrw", "rwmrwm"}) {
+    r.devices[1].access = ok;
+    CHECK(validate_resources(r, "", nullptr).has_value());
+  }
+  r.devices[1].access = "";
+  CHECK(validate_resources(r, "", nullptr).error().message() ==
+        "devices[1].access: must not be empty (a combination of r, w, m)");
   r.devices[1].access = "m";
   r.devices[1].major = -2;
   CHECK(validate_resources(r, "", nullptr).error().message() ==
@@ -611,6 +624,11 @@ TEST_CASE("validate_resources: blockIO weights") {
   r.block_io->weight = 10;
   r.block_io->leaf_weight = 1000;
   CHECK(validate_resources(r, "", nullptr).has_value());
+  // 0: not set (runc writes nothing for it).
+  r.block_io->weight = 0;
+  r.block_io->weight_device = {{8, 0, 0, std::nullopt}};
+  CHECK(validate_resources(r, "", nullptr).has_value());
+  r.block_io->weight_device.clear();
   r.block_io->weight = 9;
   CHECK(validate_resources(r, "", nullptr).error().message() ==
         "blockIO.weight: must be in 10..1000, got 9");
