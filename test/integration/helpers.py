@@ -156,7 +156,10 @@ def cgroup_dirs(name_glob):
     found = set()
     for pat in pats:
         for d in glob.glob(pat):
-            if not os.path.isdir(d):
+            # Hosts link controllers to their shared hierarchy (cpu ->
+            # cpu,cpuacct; net_cls -> net_cls,net_prio): each directory once.
+            top = os.path.join(CGROUP_ROOT, os.path.relpath(d, CGROUP_ROOT).split("/")[0])
+            if not os.path.isdir(d) or os.path.islink(top):
                 continue
             found.add(d)
             for root, dirs, _ in os.walk(d):

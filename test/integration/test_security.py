@@ -1081,8 +1081,9 @@ def test_crun_1200_running_container_with_reused_pid_record(husk, bundle):
 def test_crun_868_delete_force_is_bounded_on_an_unkillable_process(husk, bundle):
     """A v1-frozen task does not die on SIGKILL until thawed: the closest
     test stand-in for a process stuck in D state. delete --force must come
-    back in bounded time with an error naming the container, and succeed
-    once the process can die."""
+    back in bounded time; husk thaws the sub-cgroups frozen below the
+    container's after its SIGKILL (a frozen task holds the pid namespace's
+    init forever otherwise), so it succeeds and leaves nothing."""
     b = bundle(args=probe("sleep 100"))
     husk.create_ok("c1", b)
     husk.start_ok("c1")
@@ -1100,13 +1101,8 @@ def test_crun_868_delete_force_is_bounded_on_an_unkillable_process(husk, bundle)
         start = time.monotonic()
         r = husk.delete("c1", force=True, timeout=120)
         took = time.monotonic() - start
-        if r.rc != 0:
-            assert "c1" in r.err, r
-            assert took < 90
-        with open(os.path.join(sub, "freezer.state"), "w") as f:
-            f.write("THAWED")
-        r = husk.delete("c1", force=True, timeout=60)
         assert r.rc == 0, r
+        assert took < 90
     finally:
         if os.path.isdir(sub):
             try:
@@ -1114,6 +1110,7 @@ def test_crun_868_delete_force_is_bounded_on_an_unkillable_process(husk, bundle)
                     f.write("THAWED")
             except OSError:
                 pass
+    assert not os.path.isdir(sub)
     assert not h.alive(pid)
     assert husk.nothing_left() == []
 
