@@ -158,9 +158,6 @@ int dispatch(const GlobalOptions &g, std::span<const std::string> rest) {
   if (v == nullptr) {
     return report(g, Error::arg("unknown command \"{}\" (see husk --help)", name));
   }
-  if (v->fn == nullptr) {
-    return report(g, Error::make(ErrorKind::Unsupported, "{}: not implemented yet", name));
-  }
   return v->fn(g, rest.subspan(1));
 }
 

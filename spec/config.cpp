@@ -1,1 +1,0 @@
-#include "spec/config.hpp"
