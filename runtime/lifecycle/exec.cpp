@@ -28,6 +28,7 @@
 #include "lifecycle/pid_file.hpp"
 #include "linux/capabilities.hpp"
 #include "linux/child.hpp"
+#include "linux/paths.hpp"
 #include "linux/process.hpp"
 #include "linux/protocol.hpp"
 #include "spec/parse.hpp"
@@ -164,23 +165,9 @@ Result<std::map<std::string, std::string>> parse_sub_cgroups(
   // the cgroupfs path to a cgroup outside the container's, so a path whose
   // cleaned form climbs out is refused, with runc's wording.
   auto sub_path = [](const std::string& value, std::string_view path) -> Result<std::string> {
-    std::vector<std::string_view> kept;
-    std::string_view rest = path;
-    while (!rest.empty()) {
-      size_t slash = rest.find('/');
-      std::string_view part = rest.substr(0, slash);
-      rest.remove_prefix(slash == std::string_view::npos ? rest.size() : slash + 1);
-      if (part.empty() || part == ".") continue;
-      if (part != "..") {
-        kept.push_back(part);
-      } else if (kept.empty()) {
-        return Error::arg("--cgroup {:?}: {} is not a sub cgroup path", value, path);
-      } else {
-        kept.pop_back();
-      }
-    }
-    std::string clean;
-    for (auto part : kept) clean += (clean.empty() ? "" : "/") + std::string(part);
+    auto below = linux_setup::clean_below(path);
+    if (!below) return Error::arg("--cgroup {:?}: {} is not a sub cgroup path", value, path);
+    std::string clean = *std::move(below);
     if (clean.find("process_api") != std::string::npos) {
       return Error::arg("--cgroup: {:?}: refusing a path naming process_api", value);
     }

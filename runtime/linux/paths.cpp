@@ -160,7 +160,12 @@ int mkdir_fast(int rootfd, std::string_view path, CreateAs last, struct stat* st
 
 }  // namespace
 
-std::string clean_path(std::string_view path) {
+namespace {
+
+// The components of `path` with "." and empty ones dropped and ".." applied;
+// *escaped is set when a ".." had nothing left to remove (it is then
+// dropped: at "/" it stays at "/").
+std::vector<std::string_view> clean_parts(std::string_view path, bool* escaped) {
   std::vector<std::string_view> parts;
   size_t i = 0;
   while (i <= path.size()) {
@@ -168,18 +173,40 @@ std::string clean_path(std::string_view path) {
     if (j == std::string_view::npos) j = path.size();
     std::string_view c = path.substr(i, j - i);
     if (c == "..") {
-      if (!parts.empty()) parts.pop_back();
+      if (!parts.empty()) {
+        parts.pop_back();
+      } else if (escaped != nullptr) {
+        *escaped = true;
+      }
     } else if (!c.empty() && c != ".") {
       parts.push_back(c);
     }
     i = j + 1;
   }
+  return parts;
+}
+
+}  // namespace
+
+std::string clean_path(std::string_view path) {
   std::string out;
-  for (auto c : parts) {
+  for (auto c : clean_parts(path, nullptr)) {
     out += '/';
     out += c;
   }
   return out.empty() ? "/" : out;
+}
+
+std::optional<std::string> clean_below(std::string_view path) {
+  bool escaped = false;
+  auto parts = clean_parts(path, &escaped);
+  if (escaped) return std::nullopt;
+  std::string out;
+  for (auto c : parts) {
+    if (!out.empty()) out += '/';
+    out += c;
+  }
+  return out;
 }
 
 std::vector<std::string> split_path(std::string_view clean) {

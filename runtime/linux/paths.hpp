@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,9 @@ namespace husk::linux_setup {
 // Lexical cleanup of a container path: "/", no "." / ".." / empty components
 // (".." at the top stays at "/"), relative paths taken relative to "/".
 std::string clean_path(std::string_view path);
+// The same cleanup for a path taken below some directory: no leading "/"
+// ("" is the directory itself); none when a ".." climbs above it.
+std::optional<std::string> clean_below(std::string_view path);
 // The components of a cleaned path ("/a/b" -> {"a", "b"}; "/" -> {}).
 std::vector<std::string> split_path(std::string_view clean);
 
