@@ -138,24 +138,25 @@ class Child {
 
   // waitpid(2); the caller must not have SIGCHLD set to SIG_IGN (that
   // auto-reaps children and waitpid fails with ECHILD).
+  // Once reaped (try_reap), the status it had.
   Result<int> reap() {
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0) {
-      if (errno != EINTR) {
-        pid_ = -1;
-        return Error::last("waitpid");
-      }
+    while (!reaped() && !TRY(collect(0))) {
     }
-    pid_ = -1;
-    status_ = status;
-    return status;
+    return status_;
   }
 
   // waitpid(WNOHANG): true once the child has ended and been reaped (its
   // status is then what reap() returns).
-  Result<bool> try_reap() {
+  Result<bool> try_reap() { return collect(WNOHANG); }
+
+ private:
+  [[nodiscard]] bool reaped() const { return pid_ <= 0 && status_ >= 0; }
+
+  // One waitpid(pid, options): true when the child was reaped (EINTR and
+  // "not yet" are false).
+  Result<bool> collect(int options) {
     int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    pid_t r = ::waitpid(pid_, &status, options);
     if (r < 0 && errno != EINTR) {
       pid_ = -1;
       return Error::last("waitpid");
@@ -165,10 +166,7 @@ class Child {
     status_ = status;
     return true;
   }
-  [[nodiscard]] bool reaped() const { return pid_ <= 0 && status_ >= 0; }
-  [[nodiscard]] int status() const { return status_; }
 
- private:
   pid_t pid_;
   int status_ = -1;
 };
@@ -305,7 +303,7 @@ Status run_one(const spec::Hook& h, std::string_view state) {
     TRY(child.reap());
     return Error::make(ErrorKind::Sys, "timed out after {}s", h.timeout.value_or(0));
   }
-  int status = child.reaped() ? child.status() : TRY(child.reap());
+  int status = TRY(child.reap());
   return check_status(status, exec_errno(err_r));
 }
 
