@@ -132,7 +132,8 @@ class Child {
   ~Child() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGKILL);  // our unreaped child: its pid cannot have been reused
-    [[maybe_unused]] auto st = reap();
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
   }
   [[nodiscard]] pid_t pid() const { return pid_; }
 
