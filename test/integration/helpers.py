@@ -172,6 +172,14 @@ def cgroup_dirs(name_glob):
     return sorted(found)
 
 
+def cgroup_dirs_named(name):
+    """Every cgroup directory called name, anywhere in any hierarchy."""
+    found = []
+    for root, dirs, _ in os.walk(CGROUP_ROOT):
+        found += [os.path.join(root, d) for d in dirs if d == name]
+    return found
+
+
 def cgroup_procs(path):
     try:
         return [int(x) for x in read_text(os.path.join(path, "cgroup.procs")).split()]
@@ -541,6 +549,13 @@ class Containerd:
         if check:
             assert r.returncode == 0, describe_run(r, self)
         return r
+
+    def shim_socket(self, cid, namespace=None):
+        """Where containerd 1.6 puts the socket of the shim serving cid: under
+        /run/containerd/s/ whatever its state directory, named by the
+        SHA-256 of <containerd address>/<namespace>/<id>."""
+        key = os.path.join(self.sock, namespace or self.namespace, cid)
+        return f"/run/containerd/s/{hashlib.sha256(key.encode()).hexdigest()}"
 
     def import_image(self, rootfs, name, config=None, namespace=None):
         """rootfs as image `name` (make_oci_archive), imported and unpacked

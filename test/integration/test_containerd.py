@@ -256,14 +256,6 @@ def trap_script(*sigs, final="TERM", code=42):
     return ["sh", "-c", "; ".join(traps) + "; echo ready; while :; do sleep 0.1; done"]
 
 
-def cgroup_dirs_named(name):
-    """Every cgroup directory called name, in any hierarchy."""
-    found = []
-    for root, dirs, _ in os.walk(h.CGROUP_ROOT):
-        found += [os.path.join(root, d) for d in dirs if d == name]
-    return found
-
-
 def mounts_of(ctrd, cid):
     return h.mounts_under(os.path.join(ctrd.dir, "state", "io.containerd.runtime.v2.task", NS, cid))
 
@@ -273,7 +265,7 @@ def assert_gone(ctr, cid):
     assert cid not in ctr("tasks", "ls", "-q").stdout.split()
     assert cid not in ctr("containers", "ls", "-q").stdout.split()
     assert husk_state(ctr.d, cid) is None
-    assert cgroup_dirs_named(cid) == []
+    assert h.cgroup_dirs_named(cid) == []
     assert mounts_of(ctr.d, cid) == []
 
 
@@ -311,9 +303,9 @@ def test_detached_task_is_in_its_cgroup_with_pid_from_pid_file(ctr):
     assert h.cgroup_procs(os.path.dirname(procs_file)) == [pid]
     # Nothing of this container's anywhere else: not at /<namespace>/<id>
     # (ctr's default) and nowhere under the caller's cgroup.
-    for d in cgroup_dirs_named(cid):
+    for d in h.cgroup_dirs_named(cid):
         assert f"/{h.CGROUP_PARENT}/{cid}" in d, d
-    assert cgroup_dirs_named(NS) == []
+    assert h.cgroup_dirs_named(NS) == []
     r = ctr("tasks", "kill", "-s", "SIGKILL", cid)
     ctr.wait_task(cid, "STOPPED")
     r = ctr("tasks", "rm", cid)
@@ -331,7 +323,7 @@ def test_relative_cgroup_path_is_under_the_hierarchy_root(ctr):
     # from each hierarchy's root, never from its caller's cgroup.
     ctr.run("-d", cmd=["sleep", "1000"], cid=cid, cgroup=ctr.cgroup(cid).lstrip("/"))
     ctr.wait_task(cid, "RUNNING")
-    dirs = cgroup_dirs_named(cid)
+    dirs = h.cgroup_dirs_named(cid)
     assert dirs and all(d.endswith(f"/{h.CGROUP_PARENT}/{cid}") for d in dirs), dirs
     assert ctr.task_pid(cid) in h.cgroup_procs(
         os.path.dirname(ctr.cgroup_file(cid, "pids", "cgroup.procs", "cgroup.procs")))

@@ -1,0 +1,373 @@
+"""husk under Kubernetes' Container Runtime Interface: the test speaks CRI v1
+gRPC to containerd's CRI plugin the way kubelet does, and the plugin's
+runtime handler `husk` runs containerd-shim-runc-v2 with husk as its runtime.
+
+The containerd is private (helpers.Containerd: its own root, state, socket and
+config under the session directory), with the CRI plugin enabled, an empty
+CNI configuration (host-network pods never call CNI) and a sandbox image
+built here. Both images are made locally (scripts/mkrootfs for busybox,
+catatonit for the pause image) and imported with `ctr -n k8s.io images import`.
+
+The Python stubs are generated at test time from the CRI API definition
+(HUSK_CRI_PROTO, by default ../shared/reference/cri/api.proto next to the
+source tree) with Debian's python3-grpc-tools, into the session directory.
+
+Pods get linux.cgroup_parent /husk-test/<TAG>-<test>-pod, so the sandbox and
+its containers live under the tests' cgroup parent and the leak check sees
+them; containers carry the test's leak mark in their environment, the pause
+process and containerd with its shims the mark <TAG>.cri.
+"""
+
+import importlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import helpers as h
+
+K8S_NS = "k8s.io"
+HANDLER = "husk"
+PAUSE_IMAGE = "docker.io/husk/pause:test"
+IMAGE = "docker.io/husk/busybox:test"
+CRI_MARK = f"{h.TAG}.cri"
+RPC_TIMEOUT = 120  # seconds per CRI call: a loaded 2-core machine is slow
+PROTO = os.environ.get("HUSK_CRI_PROTO") or os.path.join(
+    os.path.dirname(h.SOURCE_DIR), "shared", "reference", "cri", "api.proto")
+CATATONIT = shutil.which("catatonit") or "/usr/libexec/podman/catatonit"
+
+
+def _missing():
+    if not all(shutil.which(b) for b in ("containerd", "ctr", "containerd-shim-runc-v2")):
+        return "containerd not installed (scripts/deps installs Debian's containerd package)"
+    for mod, pkg in (("grpc", "python3-grpcio"), ("grpc_tools", "python3-grpc-tools")):
+        if importlib.util.find_spec(mod) is None:
+            return f"{pkg} not installed (scripts/deps)"
+    if not os.path.isfile(PROTO):
+        return f"no CRI API definition at {PROTO} (set HUSK_CRI_PROTO)"
+    if not os.path.isfile(CATATONIT):
+        return "catatonit not installed (scripts/deps)"
+    return None
+
+
+_WHY_NOT = _missing()
+pytestmark = pytest.mark.skipif(_WHY_NOT is not None, reason=str(_WHY_NOT))
+
+# The CRI plugin with runtime handler `husk`: the runc shim with husk as its
+# binary and its own state root. The oom_score_adj of the pause container
+# (-998) is clamped to containerd's own, which this shell can lower no
+# further (it lacks CAP_SYS_RESOURCE). AppArmor stays off: containerd would
+# load its default profile into the host's kernel.
+PLUGINS = """\
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "%s"
+  restrict_oom_score_adj = true
+  disable_apparmor = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "{d}/cni/bin"
+    conf_dir = "{d}/cni/net.d"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "{snapshotter}"
+    default_runtime_name = "%s"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.%s]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.%s.options]
+        BinaryName = "{husk}"
+        Root = "{d}/husk-root"
+        SystemdCgroup = false
+""" % (PAUSE_IMAGE, HANDLER, HANDLER, HANDLER)
+
+
+def _stubs(out):
+    """api_pb2 and api_pb2_grpc generated from PROTO into out."""
+    os.makedirs(out)
+    r = subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I", os.path.dirname(PROTO),
+                        f"--python_out={out}", f"--grpc_python_out={out}", PROTO],
+                       capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+    assert r.returncode == 0, f"protoc failed on {PROTO}:\n{r.stderr}"
+    sys.path.insert(0, out)
+    try:
+        return importlib.import_module("api_pb2"), importlib.import_module("api_pb2_grpc")
+    finally:
+        sys.path.remove(out)
+
+
+def _images(c, d):
+    rootfs = os.path.join(d, "rootfs")
+    r = subprocess.run([os.path.join(h.SOURCE_DIR, "scripts", "mkrootfs"), rootfs],
+                       capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    c.import_image(rootfs, IMAGE, namespace=K8S_NS)
+    # The sandbox's only process: catatonit in pause mode, with the leak mark.
+    pause = os.path.join(d, "pause")
+    for sub in ("proc", "sys", "dev", "etc"):
+        os.makedirs(os.path.join(pause, sub))
+    shutil.copy(CATATONIT, os.path.join(pause, "catatonit"))
+    c.import_image(pause, PAUSE_IMAGE, namespace=K8S_NS, config={
+        "Entrypoint": ["/catatonit", "-P"], "Env": [f"{h.MARK_VAR}={CRI_MARK}"]})
+    shutil.rmtree(rootfs)
+    shutil.rmtree(pause)
+
+
+class Cri:
+    """containerd with the CRI plugin, and the CRI v1 client to it."""
+
+    def __init__(self, c, pb, rpc, channel):
+        self.c, self.pb = c, pb
+        self.runtime = rpc.RuntimeServiceStub(channel)
+        self.images = rpc.ImageServiceStub(channel)
+        self.husk_root = os.path.join(c.dir, "husk-root", K8S_NS)
+        self.sandboxes = []  # every pod run, for the shim sockets
+
+    def call(self, name, **fields):
+        """RuntimeService.name(nameRequest(**fields)) -> the response."""
+        req = getattr(self.pb, name + "Request")(**fields)
+        try:
+            return getattr(self.runtime, name)(req, timeout=RPC_TIMEOUT)
+        except Exception as e:  # grpc.RpcError: add the daemon's side
+            raise AssertionError(f"CRI {name} failed: {e}\n--- containerd log\n"
+                                 f"{self.c.log_tail(40)}") from None
+
+    def husk(self, *args):
+        """husk in the state root the shim gives it -> CompletedProcess."""
+        return subprocess.run([h.HUSK_BIN, "--root", self.husk_root, *args], capture_output=True,
+                              text=True, stdin=subprocess.DEVNULL, timeout=60)
+
+    def husk_state(self, cid):
+        r = self.husk("state", cid)
+        if r.returncode != 0:
+            assert "does not exist" in r.stderr, r.stderr
+            return None
+        return json.loads(r.stdout)
+
+
+@pytest.fixture(scope="module")
+def cri(session_dir):
+    import grpc
+    d = os.path.join(session_dir, "cri")
+    os.makedirs(d, mode=0o711)
+    c = h.Containerd(d, CRI_MARK, K8S_NS, PLUGINS)
+    channel = None
+    try:
+        pb, rpc = _stubs(os.path.join(d, "stubs"))
+        for sub in ("cni/bin", "cni/net.d"):
+            os.makedirs(os.path.join(d, sub))
+        c.start()
+        _images(c, d)
+        channel = grpc.insecure_channel(f"unix://{c.sock}")
+        client = Cri(c, pb, rpc, channel)
+        v = client.call("Version", version="v1")
+        assert v.runtime_name == "containerd" and v.runtime_api_version == "v1", v
+        yield client
+    finally:
+        if channel is not None:
+            _remove_all_pods(c, pb, rpc, channel)
+            channel.close()
+        c.shutdown()
+        # A shim that had to be killed leaves its socket behind.
+        for sid in client.sandboxes if channel is not None else ():
+            if os.path.exists(c.shim_socket(sid)):
+                os.unlink(c.shim_socket(sid))
+
+
+def _remove_all_pods(c, pb, rpc, channel):
+    """What a test left: every pod stopped and removed (which removes its
+    containers), so the shims exit before containerd is stopped."""
+    stub = rpc.RuntimeServiceStub(channel)
+    try:
+        pods = stub.ListPodSandbox(pb.ListPodSandboxRequest(), timeout=RPC_TIMEOUT).items
+        for p in pods:
+            stub.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=p.id),
+                                timeout=RPC_TIMEOUT)
+            stub.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=p.id),
+                                  timeout=RPC_TIMEOUT)
+    except Exception as e:  # cleanup only: containerd's shutdown follows
+        print(f"test_cri cleanup: {e}", file=sys.stderr)
+
+
+# ---- per test ---------------------------------------------------------------------
+
+class Kube:
+    """kubelet's side for one test: pod and container configs that carry this
+    test's cgroup parent, leak mark and log directory; at the end, the pods
+    it ran are stopped and removed."""
+
+    def __init__(self, cri, ctx):
+        self.cri, self.pb, self.ctx = cri, cri.pb, ctx
+        self.pods = []
+        self.cgroup_parent = f"/{h.CGROUP_PARENT}/{h.TAG}-{ctx.index}-pod"
+        self.log_dir = os.path.join(ctx.dir, "pod-logs")
+        os.makedirs(self.log_dir)
+        ctx.roots.append(cri.husk_root)
+
+    def __getattr__(self, name):  # the CRI calls: kube.StartContainer(container_id=...)
+        return lambda **fields: self.cri.call(name, **fields)
+
+    def namespaces(self):
+        """hostNetwork: true, and a PID namespace per container (kubelet
+        gives the pod's options to the sandbox and to each container)."""
+        return self.pb.NamespaceOption(network=self.pb.NODE, pid=self.pb.CONTAINER,
+                                       ipc=self.pb.POD)
+
+    def pod_config(self, name):
+        pb = self.pb
+        return pb.PodSandboxConfig(
+            metadata=pb.PodSandboxMetadata(name=name, namespace="default",
+                                           uid=f"{h.TAG}-{self.ctx.index}-{name}"),
+            log_directory=self.log_dir,
+            linux=pb.LinuxPodSandboxConfig(
+                cgroup_parent=self.cgroup_parent,
+                security_context=pb.LinuxSandboxSecurityContext(
+                    namespace_options=self.namespaces())))
+
+    def run_pod(self, name):
+        config = self.pod_config(name)
+        sid = self.RunPodSandbox(config=config, runtime_handler=HANDLER).pod_sandbox_id
+        self.pods.append(sid)
+        self.cri.sandboxes.append(sid)
+        return sid, config
+
+    def create(self, sid, pod_config, name, script):
+        """A busybox container running `sh -c script`, logging to <name>.log."""
+        pb = self.pb
+        config = pb.ContainerConfig(
+            metadata=pb.ContainerMetadata(name=name), image=pb.ImageSpec(image=IMAGE),
+            command=["sh", "-c", script], log_path=f"{name}.log",
+            envs=[pb.KeyValue(key=h.MARK_VAR, value=self.ctx.mark.encode())],
+            linux=pb.LinuxContainerConfig(security_context=pb.LinuxContainerSecurityContext(
+                namespace_options=self.namespaces())))
+        return self.CreateContainer(pod_sandbox_id=sid, config=config,
+                                    sandbox_config=pod_config).container_id
+
+    def status(self, cid):
+        """(ContainerStatus, the verbose info: pid, runtimeSpec, ...)"""
+        r = self.ContainerStatus(container_id=cid, verbose=True)
+        return r.status, json.loads(r.info.get("info", "{}"))
+
+    def wait_state(self, cid, state, timeout=120):
+        return h.wait_for(lambda: self.status(cid)[0].state == state, timeout, interval=0.2,
+                          what=f"container {cid} in state {self.pb.ContainerState.Name(state)}")
+
+    def log(self, name):
+        return h.read_text(os.path.join(self.log_dir, f"{name}.log"), "")
+
+    def cgroup_dirs(self, cid):
+        """The cgroup directory of a container or sandbox cid in every
+        hierarchy, checking that there is none of that name elsewhere."""
+        rel = f"{self.cgroup_parent}/{cid}"
+        dirs = [d for d in h.hierarchy_dirs(rel) if os.path.isdir(d)]
+        assert sorted(dirs) == sorted(h.cgroup_dirs_named(cid)), h.cgroup_dirs_named(cid)
+        return dirs
+
+    def cleanup(self):
+        for sid in self.pods:
+            try:
+                self.StopPodSandbox(pod_sandbox_id=sid)
+                self.RemovePodSandbox(pod_sandbox_id=sid)
+            except AssertionError as e:
+                print(e, file=sys.stderr)
+        h.reap_orphans()
+
+
+@pytest.fixture
+def kube(cri, _ctx):
+    k = Kube(cri, _ctx)
+    yield k
+    k.cleanup()
+
+
+# A container that says it started, and exits 7 on SIGTERM (busybox sh runs
+# its traps between commands, hence the short sleeps).
+TRAPPER = 'trap "echo got TERM; exit 7" TERM; echo started; while :; do sleep 0.1; done'
+# What an exec reports: PID 1's command line (the exec joined the container's
+# PID namespace), the network namespace (the host's: a NODE-network pod),
+# its stderr and its exit status.
+EXEC = "tr '\\0' ' ' </proc/1/cmdline; echo; readlink /proc/self/ns/net; echo oops >&2; exit 3"
+
+
+def test_pod_lifecycle_through_cri(kube):
+    pb = kube.pb
+    sid, pod_config = kube.run_pod("web")
+    pod = kube.PodSandboxStatus(pod_sandbox_id=sid, verbose=True)
+    assert pod.status.state == pb.SANDBOX_READY, pod
+    pod_info = json.loads(pod.info["info"])
+    assert pod_info["runtimeHandler"] == HANDLER, pod_info
+    pause = kube.cri.husk_state(sid)
+    assert pause and pause["status"] == "running" and pause["pid"] == pod_info["pid"], pause
+    assert h.read_text(f"/proc/{pause['pid']}/cmdline") == "/catatonit\0-P\0"
+    dirs = kube.cgroup_dirs(sid)
+    assert dirs and all(pause["pid"] in h.cgroup_procs(d) for d in dirs), dirs
+    # One shim serves the pod: the sandbox's, named after it.
+    shim = kube.cri.c.shim_socket(sid)
+    assert os.path.exists(shim)
+
+    cid = kube.create(sid, pod_config, "main", TRAPPER)
+    st, _ = kube.status(cid)
+    assert st.state == pb.CONTAINER_CREATED, st
+    # CreateContainer makes containerd's record only; the runtime's create
+    # and start both come with StartContainer.
+    assert kube.cri.husk_state(cid) is None
+
+    kube.StartContainer(container_id=cid)
+    st, info = kube.status(cid)
+    assert st.state == pb.CONTAINER_RUNNING, st
+    state = kube.cri.husk_state(cid)
+    assert state["status"] == "running" and state["pid"] == info["pid"], (state, info)
+    assert state["bundle"].endswith(cid), state
+    # The container is in its cgroup below the pod's cgroup parent.
+    dirs = kube.cgroup_dirs(cid)
+    assert dirs and all(info["pid"] in h.cgroup_procs(d) for d in dirs), dirs
+    h.wait_for(lambda: "stdout F started\n" in kube.log("main"), 60, what="started in the log")
+
+    r = kube.ExecSync(container_id=cid, cmd=["sh", "-c", EXEC], timeout=60)
+    assert r.exit_code == 3, r
+    assert r.stdout.decode().split("\n") == [
+        f"sh -c {TRAPPER} ", os.readlink("/proc/self/ns/net"), ""], r.stdout
+    assert r.stderr == b"oops\n", r.stderr
+    assert kube.status(cid)[0].state == pb.CONTAINER_RUNNING
+
+    kube.StopContainer(container_id=cid, timeout=60)
+    st, _ = kube.status(cid)
+    assert st.state == pb.CONTAINER_EXITED and st.exit_code == 7, st
+    assert "stdout F got TERM\n" in kube.log("main")
+    # containerd deletes the task once it has exited: husk's state and the
+    # container's cgroup are gone with it.
+    assert kube.cri.husk_state(cid) is None
+    assert kube.cgroup_dirs(cid) == []
+    assert not h.alive(info["pid"])
+
+    kube.RemoveContainer(container_id=cid)
+    assert cid not in [c.id for c in kube.ListContainers().containers]
+
+    kube.StopPodSandbox(pod_sandbox_id=sid)
+    assert kube.PodSandboxStatus(pod_sandbox_id=sid).status.state == pb.SANDBOX_NOTREADY
+    assert kube.cri.husk_state(sid) is None
+    assert not h.alive(pause["pid"])
+    kube.RemovePodSandbox(pod_sandbox_id=sid)
+    assert sid not in [p.id for p in kube.ListPodSandbox().items]
+    assert h.cgroup_dirs(f"{h.TAG}-{kube.ctx.index}-pod") == []
+    assert kube.cgroup_dirs(sid) == []
+    h.wait_for(lambda: not os.path.exists(shim), 60, what=f"the shim to remove {shim}")
+    assert h.mounts_under(os.path.join(kube.cri.c.dir, "state")) == []
+
+
+def test_container_exit_code_and_logs(kube):
+    """A container that ends by itself: EXITED with its status, its output in
+    the CRI log, while the pod keeps running."""
+    pb = kube.pb
+    sid, pod_config = kube.run_pod("batch")
+    cid = kube.create(sid, pod_config, "job", "echo to-out; echo to-err >&2; exit 42")
+    kube.StartContainer(container_id=cid)
+    kube.wait_state(cid, pb.CONTAINER_EXITED)
+    st, _ = kube.status(cid)
+    assert st.exit_code == 42 and st.reason == "Error", st
+    lines = [l.split(" ", 1)[1] for l in kube.log("job").splitlines()]
+    assert sorted(lines) == ["stderr F to-err", "stdout F to-out"], kube.log("job")
+    assert kube.cri.husk_state(cid) is None
+    assert kube.PodSandboxStatus(pod_sandbox_id=sid).status.state == pb.SANDBOX_READY
+    kube.RemoveContainer(container_id=cid)
