@@ -117,10 +117,10 @@ def _images(c, d):
 class Cri:
     """containerd with the CRI plugin, and the CRI v1 client to it."""
 
-    def __init__(self, c, pb, rpc, channel):
-        self.c, self.pb = c, pb
-        self.runtime = rpc.RuntimeServiceStub(channel)
-        self.images = rpc.ImageServiceStub(channel)
+    def __init__(self, c, pb, rpc, grpc):
+        self.c, self.pb, self.grpc = c, pb, grpc
+        self.channel = grpc.insecure_channel(f"unix://{c.sock}")
+        self.runtime = rpc.RuntimeServiceStub(self.channel)
         self.husk_root = os.path.join(c.dir, "husk-root", K8S_NS)
         self.sandboxes = []  # every pod run, for the shim sockets
 
@@ -129,9 +129,32 @@ class Cri:
         req = getattr(self.pb, name + "Request")(**fields)
         try:
             return getattr(self.runtime, name)(req, timeout=RPC_TIMEOUT)
-        except Exception as e:  # grpc.RpcError: add the daemon's side
+        except self.grpc.RpcError as e:
             raise AssertionError(f"CRI {name} failed: {e}\n--- containerd log\n"
                                  f"{self.c.log_tail(40)}") from None
+
+    def remove_pods(self, ids):
+        """What kubelet does to pods it is done with (which removes their
+        containers too); cleanup only, so failures are printed."""
+        for sid in ids:
+            try:
+                self.call("StopPodSandbox", pod_sandbox_id=sid)
+                self.call("RemovePodSandbox", pod_sandbox_id=sid)
+            except AssertionError as e:
+                print(e, file=sys.stderr)
+
+    def close(self):
+        """Every pod removed, so the shims exit; containerd stopped; the
+        sockets of shims that had to be killed removed."""
+        try:
+            self.remove_pods([p.id for p in self.call("ListPodSandbox").items])
+        except AssertionError as e:
+            print(e, file=sys.stderr)
+        self.channel.close()
+        self.c.shutdown()
+        for sid in self.sandboxes:
+            if os.path.exists(self.c.shim_socket(sid)):
+                os.unlink(self.c.shim_socket(sid))
 
     def husk(self, *args):
         """husk in the state root the shim gives it -> CompletedProcess."""
@@ -148,46 +171,25 @@ class Cri:
 
 @pytest.fixture(scope="module")
 def cri(session_dir):
-    import grpc
     d = os.path.join(session_dir, "cri")
     os.makedirs(d, mode=0o711)
     c = h.Containerd(d, CRI_MARK, K8S_NS, PLUGINS)
-    channel = None
+    client = None
     try:
         pb, rpc = _stubs(os.path.join(d, "stubs"))
         for sub in ("cni/bin", "cni/net.d"):
             os.makedirs(os.path.join(d, sub))
         c.start()
         _images(c, d)
-        channel = grpc.insecure_channel(f"unix://{c.sock}")
-        client = Cri(c, pb, rpc, channel)
+        client = Cri(c, pb, rpc, importlib.import_module("grpc"))
         v = client.call("Version", version="v1")
         assert v.runtime_name == "containerd" and v.runtime_api_version == "v1", v
         yield client
     finally:
-        if channel is not None:
-            _remove_all_pods(c, pb, rpc, channel)
-            channel.close()
-        c.shutdown()
-        # A shim that had to be killed leaves its socket behind.
-        for sid in client.sandboxes if channel is not None else ():
-            if os.path.exists(c.shim_socket(sid)):
-                os.unlink(c.shim_socket(sid))
-
-
-def _remove_all_pods(c, pb, rpc, channel):
-    """What a test left: every pod stopped and removed (which removes its
-    containers), so the shims exit before containerd is stopped."""
-    stub = rpc.RuntimeServiceStub(channel)
-    try:
-        pods = stub.ListPodSandbox(pb.ListPodSandboxRequest(), timeout=RPC_TIMEOUT).items
-        for p in pods:
-            stub.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=p.id),
-                                timeout=RPC_TIMEOUT)
-            stub.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=p.id),
-                                  timeout=RPC_TIMEOUT)
-    except Exception as e:  # cleanup only: containerd's shutdown follows
-        print(f"test_cri cleanup: {e}", file=sys.stderr)
+        if client:
+            client.close()
+        else:
+            c.shutdown()
 
 
 # ---- per test ---------------------------------------------------------------------
@@ -205,7 +207,10 @@ class Kube:
         os.makedirs(self.log_dir)
         ctx.roots.append(cri.husk_root)
 
-    def __getattr__(self, name):  # the CRI calls: kube.StartContainer(container_id=...)
+    def __getattr__(self, name):
+        """The CRI calls: kube.StartContainer(container_id=...)."""
+        if not name[:1].isupper():
+            raise AttributeError(name)
         return lambda **fields: self.cri.call(name, **fields)
 
     def namespaces(self):
@@ -264,21 +269,13 @@ class Kube:
         assert sorted(dirs) == sorted(h.cgroup_dirs_named(cid)), h.cgroup_dirs_named(cid)
         return dirs
 
-    def cleanup(self):
-        for sid in self.pods:
-            try:
-                self.StopPodSandbox(pod_sandbox_id=sid)
-                self.RemovePodSandbox(pod_sandbox_id=sid)
-            except AssertionError as e:
-                print(e, file=sys.stderr)
-        h.reap_orphans()
-
 
 @pytest.fixture
 def kube(cri, _ctx):
     k = Kube(cri, _ctx)
     yield k
-    k.cleanup()
+    cri.remove_pods(k.pods)
+    h.reap_orphans()
 
 
 # A container that says it started, and exits 7 on SIGTERM (busybox sh runs
