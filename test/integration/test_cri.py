@@ -192,6 +192,17 @@ def cri(session_dir):
             c.shutdown()
 
 
+def test_runtime_ready_with_husk_handler(cri):
+    """What kubelet asks first, and what `crictl info` shows: the runtime is
+    ready (the network is not: no CNI here) and knows the husk handler."""
+    r = cri.call("Status", verbose=True)
+    ready = {c.type: c.status for c in r.status.conditions}
+    assert ready == {"RuntimeReady": True, "NetworkReady": False}, r.status
+    husk = json.loads(r.info["config"])["containerd"]["runtimes"][HANDLER]
+    assert husk["runtimeType"] == "io.containerd.runc.v2", husk
+    assert husk["options"]["BinaryName"] == h.HUSK_BIN, husk
+
+
 # ---- per test ---------------------------------------------------------------------
 
 class Kube:
