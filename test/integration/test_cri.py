@@ -19,8 +19,10 @@ process and containerd with its shims the mark <TAG>.cri.
 """
 
 import importlib
+import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -57,7 +59,9 @@ _WHY_NOT = _missing()
 pytestmark = pytest.mark.skipif(_WHY_NOT is not None, reason=str(_WHY_NOT))
 
 # The CRI plugin with runtime handler `husk`: the runc shim with husk as its
-# binary and its own state root. The oom_score_adj of the pause container
+# binary and its own state root. It is not the default runtime: pods ask for
+# it by name, as a RuntimeClass makes kubelet do, and the default (which
+# containerd requires) names no runtime that exists. The oom_score_adj of the pause container
 # (-998) is clamped to containerd's own, which this shell can lower no
 # further (it lacks CAP_SYS_RESOURCE). AppArmor stays off: containerd would
 # load its default profile into the host's kernel.
@@ -73,14 +77,18 @@ PLUGINS = """\
     conf_dir = "{d}/cni/net.d"
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "{snapshotter}"
-    default_runtime_name = "%s"
+    default_runtime_name = "no-runtime-class"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.no-runtime-class]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.no-runtime-class.options]
+        BinaryName = "/nonexistent/no-runtime-class"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.%s]
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.%s.options]
         BinaryName = "{husk}"
         Root = "{d}/husk-root"
         SystemdCgroup = false
-""" % (PAUSE_IMAGE, HANDLER, HANDLER, HANDLER)
+""" % (PAUSE_IMAGE, HANDLER, HANDLER)
 
 
 def _stubs(out):
@@ -180,6 +188,11 @@ def cri(session_dir):
         for sub in ("cni/bin", "cni/net.d"):
             os.makedirs(os.path.join(d, sub))
         c.start()
+        # containerd runs on without a plugin that fails to load (a bad
+        # CRI config): say why.
+        plugins = c.ctr("plugins", "ls").stdout
+        assert re.search(r"io\.containerd\.grpc\.v1\s+cri\s+\S+\s+ok", plugins), "\n".join(
+            l for l in h.read_text(c.log).splitlines() if "level=warn" in l or "level=error" in l)
         _images(c, d)
         client = Cri(c, pb, rpc, importlib.import_module("grpc"))
         v = client.call("Version", version="v1")
