@@ -5,12 +5,17 @@ processes) or reshape data. Importable from test files as `import helpers`."""
 import ctypes
 import errno
 import glob
+import gzip
+import hashlib
+import io
 import json
 import os
+import platform
 import re
 import shutil
 import signal
 import subprocess
+import tarfile
 import time
 
 SOURCE_DIR = os.environ.get("HUSK_SOURCE_DIR") or os.path.dirname(
@@ -165,6 +170,14 @@ def cgroup_dirs(name_glob):
             for root, dirs, _ in os.walk(d):
                 found.update(os.path.join(root, x) for x in dirs)
     return sorted(found)
+
+
+def cgroup_dirs_named(name):
+    """Every cgroup directory called name, anywhere in any hierarchy."""
+    found = []
+    for root, dirs, _ in os.walk(CGROUP_ROOT):
+        found += [os.path.join(root, d) for d in dirs if d == name]
+    return found
 
 
 def cgroup_procs(path):
@@ -334,3 +347,229 @@ def without_cap(cap):
     bounding set (capsh, libcap2-bin), as under an engine or sandbox that
     withholds it. capsh runs bash -c; husk's argv follows."""
     return [CAPSH, f"--drop={cap.lower()}", "--", "-c", 'exec "$0" "$@"']
+
+
+# ---- OCI images and a private containerd (test_containerd, test_cri) ---------
+
+def _blob(layout, data):
+    digest = hashlib.sha256(data).hexdigest()
+    with open(os.path.join(layout, "blobs", "sha256", digest), "wb") as f:
+        f.write(data)
+    return {"digest": f"sha256:{digest}", "size": len(data)}
+
+
+def _layer_tar(rootfs):
+    def owner_root(ti):
+        ti.uid = ti.gid = 0
+        ti.uname = ti.gname = ""
+        ti.mtime = 0
+        return ti
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for entry in sorted(os.listdir(rootfs)):
+            t.add(os.path.join(rootfs, entry), arcname=entry, filter=owner_root)
+    return buf.getvalue()
+
+
+def make_oci_archive(rootfs, out_tar, name, config=None):
+    """An OCI image layout (oci-layout, index.json, blobs/sha256/...) holding
+    one single-layer image of rootfs, tarred into out_tar for `ctr images
+    import`. config: the image's runtime config (Cmd, Entrypoint, Env, ...);
+    by default `sh` with a PATH."""
+    layout = out_tar + ".d"
+    os.makedirs(os.path.join(layout, "blobs", "sha256"))
+    tar = _layer_tar(rootfs)
+    layer = _blob(layout, gzip.compress(tar, mtime=0))
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    config = _blob(layout, json.dumps({
+        "architecture": arch, "os": "linux",
+        "config": config or {"Cmd": ["sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]},
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{hashlib.sha256(tar).hexdigest()}"]},
+    }).encode())
+    manifest = _blob(layout, json.dumps({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **layer}],
+    }).encode())
+    with open(os.path.join(layout, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json", **manifest,
+            "platform": {"architecture": arch, "os": "linux"},
+            "annotations": {"io.containerd.image.name": name,
+                            "org.opencontainers.image.ref.name": name.rsplit(":", 1)[1]}}]}, f)
+    with open(os.path.join(layout, "oci-layout"), "w") as f:
+        json.dump({"imageLayoutVersion": "1.0.0"}, f)
+    with tarfile.open(out_tar, "w") as t:
+        for entry in ("oci-layout", "index.json", "blobs"):
+            t.add(os.path.join(layout, entry), arcname=entry)
+    shutil.rmtree(layout)
+
+
+# Everything of containerd's own lives under its directory; the snapshotters
+# and tracing plugins that could touch the host or the network are off.
+# `plugins` (TOML tables) and `disabled` are the caller's; in plugins,
+# {d}, {husk} and {snapshotter} are filled in.
+_CONTAINERD_CONFIG = """\
+version = 2
+root = "{d}/root"
+state = "{d}/state"
+disabled_plugins = [{disabled}]
+
+[grpc]
+  address = "{d}/containerd.sock"
+
+[ttrpc]
+  address = "{d}/containerd.sock.ttrpc"
+
+[debug]
+  level = "debug"
+
+[metrics]
+  address = ""
+
+[cgroup]
+  path = ""
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{d}/opt"
+
+[plugins."io.containerd.monitor.v1.cgroups"]
+  no_prometheus = true
+
+"""
+
+_CONTAINERD_OFF = ("io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+                   "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs",
+                   "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing")
+
+
+class Containerd:
+    """A private containerd (Debian's 1.6) in directory d: its config, root,
+    state, sockets, FIFOs, TMPDIR and XDG_RUNTIME_DIR all live there. It and
+    the shims it starts carry the leak mark `mark`; `ctr` talks to it in
+    `namespace`. Started in the background, stopped by PID (shutdown)."""
+
+    def __init__(self, d, mark, namespace, plugins="", disabled=()):
+        self.dir, self.mark, self.namespace = d, mark, namespace
+        self.plugins, self.disabled = plugins, tuple(disabled) + _CONTAINERD_OFF
+        self.sock = os.path.join(d, "containerd.sock")
+        self.log = os.path.join(d, "containerd.log")
+        self.runc_root = os.path.join(d, "runc")
+        self.fifo_dir = os.path.join(d, "fifo")
+        self.tmp = os.path.join(d, "tmp")
+        for sub in ("tmp", "xdg", "fifo", "runc"):
+            os.makedirs(os.path.join(d, sub), mode=0o700)
+        self.proc = None
+        self.snapshotter = "overlayfs"
+
+    def env(self, mark=None):
+        e = dict(os.environ)
+        e.update({MARK_VAR: mark or self.mark, "TMPDIR": self.tmp,
+                  "XDG_RUNTIME_DIR": os.path.join(self.dir, "xdg"),
+                  "CONTAINERD_SNAPSHOTTER": self.snapshotter})
+        e.pop("CONTAINERD_ADDRESS", None)
+        e.pop("CONTAINERD_NAMESPACE", None)
+        return e
+
+    def config(self):
+        fill = {"d": self.dir, "husk": HUSK_BIN, "snapshotter": self.snapshotter}
+        disabled = ", ".join(f'"{p}"' for p in self.disabled)
+        return (_CONTAINERD_CONFIG.format(disabled=disabled, **fill)
+                + self.plugins.format(**fill))
+
+    def _launch(self):
+        cfg = os.path.join(self.dir, "config.toml")
+        with open(cfg, "w") as f:
+            f.write(self.config())
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(["containerd", "--config", cfg], stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=log, env=self.env(), cwd=self.dir)
+        try:
+            wait_for(lambda: self.proc.poll() is not None or
+                     self.ctr("version", check=False).returncode == 0,
+                     timeout=60, interval=0.1, what="containerd to answer")
+        except WaitTimeout:
+            raise AssertionError("containerd did not come up:\n" + self.log_tail()) from None
+        assert self.proc.poll() is None, "containerd exited:\n" + self.log_tail()
+
+    def start(self):
+        self._launch()
+        # overlayfs needs a backing filesystem that can hold an upper dir;
+        # the native snapshotter (plain copies) works on any. A config that
+        # names the snapshotter is written again with native.
+        plugins = self.ctr("plugins", "ls").stdout
+        if not re.search(r"io\.containerd\.snapshotter\.v1\s+overlayfs\s+\S+\s+ok", plugins):
+            self.snapshotter = "native"
+            if "{snapshotter}" in self.plugins:
+                self.stop()
+                self._launch()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def shutdown(self):
+        """Stop containerd, reap the shims that exit after it (the session
+        is their subreaper), and remove the directory once nothing is
+        mounted in it."""
+        self.stop()
+        try:
+            wait_for(lambda: (reap_orphans() or True) and not marked_pids(value=self.mark),
+                     timeout=20)
+        except WaitTimeout:
+            pass
+        unmount_all_under(self.dir)
+        if not mounts_under(self.dir):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log_tail(self, n=60):
+        return "\n".join(read_text(self.log, "").splitlines()[-n:])
+
+    def ctr_cmd(self, *args, namespace=None):
+        return (["ctr", "--address", self.sock, "--namespace", namespace or self.namespace]
+                + [str(a) for a in args])
+
+    def ctr(self, *args, check=True, timeout=60, stdin=subprocess.DEVNULL, mark=None,
+            namespace=None):
+        """Run ctr to completion -> CompletedProcess (text). check: assert rc 0."""
+        cmd = self.ctr_cmd(*args, namespace=namespace)
+        try:
+            r = subprocess.run(cmd, stdin=stdin, capture_output=True, text=True, timeout=timeout,
+                               env=self.env(mark), cwd=self.dir)
+        except subprocess.TimeoutExpired as e:
+            raise AssertionError(f"$ {' '.join(cmd)}\ntimed out after {timeout}s\n"
+                                 f"stdout: {e.stdout}\nstderr: {e.stderr}\n"
+                                 f"containerd log:\n{self.log_tail()}") from None
+        if check:
+            assert r.returncode == 0, describe_run(r, self)
+        return r
+
+    def shim_socket(self, cid, namespace=None):
+        """Where containerd 1.6 puts the socket of the shim serving cid: under
+        /run/containerd/s/ whatever its state directory, named by the
+        SHA-256 of <containerd address>/<namespace>/<id>."""
+        key = os.path.join(self.sock, namespace or self.namespace, cid)
+        return f"/run/containerd/s/{hashlib.sha256(key.encode()).hexdigest()}"
+
+    def import_image(self, rootfs, name, config=None, namespace=None):
+        """rootfs as image `name` (make_oci_archive), imported and unpacked
+        into the snapshotter in use."""
+        archive = os.path.join(self.dir, re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".tar")
+        make_oci_archive(rootfs, archive, name, config)
+        self.ctr("images", "import", archive, namespace=namespace)
+        assert name in self.ctr("images", "ls", "-q", namespace=namespace).stdout
+        os.unlink(archive)
+
+
+def describe_run(r, ctrd=None):
+    """A CompletedProcess for an assertion message, with containerd's log."""
+    s = f"\n$ {' '.join(r.args)}\nrc={r.returncode}\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}"
+    if ctrd:
+        s += f"\n--- containerd log\n{ctrd.log_tail(30)}"
+    return s

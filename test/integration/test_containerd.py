@@ -6,7 +6,7 @@ runc root, FIFOs, TMPDIR and XDG_RUNTIME_DIR all live under the session's
 temporary directory; the CRI plugin and the snapshotters that could touch the
 host are disabled. It is started in the background and stopped by PID at module
 end. No registry: a busybox image is written as an OCI image layout by
-make_oci_archive() and imported with `ctr images import`.
+helpers.make_oci_archive() and imported with `ctr images import`.
 
 Every container gets `--cgroup /husk-test/<TAG>-<test>-c<n>` (ctr's default
 would be /<namespace>/<id> at the hierarchy root) and the test's leak-tracking
@@ -16,17 +16,12 @@ session end.
 """
 
 import errno
-import gzip
-import hashlib
-import io
 import json
 import os
 import platform
-import re
 import select
 import shutil
 import subprocess
-import tarfile
 import time
 
 import pytest
@@ -44,199 +39,31 @@ pytestmark = pytest.mark.skipif(
     reason="containerd not installed (scripts/deps installs Debian's containerd package)")
 
 
-# ---- the image ----------------------------------------------------------------
-
-def _blob(layout, data):
-    digest = hashlib.sha256(data).hexdigest()
-    with open(os.path.join(layout, "blobs", "sha256", digest), "wb") as f:
-        f.write(data)
-    return {"digest": f"sha256:{digest}", "size": len(data)}
-
-
-def _layer_tar(rootfs):
-    def owner_root(ti):
-        ti.uid = ti.gid = 0
-        ti.uname = ti.gname = ""
-        ti.mtime = 0
-        return ti
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
-        for entry in sorted(os.listdir(rootfs)):
-            t.add(os.path.join(rootfs, entry), arcname=entry, filter=owner_root)
-    return buf.getvalue()
-
-
-def make_oci_archive(rootfs, out_tar, name):
-    """An OCI image layout (oci-layout, index.json, blobs/sha256/...) holding
-    one single-layer image of rootfs, tarred into out_tar for `ctr images
-    import`."""
-    layout = out_tar + ".d"
-    os.makedirs(os.path.join(layout, "blobs", "sha256"))
-    tar = _layer_tar(rootfs)
-    layer = _blob(layout, gzip.compress(tar, mtime=0))
-    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
-    config = _blob(layout, json.dumps({
-        "architecture": arch, "os": "linux",
-        "config": {"Cmd": ["sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]},
-        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{hashlib.sha256(tar).hexdigest()}"]},
-    }).encode())
-    manifest = _blob(layout, json.dumps({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **layer}],
-    }).encode())
-    with open(os.path.join(layout, "index.json"), "w") as f:
-        json.dump({"schemaVersion": 2, "manifests": [{
-            "mediaType": "application/vnd.oci.image.manifest.v1+json", **manifest,
-            "platform": {"architecture": arch, "os": "linux"},
-            "annotations": {"io.containerd.image.name": name,
-                            "org.opencontainers.image.ref.name": name.rsplit(":", 1)[1]}}]}, f)
-    with open(os.path.join(layout, "oci-layout"), "w") as f:
-        json.dump({"imageLayoutVersion": "1.0.0"}, f)
-    with tarfile.open(out_tar, "w") as t:
-        for entry in ("oci-layout", "index.json", "blobs"):
-            t.add(os.path.join(layout, entry), arcname=entry)
-    shutil.rmtree(layout)
-
-
 # ---- the daemon -------------------------------------------------------------------
 
-CONFIG = """\
-version = 2
-root = "{d}/root"
-state = "{d}/state"
-disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing",
-]
-
-[grpc]
-  address = "{d}/containerd.sock"
-
-[ttrpc]
-  address = "{d}/containerd.sock.ttrpc"
-
-[debug]
-  level = "debug"
-
-[metrics]
-  address = ""
-
-[cgroup]
-  path = ""
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = "{d}/opt"
-
-[plugins."io.containerd.monitor.v1.cgroups"]
-  no_prometheus = true
-
+# The CRI plugin is test_cri.py's; here only the task API is driven.
+PLUGINS = """\
 [plugins."io.containerd.runtime.v1.linux"]
   runtime = "{husk}"
   runtime_root = "{d}/runtime-v1"
 """
 
 
-class Containerd:
-    def __init__(self, d):
-        self.dir = d
-        self.sock = os.path.join(d, "containerd.sock")
-        self.log = os.path.join(d, "containerd.log")
-        self.runc_root = os.path.join(d, "runc")
-        self.fifo_dir = os.path.join(d, "fifo")
-        self.tmp = os.path.join(d, "tmp")
-        for sub in ("tmp", "xdg", "fifo", "runc"):
-            os.makedirs(os.path.join(d, sub), mode=0o700)
-        self.proc = None
-        self.snapshotter = "overlayfs"
-
-    def env(self, mark=CTRD_MARK):
-        e = dict(os.environ)
-        e.update({h.MARK_VAR: mark, "TMPDIR": self.tmp,
-                  "XDG_RUNTIME_DIR": os.path.join(self.dir, "xdg"),
-                  "CONTAINERD_SNAPSHOTTER": self.snapshotter})
-        e.pop("CONTAINERD_ADDRESS", None)
-        e.pop("CONTAINERD_NAMESPACE", None)
-        return e
-
-    def start(self):
-        cfg = os.path.join(self.dir, "config.toml")
-        with open(cfg, "w") as f:
-            f.write(CONFIG.format(d=self.dir, husk=h.HUSK_BIN))
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(["containerd", "--config", cfg], stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=log, env=self.env(), cwd=self.dir)
-        try:
-            h.wait_for(lambda: self.proc.poll() is not None or
-                       self.ctr("version", check=False).returncode == 0,
-                       timeout=30, interval=0.1, what="containerd to answer")
-        except h.WaitTimeout:
-            raise AssertionError("containerd did not come up:\n" + self.log_tail()) from None
-        assert self.proc.poll() is None, "containerd exited:\n" + self.log_tail()
-        # overlayfs needs a backing filesystem that can hold an upper dir;
-        # the native snapshotter (plain copies) works on any.
-        plugins = self.ctr("plugins", "ls").stdout
-        if not re.search(r"io\.containerd\.snapshotter\.v1\s+overlayfs\s+\S+\s+ok", plugins):
-            self.snapshotter = "native"
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def log_tail(self, n=60):
-        return "\n".join(h.read_text(self.log, "").splitlines()[-n:])
-
-    def ctr_cmd(self, *args):
-        return ["ctr", "--address", self.sock, "--namespace", NS] + [str(a) for a in args]
-
-    def ctr(self, *args, check=True, timeout=CTR_TIMEOUT, stdin=subprocess.DEVNULL, mark=None):
-        """Run ctr to completion -> CompletedProcess (text). check: assert rc 0."""
-        cmd = self.ctr_cmd(*args)
-        try:
-            r = subprocess.run(cmd, stdin=stdin, capture_output=True, text=True, timeout=timeout,
-                               env=self.env(mark or CTRD_MARK), cwd=self.dir)
-        except subprocess.TimeoutExpired as e:
-            raise AssertionError(f"$ {' '.join(cmd)}\ntimed out after {timeout}s\n"
-                                 f"stdout: {e.stdout}\nstderr: {e.stderr}\n"
-                                 f"containerd log:\n{self.log_tail()}") from None
-        if check:
-            assert r.returncode == 0, describe(r, self)
-        return r
-
-
-def describe(r, ctrd=None):
-    s = f"\n$ {' '.join(r.args)}\nrc={r.returncode}\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}"
-    if ctrd:
-        s += f"\n--- containerd log\n{ctrd.log_tail(30)}"
-    return s
+describe = h.describe_run
 
 
 @pytest.fixture(scope="module")
 def ctrd(session_dir):
     d = os.path.join(session_dir, "containerd")
     os.makedirs(d, mode=0o711)
-    c = Containerd(d)
+    c = h.Containerd(d, CTRD_MARK, NS, PLUGINS, disabled=("io.containerd.grpc.v1.cri",))
     try:
         rootfs = os.path.join(d, "rootfs")
         r = subprocess.run([os.path.join(h.SOURCE_DIR, "scripts", "mkrootfs"), rootfs],
                            capture_output=True, text=True, stdin=subprocess.DEVNULL)
         assert r.returncode == 0, r.stderr
-        archive = os.path.join(d, "busybox-oci.tar")
-        make_oci_archive(rootfs, archive, IMAGE)
         c.start()
-        c.ctr("images", "import", archive)
-        assert IMAGE in c.ctr("images", "ls", "-q").stdout
+        c.import_image(rootfs, IMAGE)
         yield c
     finally:
         _stop_all(c)
@@ -248,17 +75,7 @@ def _stop_all(c):
             c.ctr("tasks", "rm", "-f", line, check=False)
         for line in c.ctr("containers", "ls", "-q", check=False).stdout.split():
             c.ctr("containers", "rm", line, check=False)
-    c.stop()
-    # The shims exit once their tasks are gone; as the session is a
-    # subreaper they become our children: reap them.
-    try:
-        h.wait_for(lambda: (h.reap_orphans() or True) and not h.marked_pids(value=CTRD_MARK),
-                   timeout=10)
-    except h.WaitTimeout:
-        pass
-    h.unmount_all_under(c.dir)
-    if not h.mounts_under(c.dir):
-        shutil.rmtree(c.dir, ignore_errors=True)
+    c.shutdown()
 
 
 # ---- per test ---------------------------------------------------------------------
@@ -439,14 +256,6 @@ def trap_script(*sigs, final="TERM", code=42):
     return ["sh", "-c", "; ".join(traps) + "; echo ready; while :; do sleep 0.1; done"]
 
 
-def cgroup_dirs_named(name):
-    """Every cgroup directory called name, in any hierarchy."""
-    found = []
-    for root, dirs, _ in os.walk(h.CGROUP_ROOT):
-        found += [os.path.join(root, d) for d in dirs if d == name]
-    return found
-
-
 def mounts_of(ctrd, cid):
     return h.mounts_under(os.path.join(ctrd.dir, "state", "io.containerd.runtime.v2.task", NS, cid))
 
@@ -456,7 +265,7 @@ def assert_gone(ctr, cid):
     assert cid not in ctr("tasks", "ls", "-q").stdout.split()
     assert cid not in ctr("containers", "ls", "-q").stdout.split()
     assert husk_state(ctr.d, cid) is None
-    assert cgroup_dirs_named(cid) == []
+    assert h.cgroup_dirs_named(cid) == []
     assert mounts_of(ctr.d, cid) == []
 
 
@@ -494,9 +303,9 @@ def test_detached_task_is_in_its_cgroup_with_pid_from_pid_file(ctr):
     assert h.cgroup_procs(os.path.dirname(procs_file)) == [pid]
     # Nothing of this container's anywhere else: not at /<namespace>/<id>
     # (ctr's default) and nowhere under the caller's cgroup.
-    for d in cgroup_dirs_named(cid):
+    for d in h.cgroup_dirs_named(cid):
         assert f"/{h.CGROUP_PARENT}/{cid}" in d, d
-    assert cgroup_dirs_named(NS) == []
+    assert h.cgroup_dirs_named(NS) == []
     r = ctr("tasks", "kill", "-s", "SIGKILL", cid)
     ctr.wait_task(cid, "STOPPED")
     r = ctr("tasks", "rm", cid)
@@ -514,7 +323,7 @@ def test_relative_cgroup_path_is_under_the_hierarchy_root(ctr):
     # from each hierarchy's root, never from its caller's cgroup.
     ctr.run("-d", cmd=["sleep", "1000"], cid=cid, cgroup=ctr.cgroup(cid).lstrip("/"))
     ctr.wait_task(cid, "RUNNING")
-    dirs = cgroup_dirs_named(cid)
+    dirs = h.cgroup_dirs_named(cid)
     assert dirs and all(d.endswith(f"/{h.CGROUP_PARENT}/{cid}") for d in dirs), dirs
     assert ctr.task_pid(cid) in h.cgroup_procs(
         os.path.dirname(ctr.cgroup_file(cid, "pids", "cgroup.procs", "cgroup.procs")))
