@@ -171,6 +171,27 @@ TEST_CASE("protocol: MountSource fds before UsernsMapped land at their mount ind
   CHECK(bad.error().kind() == ErrorKind::Protocol);
 }
 
+TEST_CASE("protocol: SeccompListener carries the notification fd before Ready", "[protocol]") {
+  auto [a, b] = pair();
+  ParentEnd parent(std::move(a));
+  InitEnd init(std::move(b));
+  int p[2];
+  REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+  sys::UniqueFd r(p[0]), w(p[1]);
+  REQUIRE(init.send_seccomp_listener(r.get()).has_value());
+  REQUIRE(init.send_ready().has_value());
+  auto fd = parent.await_seccomp_listener();
+  REQUIRE(fd.has_value());
+  CHECK(inode_of(fd->get()) == inode_of(r.get()));
+  CHECK(parent.await_ready().has_value());
+  // Ready where the parent expects the fd: a protocol error naming both.
+  REQUIRE(init.send_ready().has_value());
+  auto missing = parent.await_seccomp_listener();
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().kind() == ErrorKind::Protocol);
+  CHECK(missing.error().message().find("expected SeccompListener") != std::string::npos);
+}
+
 TEST_CASE("protocol: the full happy sequence between the two ends", "[protocol]") {
   auto [a, b] = pair();
   ParentEnd parent(std::move(a));
