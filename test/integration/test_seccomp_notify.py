@@ -162,3 +162,19 @@ def test_a_listener_path_nobody_listens_on_fails_create(husk, bundle, tmp):
     assert r.rc != 0, r
     assert "linux.seccomp.listenerPath" in r.err and missing in r.err, r
     assert husk.nothing_left() == []
+
+
+def test_a_container_in_its_own_user_namespace(husk, bundle, agent):
+    # The init loads the filter as root of a new user namespace (mapped to
+    # 100000 on the host); the fd still reaches the agent through husk.
+    maps = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    b = mkdir_bundle(bundle, notify_profile(agent), True,
+                     "syscall mkdir /tmp/deny-userns", "syscall mkdir /tmp/fine")
+    ns = [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount", "user")]
+    b.patch({"linux": {"namespaces": ns, "uidMappings": maps, "gidMappings": maps}})
+    r = husk.run("c1", b)
+    assert (r.rc, r.out.splitlines()) == (0, ["errno=EOPNOTSUPP", "ok"]), r
+    [msg] = agent.states()
+    assert msg["state"]["status"] == "creating" and msg["_nfds"] == 1
+    assert [line.split()[2:] for line in agent.notifications()] == [
+        ["/tmp/deny-userns", "deny"], ["/tmp/fine", "allow"]]
