@@ -22,7 +22,7 @@ struct FeaturesInput {
   std::vector<std::string> capabilities;
 
   bool seccomp_enabled = true;
-  // Default: every action but SCMP_ACT_NOTIFY (no listener support yet).
+  // Default: every action, SCMP_ACT_NOTIFY included (linux.seccomp.listenerPath).
   std::vector<std::string> seccomp_actions;
   std::vector<std::string> seccomp_operators;  // default: all seven
   // Architectures the linked libseccomp resolves. Default: the 23 of

@@ -304,6 +304,7 @@ static Status read(const Value& v, const Path& path, Seccomp& s) {
   TRY(o.opt("listenerMetadata", s.listener_metadata));
   TRY(o.opt("syscalls", s.syscalls));
   drop_empty(s.listener_path);
+  drop_empty(s.listener_metadata);
   return {};
 }
 

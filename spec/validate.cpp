@@ -425,11 +425,25 @@ Result<SeccompAction> check_action(std::string_view name, std::optional<uint32_t
   return *a;
 }
 
+// The syscalls the container's init makes between loading a NOTIFY filter
+// and handing its fd over (linux/seccomp.hpp, ListenerSink): notified, they
+// would wait for an agent that cannot have the fd yet, and create would hang.
+// sendmsg carries the fd to husk; write is refused as by runc (profiles runc
+// refuses are refused here too), and the init reports a late failure with it.
+constexpr std::string_view kNeverNotified[] = {"sendmsg", "write"};
+
 Status check_syscall(const SeccompSyscall& s, const std::string& path, bool& notify) {
   auto a = TRY(check_action(s.action, s.errno_ret, path + ".action", "errnoRet"));
   notify = notify || a == SeccompAction::Notify;
   for (size_t j = 0; j < s.names.size(); ++j) {
     if (s.names[j].empty()) return Error::spec("{}.names[{}]: must not be empty", path, j);
+    if (a == SeccompAction::Notify &&
+        std::ranges::find(kNeverNotified, s.names[j]) != std::end(kNeverNotified)) {
+      return Error::spec(
+          "{}.names[{}]: SCMP_ACT_NOTIFY cannot be used for {}: husk needs it to "
+          "hand the notification fd over",
+          path, j, s.names[j]);
+    }
   }
   for (size_t j = 0; j < s.args.size(); ++j) {
     const SeccompArg& arg = s.args[j];
@@ -475,6 +489,9 @@ Status check_seccomp(const Seccomp& s) {
   const bool listener = s.listener_path && !s.listener_path->empty();
   if (notify && !listener) {
     return Error::spec("linux.seccomp.listenerPath: required when SCMP_ACT_NOTIFY is used");
+  }
+  if (s.listener_metadata && !listener) {
+    return Error::spec("linux.seccomp.listenerMetadata: must not be set without listenerPath");
   }
   if (listener) TRY(require_abs(*s.listener_path, "linux.seccomp.listenerPath"));
   return {};

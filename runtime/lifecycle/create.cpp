@@ -24,6 +24,7 @@
 #include "lifecycle/notify.hpp"
 #include "lifecycle/phase_timer.hpp"
 #include "lifecycle/pid_file.hpp"
+#include "lifecycle/seccomp_listener.hpp"
 #include "linux/init.hpp"
 #include "linux/namespaces.hpp"
 #include "linux/process.hpp"
@@ -488,6 +489,10 @@ Status drive_init(Launch& l, const Loaded& ld, const Plans& p, protocol::ParentE
     t.mark("rootfs");
     TRY(run_parent_hooks(l, ld.cfg, ch, own_pid));
     t.mark("hooks");
+  }
+  if (seccomp_notifies(ld.cfg)) {
+    auto fd = TRY(ch.await_seccomp_listener());
+    TRY(send_to_seccomp_listener(*ld.cfg.linux->seccomp, l.st, "creating", l.pid, fd.get()));
   }
   TRY(ch.await_ready());
   t.mark(hooks_round_trip(ld.cfg) ? "ready" : "rootfs");

@@ -26,6 +26,7 @@
 #include "lifecycle/foreground.hpp"
 #include "lifecycle/phase_timer.hpp"
 #include "lifecycle/pid_file.hpp"
+#include "lifecycle/seccomp_listener.hpp"
 #include "linux/capabilities.hpp"
 #include "linux/child.hpp"
 #include "linux/paths.hpp"
@@ -256,7 +257,12 @@ Status child_setup(protocol::Channel& ch, const ChildPlan& p) {
   }
   if (p.console_socket >= 0) TRY_CTX(setup_console(p), "process.terminal");
   TRY(linux_setup::fix_stdio_owner(p.process->uid));
+  p.process->seccomp_listener = [&ch](int fd) {
+    int fds[] = {fd};
+    return ch.send(protocol::MsgType::SeccompListener, 0, 0, {}, fds);
+  };
   TRY(linux_setup::apply_process(*p.process, {p.preserve_fds, {ch.fd(), -1, -1, -1}}));
+  TRY(linux_setup::load_notifying_seccomp(*p.process));
   return ch.send(protocol::MsgType::Ready);
 }
 
@@ -507,7 +513,8 @@ Status await_exec(protocol::Channel& ch) {
   }
 }
 
-Status await_ready(protocol::Channel& ch, Child& child) {
+// The child's next message, `want`; its Error, or how it died without a word.
+Result<protocol::Message> await_child(protocol::Channel& ch, Child& child, protocol::MsgType want) {
   auto m = ch.recv();
   if (!m) {
     // Died without a word (killed, or a crash).
@@ -522,10 +529,22 @@ Status await_ready(protocol::Channel& ch, Child& child) {
     return e;
   }
   if (m->type() == protocol::MsgType::Error) return protocol::decode_error(*m);
-  if (m->type() != protocol::MsgType::Ready) {
-    return Error::make(ErrorKind::Protocol, "exec: expected Ready, got {}",
+  if (m->type() != want || (want == protocol::MsgType::SeccompListener && m->fds.size() != 1)) {
+    return Error::make(ErrorKind::Protocol, "exec: expected {}, got {}", protocol::name(want),
                        protocol::name(m->type()));
   }
+  return m;
+}
+
+// A notifying filter's fd (protocol.hpp, 6b) goes to the agent before Ready,
+// with the state of the running container and the exec'd process's pid.
+Status await_ready(protocol::Channel& ch, Child& child, const Target& t) {
+  if (seccomp_notifies(t.config)) {
+    auto m = TRY(await_child(ch, child, protocol::MsgType::SeccompListener));
+    TRY(send_to_seccomp_listener(*t.config.linux->seccomp, t.st, "running", child.pid,
+                                 m.fds[0].get()));
+  }
+  TRY(await_child(ch, child, protocol::MsgType::Ready));
   return {};
 }
 
@@ -632,7 +651,7 @@ Result<int> exec(const Context& ctx, const ExecOptions& o) {
   TRY(linux_setup::set_oom_score_adj(*plan, child.pid));
   timer.mark("join");
   TRY(mine.send(protocol::MsgType::Start));
-  TRY(await_ready(mine, child));
+  TRY(await_ready(mine, child, t));
   std::optional<TerminalRelay> tty;
   if (io.console_ours) tty.emplace(TRY(receive_master(io.console_ours.get())));
   TRY(await_exec(mine));

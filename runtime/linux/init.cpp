@@ -223,6 +223,7 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys
   shared_ns.reset();
   TRY(set_hostnames(*p.config));
   TRY(setup_stdio(p.process->uid, p.console_socket < 0));
+  p.process->seccomp_listener = [&ch](int fd) { return ch.send_seccomp_listener(fd); };
   TRY(apply_process(*p.process, {p.preserve_fds, {ch.fd(), p.fifo_fd, procfs.get(), -1}}));
   // After apply_process closed every other fd: no path of args[0] may reach
   // anything through an fd the container's program will not have
@@ -232,6 +233,8 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys
   // inode, close-on-exec), instead of a second lookup a moment later.
   bool keep = p.exec_on_channel && !hooks_before_exec(p);
   TRY(check_executable(*p.process, keep ? &exe : nullptr));
+  // Before Ready even with no_new_privs: see load_notifying_seccomp.
+  TRY(load_notifying_seccomp(*p.process));
   return ch.send_ready();
 }
 

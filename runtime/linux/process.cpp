@@ -647,7 +647,7 @@ Status apply_process(ProcessPlan& plan, const SealedFds& fds) {
   // lookup, the exec.fifo handshake, execve).
   TRY(seal_fds(fds.preserve, fds.keep));
   if (plan.seccomp && plan.seccomp_early) {
-    TRY_CTX(load_seccomp(*plan.seccomp), "linux.seccomp");
+    TRY_CTX(load_seccomp(*plan.seccomp, plan.seccomp_listener), "linux.seccomp");
     plan.seccomp_loaded = true;
   }
   TRY(apply_bounding_set(plan.caps));
@@ -670,9 +670,14 @@ Status apply_process(ProcessPlan& plan, const SealedFds& fds) {
 
 Status load_late_seccomp(ProcessPlan& plan) {
   if (!plan.seccomp || plan.seccomp_loaded) return {};
-  TRY_CTX(load_seccomp(*plan.seccomp), "linux.seccomp");
+  TRY_CTX(load_seccomp(*plan.seccomp, plan.seccomp_listener), "linux.seccomp");
   plan.seccomp_loaded = true;
   return {};
+}
+
+Status load_notifying_seccomp(ProcessPlan& plan) {
+  if (!plan.seccomp || !plan.seccomp->notify) return {};
+  return load_late_seccomp(plan);
 }
 
 Status set_oom_score_adj(const ProcessPlan& plan, pid_t pid) {

@@ -33,6 +33,8 @@ const char* name(MsgType t) {
       return "Execing";
     case MsgType::MountSource:
       return "MountSource";
+    case MsgType::SeccompListener:
+      return "SeccompListener";
   }
   return "unknown";
 }
@@ -209,6 +211,14 @@ Result<pid_t> ParentEnd::await_hooks_request() {
   return static_cast<pid_t>(m.header.value);
 }
 
+Result<sys::UniqueFd> ParentEnd::await_seccomp_listener() {
+  Message m = TRY(expect(MsgType::SeccompListener));
+  if (m.fds.size() != 1) {
+    return Error::make(ErrorKind::Protocol, "init protocol: SeccompListener without an fd");
+  }
+  return std::move(m.fds[0]);
+}
+
 Status ParentEnd::await_ready() {
   TRY(expect(MsgType::Ready));
   return {};
@@ -295,6 +305,11 @@ Status InitEnd::await_userns_mapped(std::vector<sys::UniqueFd>& sources) {
 Status InitEnd::send_init_forked(pid_t pid, int pidfd) {
   int fds[] = {pidfd};
   return ch_.send(MsgType::InitForked, pid, 0, {}, fds);
+}
+
+Status InitEnd::send_seccomp_listener(int fd) {
+  int fds[] = {fd};
+  return ch_.send(MsgType::SeccompListener, 0, 0, {}, fds);
 }
 
 Result<HookStates> InitEnd::await_hooks_done() {

@@ -38,15 +38,13 @@ struct Validated {
   std::vector<uint32_t> arches;  // SCMP_ARCH_* tokens known to libseccomp
   std::vector<Rule> rules;
   unsigned int flags = 0;
+  bool notify = false;  // some rule is SCMP_ACT_NOTIFY
 };
 
 Result<uint32_t> resolve_action(const std::string& name, const std::optional<uint32_t>& errno_ret,
                                 const std::string& field) {
   auto a = spec::seccomp_action_from_name(name);
   if (!a) return Error::spec("{}: unknown action {:?}", field, name);
-  if (*a == spec::SeccompAction::Notify) {
-    return Error::make(ErrorKind::Unsupported, "{}: SCMP_ACT_NOTIFY is not supported", field);
-  }
   // The kernel's SECCOMP_RET_* values are libseccomp's SCMP_ACT_* values.
   uint32_t ret = spec::seccomp_action_ret(*a);
   if (!spec::seccomp_action_takes_errno(*a)) {
@@ -79,7 +77,7 @@ Result<std::vector<scmp_arg_cmp>> resolve_args(const std::vector<spec::SeccompAr
   return out;
 }
 
-Result<unsigned int> resolve_flags(const std::vector<std::string>& flags,
+Result<unsigned int> resolve_flags(const std::vector<std::string>& flags, bool notify,
                                    std::vector<std::string>& warnings) {
   unsigned int bits = 0;
   for (const auto& f : flags) {
@@ -88,9 +86,17 @@ Result<unsigned int> resolve_flags(const std::vector<std::string>& flags,
       return Error::make(ErrorKind::Unsupported, "linux.seccomp.flags: unsupported flag {:?}", f);
     bits |= *bit;
   }
+  if (notify) {
+    bits |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    // TSYNC reports a thread it could not sync by returning its tid, which
+    // is ambiguous with NEW_LISTENER's fd: the kernel takes the two together
+    // only with TSYNC_ESRCH, which reports that case as ESRCH instead.
+    if ((bits & SECCOMP_FILTER_FLAG_TSYNC) != 0) bits |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+    return bits;
+  }
   // WAIT_KILLABLE_RECV only changes how a notifying task waits for the
-  // listener; without NEW_LISTENER the kernel rejects it with EINVAL, and
-  // husk installs no listener (SCMP_ACT_NOTIFY is unsupported).
+  // listener; without NEW_LISTENER (no SCMP_ACT_NOTIFY rule) the kernel
+  // rejects it with EINVAL.
   if ((bits & kWaitKillableRecv) != 0) {
     warnings.emplace_back(
         "linux.seccomp.flags: ignoring SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, it only applies to "
@@ -126,10 +132,6 @@ Result<std::vector<uint32_t>> resolve_arches(const std::vector<std::string>& arc
 }
 
 Result<Validated> validate(const spec::Seccomp& sc, std::vector<std::string>& warnings) {
-  if (sc.listener_path) {
-    return Error::make(ErrorKind::Unsupported,
-                       "linux.seccomp.listenerPath: seccomp user notification is not supported");
-  }
   Validated v;
   if (sc.default_errno_ret && sc.default_action != "SCMP_ACT_ERRNO" &&
       sc.default_action != "SCMP_ACT_TRACE") {
@@ -140,15 +142,18 @@ Result<Validated> validate(const spec::Seccomp& sc, std::vector<std::string>& wa
   v.default_action =
       TRY(resolve_action(sc.default_action, sc.default_errno_ret, "linux.seccomp.defaultAction"));
   v.arches = TRY(resolve_arches(sc.architectures, warnings));
-  v.flags = TRY(resolve_flags(sc.flags, warnings));
   for (size_t i = 0; i < sc.syscalls.size(); ++i) {
     const auto& s = sc.syscalls[i];
     std::string field = fmt::format("linux.seccomp.syscalls[{}]", i);
     if (s.names.empty()) return Error::spec("{}.names: must not be empty", field);
     Rule r{i, TRY(resolve_action(s.action, s.errno_ret, field + ".action")), {}};
     r.args = TRY(resolve_args(s.args, field));
+    v.notify = v.notify || r.action == SCMP_ACT_NOTIFY;
     v.rules.push_back(std::move(r));
   }
+  // spec/validate.cpp checked what NOTIFY needs: a listenerPath, a default
+  // that is not NOTIFY, and none on the syscalls that hand the fd over.
+  v.flags = TRY(resolve_flags(sc.flags, v.notify, warnings));
   return v;
 }
 
@@ -481,6 +486,7 @@ Result<SeccompProgram> compile_seccomp(const spec::Seccomp& sc, const SeccompOpt
   Validated v = TRY(validate(sc, warnings));
   SeccompProgram prog;
   prog.flags = v.flags;
+  prog.notify = v.notify;
   std::string canon;
   std::string path;
   if (!opts.cache_dir.empty()) {
@@ -504,13 +510,22 @@ Result<SeccompProgram> compile_seccomp(const spec::Seccomp& sc, const SeccompOpt
   return prog;
 }
 
-Status load_seccomp(const SeccompProgram& prog) {
+Status load_seccomp(const SeccompProgram& prog, const ListenerSink& sink) {
+  if (prog.notify && !sink) {
+    return Error::make(ErrorKind::Unsupported,
+                       "SCMP_ACT_NOTIFY: no way to hand the notification fd to listenerPath here");
+  }
   sock_fprog fprog{static_cast<unsigned short>(prog.insns.size()),
                    const_cast<sock_filter*>(prog.insns.data())};
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, prog.flags, &fprog) != 0) {
+  // With NEW_LISTENER the result is the notification fd (close-on-exec), else 0.
+  long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, prog.flags, &fprog);
+  if (rc < 0) {
     return Error::last("seccomp(SECCOMP_SET_MODE_FILTER, flags={:#x}, {} instructions)", prog.flags,
                        prog.insns.size());
   }
+  if (!prog.notify) return {};
+  sys::UniqueFd listener(static_cast<int>(rc));
+  TRY_CTX(sink(listener.get()), "hand the seccomp notification fd over");
   return {};
 }
 

@@ -68,8 +68,8 @@ TEST_CASE("features: linux section with defaults") {
   const auto& sc = l["seccomp"];
   CHECK(sc["enabled"].GetBool());
   const auto actions = strings(sc["actions"]);
-  CHECK(actions.size() == 8);
-  CHECK_FALSE(contains(actions, "SCMP_ACT_NOTIFY"));
+  CHECK(actions.size() == 9);
+  CHECK(contains(actions, "SCMP_ACT_NOTIFY"));
   CHECK(contains(actions, "SCMP_ACT_KILL_PROCESS"));
   CHECK(strings(sc["operators"]).size() == 7);
   CHECK(strings(sc["archs"]).size() == 23);
