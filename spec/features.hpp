@@ -13,7 +13,7 @@ namespace husk::spec {
 struct FeaturesInput {
   bool cgroup_v1 = true;
   bool cgroup_v2 = true;
-  bool cgroup_systemd = false;
+  bool cgroup_systemd = true;  // --systemd-cgroup (runtime/cgroup/manager_systemd.cpp)
   bool cgroup_systemd_user = false;
   bool cgroup_rdma = true;
 

@@ -1,5 +1,5 @@
 // One interface over cgroup drivers. The implementation (v1 cgroupfs,
-// v2 cgroupfs, later systemd) is chosen once, in Manager::plan/load, from
+// v2 cgroupfs, systemd) is chosen once, in Manager::plan/load, from
 // the host's mounts; callers never branch on the version.
 //
 // Typical create sequence:
@@ -35,7 +35,9 @@ struct Options {
   // paths containing "process_api" are rejected.
   std::string cgroups_path;
   std::string id;
-  bool systemd = false;  // --systemd-cgroup: explicit Unsupported error for now
+  // --systemd-cgroup: a systemd unit owns the cgroup; cgroups_path is then
+  // "slice:prefix:name" (systemd_unit.hpp).
+  bool systemd = false;
   bool rootless = false;
   // Where hierarchies are looked up (default /sys/fs/cgroup). With
   // force_driver V2 this is the cgroup2 mount itself (e.g. /sys/fs/cgroup/unified).

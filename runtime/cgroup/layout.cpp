@@ -185,10 +185,6 @@ bool cgroup2_mounted_at(std::string_view mountinfo, const std::string& path) {
 }
 
 Result<Layout> discover(const Options& opts) {
-  if (opts.systemd) {
-    return Error::make(ErrorKind::Unsupported,
-                       "--systemd-cgroup: the systemd cgroup manager is not supported");
-  }
   if (opts.mount_root.empty() || opts.mount_root[0] != '/') {
     return Error::arg("cgroup mount root must be an absolute path, got \"{}\"", opts.mount_root);
   }
@@ -244,6 +240,10 @@ std::string serialize_layout(const Layout& l) {
     w.EndObject();
   }
   w.EndArray();
+  if (!l.systemd_unit.empty()) {
+    w.Key("systemdUnit");
+    w.String(l.systemd_unit.c_str());
+  }
   w.EndObject();
   return buf.GetString();
 }
@@ -308,6 +308,7 @@ Result<Layout> parse_layout(std::string_view s) {
   }
   size_t ncomp = l.components().size();
   for (const auto& h : hs->GetArray()) l.hierarchies.push_back(TRY(parse_hierarchy(h, ncomp)));
+  if (member(d, "systemdUnit") != nullptr) l.systemd_unit = TRY(get_string(d, "systemdUnit"));
   return l;
 }
 

@@ -115,6 +115,14 @@ class V2Manager final : public FsManager {
   Status set_frozen(bool frozen);
 };
 
+// The cgroupfs driver of a layout's version.
+std::unique_ptr<FsManager> make_fs_manager(Layout l);
+// The systemd driver (manager_systemd.cpp): plan for --systemd-cgroup, and
+// load from a record whose layout names its unit.
+Result<std::unique_ptr<Manager>> plan_systemd(const Options& opts,
+                                              const spec::Resources* resources);
+std::unique_ptr<Manager> load_systemd(Layout l);
+
 // Sleep for the n-th poll of a wait loop: 1, 2, 4 ... capped at 20 ms.
 void backoff_sleep(int attempt);
 

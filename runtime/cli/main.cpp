@@ -92,7 +92,7 @@ int usage() {
       "   --log value             also write errors and warnings to this file\n"
       "   --log-format value      text or json (default text)\n"
       "   --debug                 log debug lines\n"
-      "   --systemd-cgroup        use systemd cgroups (unsupported)\n"
+      "   --systemd-cgroup        use systemd cgroups (cgroupsPath \"slice:prefix:name\")\n"
       "   --rootless value        true, false or auto (default auto)\n"
       "   --version, -v           print the version\n"
       "   --help, -h              show this help\n";

@@ -62,7 +62,7 @@ TEST_CASE("features: linux section with defaults") {
   CHECK(strings(l["capabilities"]).empty());
   CHECK(l["cgroup"]["v1"].GetBool());
   CHECK(l["cgroup"]["v2"].GetBool());
-  CHECK_FALSE(l["cgroup"]["systemd"].GetBool());
+  CHECK(l["cgroup"]["systemd"].GetBool());  // --systemd-cgroup on the system bus
   CHECK_FALSE(l["cgroup"]["systemdUser"].GetBool());
   CHECK(l["cgroup"]["rdma"].GetBool());
   const auto& sc = l["seccomp"];
@@ -90,7 +90,7 @@ TEST_CASE("features: linux section with defaults") {
 TEST_CASE("features: the dynamic parts follow the input") {
   FeaturesInput in = default_features_input();
   in.cgroup_v1 = false;
-  in.cgroup_systemd = true;
+  in.cgroup_systemd = false;
   in.idmap_mounts = false;
   in.capabilities = {"CAP_CHOWN", "CAP_KILL"};
   in.seccomp_archs = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};
@@ -100,7 +100,7 @@ TEST_CASE("features: the dynamic parts follow the input") {
   auto d = parse(features_json(in));
   const auto& l = d["linux"];
   CHECK_FALSE(l["cgroup"]["v1"].GetBool());
-  CHECK(l["cgroup"]["systemd"].GetBool());
+  CHECK_FALSE(l["cgroup"]["systemd"].GetBool());
   CHECK_FALSE(l["mountExtensions"]["idmap"]["enabled"].GetBool());
   CHECK(strings(l["capabilities"]) == in.capabilities);
   CHECK(strings(l["seccomp"]["archs"]) == in.seccomp_archs);
