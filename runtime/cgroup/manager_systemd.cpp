@@ -159,8 +159,8 @@ std::unique_ptr<Manager> load_systemd(Layout l) {
   place.unit = l.systemd_unit;
   place.path = l.path;
   bool user = ::geteuid() != 0;
-  return std::make_unique<SystemdManager>(make_fs_manager(std::move(l)), std::move(place), "",
-                                          user, true);
+  return std::make_unique<SystemdManager>(make_fs_manager(std::move(l)), std::move(place), "", user,
+                                          true);
 }
 
 }  // namespace husk::cgroup

@@ -57,24 +57,23 @@ Result<const Lib*> load_lib() {
     return Error::make(ErrorKind::Unsupported, "--systemd-cgroup: load libsystemd.so.0: {}",
                        ::dlerror());
   }
-  bool ok = resolve(h, "sd_bus_new", lib.bus_new) &&
-            resolve(h, "sd_bus_set_address", lib.set_address) &&
-            resolve(h, "sd_bus_start", lib.start) &&
-            resolve(h, "sd_bus_open_system", lib.open_system) &&
-            resolve(h, "sd_bus_open_user", lib.open_user) &&
-            resolve(h, "sd_bus_flush_close_unref", lib.close_unref) &&
-            resolve(h, "sd_bus_message_new_method_call", lib.new_call) &&
-            resolve(h, "sd_bus_message_append", lib.append) &&
-            resolve(h, "sd_bus_message_append_array", lib.append_array) &&
-            resolve(h, "sd_bus_message_open_container", lib.open) &&
-            resolve(h, "sd_bus_message_close_container", lib.close) &&
-            resolve(h, "sd_bus_message_unref", lib.msg_unref) &&
-            resolve(h, "sd_bus_message_read", lib.read) && resolve(h, "sd_bus_call", lib.call) &&
-            resolve(h, "sd_bus_process", lib.process) && resolve(h, "sd_bus_wait", lib.wait) &&
-            resolve(h, "sd_bus_match_signal", lib.match_signal) &&
-            resolve(h, "sd_bus_slot_unref", lib.slot_unref) &&
-            resolve(h, "sd_bus_error_free", lib.error_free) &&
-            resolve(h, "sd_bus_error_has_name", lib.error_has_name);
+  bool ok =
+      resolve(h, "sd_bus_new", lib.bus_new) && resolve(h, "sd_bus_set_address", lib.set_address) &&
+      resolve(h, "sd_bus_start", lib.start) && resolve(h, "sd_bus_open_system", lib.open_system) &&
+      resolve(h, "sd_bus_open_user", lib.open_user) &&
+      resolve(h, "sd_bus_flush_close_unref", lib.close_unref) &&
+      resolve(h, "sd_bus_message_new_method_call", lib.new_call) &&
+      resolve(h, "sd_bus_message_append", lib.append) &&
+      resolve(h, "sd_bus_message_append_array", lib.append_array) &&
+      resolve(h, "sd_bus_message_open_container", lib.open) &&
+      resolve(h, "sd_bus_message_close_container", lib.close) &&
+      resolve(h, "sd_bus_message_unref", lib.msg_unref) &&
+      resolve(h, "sd_bus_message_read", lib.read) && resolve(h, "sd_bus_call", lib.call) &&
+      resolve(h, "sd_bus_process", lib.process) && resolve(h, "sd_bus_wait", lib.wait) &&
+      resolve(h, "sd_bus_match_signal", lib.match_signal) &&
+      resolve(h, "sd_bus_slot_unref", lib.slot_unref) &&
+      resolve(h, "sd_bus_error_free", lib.error_free) &&
+      resolve(h, "sd_bus_error_has_name", lib.error_has_name);
   if (!ok) return Error::make(ErrorKind::Unsupported, "libsystemd.so.0: {}", ::dlerror());
   loaded = true;
   return &lib;
@@ -107,7 +106,7 @@ int on_job_removed(sd_bus_message* m, void* userdata, sd_bus_error* /*err*/) {
 }  // namespace
 
 bool systemd_running() {
-  struct stat st{};
+  struct stat st {};
   return ::lstat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
 }
 
@@ -221,9 +220,8 @@ Result<std::string> SystemdBus::Impl::call(sd_bus_message* m, const std::string&
   lib->msg_unref(m);
   std::string job;
   if (r < 0) {
-    Error e = err.message != nullptr
-                  ? Error::sys(-r, "{} unit {}: {}", what, unit, err.message)
-                  : Error::sys(-r, "{} unit {}", what, unit);
+    Error e = err.message != nullptr ? Error::sys(-r, "{} unit {}: {}", what, unit, err.message)
+                                     : Error::sys(-r, "{} unit {}", what, unit);
     if (lib->error_has_name(&err, "org.freedesktop.systemd1.NoSuchUnit") > 0) {
       e = Error::make(ErrorKind::NotFound, "{} unit {}: {}", what, unit, err.message);
     } else if (lib->error_has_name(&err, "org.freedesktop.systemd1.UnitExists") > 0) {
@@ -288,8 +286,7 @@ Status SystemdBus::start_unit(const std::string& unit, const std::vector<UnitPro
   return impl_->wait_job(job, unit, "start");
 }
 
-Status SystemdBus::set_properties(const std::string& unit,
-                                  const std::vector<UnitProperty>& props) {
+Status SystemdBus::set_properties(const std::string& unit, const std::vector<UnitProperty>& props) {
   if (props.empty()) return {};
   sd_bus_message* m = TRY(impl_->method("SetUnitProperties"));
   auto st = check(impl_->lib->append(m, "sb", unit.c_str(), 1), "SetUnitProperties");

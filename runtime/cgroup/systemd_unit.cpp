@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
-#include "cgroup/resources.hpp"
 #include "cgroup/fs.hpp"
+#include "cgroup/resources.hpp"
 #include "cgroup/stats.hpp"
 
 namespace husk::cgroup {
@@ -22,8 +22,8 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 bool valid_unit_name(std::string_view name) {
   if (name.empty() || name.size() > 255) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == ':' || c == '-' || c == '_' || c == '.' || c == '\\';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
+           c == '-' || c == '_' || c == '.' || c == '\\';
   });
 }
 
@@ -31,7 +31,8 @@ std::vector<std::string_view> split_colon(std::string_view s) {
   std::vector<std::string_view> out;
   for (size_t at = 0;;) {
     size_t next = s.find(':', at);
-    out.push_back(s.substr(at, next == std::string_view::npos ? std::string_view::npos : next - at));
+    out.push_back(
+        s.substr(at, next == std::string_view::npos ? std::string_view::npos : next - at));
     if (next == std::string_view::npos) return out;
     at = next + 1;
   }
@@ -133,8 +134,8 @@ Result<std::vector<uint8_t>> cpu_list_mask(std::string_view list) {
   return mask;
 }
 
-std::vector<UnitProperty> unit_properties(const UnitPlacement& p, const std::string& id,
-                                          pid_t pid, const PropertyHost& host) {
+std::vector<UnitProperty> unit_properties(const UnitPlacement& p, const std::string& id, pid_t pid,
+                                          const PropertyHost& host) {
   std::vector<UnitProperty> out;
   out.push_back({"Description", "husk container " + id});
   if (!p.is_slice()) {

@@ -73,8 +73,8 @@ Result<std::vector<UnitProperty>> resource_properties(const spec::Resources& r,
 
 // The properties every unit gets (Description, Delegate, accounting, and for
 // a scope Slice, DefaultDependencies=no and PIDs=[pid]).
-std::vector<UnitProperty> unit_properties(const UnitPlacement& p, const std::string& id,
-                                          pid_t pid, const PropertyHost& host);
+std::vector<UnitProperty> unit_properties(const UnitPlacement& p, const std::string& id, pid_t pid,
+                                          const PropertyHost& host);
 
 // "0-2,7" -> the bitmask systemd's AllowedCPUs/AllowedMemoryNodes take:
 // byte i holds CPUs 8i..8i+7, lowest bit first.

@@ -164,11 +164,15 @@ def test_default_placement_and_exec_join_the_scope(husk, bundle, tmp):
     cid = f"{h.TAG}-dflt"
     unit = f"husk-{cid}.scope"
     pid = create_started(husk, b, cid, tmp)
-    assert unified_dir_of(pid) == f"{ROOT}/system.slice/{unit}"
-    r = husk("exec", cid, "/probe", "cgroup")
-    assert r.rc == 0, r
+    cg = f"{ROOT}/system.slice/{unit}"
+    assert unified_dir_of(pid) == cg
+    # An exec'd process joins the unit's cgroup too.
+    p = husk.spawn("exec", cid, "/probe", "sleep", "30")
+    h.wait_for(lambda: len(read(f"{cg}/cgroup.procs").split()) == 2, 10,
+               what="the exec'd process in the scope")
     assert husk("kill", cid, "KILL").rc == 0
     husk.wait_status(cid, "stopped")
+    p.wait()
     assert husk.delete(cid).rc == 0
     assert unit_gone(unit)
     assert not os.path.exists(f"{ROOT}/system.slice/{unit}")

@@ -121,7 +121,8 @@ TEST_CASE("systemd properties: memory, cpu, pids and io", "[cgroup][systemd]") {
   CHECK(u64(p, "CPUQuotaPeriodUSec") == 100000);
   CHECK(u64(p, "TasksMax") == 42);
   CHECK(u64(p, "IOWeight") == 1 + (500 - 10) * 9999 / 990);
-  CHECK(std::get<std::vector<uint8_t>>(*find(p, "AllowedCPUs")) == std::vector<uint8_t>{0x07, 0x02});
+  CHECK(std::get<std::vector<uint8_t>>(*find(p, "AllowedCPUs")) ==
+        std::vector<uint8_t>{0x07, 0x02});
   CHECK(std::get<std::vector<uint8_t>>(*find(p, "AllowedMemoryNodes")) ==
         std::vector<uint8_t>{0x01});
   using Weights = std::vector<std::pair<std::string, uint64_t>>;
@@ -177,12 +178,10 @@ TEST_CASE("systemd properties: device rules as an allow list", "[cgroup][systemd
     d.access = std::move(access);
     return d;
   };
-  r.devices = {rule(false, "a", std::nullopt, std::nullopt, "rwm"),
-               rule(true, "c", 1, 3, "rw"),
-               rule(true, "c", 136, std::nullopt, "rwm"),
-               rule(true, "c", 200, std::nullopt, "r"),
-               rule(true, "b", std::nullopt, std::nullopt, "m"),
-               rule(true, "c", 1, 3, "rw")};
+  r.devices = {
+      rule(false, "a", std::nullopt, std::nullopt, "rwm"), rule(true, "c", 1, 3, "rw"),
+      rule(true, "c", 136, std::nullopt, "rwm"),           rule(true, "c", 200, std::nullopt, "r"),
+      rule(true, "b", std::nullopt, std::nullopt, "m"),    rule(true, "c", 1, 3, "rw")};
   auto p = props_of(r);
   CHECK(std::get<std::string>(*find(p, "DevicePolicy")) == "strict");
   using Allow = std::vector<std::pair<std::string, std::string>>;
