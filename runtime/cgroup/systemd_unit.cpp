@@ -144,10 +144,11 @@ std::vector<UnitProperty> unit_properties(const UnitPlacement& p, const std::str
     // the engine that made the container decides its lifetime.
     out.push_back({"DefaultDependencies", false});
     out.push_back({"PIDs", std::vector<uint32_t>{static_cast<uint32_t>(pid)}});
+    // The container manages the cgroup below this unit itself (sub-cgroups,
+    // controllers systemd does not know): systemd leaves it alone. systemd
+    // refuses Delegate for slices ("Delegation not available for unit type").
+    out.push_back({"Delegate", true});
   }
-  // The container manages the cgroup below this unit itself (sub-cgroups,
-  // controllers systemd does not know): systemd leaves it alone.
-  out.push_back({"Delegate", true});
   out.push_back({"MemoryAccounting", true});
   out.push_back({"CPUAccounting", true});
   out.push_back({host.v2 ? "IOAccounting" : "BlockIOAccounting", true});

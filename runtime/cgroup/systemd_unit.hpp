@@ -71,8 +71,8 @@ void parse_proc_devices(std::string_view text, PropertyHost& host);
 Result<std::vector<UnitProperty>> resource_properties(const spec::Resources& r,
                                                       const PropertyHost& host);
 
-// The properties every unit gets (Description, Delegate, accounting, and for
-// a scope Slice, DefaultDependencies=no and PIDs=[pid]).
+// The properties every unit gets (Description, accounting, and for a scope
+// Slice, DefaultDependencies=no, PIDs=[pid] and Delegate=yes).
 std::vector<UnitProperty> unit_properties(const UnitPlacement& p, const std::string& id, pid_t pid,
                                           const PropertyHost& host);
 
