@@ -213,9 +213,9 @@ def test_a_slice_for_a_pod(husk, bundle, tmp):
     assert props == {"ActiveState": "active", "MemoryMax": str(96 * MIB)}
     assert read(f"{cg}/memory.max") == str(96 * MIB)
     assert husk.delete("c1", force=True).rc == 0
-    # A stopped transient slice is unloaded by systemd's garbage collection,
-    # later than a scope: stopped is what delete waits for.
+    # Stopped, with its cgroup gone. (systemd 252 keeps a stopped transient
+    # slice loaded as "inactive", unlike a scope; nothing of it stays in the
+    # cgroup tree.)
     assert show(pod, "ActiveState")["ActiveState"] == "inactive"
-    h.wait_for(lambda: unit_gone(pod), 10, what=f"{pod} unloaded")
     assert not os.path.exists(cg)
     assert husk.nothing_left() == []
