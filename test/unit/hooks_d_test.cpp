@@ -314,3 +314,17 @@ TEST_CASE("hooks.d: missing directories, bad files", "[hooks_d]") {
   CHECK_THAT(bad.error().message(),
              Catch::Contains("hooks.d file " + (d / "50-bad.yaml") + ": hook.path"));
 }
+
+TEST_CASE("hooks.d: a podman JSON hook file is read as it is", "[hooks_d]") {
+  HookFile f = parse_ok(R"({
+  "version": "1.0.0",
+  "hook": {"path": "/usr/bin/oci-hook", "args": ["oci-hook", "prestart"], "timeout": 10},
+  "when": {"annotations": {"^com\\.example\\.department$": ".*fluid-dynamics.*"}},
+  "stages": ["prestart", "poststop"]
+})");
+  CHECK(f.hook.args == std::vector<std::string>{"oci-hook", "prestart"});
+  CHECK(f.when.annotations.at(0).first.pattern() == "^com\\.example\\.department$");
+  CHECK(f.stages == std::vector<Kind>{Kind::Prestart, Kind::Poststop});
+  CHECK(match("  annotations: {'^com\\.example\\.department$': '.*fluid-dynamics.*'}\n",
+              config(R"(,"annotations":{"com.example.department":"cfd-fluid-dynamics-2"})")));
+}
