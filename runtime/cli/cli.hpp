@@ -24,7 +24,8 @@ struct GlobalOptions {
   LogFormat log_format = LogFormat::Text;
   bool debug = false;
   bool systemd_cgroup = false;
-  std::optional<bool> rootless;  // --rootless true|false|auto (nullopt = auto)
+  std::optional<bool> rootless;         // --rootless true|false|auto (nullopt = auto)
+  std::vector<std::string> hooks_dirs;  // --hooks-dir, repeatable, absolute; empty = defaults
 };
 
 struct OptionSpec {

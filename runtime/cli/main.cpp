@@ -59,6 +59,7 @@ constexpr std::array kGlobalOptions{
     OptionSpec{"systemd-cgroup", 0, false},
     OptionSpec{"rootless", 0, true},
     OptionSpec{"criu", 0, true},
+    OptionSpec{"hooks-dir", 0, true, true},
     OptionSpec{"version", 'v', false},
 };
 
@@ -94,6 +95,9 @@ int usage() {
       "   --debug                 log debug lines\n"
       "   --systemd-cgroup        use systemd cgroups (unsupported)\n"
       "   --rootless value        true, false or auto (default auto)\n"
+      "   --hooks-dir value       read hooks.d files from this directory instead of\n"
+      "                           /usr/share/husk/hooks.d and /etc/husk/hooks.d\n"
+      "                           (repeatable; later directories win)\n"
       "   --version, -v           print the version\n"
       "   --help, -h              show this help\n";
   print(out);
@@ -134,6 +138,7 @@ Status apply_globals(const ParsedArgs &a, GlobalOptions &g) {
   if (a.has("criu")) {
     return Error::make(ErrorKind::Unsupported, "--criu: checkpoint/restore is not supported");
   }
+  for (const auto &d : a.all("hooks-dir")) g.hooks_dirs.push_back(absolute(d));
   g.root = a.value("root") ? absolute(*a.value("root")) : state::default_root();
   return {};
 }

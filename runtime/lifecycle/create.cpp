@@ -20,6 +20,7 @@
 #include "cgroup/cgroup.hpp"
 #include "cgroup/resources.hpp"
 #include "hooks/hooks.hpp"
+#include "lifecycle/admin_hooks.hpp"
 #include "lifecycle/cgroup_parents.hpp"
 #include "lifecycle/notify.hpp"
 #include "lifecycle/phase_timer.hpp"
@@ -550,6 +551,7 @@ Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts) {
   std::optional<std::string> pid_file;
   if (opts.pid_file) pid_file = TRY(absolute(*opts.pid_file));
   Loaded l = TRY(load_bundle(ctx, opts));
+  TRY(add_admin_hooks(ctx, l.cfg, l.bytes));
   if (host_notify_socket()) add_notify_mount(l.cfg, ctx.root + "/" + opts.id);
   t.mark("parse");
   Plans p = TRY(make_plans(ctx, l, opts));

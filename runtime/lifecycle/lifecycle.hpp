@@ -27,6 +27,8 @@ struct Context {
   std::string root;  // state directory root, absolute
   bool systemd_cgroup = false;
   std::optional<bool> rootless;  // nullopt = auto
+  // --hooks-dir, lowest precedence first; empty = hooks::default_hooks_dirs().
+  std::vector<std::string> hooks_dirs;
   // Sink for warnings/debug lines ("warning", "debug", ...); may be empty.
   std::function<void(const char* level, const std::string& msg)> log;
   bool debug_enabled = false;  // whether debug lines reach the log at all

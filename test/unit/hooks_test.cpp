@@ -15,29 +15,14 @@
 #include <string>
 #include <vector>
 
+#include "test_util.hpp"
+
 namespace fs = std::filesystem;
 using husk::hooks::Kind;
 using husk::spec::Hook;
+using husk::test::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "husk-hooks-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  [[nodiscard]] std::string operator/(const std::string& name) const {
-    return (path / name).string();
-  }
-};
 
 std::string script(const TempDir& d, const std::string& name, const std::string& body) {
   std::string p = d / name;

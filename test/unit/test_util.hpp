@@ -1,6 +1,10 @@
 // Helpers shared by the unit tests.
 #pragma once
 
+#include <stdlib.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -13,5 +17,24 @@ inline bool any_warning_contains(const std::vector<std::string>& w, const std::s
   }
   return false;
 }
+
+// A fresh directory under $TMPDIR, removed with its contents.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "husk-test-XXXXXX").string();
+    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    path = tmpl;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  [[nodiscard]] std::string operator/(const std::string& name) const {
+    return (path / name).string();
+  }
+};
 
 }  // namespace husk::test
