@@ -69,6 +69,8 @@ class V1Manager final : public FsManager {
  public:
   using FsManager::FsManager;
   [[nodiscard]] Status check(const spec::Resources& r) const override;
+  [[nodiscard]] Result<std::vector<Error>> missing_controllers(
+      const spec::Resources& r) const override;
   Status apply(const spec::Resources& r) override;
   Status freeze() override;
   Status thaw() override;
@@ -95,6 +97,8 @@ class V2Manager final : public FsManager {
  public:
   using FsManager::FsManager;
   [[nodiscard]] Status check(const spec::Resources& r) const override;
+  [[nodiscard]] Result<std::vector<Error>> missing_controllers(
+      const spec::Resources& r) const override;
   Status apply(const spec::Resources& r) override;
   Status freeze() override;
   Status thaw() override;
