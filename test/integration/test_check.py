@@ -187,17 +187,19 @@ def test_check_create_still_stops_at_first_error(husk, bundle):
     assert husk.nothing_left() == []
 
 
-def snapshot(b, root):
-    """What a check must not change: the state root, this bundle's cgroup
-    directories (and every one under husk-test), the host's mounts."""
+def snapshot(ctx, root):
+    """What a check must not change: the state root, this test's cgroup
+    directories under husk-test, the mounts below this test's directory (the
+    bundles' rootfs among them; other tests share the host meanwhile)."""
     def tree(top):
         out = []
         for d, dirs, files in os.walk(top):
             out += [os.path.join(d, x) for x in dirs + files]
         return sorted(out)
-    mounts = sorted((m["id"], m["mount_point"]) for m in h.host_mounts())
+    mounts = sorted((m["id"], m["mount_point"]) for m in h.host_mounts()
+                    if m["mount_point"].startswith(ctx.dir))
     return (os.path.exists(root), tree(root) if os.path.exists(root) else [],
-            sorted(h.cgroup_dirs("*")), b.cgroup_dirs(), mounts)
+            sorted(h.cgroup_dirs(ctx.cgroup_glob())), mounts)
 
 
 def test_check_creates_nothing(husk, bundle):
@@ -217,11 +219,11 @@ def test_check_creates_nothing(husk, bundle):
     broken.config["hostnme"] = "x"
     broken.write()
     runner = husk.with_root(os.path.join(husk.ctx.dir, "unmade-root"), make=False)
-    before = snapshot(broken, runner.root)
+    before = snapshot(husk.ctx, runner.root)
     assert before[0] is False
     for b in (clean, broken):
         r = runner("check", "--bundle", b.path)
         assert r.rc in (0, 1), r
-        assert snapshot(b, runner.root) == before  # not even the state root was made
+        assert snapshot(husk.ctx, runner.root) == before  # not even the state root was made
     assert not h.marked_pids(value=husk.ctx.mark)
     assert husk.nothing_left() == []
