@@ -92,12 +92,16 @@ Status check_time_offset(const std::string& clock, const TimeOffset& off) {
   return {};
 }
 
+// Records that `field` needs a namespace the config does not list.
+bool listed(Checker& ck, NamespaceType t, std::string_view field) {
+  if (ck.has_ns(t)) return true;
+  ck.take(
+      Error::spec("{}: need a {} namespace in linux.namespaces", field, namespace_type_name(t)));
+  return false;
+}
+
 void check_time_offsets(Checker& ck, const Linux& l) {
-  if (l.time_offsets.empty()) return;
-  if (!ck.has_ns(NamespaceType::Time)) {
-    ck.take(Error::spec("linux.timeOffsets: need a time namespace in linux.namespaces"));
-    return;
-  }
+  if (l.time_offsets.empty() || !listed(ck, NamespaceType::Time, "linux.timeOffsets")) return;
   // Offsets can only be written before the first process enters the
   // namespace (time_namespaces(7)), so a joined one cannot take them.
   if (!ck.creates_ns(NamespaceType::Time)) {
@@ -205,11 +209,7 @@ Status check_sysctl_entry(const Checker& ck, const std::string& name) {
 // ---- the rest ----
 
 void check_net_devices(Checker& ck, const Linux& l) {
-  if (l.net_devices.empty()) return;
-  if (!ck.has_ns(NamespaceType::Network)) {
-    ck.take(Error::spec("linux.netDevices: need a network namespace in linux.namespaces"));
-    return;
-  }
+  if (l.net_devices.empty() || !listed(ck, NamespaceType::Network, "linux.netDevices")) return;
   for (const auto& [host, dev] : l.net_devices) {
     if (!netdev_name_ok(host)) {
       ck.take(Error::spec("linux.netDevices[\"{}\"]: invalid interface name", host));

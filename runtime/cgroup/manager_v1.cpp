@@ -45,13 +45,6 @@ Result<std::vector<Error>> V1Manager::missing_controllers(const spec::Resources&
   return out;
 }
 
-Status V1Manager::check(const spec::Resources& r) const {
-  TRY(validate_resources(r));
-  auto missing = TRY(missing_controllers(r));
-  if (!missing.empty()) return std::move(missing.front());
-  return {};
-}
-
 Result<sys::UniqueFd> V1Manager::make_dirs(Hierarchy& h) {
   // v1 needs nothing written on the way down, so the leaf is made with one
   // mkdir(2) by absolute path (its parents usually exist; mkdir_level makes

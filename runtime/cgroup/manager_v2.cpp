@@ -40,13 +40,6 @@ Result<std::vector<Error>> V2Manager::missing_controllers(const spec::Resources&
   return out;
 }
 
-Status V2Manager::check(const spec::Resources& r) const {
-  TRY(validate_resources(r));
-  auto missing = TRY(missing_controllers(r));
-  if (!missing.empty()) return std::move(missing.front());
-  return {};
-}
-
 Result<sys::UniqueFd> V2Manager::make_dirs(Hierarchy& h) {
   // Every level's cgroup.subtree_control is written on the way down, so the
   // walk opens each directory (relative to its parent) and keeps the leaf.

@@ -75,8 +75,11 @@ void check_capabilities(const spec::Process& p, Diagnostics& d) {
   const std::vector<std::string_view> names(known.begin(), known.end());
   const spec::Capabilities& c = *p.capabilities;
   const std::pair<const char*, const std::vector<std::string>*> sets[] = {
-      {"bounding", &c.bounding},       {"permitted", &c.permitted}, {"effective", &c.effective},
-      {"inheritable", &c.inheritable}, {"ambient", &c.ambient}};
+      {"bounding", &c.bounding},
+      {"permitted", &c.permitted},
+      {"effective", &c.effective},
+      {"inheritable", &c.inheritable},
+      {"ambient", &c.ambient}};
   for (const auto& [set, list] : sets) {
     for (const auto& name : *list) {
       std::vector<std::string> w;

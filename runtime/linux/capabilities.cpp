@@ -99,10 +99,10 @@ Result<std::optional<int>> resolve_capability(const std::string& name, const cha
   auto cap = capability_from_name(name);
   if (!cap) return Error::spec("process.capabilities.{}: unknown capability \"{}\"", set, name);
   if (*cap > limits.last_cap) {
-    warnings.push_back(fmt::format(
-        "process.capabilities.{}: ignoring {}, not supported by this kernel (its last "
-        "capability is {})",
-        set, name, capability_name(limits.last_cap)));
+    warnings.push_back(
+        fmt::format("process.capabilities.{}: ignoring {}, not supported by this kernel (its last "
+                    "capability is {})",
+                    set, name, capability_name(limits.last_cap)));
     return std::optional<int>();
   }
   // A bounding set only ever shrinks (PR_CAPBSET_DROP; there is no
