@@ -102,7 +102,8 @@ void check_program(const spec::Process& p, const std::string& rootfs, Diagnostic
   if (!root) return;
   bool search = false;
   for (auto c : linux_setup::exec_candidates(p.args[0], p.env, &search)) {
-    if (c[0] != '/') c = p.cwd + "/" + c;
+    // A relative $PATH entry is taken from the process's cwd, as execvp does.
+    if (c[0] != '/') c.insert(0, p.cwd + "/");
     auto fd = linux_setup::open_in_root(root.get(), c);
     struct stat st {};
     if (fd && ::fstat(fd->get(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0) {

@@ -9,7 +9,6 @@
 
 using husk::Error;
 using husk::Status;
-using husk::spec::Diagnostic;
 using husk::spec::Diagnostics;
 using husk::spec::Severity;
 
