@@ -115,6 +115,13 @@ Result<std::unique_ptr<Manager>> Manager::load(const std::string& serialized) {
   return std::unique_ptr<Manager>(make_manager(std::move(layout)));
 }
 
+Status FsManager::check(const spec::Resources& r) const {
+  TRY(validate_resources(r));
+  auto missing = TRY(missing_controllers(r));
+  if (!missing.empty()) return std::move(missing.front());
+  return {};
+}
+
 Result<int> FsManager::open_leaf(const Hierarchy& h) const {
   auto i = static_cast<size_t>(&h - l_.hierarchies.data());
   if (leaf_fds_.size() != l_.hierarchies.size()) leaf_fds_.resize(l_.hierarchies.size());

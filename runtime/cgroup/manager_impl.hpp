@@ -16,6 +16,9 @@ class FsManager : public Manager {
  public:
   explicit FsManager(Layout l) : l_(std::move(l)) {}
 
+  // validate_resources, then the first of missing_controllers.
+  [[nodiscard]] Status check(const spec::Resources& r) const final;
+
   [[nodiscard]] Driver driver() const override { return l_.driver; }
   [[nodiscard]] std::string serialize() const override { return serialize_layout(l_); }
   Status create() override;
@@ -68,7 +71,8 @@ class FsManager : public Manager {
 class V1Manager final : public FsManager {
  public:
   using FsManager::FsManager;
-  [[nodiscard]] Status check(const spec::Resources& r) const override;
+  [[nodiscard]] Result<std::vector<Error>> missing_controllers(
+      const spec::Resources& r) const override;
   Status apply(const spec::Resources& r) override;
   Status freeze() override;
   Status thaw() override;
@@ -94,7 +98,8 @@ class V1Manager final : public FsManager {
 class V2Manager final : public FsManager {
  public:
   using FsManager::FsManager;
-  [[nodiscard]] Status check(const spec::Resources& r) const override;
+  [[nodiscard]] Result<std::vector<Error>> missing_controllers(
+      const spec::Resources& r) const override;
   Status apply(const spec::Resources& r) override;
   Status freeze() override;
   Status thaw() override;

@@ -31,18 +31,18 @@ Result<const Hierarchy*> V1Manager::hugetlb_fallback() const {
   return avail->count("hugetlb") ? u : nullptr;
 }
 
-Status V1Manager::check(const spec::Resources& r) const {
-  TRY(validate_resources(r));
+Result<std::vector<Error>> V1Manager::missing_controllers(const spec::Resources& r) const {
+  std::vector<Error> out;
   for (const auto& n : TRY(needs_v1(r))) {
     if (l_.find(n.controller) != nullptr) continue;
     // Hybrid hosts may have hugetlb only in the cgroup2 hierarchy.
     const Hierarchy* fallback = n.controller == "hugetlb" ? TRY(hugetlb_fallback()) : nullptr;
     if (fallback != nullptr) continue;
-    return Error::make(ErrorKind::Unsupported,
-                       "{}: {} controller is not mounted (cgroup v1 hierarchies under {})", n.field,
-                       n.controller, l_.root);
+    out.push_back(Error::make(ErrorKind::Unsupported,
+                              "{}: {} controller is not mounted (cgroup v1 hierarchies under {})",
+                              n.field, n.controller, l_.root));
   }
-  return {};
+  return out;
 }
 
 Result<sys::UniqueFd> V1Manager::make_dirs(Hierarchy& h) {

@@ -49,6 +49,7 @@ const std::array kVerbs{
     Verb{"events", cmd_events, "show container events and statistics"},
     Verb{"features", cmd_features, "print what this runtime supports, as JSON"},
     Verb{"spec", cmd_spec, "write a default config.json"},
+    Verb{"check", cmd_check, "report what is wrong with a bundle on this host, creating nothing"},
 };
 
 constexpr std::array kGlobalOptions{

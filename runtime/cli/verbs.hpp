@@ -26,5 +26,6 @@ int cmd_update(const GlobalOptions& g, std::span<const std::string> args);
 int cmd_events(const GlobalOptions& g, std::span<const std::string> args);
 int cmd_features(const GlobalOptions& g, std::span<const std::string> args);
 int cmd_spec(const GlobalOptions& g, std::span<const std::string> args);
+int cmd_check(const GlobalOptions& g, std::span<const std::string> args);
 
 }  // namespace husk::cli

@@ -105,31 +105,11 @@ struct Loaded {
   std::string rootfs;  // absolute, symlinks resolved
 };
 
-// root.path: absolute, or relative to the bundle; it must be a directory.
-// Symlinks are resolved once here, so every later step works on the same
-// directory whatever happens to the link.
-Result<std::string> resolve_rootfs(const std::string& bundle, const spec::Root& root) {
-  std::string p = root.path[0] == '/' ? root.path : bundle + "/" + root.path;
-  char real[PATH_MAX];
-  if (::realpath(p.c_str(), real) == nullptr) return Error::last("{}", p).wrap("root.path");
-  struct stat st {};
-  if (::stat(real, &st) != 0) return Error::last("stat {}", real).wrap("root.path");
-  if (!S_ISDIR(st.st_mode)) return Error::spec("root.path: {} is not a directory", real);
-  return std::string(real);
-}
-
 Result<Loaded> load_bundle(const Context& ctx, const CreateOptions& o) {
   Loaded l;
-  l.bundle = TRY(absolute(o.bundle.empty() ? std::string(".") : o.bundle));
-  auto bytes = read_file(l.bundle + "/config.json");
-  if (!bytes) {
-    if (bytes.error().err() == ENOENT) {
-      return Error::make(ErrorKind::NotFound, "JSON specification file config.json not found in {}",
-                         l.bundle);
-    }
-    return std::move(bytes).error();
-  }
-  l.bytes = std::move(*bytes);
+  auto text = TRY(read_bundle(o.bundle));
+  l.bundle = std::move(text.dir);
+  l.bytes = std::move(text.bytes);
   l.cfg = TRY_CTX(spec::parse_config(l.bytes), "{}/config.json", l.bundle);
   std::vector<std::string> warnings;
   TRY(spec::validate(l.cfg, &warnings));
@@ -138,20 +118,6 @@ Result<Loaded> load_bundle(const Context& ctx, const CreateOptions& o) {
   if (!l.cfg.root || l.cfg.root->path.empty()) return Error::spec("root.path: required");
   l.rootfs = TRY(resolve_rootfs(l.bundle, *l.cfg.root));
   return l;
-}
-
-// Valid configs husk does not implement: an explicit error, never ignored.
-Status check_unsupported(const spec::Config& cfg) {
-  if (!cfg.linux) return {};
-  const auto& lx = *cfg.linux;
-  auto unsupported = [](const char* field) {
-    return Error::make(ErrorKind::Unsupported, "{}: not supported by husk", field);
-  };
-  if (lx.intel_rdt) return unsupported("linux.intelRdt");
-  if (!lx.net_devices.empty()) return unsupported("linux.netDevices");
-  if (lx.memory_policy) return unsupported("linux.memoryPolicy");
-  if (lx.personality) return unsupported("linux.personality");
-  return {};
 }
 
 // ---- step 2: what the caller hands over (fds, console) ----
@@ -232,7 +198,8 @@ bool hooks_round_trip(const spec::Config& cfg) {
 
 Result<Plans> make_plans(const Context& ctx, Loaded& l, const CreateOptions& o) {
   Plans p;
-  TRY(check_unsupported(l.cfg));
+  // Valid configs husk does not implement: an explicit error, never ignored.
+  if (auto u = unsupported_features(l.cfg); !u.empty()) return std::move(u.front());
   p.ns = TRY(linux_setup::plan_namespaces(l.cfg));
   linux_setup::RootfsOptions ro;
   ro.rootfs = l.rootfs;
@@ -532,6 +499,47 @@ Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
 }
 
 }  // namespace
+
+Result<BundleText> read_bundle(const std::string& bundle) {
+  BundleText b;
+  b.dir = TRY(absolute(bundle.empty() ? std::string(".") : bundle));
+  auto bytes = read_file(b.dir + "/config.json");
+  if (!bytes) {
+    if (bytes.error().err() == ENOENT) {
+      return Error::make(ErrorKind::NotFound, "JSON specification file config.json not found in {}",
+                         b.dir);
+    }
+    return std::move(bytes).error();
+  }
+  b.bytes = std::move(*bytes);
+  return b;
+}
+
+// Symlinks are resolved once here, so every later step works on the same
+// directory whatever happens to the link.
+Result<std::string> resolve_rootfs(const std::string& bundle, const spec::Root& root) {
+  std::string p = root.path[0] == '/' ? root.path : bundle + "/" + root.path;
+  char real[PATH_MAX];
+  if (::realpath(p.c_str(), real) == nullptr) return Error::last("{}", p).wrap("root.path");
+  struct stat st {};
+  if (::stat(real, &st) != 0) return Error::last("stat {}", real).wrap("root.path");
+  if (!S_ISDIR(st.st_mode)) return Error::spec("root.path: {} is not a directory", real);
+  return std::string(real);
+}
+
+std::vector<Error> unsupported_features(const spec::Config& cfg) {
+  std::vector<Error> out;
+  if (!cfg.linux) return out;
+  const auto& lx = *cfg.linux;
+  auto unsupported = [&out](const char* field) {
+    out.push_back(Error::make(ErrorKind::Unsupported, "{}: not supported by husk", field));
+  };
+  if (lx.intel_rdt) unsupported("linux.intelRdt");
+  if (!lx.net_devices.empty()) unsupported("linux.netDevices");
+  if (lx.memory_policy) unsupported("linux.memoryPolicy");
+  if (lx.personality) unsupported("linux.personality");
+  return out;
+}
 
 Result<cgroup::Options> cgroup_options(const Context& ctx, const spec::Config& cfg,
                                        const std::string& id) {

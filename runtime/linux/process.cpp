@@ -235,25 +235,7 @@ Status plan_args_env(const spec::Process& proc, ProcessPlan& plan) {
 // $PATH entry is tried in order, an empty entry meaning the current directory.
 // The last PATH= in process.env wins (later entries override earlier ones).
 void plan_exec_candidates(ProcessPlan& plan) {
-  const std::string& name = plan.args[0];
-  if (name.find('/') != std::string::npos) {
-    plan.exec_candidates.push_back(name);
-    return;
-  }
-  plan.exec_search = true;
-  std::string_view path = kDefaultPath;
-  for (const auto& e : plan.env) {
-    if (std::string_view(e).substr(0, 5) == "PATH=") path = std::string_view(e).substr(5);
-  }
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find(':', start);
-    if (end == std::string_view::npos) end = path.size();
-    std::string_view dir = path.substr(start, end - start);
-    if (dir.empty()) dir = ".";
-    plan.exec_candidates.push_back(fmt::format("{}/{}", dir, name));
-    start = end + 1;
-  }
+  plan.exec_candidates = exec_candidates(plan.args[0], plan.env, &plan.exec_search);
 }
 
 Status plan_cwd(const spec::Process& proc, const ProcessOptions& opts, ProcessPlan& plan) {
@@ -586,6 +568,30 @@ Status open_checked_executable(const ProcessPlan& plan, Executable& exe) {
 }
 
 }  // namespace
+
+std::vector<std::string> exec_candidates(const std::string& name,
+                                         const std::vector<std::string>& env, bool* search) {
+  std::vector<std::string> out;
+  *search = name.find('/') == std::string::npos;
+  if (!*search) {
+    out.push_back(name);
+    return out;
+  }
+  std::string_view path = kDefaultPath;
+  for (const auto& e : env) {
+    if (std::string_view(e).substr(0, 5) == "PATH=") path = std::string_view(e).substr(5);
+  }
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view dir = path.substr(start, end - start);
+    if (dir.empty()) dir = ".";
+    out.push_back(fmt::format("{}/{}", dir, name));
+    start = end + 1;
+  }
+  return out;
+}
 
 std::optional<std::string_view> passwd_field(std::string_view line, uid_t uid, size_t index) {
   std::string_view field[7];

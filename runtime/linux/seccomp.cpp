@@ -368,7 +368,7 @@ Result<std::vector<sock_filter>> compile(const spec::Seccomp& sc, const Validate
     for (const auto& name : sc.syscalls[r.index].names) {
       int nr = seccomp_syscall_resolve_name(name.c_str());
       // Unknown to this libseccomp or arch: ignored, as runc does, so one
-      // profile serves several kernels and architectures.
+      // profile serves several kernels and architectures (seccomp_knows_syscall).
       if (nr == __NR_SCMP_ERROR) continue;
       TRY(add_rule(ctx.get(), r, nr, name));
     }
@@ -465,6 +465,10 @@ void cache_store(const std::string& dir, const std::string& path, const std::str
 }
 
 }  // namespace
+
+bool seccomp_knows_syscall(const std::string& name) {
+  return seccomp_syscall_resolve_name(name.c_str()) != __NR_SCMP_ERROR;
+}
 
 uint64_t fnv1a64(std::string_view data) {
   uint64_t h = 0xcbf29ce484222325ULL;
