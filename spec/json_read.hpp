@@ -1,4 +1,5 @@
-// Internal to spec/: strict, path-tracking readers over a RapidJSON DOM.
+// Strict, path-tracking readers over a RapidJSON DOM, for every JSON husk
+// reads (spec/, the cgroup record).
 // Every error names the JSON path of the offending value, e.g.
 // `process.user.uid: expected an unsigned 32-bit integer, got -1`.
 // `null` counts as absent (as Go's encoding/json, which runc uses, treats it).

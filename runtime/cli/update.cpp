@@ -10,6 +10,7 @@
 #include "cli/verbs.hpp"
 #include "spec/parse.hpp"
 #include "sys/fd.hpp"
+#include "sys/file.hpp"
 
 namespace husk::cli {
 
@@ -122,21 +123,8 @@ Result<spec::Resources> from_flags(const ParsedArgs &a) {
 }
 
 Result<std::string> read_input(const std::string &path) {
-  sys::UniqueFd owned;
-  int fd = STDIN_FILENO;
-  if (path != "-") {
-    owned.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!owned) return Error::last("open {}", path);
-    fd = owned.get();
-  }
-  std::string out;
-  char buf[8192];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::last("read {}", path == "-" ? "stdin" : path);
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
+  if (path == "-") return sys::read_all(STDIN_FILENO, "stdin");
+  return sys::read_file(path);
 }
 
 Result<spec::Resources> resources(const ParsedArgs &a) {

@@ -35,6 +35,7 @@
 #include "spec/state_json.hpp"
 #include "spec/validate.hpp"
 #include "sys/clone.hpp"
+#include "sys/file.hpp"
 #include "sys/pidfd.hpp"
 #include "sys/proc.hpp"
 #include "sys/unix_socket.hpp"
@@ -44,57 +45,6 @@ namespace husk::lifecycle {
 namespace {
 
 namespace protocol = linux_setup::protocol;
-
-// ---- paths ----
-
-// Lexical clean of an absolute path: no ".", "..", empty components or
-// trailing slash (what Go's filepath.Clean gives runc).
-std::string clean_path(std::string_view p) {
-  std::vector<std::string_view> parts;
-  while (!p.empty()) {
-    size_t slash = p.find('/');
-    std::string_view part = p.substr(0, slash);
-    p.remove_prefix(slash == std::string_view::npos ? p.size() : slash + 1);
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(part);
-  }
-  std::string out;
-  for (auto part : parts) {
-    out += '/';
-    out += part;
-  }
-  return out.empty() ? "/" : out;
-}
-
-Result<std::string> absolute(const std::string& p) {
-  if (!p.empty() && p[0] == '/') return clean_path(p);
-  char cwd[PATH_MAX];
-  if (::getcwd(cwd, sizeof cwd) == nullptr) return Error::last("getcwd");
-  return clean_path(std::string(cwd) + "/" + p);
-}
-
-Result<std::string> read_file(const std::string& path) {
-  sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return Error::last("open {}", path);
-  // Straight into the string: a 64 KiB buffer on the stack made create()'s
-  // frame 72 KiB, and the stack-clash probes touched (faulted in) every page.
-  std::string out;
-  size_t used = 0;
-  for (;;) {
-    if (out.size() - used < 4096) out.resize(out.size() + 16384);
-    ssize_t n = ::read(fd.get(), out.data() + used, out.size() - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::last("read {}", path);
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
-  }
-  out.resize(used);
-  return out;
-}
 
 // ---- step 1: the bundle ----
 
@@ -161,7 +111,7 @@ Result<sys::UniqueFd> connect_console(const spec::Process& proc, const CreateOpt
     return Error::arg("cannot use console socket if husk will not detach or allocate tty");
   }
   if (!proc.terminal) return sys::UniqueFd();
-  std::string path = TRY(absolute(*o.console_socket));
+  std::string path = TRY(absolute_path(*o.console_socket));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) {
@@ -228,7 +178,7 @@ Result<Plans> make_plans(const Context& ctx, Loaded& l, const CreateOptions& o) 
   TRY(linux_setup::open_namespace_paths(p.ns));
   p.console = TRY(connect_console(*l.cfg.process, o));
   if (o.pidfd_socket) {
-    auto path = TRY(absolute(*o.pidfd_socket));
+    auto path = TRY(absolute_path(*o.pidfd_socket));
     p.pidfd_socket = TRY_CTX(sys::connect_unix(path, SOCK_STREAM), "--pidfd-socket");
   }
   return p;
@@ -502,8 +452,8 @@ Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
 
 Result<BundleText> read_bundle(const std::string& bundle) {
   BundleText b;
-  b.dir = TRY(absolute(bundle.empty() ? std::string(".") : bundle));
-  auto bytes = read_file(b.dir + "/config.json");
+  b.dir = TRY(absolute_path(bundle.empty() ? std::string(".") : bundle));
+  auto bytes = sys::read_file(b.dir + "/config.json");
   if (!bytes) {
     if (bytes.error().err() == ENOENT) {
       return Error::make(ErrorKind::NotFound, "JSON specification file config.json not found in {}",
@@ -557,7 +507,7 @@ Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts) {
   TRY(state::validate_id(opts.id));
   int passed_fds = TRY(check_passed_fds(listen_fds(), opts.preserve_fds));
   std::optional<std::string> pid_file;
-  if (opts.pid_file) pid_file = TRY(absolute(*opts.pid_file));
+  if (opts.pid_file) pid_file = TRY(absolute_path(*opts.pid_file));
   Loaded l = TRY(load_bundle(ctx, opts));
   TRY(add_admin_hooks(ctx, l.cfg, l.bytes));
   if (host_notify_socket()) add_notify_mount(l.cfg, ctx.root + "/" + opts.id);

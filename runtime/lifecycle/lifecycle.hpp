@@ -51,6 +51,11 @@ Result<state::StateStore> open_store(const Context& ctx);
 // may share them.
 std::string seccomp_cache_dir();
 
+// A path from the command line (--bundle, --pid-file, sockets, --process)
+// made absolute against the cwd and cleaned lexically, as Go's filepath.Abs
+// does for runc: later steps may change directory, and messages show it.
+Result<std::string> absolute_path(const std::string& p);
+
 // A record together with what is live and the status derived from both.
 struct Observed {
   state::ContainerState st;

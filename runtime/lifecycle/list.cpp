@@ -7,6 +7,7 @@
 #include "lifecycle/lifecycle.hpp"
 #include "linux/process.hpp"
 #include "sys/fd.hpp"
+#include "sys/file.hpp"
 
 namespace husk::lifecycle {
 
@@ -16,12 +17,8 @@ namespace {
 // it has none. Read from /etc/passwd directly, as Go's os/user does without
 // cgo: husk is one static binary and does not load NSS modules.
 std::string user_name(uid_t uid) {
-  std::string text;
-  if (sys::UniqueFd fd(::open("/etc/passwd", O_RDONLY | O_CLOEXEC)); fd) {
-    char buf[8192];
-    ssize_t n = 0;
-    while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  }
+  // Unreadable or missing: every owner is "#uid".
+  std::string text = sys::read_file("/etc/passwd").value_or(std::string());
   std::string_view rest(text);
   while (!rest.empty()) {
     size_t nl = rest.find('\n');

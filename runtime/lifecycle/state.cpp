@@ -1,9 +1,11 @@
 #include <unistd.h>
 
+#include <climits>
 #include <cstdlib>
 #include <utility>
 
 #include "lifecycle/lifecycle.hpp"
+#include "linux/paths.hpp"
 #include "spec/parse.hpp"
 #include "spec/state_json.hpp"
 #include "sys/proc.hpp"
@@ -21,6 +23,13 @@ std::string seccomp_cache_dir() {
   const char *home = std::getenv("HOME");
   if (home != nullptr && home[0] == '/') return std::string(home) + "/.cache/husk/seccomp";
   return {};
+}
+
+Result<std::string> absolute_path(const std::string &p) {
+  if (!p.empty() && p[0] == '/') return linux_setup::clean_path(p);
+  char cwd[PATH_MAX];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return Error::last("getcwd");
+  return linux_setup::clean_path(std::string(cwd) + "/" + p);
 }
 
 Result<std::unique_ptr<cgroup::Manager>> load_cgroup(const state::ContainerState &st) {

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -232,20 +233,42 @@ Status open_namespace_paths(NamespacePlan& plan) {
 
 Result<PidNsForChildren> PidNsForChildren::enter(const NamespacePlan& plan) {
   if (!plan.pid_join) return PidNsForChildren(sys::UniqueFd());
+  const NsJoin& j = *plan.pid_join;
+  return TRY_CTX(enter(j.fd.get(), fmt::format("setns({}, CLONE_NEWPID)", j.path)),
+                 "linux.namespaces[{}].path", j.index);
+}
+
+Result<PidNsForChildren> PidNsForChildren::enter(int ns_fd, std::string_view failed_op) {
+  if (ns_fd < 0) return PidNsForChildren(sys::UniqueFd());
   // Our active pid namespace, to return to: setns(2) on a pid namespace
   // accepts the caller's own active one or a descendant of it.
   sys::UniqueFd own(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
   if (!own) return Error::last("open /proc/self/ns/pid");
-  const NsJoin& j = *plan.pid_join;
-  if (::setns(j.fd.get(), CLONE_NEWPID) != 0) {
-    return Error::last("setns({}, CLONE_NEWPID)", j.path)
-        .wrap("linux.namespaces[{}].path", j.index);
-  }
+  if (::setns(ns_fd, CLONE_NEWPID) != 0) return Error::last("{}", failed_op);
   return PidNsForChildren(std::move(own));
 }
 
 PidNsForChildren::~PidNsForChildren() {
   if (own_) (void)::setns(own_.get(), CLONE_NEWPID);
+}
+
+Result<int> foreign_namespaces(int proc_dir) {
+  int flags = 0;
+  for (NamespaceType t : spec::all_namespace_types()) {
+    std::string theirs = fmt::format("ns/{}", spec::namespace_proc_name(t));
+    std::string ours = fmt::format("/proc/self/ns/{}", spec::namespace_proc_name(t));
+    struct stat a {};
+    struct stat b {};
+    if (::stat(ours.c_str(), &b) != 0) {
+      if (errno == ENOENT) continue;  // a kernel without this namespace type
+      return Error::last("stat {}", ours);
+    }
+    if (::fstatat(proc_dir, theirs.c_str(), &a, 0) != 0) {
+      return Error::last("stat /proc/<init>/{}", theirs);
+    }
+    if (a.st_dev != b.st_dev || a.st_ino != b.st_ino) flags |= spec::namespace_clone_flag(t);
+  }
+  return flags;
 }
 
 namespace {

@@ -92,11 +92,17 @@ Status open_namespace_paths(NamespacePlan& plan);
 
 // ---- parent side ----
 
-// Points the parent's pid_for_children at the joined pid namespace for as
-// long as it lives (clone3 happens meanwhile), then back at the parent's own.
+// Points the parent's pid_for_children at a pid namespace for as long as it
+// lives (clone3 happens meanwhile), then back at the parent's own: `create`
+// for a pid namespace joined by path, `exec` for the one of the container's
+// init (a pid namespace holds only processes created inside it).
 class PidNsForChildren {
  public:
+  // The plan's joined pid namespace; none joined: no switch.
   static Result<PidNsForChildren> enter(const NamespacePlan& plan);
+  // The pid namespace of `ns_fd`, a namespace fd or a pidfd (setns(2)); -1:
+  // no switch. `failed_op` is the error's operation when setns fails.
+  static Result<PidNsForChildren> enter(int ns_fd, std::string_view failed_op);
   PidNsForChildren(PidNsForChildren&&) = default;
   PidNsForChildren& operator=(PidNsForChildren&&) = delete;
   PidNsForChildren(const PidNsForChildren&) = delete;
@@ -106,6 +112,12 @@ class PidNsForChildren {
   explicit PidNsForChildren(sys::UniqueFd own) : own_(std::move(own)) {}
   sys::UniqueFd own_;
 };
+
+// The namespaces of a live process (`proc_dir`: its /proc/<pid>) that are not
+// the caller's, as CLONE_NEW* flags: what `exec` joins. setns(2) into one's
+// own user namespace is EINVAL (it would re-grant capabilities), and the
+// other joins would be no-ops. A type this kernel lacks is skipped.
+Result<int> foreign_namespaces(int proc_dir);
 
 // Write the init's uid_map and gid_map (and setgroups "deny" when husk lacks
 // CAP_SETGID, as an unprivileged writer must).

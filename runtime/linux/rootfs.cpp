@@ -16,6 +16,7 @@
 #include "linux/mountinfo.hpp"
 #include "linux/paths.hpp"
 #include "spec/mount_options.hpp"
+#include "sys/file.hpp"
 #include "sys/mount_api.hpp"
 
 namespace husk::linux_setup {
@@ -217,7 +218,7 @@ Status pivot(int root) {
 // rootfs is detached first (made slave so that no unmount reaches the host),
 // or, where it cannot be unmounted, covered by an empty tmpfs.
 Status hide_host_procfs_sysfs(const std::string& rootfs) {
-  auto mounts = parse_mountinfo(TRY(read_small_file("/proc/self/mountinfo")));
+  auto mounts = parse_mountinfo(TRY(sys::read_file(AT_FDCWD, "/proc/self/mountinfo")));
   for (const auto& m : mounts) {
     if (m.fstype != "proc" && m.fstype != "sysfs") continue;
     const std::string& at = m.mount_point;

@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include "spec/state_json.hpp"
+#include "sys/file.hpp"
 
 namespace husk::state {
 
@@ -42,25 +43,11 @@ husk::Status write_all(int fd, std::string_view data, const char *name) {
   return {};
 }
 
+// A regular file: its first short read is its end, so `list`, which reads
+// one record per container, does one read(2) per record.
 Result<std::string> read_all_at(int dirfd, const char *name, const std::string &dir) {
   std::string shown = dir.empty() ? std::string(name) : dir + "/" + name;
-  sys::UniqueFd fd(::openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return Error::last("open {}", shown);
-  std::string out;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::last("read {}", shown);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    // A regular file reads short only at its end (read(2)): no second read
-    // to hear so (`list` reads one record per container).
-    if (static_cast<size_t>(n) < sizeof buf) break;
-  }
-  return out;
+  return sys::read_file(dirfd, name, O_NOFOLLOW, shown, {.short_read_is_end = true});
 }
 
 // tmp file + renameat: a reader (or a husk killed half-way) finds either the
@@ -313,18 +300,7 @@ Result<std::string> ContainerDir::read_config() const {
   // the file would release the lock (fcntl(2)).
   int held = held_fd();
   if (held < 0) return read_all_at(dir_.get(), kConfigFile, path_);
-  std::string out;
-  char buf[8192];
-  for (off_t off = 0;;) {
-    ssize_t n = ::pread(held, buf, sizeof buf, off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::last("read {}/{}", path_, kConfigFile);
-    }
-    if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-    off += n;
-  }
+  return sys::read_all(held, fmt::format("{}/{}", path_, kConfigFile), {.from_start = true});
 }
 
 std::string ContainerDir::fifo_path() const { return path_ + "/" + kFifoFile; }

@@ -374,7 +374,7 @@ TEST_CASE("mountinfo and /proc/self/cgroup parsing, hierarchy pairing") {
   CHECK(*cgroup_host_path(cgs[0], mounts[2]) == "/sys/fs/cgroup/cpu,cpuacct/husk-test/c1");
   CHECK(*cgroup_host_path(cgs[1], mounts[3]) == "/sys/fs/cgroup/systemd/x");
   CgroupEntry outside{4, "memory", "/other"};
-  MountInfoEntry rooted{"/sub", "/m", "cgroup", "cgroup", "rw,memory"};
+  MountInfoEntry rooted{"/sub", "/m", "cgroup", "cgroup", "rw,memory", "0:40"};
   CHECK_FALSE(cgroup_host_path(outside, rooted));
   CgroupEntry escape{0, "", "/../x"};
   CHECK_FALSE(cgroup_host_path(escape, mounts[4]));
