@@ -582,7 +582,7 @@ Result<Io> connect_io(const spec::Process& p, const ExecOptions& o) {
 
 Result<int> exec(const Context& ctx, const ExecOptions& o) {
   // --debug: the same per-phase lines as create, start and run.
-  PhaseTimer timer(ctx);
+  PhaseTimer<Verb::Exec> timer(ctx);
   TRY(check_preserved_fds(o.preserve_fds));
   std::optional<std::string> pid_file;
   if (o.pid_file) pid_file = TRY(absolute(*o.pid_file));

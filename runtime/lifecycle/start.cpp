@@ -10,6 +10,7 @@
 
 #include "hooks/hooks.hpp"
 #include "lifecycle/notify.hpp"
+#include "lifecycle/phase_timer.hpp"
 #include "spec/state_json.hpp"
 #include "sys/pidfd.hpp"
 
@@ -95,12 +96,13 @@ Status run_poststart(const state::ContainerDir& dir, const state::ContainerState
 
 // Everything start does under the container's lock; returns the init.
 Result<sys::Process> start_locked(const Context& ctx, std::string_view id,
-                                  std::optional<NotifyProxy>& notify) {
+                                  std::optional<NotifyProxy>& notify, PhaseTimer<Verb::Start>& t) {
   auto store = TRY(open_store(ctx));
   auto dir = TRY(store.open_container(id));
   TRY(dir.lock());
   Observed o = TRY(observe(dir));
   TRY(check_startable(o.status));
+  t.mark("lock");
   auto init = sys::Process::open(o.st.pid, o.st.pid_start_time);
   if (!init) {
     if (init.error().kind() == ErrorKind::NotFound) return init_gone();
@@ -109,8 +111,10 @@ Result<sys::Process> start_locked(const Context& ctx, std::string_view id,
   // Bound before the container's program runs, so no notification is lost.
   notify = TRY(NotifyProxy::open(dir));
   TRY(open_and_wait(dir, init->fd()));
+  t.mark("exec");
   // No new record: "running" is derived from the fifo being gone (status.hpp).
   TRY(dir.unlink_fifo());
+  t.mark("unlink");
   TRY(run_poststart(dir, o.st, *init));
   return std::move(*init);
 }
@@ -119,7 +123,8 @@ Result<sys::Process> start_locked(const Context& ctx, std::string_view id,
 
 Status start(const Context& ctx, std::string_view id, pid_t notify_mainpid) {
   std::optional<NotifyProxy> notify;
-  auto init = TRY(start_locked(ctx, id, notify));
+  PhaseTimer<Verb::Start> t(ctx);
+  auto init = TRY(start_locked(ctx, id, notify, t));
   // Waiting for READY without the lock: delete/kill stay possible meanwhile.
   if (notify) TRY(notify->wait_ready(init.fd(), notify_mainpid > 0 ? notify_mainpid : init.pid()));
   return {};
