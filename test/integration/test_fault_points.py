@@ -16,7 +16,6 @@ import json
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
@@ -79,19 +78,6 @@ SCENARIOS = {
 }
 
 
-def reaping(husk, proc, timeout=60):
-    """Wait for a husk call while reaping orphans, as the supervisor of a
-    crashed husk does (we are the subreaper, conftest.py). A process husk
-    cloned into the container's pid namespace and orphaned by the crash
-    stays a zombie until reaped, and until then the namespace's init
-    cannot finish exiting (pid_namespaces(7)): delete would wait for it."""
-    deadline = time.monotonic() + timeout
-    while proc.running() and time.monotonic() < deadline:
-        h.reap_orphans(husk.ctx.live_proc_pids())
-        time.sleep(0.02)
-    return proc.wait(1)
-
-
 def check_recovers(husk, bundle):
     """What a user checks after a crash: state, delete --force, leftovers, lock."""
     r = husk("state", CID)
@@ -99,7 +85,7 @@ def check_recovers(husk, bundle):
         assert json.loads(r.out)["status"] in STATUSES, r
     else:
         assert "does not exist" in r.err, r
-    r = reaping(husk, husk.spawn("delete", "--force", CID))
+    r = husk.reaping(husk.spawn("delete", "--force", CID))
     assert r.rc == 0, r
     assert husk.nothing_left() == []
     # Every lock of the dead process went with it: the id is free again.
