@@ -382,7 +382,7 @@ Status persist_record(Launch& l) {
 }
 
 Status drive_init(Launch& l, const Loaded& ld, const Plans& p, protocol::ParentEnd& ch,
-                  PhaseTimer& t) {
+                  CreateTimer& t) {
   TRY(p.cgroup->add_pid(l.pid));
   TRY(linux_setup::set_oom_score_adj(*p.process, l.pid));
   TRY(ch.send_start());
@@ -413,12 +413,16 @@ Status drive_init(Launch& l, const Loaded& ld, const Plans& p, protocol::ParentE
     TRY(send_to_seccomp_listener(*ld.cfg.linux->seccomp, l.st, "creating", l.pid, fd.get()));
   }
   TRY(ch.await_ready());
-  t.mark(hooks_round_trip(ld.cfg) ? "ready" : "rootfs");
+  if (hooks_round_trip(ld.cfg)) {
+    t.mark("ready");
+  } else {
+    t.mark("rootfs");
+  }
   return {};
 }
 
 Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
-              const std::optional<std::string>& pid_file, PhaseTimer& t) {
+              const std::optional<std::string>& pid_file, CreateTimer& t) {
   TRY(l.dir.save_config(ld.bytes));
   // `run` releases the init over the protocol socket instead (protocol.hpp).
   if (!o.start_follows) TRY(l.dir.make_fifo());
@@ -503,7 +507,7 @@ Result<cgroup::Options> cgroup_options(const Context& ctx, const spec::Config& c
 }
 
 Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts) {
-  PhaseTimer t(ctx);
+  CreateTimer t(ctx);
   TRY(state::validate_id(opts.id));
   int passed_fds = TRY(check_passed_fds(listen_fds(), opts.preserve_fds));
   std::optional<std::string> pid_file;

@@ -290,7 +290,7 @@ Result<Child> clone_child(Prepared& x, const ExecOptions& o, protocol::Channel& 
 
 // From the cgroup joins to the exec'd program.
 Status drive_child(Prepared& x, Child& child, protocol::Channel& ch,
-                   std::optional<TerminalRelay>& tty, PhaseTimer& timer) {
+                   std::optional<TerminalRelay>& tty, PhaseTimer<Verb::Exec>& timer) {
   if (x.cg) TRY_CTX(x.cg->add_pid(child.pid), "exec: join the container's cgroup");
   TRY(join_sub_cgroups(x.sub_dirs, child.pid));
   TRY(linux_setup::set_oom_score_adj(*x.plan, child.pid));
@@ -312,7 +312,7 @@ Status drive_child(Prepared& x, Child& child, protocol::Channel& ch,
 
 Result<int> exec(const Context& ctx, const ExecOptions& o) {
   // --debug: the same per-phase lines as create, start and run.
-  PhaseTimer timer(ctx);
+  PhaseTimer<Verb::Exec> timer(ctx);
   Prepared x = TRY(prepare(ctx, o));
   timer.mark("plan");
   // Signals are taken before the clone, so none is lost between the child's

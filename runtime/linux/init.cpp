@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "base/phases.hpp"
 #include "hooks/hooks.hpp"
 #include "linux/child.hpp"
 #include "linux/memory.hpp"
@@ -186,6 +187,7 @@ Result<RootfsBuild> build_until_rootfs(InitEnd& ch, const InitPlan& p) {
 
 Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys::UniqueFd& procfs,
                          Executable& exe) {
+  init_phase("begin");
   // Non-dumpable until execve: other processes in the container (and their
   // ptrace/proc access) cannot open /proc/<init>/exe, the host's husk binary
   // (CVE-2019-5736). execve resets the flag for the container's program.
@@ -195,6 +197,7 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys
   // it must not share the caller's job control).
   if (::setsid() < 0) return Error::last("setsid");
   RootfsBuild built = TRY(build_until_rootfs(ch, p));
+  init_phase("rootfs");
   sys::UniqueFd root = std::move(built.root);
   sys::UniqueFd shared_ns = std::move(built.shared_ns);
   TRY(make_cwd(p, root.get()));
@@ -217,6 +220,7 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys
                 states.creating));
   if (!p.exec_on_channel) procfs = TRY_CTX(private_procfs(), "procfs for exec.fifo");
   TRY(enter_rootfs(*p.rootfs, root.get(), built.masks_done));
+  init_phase("pivot");
   root.reset();
   if (p.console_socket >= 0) TRY_CTX(setup_console(p), "process.terminal");
   TRY(leave_build_ns(shared_ns.get()));
@@ -225,6 +229,7 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys
   TRY(setup_stdio(p.process->uid, p.console_socket < 0));
   p.process->seccomp_listener = [&ch](int fd) { return ch.send_seccomp_listener(fd); };
   TRY(apply_process(*p.process, {p.preserve_fds, {ch.fd(), p.fifo_fd, procfs.get(), -1}}));
+  init_phase("process");
   // After apply_process closed every other fd: no path of args[0] may reach
   // anything through an fd the container's program will not have
   // (/proc/self/fd/N, CVE-2024-21626).
@@ -277,12 +282,14 @@ Status start_container(const InitPlan& p, const HookStates& states, Executable& 
   TRY(load_late_seccomp(*p.process));
   const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
   TRY(run_hooks(hooks::Kind::StartContainer, hk ? &hk->start_container : nullptr, states.created));
+  init_phase("exec");
   return exec_process(*p.process, &exe);
 }
 
 Status after_ready(const InitPlan& p, const HookStates& states, sys::UniqueFd procfs,
                    sys::UniqueFd& fifo) {
   fifo = TRY(wait_for_start(p.fifo_fd, std::move(procfs), p.trim_memory));
+  init_phase("fifo");
   // The program may have changed since create: looked up again, before the
   // filter, unless a startContainer hook may still change it (exec_process
   // then looks it up after the hooks).
@@ -323,6 +330,7 @@ void report_late(const Error& e, int fifo) {
     channel.send_error(s.error());
     ::_exit(1);
   }
+  init_phase("ready");
   if (plan.exec_on_channel) {
     Status s = after_ready_on_channel(channel, plan, states, exe);
     channel.send_error(s.error());

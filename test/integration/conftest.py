@@ -316,6 +316,19 @@ class Husk:
     def __call__(self, *args, timeout=30, **kw):
         return self.spawn(*args, **kw).wait(timeout)
 
+    def reaping(self, proc, timeout=60):
+        """Wait for a spawned call while reaping orphans, as the supervisor
+        of a crashed or interrupted husk does (we are the subreaper,
+        _session_leak_check). A process husk cloned into the container's pid
+        namespace and orphaned stays a zombie until reaped, and until then
+        the namespace's init cannot finish exiting (pid_namespaces(7)):
+        a delete would wait for it."""
+        deadline = time.monotonic() + timeout
+        while proc.running() and time.monotonic() < deadline:
+            h.reap_orphans(self.ctx.live_proc_pids())
+            time.sleep(0.02)
+        return proc.wait(5)
+
     # -- lifecycle shorthands (no assertions) --
     def create(self, cid, bundle, *flags, **kw):
         return self("create", "--bundle", bundle.path, *flags, cid, **kw)
