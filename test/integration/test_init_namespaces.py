@@ -4,16 +4,12 @@ the intermediate path that creates a pid namespace after joining a user
 namespace, and the init staying non-dumpable until execve."""
 
 import os
-import socket
 
 import helpers as h
+from helpers import sh
 
 STD_NS = [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount")]
 MAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-
-
-def sh(script):
-    return ["/bin/sh", "-c", script]
 
 
 def ns_inode(pid, ns):
@@ -373,22 +369,19 @@ def test_no_namespaces_exec_enters_the_containers_root(husk, bundle):
 def test_no_namespaces_with_terminal(husk, bundle, tmp):
     """/dev/console is bound to the pty before the init leaves its private
     copy of the namespace (no mount is made in the shared one)."""
-    from test_init_lifecycle import read_until, recv_console
     path = os.path.join(tmp, "console.sock")
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(1)
+    listener = h.listen(path)
     b = bundle(args=sh("tty; stat -c %t,%T /dev/console; echo console-ok"))
     b.config.pop("hostname", None)
     b.config["process"]["terminal"] = True
     b.config["linux"]["namespaces"] = []
     b.write()
     proc = husk.spawn("create", "--bundle", b.path, "--console-socket", path, "c1")
-    name, fds = recv_console(listener)
+    name, fds = h.recv_fds(listener)
     assert proc.wait().rc == 0
     try:
         husk.start_ok("c1")
-        lines = [ln.strip() for ln in read_until(fds[0], "console-ok").splitlines()]
+        lines = [ln.strip() for ln in h.read_until(fds[0], "console-ok").splitlines()]
         assert lines[0] == name, lines
         # /dev/console is the pty slave: devpts major 136 (0x88).
         assert lines[1].split(",")[0] == "88", lines
