@@ -12,6 +12,7 @@
 #include <string>
 
 #include "state/store.hpp"
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
 using husk::ErrorKind;
@@ -22,15 +23,7 @@ using husk::state::StateStore;
 
 namespace {
 
-struct TmpDir {
-  fs::path path;
-  TmpDir() {
-    std::string tmpl = (fs::temp_directory_path() / "husk-store-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TmpDir() { fs::remove_all(path); }
-};
+using husk::test::TempDir;
 
 StateStore open_store(const fs::path &p) {
   auto s = StateStore::open(p.string());
@@ -88,7 +81,7 @@ TEST_CASE("default root: /run/husk for root, $XDG_RUNTIME_DIR/husk otherwise") {
 }
 
 TEST_CASE("open: creates the root 0700, rejects unusable roots by name") {
-  TmpDir t;
+  TempDir t;
   auto root = t.path / "a" / "b" / "root";
   auto s = open_store(root);
   CHECK(fs::is_directory(root));
@@ -106,7 +99,7 @@ TEST_CASE("open: creates the root 0700, rejects unusable roots by name") {
 }
 
 TEST_CASE("create: mkdir 0700, a second create of the same id is AlreadyExists") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto d = s.create_container("c1");
   REQUIRE(d);
@@ -122,7 +115,7 @@ TEST_CASE("create: mkdir 0700, a second create of the same id is AlreadyExists")
 }
 
 TEST_CASE("open: a missing container uses runc's wording") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto d = s.open_container("nope");
   REQUIRE_FALSE(d);
@@ -133,7 +126,7 @@ TEST_CASE("open: a missing container uses runc's wording") {
 }
 
 TEST_CASE("state.json: atomic write and read back; missing record is NotFound") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto d = s.create_container("c1");
   REQUIRE(d);
@@ -173,7 +166,7 @@ TEST_CASE("state.json: atomic write and read back; missing record is NotFound") 
 }
 
 TEST_CASE("config copy, exec.fifo, owner") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto d = s.create_container("c1");
   REQUIRE(d);
@@ -197,7 +190,7 @@ TEST_CASE("config copy, exec.fifo, owner") {
 }
 
 TEST_CASE("list: sorted ids of container directories only") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   for (const char *id : {"b", "a", "c"}) REQUIRE(s.create_container(id));
   std::ofstream(t.path / "afile") << "x";
@@ -208,7 +201,7 @@ TEST_CASE("list: sorted ids of container directories only") {
 }
 
 TEST_CASE("remove: everything under the directory, then the directory") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto d = s.create_container("c1");
   REQUIRE(d);
@@ -223,7 +216,7 @@ TEST_CASE("remove: everything under the directory, then the directory") {
 }
 
 TEST_CASE("lock: a second process waits until the first releases it") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto holder = std::optional<ContainerDir>(std::move(*s.create_container("c1")));
   REQUIRE(holder->locked());
@@ -249,7 +242,7 @@ TEST_CASE("lock: a second process waits until the first releases it") {
 TEST_CASE("lock: a forked child keeping the fd does not keep the lock") {
   // The init child is cloned while create holds the lock and then blocks on
   // exec.fifo; it must not keep the container locked.
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto holder = std::optional<ContainerDir>(std::move(*s.create_container("c1")));
   pid_t sleeper = ::fork();
@@ -271,7 +264,7 @@ TEST_CASE("lock: a forked child keeping the fd does not keep the lock") {
 }
 
 TEST_CASE("lock: a waiter whose container was removed meanwhile gets NotFound") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto holder = std::optional<ContainerDir>(std::move(*s.create_container("c1")));
   pid_t child = ::fork();
@@ -289,7 +282,7 @@ TEST_CASE("lock: a waiter whose container was removed meanwhile gets NotFound") 
 }
 
 TEST_CASE("creating mark: held by create until finish_creating, never by lock()") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto creator = std::optional<ContainerDir>(std::move(*s.create_container("c1")));
   REQUIRE(creator->save_config("{}"));
@@ -323,7 +316,7 @@ TEST_CASE("creating mark: held by create until finish_creating, never by lock()"
 TEST_CASE(
     "a second ContainerDir of a locked container reads through the "
     "holder's fd and cannot lock again") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto holder = s.create_container("c1");
   REQUIRE(holder);
@@ -351,7 +344,7 @@ TEST_CASE(
 }
 
 TEST_CASE("lock query from the holding process neither lies nor drops the lock") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto holder = s.create_container("c1");
   REQUIRE(holder);
