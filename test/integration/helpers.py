@@ -751,6 +751,7 @@ class Pty:
                                   start_new_session=True, preexec_fn=ctty, env=env)
         os.close(slave)
         self.master = master
+        self.size = f"{rows} {cols}".encode()
         self.buf = b""
 
     def read_until(self, text, timeout=60):
@@ -781,3 +782,18 @@ class Pty:
             self.p.kill()
             self.p.wait()
         os.close(self.master)
+
+    def shell_session(self, code, timeout=60):
+        """Drive the interactive sh the command runs on this terminal: it
+        prompts, its stdin is a terminal of this pty's size, and it exits
+        with code, which is the command's exit code -> all it showed."""
+        try:
+            self.read_until(b"# ")
+            self.write(b"[ -t 0 ] && echo TTY-$((6*7)); stty size; tty; exit %d\n" % code)
+            rc = self.wait(timeout)
+        finally:
+            self.close()
+        assert rc == code, self.buf
+        assert b"TTY-42" in self.buf and self.size in self.buf and b"/dev/pts/" in self.buf, \
+            self.buf
+        return self.buf

@@ -465,15 +465,7 @@ def test_interactive_tty(ctr):
     cid = ctr.new_id()
     t = run_in_pty(ctr.d, ctr.ctx.mark, ctr.run_args(cid, "--rm", "-t", cmd=["sh"]),
                    rows=33, cols=111)
-    try:
-        t.read_until(b"# ")
-        t.write(b"[ -t 0 ] && echo TTY-$((6*7)); stty size; tty\n")
-        out = t.read_until(b"/dev/")
-        assert b"TTY-42" in out and b"33 111" in out, out
-        t.write(b"exit 7\n")
-        assert t.wait(CTR_TIMEOUT) == 7
-    finally:
-        t.close()
+    t.shell_session(7, CTR_TIMEOUT)
     h.wait_for(lambda: cid not in ctr("containers", "ls", "-q").stdout.split(),
                what="ctr run --rm to remove the container")
     assert_gone(ctr, cid)
@@ -591,15 +583,7 @@ def test_exec_tty(ctr):
     cid = ctr.detached("sleep", "1000")
     t = run_in_pty(ctr.d, ctr.ctx.mark, ["tasks", "exec", "-t", "--exec-id", "e1", "--fifo-dir",
                                          ctr.d.fifo_dir, cid, "sh"], rows=40, cols=100)
-    try:
-        t.read_until(b"# ")
-        t.write(b"[ -t 0 ] && echo TTY-$((6*7)); stty size; tty\n")
-        out = t.read_until(b"/dev/")
-        assert b"TTY-42" in out and b"40 100" in out, out
-        t.write(b"exit 6\n")
-        assert t.wait(CTR_TIMEOUT) == 6
-    finally:
-        t.close()
+    t.shell_session(6, CTR_TIMEOUT)
     assert ctr.task_status(cid) == "RUNNING"
 
 

@@ -307,14 +307,7 @@ def test_run_rm_prints_output_and_propagates_exit_code(pm):
 
 def test_run_interactive_tty(pm):
     t = pty(pm, ["run", "--rm", "-it", *pm.ctr_flags(), IMAGE, "sh"], rows=33, cols=111)
-    try:
-        t.read_until(b"# ")
-        t.write(b"tty; stty size; echo hi-$((6*7)); exit 3\n")
-        rc = t.wait()
-    finally:
-        t.close()
-    assert rc == 3, t.buf
-    assert b"/dev/pts/0" in t.buf and b"33 111" in t.buf and b"hi-42" in t.buf, t.buf
+    assert b"/dev/pts/0" in t.shell_session(3)
 
 
 def test_run_interactive_stdin_pipe(pm):
@@ -634,15 +627,7 @@ def test_exec_stdin_pipe(pm):
 
 def test_exec_interactive_tty(pm):
     cid = pm.detached(IMAGE, "sleep", "1000")
-    t = pty(pm, ["exec", "-it", cid, "sh"], rows=21, cols=99)
-    try:
-        t.read_until(b"# ")
-        t.write(b"tty; stty size; echo hi-$((6*7)); exit 4\n")
-        rc = t.wait()
-    finally:
-        t.close()
-    assert rc == 4, t.buf
-    assert b"/dev/pts/" in t.buf and b"21 99" in t.buf and b"hi-42" in t.buf, t.buf
+    pty(pm, ["exec", "-it", cid, "sh"], rows=21, cols=99).shell_session(4)
     assert pm.status(cid) == "running"
 
 

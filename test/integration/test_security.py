@@ -68,6 +68,16 @@ def replace_with_symlink(path, target):
     os.symlink(target, path)
 
 
+def own_dev_with_symlink(b, entry, target):
+    """The rootfs brings its own /dev (no tmpfs over it), in which entry is
+    a symlink to target."""
+    drop_mount(b, "/dev")
+    for sub in ("/dev/pts", "/dev/shm", "/dev/mqueue"):
+        os.makedirs(b.host_path(sub), exist_ok=True)
+    replace_with_symlink(b.host_path(entry), target)
+    b.write()
+
+
 def container_mounts(mountinfo_text):
     return {m["mount_point"]: m for m in h.parse_mountinfo(mountinfo_text)}
 
@@ -256,11 +266,7 @@ def test_cve_2025_31133_masked_path_never_binds_a_symlinked_dev_null(husk, bundl
                           "cat /etc/hostname"),
                patch={"root": {"readonly": False},
                       "linux": {"maskedPaths": ["/etc/hostname"]}})
-    drop_mount(b, "/dev")
-    for sub in ("/dev/pts", "/dev/shm", "/dev/mqueue"):
-        os.makedirs(b.host_path(sub), exist_ok=True)
-    replace_with_symlink(b.host_path("/dev/null"), victim)
-    b.write()
+    own_dev_with_symlink(b, "/dev/null", victim)
     r = husk.run("c1", b)
     if r.rc == 0:
         lines = r.out.splitlines()
@@ -301,11 +307,7 @@ def test_cve_2025_52565_dev_console_symlink_is_not_followed(husk, bundle, tmp):
         f.write("HOST")
     before = snapshot(victim_dir)
     b = bundle(args=probe("stat /dev/console"), patch={"process": {"terminal": True}})
-    drop_mount(b, "/dev")
-    for sub in ("/dev/pts", "/dev/shm", "/dev/mqueue"):
-        os.makedirs(b.host_path(sub), exist_ok=True)
-    replace_with_symlink(b.host_path("/dev/console"), victim)
-    b.write()
+    own_dev_with_symlink(b, "/dev/console", victim)
     path, listener = console_listener(tmp)
     try:
         r = husk.create("c1", b, "--console-socket", path)
@@ -505,11 +507,7 @@ def test_dev_ptmx_symlink_replaced_by_containers_own(husk, bundle, tmp):
     before = snapshot(victim)
     b = bundle(args=probe("readlink /dev/ptmx", "open /dev/ptmx rw"),
                patch={"root": {"readonly": False}})
-    drop_mount(b, "/dev")
-    for sub in ("/dev/pts", "/dev/shm", "/dev/mqueue"):
-        os.makedirs(b.host_path(sub), exist_ok=True)
-    replace_with_symlink(b.host_path("/dev/ptmx"), victim)
-    b.write()
+    own_dev_with_symlink(b, "/dev/ptmx", victim)
     r = husk.run("c1", b)
     assert r.rc == 0, r
     assert r.out == "pts/ptmx\nok\n"
