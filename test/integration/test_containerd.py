@@ -435,25 +435,24 @@ def test_memory_limit_at_create_and_update(ctr):
         assert metrics["pids.limit"] == "42" and metrics["pids.current"] == "1", metrics
 
 
-def test_cpu_update(ctr):
-    cid = ctr.detached("sleep", "1000")
-    update_resources(ctr.d, cid, {"cpu": {"shares": 512, "quota": 50000, "period": 100000}})
+def assert_half_a_cpu_at_512_shares(ctr, cid):
     if V2_HOST:
         assert h.read_text(ctr.cgroup_file(cid, "", "", "cpu.max")).split() == ["50000", "100000"]
     else:
         assert h.read_text(ctr.cgroup_file(cid, "cpu", "cpu.shares", "")).strip() == "512"
         assert h.read_text(ctr.cgroup_file(cid, "cpu", "cpu.cfs_quota_us", "")).strip() \
             == "50000"
+
+
+def test_cpu_update(ctr):
+    cid = ctr.detached("sleep", "1000")
+    update_resources(ctr.d, cid, {"cpu": {"shares": 512, "quota": 50000, "period": 100000}})
+    assert_half_a_cpu_at_512_shares(ctr, cid)
 
 
 def test_cpu_options_at_create(ctr):
     cid = ctr.detached("sleep", "1000", flags=("--cpu-shares", "512", "--cpus", "0.5"))
-    if V2_HOST:
-        assert h.read_text(ctr.cgroup_file(cid, "", "", "cpu.max")).split() == ["50000", "100000"]
-    else:
-        assert h.read_text(ctr.cgroup_file(cid, "cpu", "cpu.shares", "")).strip() == "512"
-        assert h.read_text(ctr.cgroup_file(cid, "cpu", "cpu.cfs_quota_us", "")).strip() \
-            == "50000"
+    assert_half_a_cpu_at_512_shares(ctr, cid)
 
 
 def run_in_pty(ctrd, mark, args, rows=24, cols=80):
