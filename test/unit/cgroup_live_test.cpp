@@ -180,6 +180,17 @@ void must(const husk::Status& s) {
   if (!s) FAIL(s.error().message());
 }
 
+// kill_all(SIGKILL) kills the child, and the cgroup empties.
+void kill_all_and_check(cg::Manager& m, Child& child) {
+  must(m.kill_all(SIGKILL));
+  int st = child.reap();
+  CHECK((WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL));
+  for (int i = 0; i < 200 && !m.pids().value_or(std::vector<pid_t>{1}).empty(); ++i) {
+    ::usleep(10000);
+  }
+  CHECK(m.pids().value_or(std::vector<pid_t>{1}).empty());
+}
+
 uint32_t attached_device_programs(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   uint32_t ids[16];
@@ -268,13 +279,7 @@ TEST_CASE("live v1: create, limits, membership, freeze, kill, destroy", "[cgroup
 
   // A paused container still dies on kill_all(SIGKILL).
   must(m->freeze());
-  must(m->kill_all(SIGKILL));
-  int st = child.reap();
-  CHECK((WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL));
-  for (int i = 0; i < 200 && !m->pids().value_or(std::vector<pid_t>{1}).empty(); ++i) {
-    ::usleep(10000);
-  }
-  CHECK(m->pids().value_or(std::vector<pid_t>{1}).empty());
+  kill_all_and_check(*m, child);
 
   // The state record reloads into a manager that can remove everything.
   auto again = must(cg::Manager::load(m->serialize()));
@@ -467,13 +472,7 @@ TEST_CASE("live v2: cgroup.kill takes the whole tree", "[cgroup][host]") {
   must(m->add_pid(child.pid()));
   child.run();
   REQUIRE(m->pids().value_or(std::vector<pid_t>{}).size() == 2);
-  must(m->kill_all(SIGKILL));
-  int st = child.reap();
-  CHECK((WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL));
-  for (int i = 0; i < 200 && !m->pids().value_or(std::vector<pid_t>{1}).empty(); ++i) {
-    ::usleep(10000);
-  }
-  CHECK(m->pids().value_or(std::vector<pid_t>{1}).empty());
+  kill_all_and_check(*m, child);
   must(m->destroy());
   CHECK_FALSE(exists(kRoot + "/unified" + cleanup.rel));
 }

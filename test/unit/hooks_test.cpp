@@ -1,6 +1,5 @@
 // hooks::run with real executables in a temporary directory.
 #include "hooks/hooks.hpp"
-#include "test_util.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

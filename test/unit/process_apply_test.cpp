@@ -88,16 +88,15 @@ spec::Process base_process() {
 }
 
 ProcessPlanPtr must_plan(const spec::Process& p, const ProcessOptions& opts = {}) {
-  auto r = plan_process(p, opts);
-  if (!r) FAIL(r.error().message());
-  return std::move(r).value();
+  return husk::test::must(plan_process(p, opts));
 }
 
 std::string hex_caps(uint64_t mask) { return fmt::format("{:016x}", mask); }
 
 }  // namespace
 
-TEST_CASE("apply_process sets identity, all five capability sets, limits and no_new_privs", "[host]") {
+TEST_CASE("apply_process sets identity, all five capability sets, limits and no_new_privs",
+          "[host]") {
   HUSK_SKIP_UNLESS(Host::root);
   TempDir tmp{"husk-process-test"};
   auto p = base_process();
@@ -155,7 +154,8 @@ TEST_CASE("apply_process sets identity, all five capability sets, limits and no_
 }
 
 TEST_CASE(
-    "apply_process: empty capabilities drop everything, inheritable included (CVE-2022-29162)", "[host]") {
+    "apply_process: empty capabilities drop everything, inheritable included (CVE-2022-29162)",
+    "[host]") {
   HUSK_SKIP_UNLESS(Host::root);
   auto p = base_process();
   auto plan = must_plan(p);
@@ -181,7 +181,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "seccomp without no_new_privs is installed by apply_process and enforces rules and arguments", "[host]") {
+    "seccomp without no_new_privs is installed by apply_process and enforces rules and arguments",
+    "[host]") {
   HUSK_SKIP_UNLESS(Host::root);
   TempDir tmp{"husk-process-test"};
   spec::Seccomp sc;
@@ -284,7 +285,8 @@ TEST_CASE("with no_new_privs, seccomp is loaded by exec_process right before exe
   CHECK_FALSE(fs::exists(dir));
 }
 
-TEST_CASE("exec_process refuses the runtime binary, however it is reached (CVE-2019-5736)", "[host]") {
+TEST_CASE("exec_process refuses the runtime binary, however it is reached (CVE-2019-5736)",
+          "[host]") {
   HUSK_SKIP_UNLESS(Host::root);
   TempDir tmp{"husk-process-test"};
   auto fake = tmp.path / "fake-husk";
@@ -417,7 +419,9 @@ TEST_CASE("exec's cwd is not created, and the error uses runc's wording", "[host
   ProcessOptions opts;
   opts.is_exec = true;
   auto plan = must_plan(p, opts);
-  auto r = run_child([&](int fd) { check_or_exit(fd, apply_process(*plan, {0, {fd, -1, -1, -1}}), "error"); });
+  auto r = run_child([&](int fd) {
+    check_or_exit(fd, apply_process(*plan, {0, {fd, -1, -1, -1}}), "error");
+  });
   CHECK(r.exit_code() == 99);
   CHECK(r.get("error") ==
         "chdir to cwd (\"/nonexistent-husk-cwd\") set in config.json failed: No such file or "

@@ -70,14 +70,10 @@ void drop_mount(spec::Config& c, const std::string& dest) {
   std::erase_if(c.mounts, [&](const spec::Mount& m) { return m.destination == dest; });
 }
 
-spec::Mount mnt(std::string dest, std::string type, std::string src,
+spec::Mount mnt(std::string dest, std::optional<std::string> type, std::optional<std::string> src,
                 std::vector<std::string> options) {
-  spec::Mount m;
-  m.destination = std::move(dest);
-  m.type = std::move(type);
-  m.source = std::move(src);
-  m.options = std::move(options);
-  return m;
+  return husk::test::mount_entry(std::move(dest), std::move(type), std::move(src),
+                                 std::move(options));
 }
 
 // Runs fn in a forked child with its own mount (and net/ipc/uts)

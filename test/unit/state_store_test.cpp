@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include "state/store.hpp"
@@ -35,6 +36,14 @@ mode_t mode_of(const fs::path &p) {
   struct stat st {};
   REQUIRE(::lstat(p.c_str(), &st) == 0);
   return st.st_mode;
+}
+
+// A forked child that exits with body()'s value.
+pid_t fork_exit(const std::function<int()> &body) {
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) ::_exit(body());
+  return pid;
 }
 
 // Wait for a forked child and return its exit code.
@@ -222,15 +231,13 @@ TEST_CASE("lock: a second process waits until the first releases it") {
   REQUIRE(holder->locked());
   int p[2];
   REQUIRE(::pipe(p) == 0);
-  pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
+  pid_t child = fork_exit([&] {
     ::close(p[0]);
     auto d = s.open_container("c1");
-    if (!d || !*d->create_in_progress()) ::_exit(2);
-    if (!d->lock()) ::_exit(3);
-    ::_exit(::write(p[1], "L", 1) == 1 ? 0 : 4);
-  }
+    if (!d || !*d->create_in_progress()) return 2;
+    if (!d->lock()) return 3;
+    return ::write(p[1], "L", 1) == 1 ? 0 : 4;
+  });
   ::close(p[1]);
   CHECK_FALSE(readable_within(p[0], 300));  // still waiting for our lock
   holder.reset();                           // closes the lock fd: released
@@ -245,19 +252,15 @@ TEST_CASE("lock: a forked child keeping the fd does not keep the lock") {
   TempDir t;
   auto s = open_store(t.path);
   auto holder = std::optional<ContainerDir>(std::move(*s.create_container("c1")));
-  pid_t sleeper = ::fork();
-  REQUIRE(sleeper >= 0);
-  if (sleeper == 0) {
+  pid_t sleeper = fork_exit([&] {
     ::pause();
-    ::_exit(0);
-  }
+    return 0;
+  });
   holder.reset();
-  pid_t checker = ::fork();
-  REQUIRE(checker >= 0);
-  if (checker == 0) {
+  pid_t checker = fork_exit([&] {
     auto d = s.open_container("c1");
-    ::_exit(d && !*d->create_in_progress() && d->lock() ? 0 : 1);
-  }
+    return d && !*d->create_in_progress() && d->lock() ? 0 : 1;
+  });
   CHECK(reap(checker) == 0);
   ::kill(sleeper, SIGKILL);
   ::waitpid(sleeper, nullptr, 0);
@@ -267,14 +270,12 @@ TEST_CASE("lock: a waiter whose container was removed meanwhile gets NotFound") 
   TempDir t;
   auto s = open_store(t.path);
   auto holder = std::optional<ContainerDir>(std::move(*s.create_container("c1")));
-  pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
+  pid_t child = fork_exit([&] {
     auto d = s.open_container("c1");
-    if (!d) ::_exit(2);
+    if (!d) return 2;
     auto r = d->lock();
-    ::_exit(!r && r.error().kind() == ErrorKind::NotFound ? 0 : 1);
-  }
+    return !r && r.error().kind() == ErrorKind::NotFound ? 0 : 1;
+  });
   ::usleep(200000);
   REQUIRE(holder->remove());
   holder.reset();
@@ -288,12 +289,10 @@ TEST_CASE("creating mark: held by create until finish_creating, never by lock()"
   REQUIRE(creator->save_config("{}"));
   // Each probe runs in a child: another process's view.
   auto probe = [&s](bool want_creating) {
-    pid_t child = ::fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
+    pid_t child = fork_exit([&] {
       auto d = s.open_container("c1");
-      ::_exit(d && *d->create_in_progress() == want_creating ? 0 : 1);
-    }
+      return d && *d->create_in_progress() == want_creating ? 0 : 1;
+    });
     return reap(child);
   };
   CHECK(probe(true) == 0);
@@ -329,17 +328,15 @@ TEST_CASE(
     REQUIRE_FALSE(again);
     CHECK(again.error().kind() == ErrorKind::BadState);
   }
-  pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {  // the lock survived the other objects' reads
+  pid_t child = fork_exit([&] {  // the lock survived the other objects' reads
     auto d = s.open_container("c1");
     struct flock fl {};
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;
     fl.l_len = 1;
     int fd = ::open((t.path / "c1" / "config.json").c_str(), O_RDWR);
-    ::_exit(d && fd >= 0 && ::fcntl(fd, F_SETLK, &fl) < 0 ? 0 : 1);
-  }
+    return d && fd >= 0 && ::fcntl(fd, F_SETLK, &fl) < 0 ? 0 : 1;
+  });
   CHECK(reap(child) == 0);
 }
 
@@ -351,11 +348,9 @@ TEST_CASE("lock query from the holding process neither lies nor drops the lock")
   auto reader = s.open_container("c1");
   REQUIRE(reader);
   CHECK_FALSE(*reader->create_in_progress());  // held, but by us
-  pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
+  pid_t child = fork_exit([&] {
     auto d = s.open_container("c1");
-    ::_exit(d && *d->create_in_progress() ? 0 : 1);
-  }
+    return d && *d->create_in_progress() ? 0 : 1;
+  });
   CHECK(reap(child) == 0);
 }

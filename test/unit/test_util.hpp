@@ -3,10 +3,12 @@
 #pragma once
 
 #include <fcntl.h>
+#include <rapidjson/document.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <cstdlib>
@@ -19,6 +21,9 @@
 #include <utility>
 #include <vector>
 
+#include "base/result.hpp"
+#include "spec/config.hpp"
+
 namespace husk::test {
 
 // Whether any of the plan's warnings mentions `needle`.
@@ -27,6 +32,33 @@ inline bool any_warning_contains(const std::vector<std::string>& w, const std::s
     if (s.find(needle) != std::string::npos) return true;
   }
   return false;
+}
+
+// The value of r; a failure ends the test case with r's error message.
+template <class T>
+T must(husk::Result<T> r) {
+  if (!r) FAIL(r.error().message());
+  return std::move(r).value();
+}
+
+// A JSON text that must parse to an object.
+inline rapidjson::Document parse_json_object(const std::string& s) {
+  rapidjson::Document d;
+  d.Parse(s.c_str());
+  REQUIRE_FALSE(d.HasParseError());
+  REQUIRE(d.IsObject());
+  return d;
+}
+
+// A config mount entry.
+inline spec::Mount mount_entry(std::string dest, std::optional<std::string> type,
+                               std::optional<std::string> src, std::vector<std::string> options) {
+  spec::Mount m;
+  m.destination = std::move(dest);
+  m.type = std::move(type);
+  m.source = std::move(src);
+  m.options = std::move(options);
+  return m;
 }
 
 // A fresh directory under the temporary directory, removed with all it holds.
@@ -114,39 +146,34 @@ enum class Host {
 
 constexpr int kSkipExit = 77;
 
-inline bool host_has(Host h) {
-  auto exists = [](const char* p) { return ::access(p, F_OK) == 0; };
-  switch (h) {
-    case Host::root:
-      return ::geteuid() == 0;
-    case Host::busybox:
-      return exists("/bin/busybox");
-    case Host::cgroup_v1:
-      return exists("/sys/fs/cgroup/pids/cgroup.procs");
-    case Host::hybrid_cgroups:
-      return exists("/sys/fs/cgroup/pids/cgroup.procs") &&
-             exists("/sys/fs/cgroup/unified/cgroup.procs");
-    case Host::two_cpus:
-      return ::sysconf(_SC_NPROCESSORS_ONLN) >= 2;
-  }
-  return false;
+struct HostProperty {
+  Host host;
+  const char* need;  // what a case lacking it was skipped for
+  bool (*present)();
+};
+
+inline bool path_exists(const char* p) { return ::access(p, F_OK) == 0; }
+
+inline const HostProperty& host_property(Host h) {
+  static const std::array<HostProperty, 5> table{{
+      {Host::root, "root", [] { return ::geteuid() == 0; }},
+      {Host::busybox, "/bin/busybox", [] { return path_exists("/bin/busybox"); }},
+      {Host::cgroup_v1, "a cgroup v1 pids hierarchy at /sys/fs/cgroup/pids",
+       [] { return path_exists("/sys/fs/cgroup/pids/cgroup.procs"); }},
+      {Host::hybrid_cgroups,
+       "the hybrid cgroup layout (v1 hierarchies, cgroup2 at /sys/fs/cgroup/unified)",
+       [] {
+         return path_exists("/sys/fs/cgroup/pids/cgroup.procs") &&
+                path_exists("/sys/fs/cgroup/unified/cgroup.procs");
+       }},
+      {Host::two_cpus, "at least two CPUs", [] { return ::sysconf(_SC_NPROCESSORS_ONLN) >= 2; }},
+  }};
+  return *std::find_if(table.begin(), table.end(),
+                       [h](const HostProperty& p) { return p.host == h; });
 }
 
-inline const char* host_need(Host h) {
-  switch (h) {
-    case Host::root:
-      return "root";
-    case Host::busybox:
-      return "/bin/busybox";
-    case Host::cgroup_v1:
-      return "a cgroup v1 pids hierarchy at /sys/fs/cgroup/pids";
-    case Host::hybrid_cgroups:
-      return "the hybrid cgroup layout (v1 hierarchies, cgroup2 at /sys/fs/cgroup/unified)";
-    case Host::two_cpus:
-      return "at least two CPUs";
-  }
-  return "?";
-}
+// The one predicate: does this host offer h?
+inline bool host_has(Host h) { return host_property(h).present(); }
 
 // What the runner saw (filled by main.cpp's listener): the current case and
 // its tags, how many cases ran, and which were skipped and why.
@@ -166,7 +193,8 @@ inline RunRecord& run_record() {
 inline bool host_offers(std::initializer_list<Host> needs) {
   std::string missing;
   for (Host h : needs) {
-    if (!host_has(h)) missing += (missing.empty() ? "needs " : ", ") + std::string(host_need(h));
+    if (!host_has(h))
+      missing += (missing.empty() ? "needs " : ", ") + std::string(host_property(h).need);
   }
   if (missing.empty()) return true;
   auto& rec = run_record();
@@ -186,8 +214,8 @@ inline bool host_offers(std::initializer_list<Host> needs) {
 
 // Ends the calling test case, reported as skipped, unless the host offers
 // every one of the given husk::test::Host properties.
-#define HUSK_SKIP_UNLESS(...)                                         \
-  do {                                                                \
-    using husk::test::Host;                                           \
-    if (!husk::test::host_offers({__VA_ARGS__})) return;              \
+#define HUSK_SKIP_UNLESS(...)                            \
+  do {                                                   \
+    using husk::test::Host;                              \
+    if (!husk::test::host_offers({__VA_ARGS__})) return; \
   } while (0)
