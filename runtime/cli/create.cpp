@@ -56,9 +56,10 @@ const Command kCreateCommand{
         "\n"
         "The container id must be unique under --root. Everything create made is removed "
         "again if any step fails.",
-    .examples = "# Create a container from the bundle in /srv/web and record its pid:\n"
-                "husk create --bundle /srv/web --pid-file /run/web.pid web\n"
-                "husk start web",
+    .examples =
+        "# Create a container from the bundle in /srv/web and record its pid:\n"
+        "husk create --bundle /srv/web --pid-file /run/web.pid web\n"
+        "husk start web",
     .options = kCreateOptions,
     .operand = Operand::NewId,
     .run = create,

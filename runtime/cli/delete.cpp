@@ -27,8 +27,9 @@ const Command kDeleteCommand{
         "\n"
         "A running or paused container is refused, unless --force is given: then its "
         "processes are killed with SIGKILL first.",
-    .examples = "# Remove a container whatever its status:\n"
-                "husk delete --force web",
+    .examples =
+        "# Remove a container whatever its status:\n"
+        "husk delete --force web",
     .options = kOptions,
     .run = destroy,
 };

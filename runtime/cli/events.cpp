@@ -43,11 +43,12 @@ const Command kEventsCommand{
         "pids, block I/O) every --interval, and an event when the kernel reports that it ran "
         "out of memory. It runs until the container stops, or prints the statistics once "
         "with --stats.",
-    .examples = "# Memory and CPU use of web every two seconds:\n"
-                "husk events --interval 2s web\n"
-                "\n"
-                "# One snapshot:\n"
-                "husk events --stats web",
+    .examples =
+        "# Memory and CPU use of web every two seconds:\n"
+        "husk events --interval 2s web\n"
+        "\n"
+        "# One snapshot:\n"
+        "husk events --stats web",
     .options = kOptions,
     .run = events,
 };

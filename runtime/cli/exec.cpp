@@ -100,8 +100,9 @@ int exec(const GlobalOptions& g, const ParsedArgs& a) {
 const Command kExecCommand{
     .name = "exec",
     .summary = "run a new process inside a running container",
-    .usage = "exec [command options] <container-id> <command> [args...]\n"
-             "       husk exec [command options] --process FILE <container-id>",
+    .usage =
+        "exec [command options] <container-id> <command> [args...]\n"
+        "       husk exec [command options] --process FILE <container-id>",
     .description =
         "Starts another process in the namespaces, cgroup and security context of a running "
         "container. The process inherits the settings of the container's config.json "
@@ -112,11 +113,12 @@ const Command kExecCommand{
         "husk waits for the process and exits with its status, unless --detach is given. If "
         "the process could not be started at all, the error begins with \"exec failed\" and "
         "the exit status is 255.",
-    .examples = "# Open a shell with a terminal in the container web:\n"
-                "husk exec --tty web /bin/sh\n"
-                "\n"
-                "# Run a command as user 1000 with an extra variable:\n"
-                "husk exec --user 1000:1000 --env DEBUG=1 web /bin/ls -l /tmp",
+    .examples =
+        "# Open a shell with a terminal in the container web:\n"
+        "husk exec --tty web /bin/sh\n"
+        "\n"
+        "# Run a command as user 1000 with an extra variable:\n"
+        "husk exec --user 1000:1000 --env DEBUG=1 web /bin/ls -l /tmp",
     .options = kOptions,
     .max_args = SIZE_MAX,
     .order = ArgOrder::StopAtPositional,

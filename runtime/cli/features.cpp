@@ -8,7 +8,7 @@ namespace husk::cli {
 
 namespace {
 
-int features(const GlobalOptions & /*g*/, const ParsedArgs & /*a*/) {
+int features(const GlobalOptions& /*g*/, const ParsedArgs& /*a*/) {
   auto in = spec::default_features_input();
   in.capabilities = linux_setup::known_capability_names();
   print_out(spec::features_json(in) + "\n");

@@ -36,9 +36,10 @@ const Command kKillCommand{
         "number (15). The container must be created, running or paused.\n"
         "\n"
         "With --all, every process in the container's cgroup gets the signal.",
-    .examples = "# Ask the container web to stop, then force it:\n"
-                "husk kill web TERM\n"
-                "husk kill --all web KILL",
+    .examples =
+        "# Ask the container web to stop, then force it:\n"
+        "husk kill web TERM\n"
+        "husk kill --all web KILL",
     .options = kOptions,
     .max_args = 2,
     .run = kill,

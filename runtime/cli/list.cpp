@@ -75,11 +75,12 @@ const Command kListCommand{
         "Lists the containers whose state is under --root, with their init's pid, status, "
         "bundle, creation time and owner. A stopped container shows pid 0. The json format "
         "prints one array of OCI state objects on a single line.",
-    .examples = "# The ids of all containers, e.g. for a script:\n"
-                "husk list --quiet\n"
-                "\n"
-                "# Every container's state, as JSON:\n"
-                "husk list --format json",
+    .examples =
+        "# The ids of all containers, e.g. for a script:\n"
+        "husk list --quiet\n"
+        "\n"
+        "# Every container's state, as JSON:\n"
+        "husk list --format json",
     .options = kOptions,
     .min_args = 0,
     .max_args = 0,

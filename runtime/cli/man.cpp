@@ -75,7 +75,8 @@ std::string options(std::span<const OptionSpec> specs, bool add_help) {
   for (const auto& s : specs) {
     std::string names = fmt::format("\\fB{}\\fR", roff(std::string("--") + s.long_name));
     if (s.short_name != 0) names += fmt::format(", \\fB\\-{}\\fR", s.short_name);
-    if (s.takes_value) names += fmt::format(" \\fI{}\\fR", roff(s.value_name ? s.value_name : "value"));
+    if (s.takes_value)
+      names += fmt::format(" \\fI{}\\fR", roff(s.value_name ? s.value_name : "value"));
     item(names, s.help ? s.help : "");
   }
   if (add_help) item("\\fB\\-\\-help\\fR, \\fB\\-h\\fR", "show the help of this command");
@@ -140,8 +141,9 @@ Status make_dir(const std::string& path) {
 
 std::string main_man_page() {
   std::string out = header("husk", kProgramSummary);
-  out += ".SH SYNOPSIS\n.nf\n\\fBhusk\\fR [\\fIglobal options\\fR] \\fIcommand\\fR "
-         "[\\fIcommand options\\fR] [\\fIarguments\\fR...]\n.fi\n";
+  out +=
+      ".SH SYNOPSIS\n.nf\n\\fBhusk\\fR [\\fIglobal options\\fR] \\fIcommand\\fR "
+      "[\\fIcommand options\\fR] [\\fIarguments\\fR...]\n.fi\n";
   out += ".SH DESCRIPTION\n" + paragraphs(kProgramDescription);
   out += ".SH COMMANDS\n";
   for (const Command* c : commands()) {

@@ -21,8 +21,9 @@ const Command kPauseCommand{
         "Freezes all processes in the container's cgroup with the cgroup freezer; they stay "
         "in memory but get no CPU time until `husk resume`. The container's status becomes "
         "\"paused\".",
-    .examples = "husk pause web\n"
-                "husk resume web",
+    .examples =
+        "husk pause web\n"
+        "husk resume web",
     .run = pause,
 };
 

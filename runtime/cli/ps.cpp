@@ -44,11 +44,12 @@ const Command kPsCommand{
         "Runs ps(1) on the host and keeps the lines of the processes in the container's "
         "cgroup; arguments after the container id go to ps (default -ef). The json format "
         "prints only the pids, as a JSON array, and needs no ps program.",
-    .examples = "# The processes of web with their resource use:\n"
-                "husk ps web aux\n"
-                "\n"
-                "# Just the pids:\n"
-                "husk ps --format json web",
+    .examples =
+        "# The processes of web with their resource use:\n"
+        "husk ps web aux\n"
+        "\n"
+        "# Just the pids:\n"
+        "husk ps --format json web",
     .options = kOptions,
     .max_args = SIZE_MAX,
     .order = ArgOrder::StopAtPositional,

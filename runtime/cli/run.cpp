@@ -45,11 +45,12 @@ const Command kRunCommand{
         "\n"
         "With --detach, husk returns as soon as the program has started; the container "
         "keeps running and must be deleted with `husk delete` once it stops.",
-    .examples = "# Run the bundle in the current directory in the foreground:\n"
-                "husk run demo\n"
-                "\n"
-                "# Start a long-running container in the background:\n"
-                "husk run --detach --bundle /srv/web web",
+    .examples =
+        "# Run the bundle in the current directory in the foreground:\n"
+        "husk run demo\n"
+        "\n"
+        "# Start a long-running container in the background:\n"
+        "husk run --detach --bundle /srv/web web",
     .options = kOptions,
     .operand = Operand::NewId,
     .run = run,

@@ -13,7 +13,8 @@ namespace husk::cli {
 namespace {
 
 constexpr OptionSpec kOptions[] = {
-    value_option("bundle", 'b', "DIR", "write config.json into DIR (default: the current directory)"),
+    value_option("bundle", 'b', "DIR",
+                 "write config.json into DIR (default: the current directory)"),
     bool_option("rootless", 0, "make a configuration an unprivileged user can run"),
 };
 
@@ -59,8 +60,9 @@ const Command kSpecCommand{
         "\n"
         "With --rootless the configuration adds a user namespace mapping the caller's uid "
         "and gid to root, and leaves out what an unprivileged user cannot set up.",
-    .examples = "# Start a bundle for an unprivileged user:\n"
-                "mkdir -p ~/c1/rootfs && husk spec --rootless --bundle ~/c1",
+    .examples =
+        "# Start a bundle for an unprivileged user:\n"
+        "mkdir -p ~/c1/rootfs && husk spec --rootless --bundle ~/c1",
     .options = kOptions,
     .min_args = 0,
     .max_args = 0,

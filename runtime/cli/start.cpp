@@ -23,8 +23,9 @@ const Command kStartCommand{
         "Lets a container made by `husk create` execute its configured program, and returns "
         "once it has. The startContainer hooks run in the container just before, the "
         "poststart hooks after. A container can be started once.",
-    .examples = "husk create --bundle /srv/web web\n"
-                "husk start web",
+    .examples =
+        "husk create --bundle /srv/web web\n"
+        "husk start web",
     .run = start,
 };
 

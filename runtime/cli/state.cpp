@@ -23,8 +23,9 @@ const Command kStateCommand{
         "Prints the container's state as the OCI runtime specification defines it, as JSON: "
         "its id, status (created, running, paused or stopped), init pid, bundle path and "
         "annotations.",
-    .examples = "# The status alone (jq(1) is a separate tool):\n"
-                "husk state web | jq -r .status",
+    .examples =
+        "# The status alone (jq(1) is a separate tool):\n"
+        "husk state web | jq -r .status",
     .run = state,
 };
 

@@ -182,11 +182,12 @@ const Command kUpdateCommand{
         "\n"
         "Sizes take a unit suffix k, m, g, t or p (powers of 1024). Durations are in "
         "microseconds.",
-    .examples = "# Give web 1 GiB of memory and at most 200 processes:\n"
-                "husk update --memory 1g --pids-limit 200 web\n"
-                "\n"
-                "# Apply a resources object from a file:\n"
-                "husk update --resources limits.json web",
+    .examples =
+        "# Give web 1 GiB of memory and at most 200 processes:\n"
+        "husk update --memory 1g --pids-limit 200 web\n"
+        "\n"
+        "# Apply a resources object from a file:\n"
+        "husk update --resources limits.json web",
     .options = kOptions,
     .run = update,
 };

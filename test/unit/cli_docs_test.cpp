@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,9 @@ using husk::cli::OptionSpec;
 
 namespace {
 
-// Every "--flag" a text mentions (roff writes it \-\-flag).
+// Every "--flag" a text mentions (roff writes it \fB\-\-flag\fR).
 std::set<std::string> long_flags(std::string text) {
+  text = std::regex_replace(text, std::regex(R"(\\f[BIRP])"), "");
   text = std::regex_replace(text, std::regex(R"(\\-)"), "-");
   std::set<std::string> out;
   std::regex re(R"((^|[^-\w])--([a-z][a-z0-9-]*))");
@@ -68,8 +70,8 @@ TEST_CASE("docs: every verb's man page and --help list exactly the parser's flag
   for (const Command* c : husk::cli::commands()) {
     INFO(c->name);
     std::string page = husk::cli::man_page(*c);
-    for (const char* section : {".SH NAME\n", ".SH SYNOPSIS\n", ".SH DESCRIPTION\n",
-                                ".SH OPTIONS\n", ".SH EXAMPLES\n"}) {
+    for (const char* section :
+         {".SH NAME\n", ".SH SYNOPSIS\n", ".SH DESCRIPTION\n", ".SH OPTIONS\n", ".SH EXAMPLES\n"}) {
       CHECK(page.find(section) != std::string::npos);
     }
     CHECK(long_flags(options_section(page)) == table_flags(c->options));
@@ -115,10 +117,11 @@ TEST_CASE("docs: the completions offer every verb and every flag of each") {
   CHECK(long_flags(bash) == all);
   CHECK(long_flags(zsh) == all);
   std::set<std::string> fish_flags;
-  std::regex re(R"( -l ([a-z][a-z0-9-]*))");
-  for (auto it = std::sregex_iterator(fish.begin(), fish.end(), re); it != std::sregex_iterator();
-       ++it) {
-    fish_flags.insert((*it)[1]);
+  std::regex re(R"(^complete -c husk -n '[^']*' -l ([a-z][a-z0-9-]*))");
+  std::istringstream lines(fish);
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, re)) fish_flags.insert(m[1]);
   }
   CHECK(fish_flags == all);
 }
