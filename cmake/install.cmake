@@ -62,8 +62,7 @@ set(CPACK_PACKAGE_VENDOR husk)
 set(CPACK_PACKAGE_CONTACT "husk maintainers <husk@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "OCI container runtime")
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION
-    "OCI container runtime\n\
-husk runs containers from OCI bundles (a root filesystem and a config.json), as\n\
+    "husk runs containers from OCI bundles (a root filesystem and a config.json), as\n\
 runc and crun do, with the same command line, so podman and containerd can use\n\
 it as their runtime. It is one static binary.")
 set(CPACK_DEB_COMPONENT_INSTALL ON)
@@ -78,6 +77,7 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_RECOMMENDS procps)
 set(CPACK_DEBIAN_DEBUG_PACKAGE_NAME husk-dbg)
 set(CPACK_DEBIAN_DEBUG_PACKAGE_SECTION debug)
 set(CPACK_DEBIAN_DEBUG_PACKAGE_DEPENDS "husk (= ${PROJECT_VERSION})")
-set(CPACK_COMPONENT_DEBUG_DESCRIPTION "debug symbols for husk\nThe DWARF of /usr/sbin/husk, found by gdb through its build id.")
+set(CPACK_COMPONENT_DEBUG_DESCRIPTION
+    "The DWARF of /usr/sbin/husk, in a file gdb finds through the binary's build id.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 include(CPack)
