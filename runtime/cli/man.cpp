@@ -69,7 +69,7 @@ std::string paragraphs(std::string_view text) {
 
 std::string options(std::span<const OptionSpec> specs, bool add_help) {
   std::string out;
-  auto item = [&out](std::string names, std::string_view help) {
+  auto item = [&out](const std::string& names, std::string_view help) {
     out += ".TP\n" + names + "\n" + roff(help) + "\n";
   };
   for (const auto& s : specs) {
