@@ -37,6 +37,12 @@ bool rootless(std::optional<bool> flag);
 // podman's rootless engine and the user agree); /run/husk otherwise.
 std::string default_state_root();
 
+// Whether device nodes are binds of the host's rather than mknod(2)ed: in
+// a user namespace other than the initial one mknod of a device is refused
+// (EPERM, user_namespaces(7)), whether the container makes that namespace
+// (config_userns) or husk already runs in one (inside podman's, rootless).
+bool device_nodes_are_binds(bool config_userns);
+
 // How one id map of a new user namespace is written.
 enum class MapWriter : unsigned char {
   Direct,  // write(2) to /proc/<pid>/{uid,gid}_map by husk itself

@@ -236,11 +236,11 @@ def test_rootless_mount_the_user_cannot_make_is_named(rl, bundle):
     b = rl.bundle(bundle, ["true"])
     n = len(b.config["mounts"])
     # ext4 is no filesystem a user namespace may mount (no FS_USERNS_MOUNT).
-    b.config["mounts"].append({"destination": "/mnt", "type": "ext4", "source": "/dev/null"})
+    b.config["mounts"].append({"destination": "/tmp", "type": "ext4", "source": "/dev/null"})
     b.write()
     r = rl("run", "--bundle", b.path, "b1")
     assert r.rc != 0, r
-    assert f"mounts[{n}]" in r.err, r
+    assert f"mounts[{n}] (ext4 on /tmp)" in r.err, r
     assert rl.states() == []
     assert rl.husk.nothing_left() == []
 
