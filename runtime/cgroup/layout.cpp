@@ -244,6 +244,10 @@ std::string serialize_layout(const Layout& l) {
     w.EndObject();
   }
   w.EndArray();
+  if (l.rootless) {
+    w.Key("rootless");
+    w.Bool(true);
+  }
   w.EndObject();
   return buf.GetString();
 }
@@ -308,6 +312,8 @@ Result<Layout> parse_layout(std::string_view s) {
   }
   size_t ncomp = l.components().size();
   for (const auto& h : hs->GetArray()) l.hierarchies.push_back(TRY(parse_hierarchy(h, ncomp)));
+  const auto* rootless = member(d, "rootless");
+  l.rootless = rootless != nullptr && rootless->IsBool() && rootless->GetBool();
   return l;
 }
 

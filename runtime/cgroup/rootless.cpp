@@ -21,7 +21,10 @@ namespace husk::cgroup {
 
 namespace {
 
-constexpr const char* kNoCgroup = "rootless container without a cgroup it may write";
+Error refuse(std::string_view field, std::string_view why) {
+  return Error::make(ErrorKind::Unsupported, "{}: cannot be applied by a rootless container ({})",
+                     field, why);
+}
 
 // A container in no cgroup of its own. The record it leaves is empty (no
 // cgroup), which every verb already treats as "nothing to act on" (kill
@@ -40,9 +43,7 @@ class NoCgroupManager final : public Manager {
   Status freeze() override { return unsupported(); }
   Status thaw() override { return unsupported(); }
   [[nodiscard]] Result<bool> frozen() const override { return false; }
-  [[nodiscard]] Result<std::vector<pid_t>> pids() const override {
-    return std::vector<pid_t>();
-  }
+  [[nodiscard]] Result<std::vector<pid_t>> pids() const override { return std::vector<pid_t>(); }
   [[nodiscard]] Result<Stats> stats() const override { return unsupported(); }
   [[nodiscard]] Result<std::unique_ptr<OomWatch>> watch_oom() const override {
     return unsupported();
@@ -56,7 +57,7 @@ class NoCgroupManager final : public Manager {
 
  private:
   [[nodiscard]] Error unsupported() const {
-    return Error::make(ErrorKind::Unsupported, "{} ({})", kNoCgroup, why_);
+    return Error::make(ErrorKind::Unsupported, "rootless container without a cgroup ({})", why_);
   }
   std::string why_;
 };
@@ -79,32 +80,38 @@ std::string refused_dir(const Layout& l, const Hierarchy& h) {
   return ::faccessat(AT_FDCWD, dir.c_str(), W_OK, AT_EACCESS) == 0 ? std::string() : dir;
 }
 
-}  // namespace
-
-Status require_no_limits(const spec::Resources& r, std::string_view why) {
-  auto refuse = [&](std::string_view field) -> Status {
-    return Error::make(ErrorKind::Unsupported, "{}: cannot be applied by a {} ({})", field,
-                       kNoCgroup, why);
-  };
-  if (!r.unified.empty()) {
-    return refuse(fmt::format("linux.resources.unified[\"{}\"]", r.unified.begin()->first));
-  }
-  spec::Resources rest = r;
-  rest.devices.clear();
-  auto needs = TRY(needs_v1(rest));
-  if (!needs.empty()) return refuse(needs.front().field);
-  // Device rules: in a user namespace mknod(2) of a device is refused
-  // (EPERM) and nodes are binds of the host's, which its permission bits
-  // govern; so "deny everything" and allow rules take nothing away that a
-  // device cgroup would have enforced. A deny of particular devices would.
+// Device rules: in a user namespace mknod(2) of a device is refused (EPERM)
+// and nodes are binds of the host's, which its permission bits govern; so
+// "deny everything" and allow rules take nothing away that a device cgroup
+// would have enforced. A deny of particular devices would.
+Status require_harmless_devices(const spec::Resources& r, std::string_view why) {
   auto rules = TRY(normalize_device_rules(r.devices));
   for (size_t i = 0; i < rules.size(); ++i) {
     const auto& d = rules[i];
     if (!d.allow && !(d.type == 'a' && d.major == -1 && d.minor == -1)) {
-      return refuse(fmt::format("linux.resources.devices[{}]", i));
+      return refuse(fmt::format("linux.resources.devices[{}]", i), why);
     }
   }
   return {};
+}
+
+}  // namespace
+
+Status require_no_limits(const spec::Resources& r, std::string_view why) {
+  if (!r.unified.empty()) {
+    return refuse(fmt::format("linux.resources.unified[\"{}\"]", r.unified.begin()->first), why);
+  }
+  spec::Resources rest = r;
+  rest.devices.clear();
+  auto needs = TRY(needs_v1(rest));
+  if (!needs.empty()) return refuse(needs.front().field, why);
+  return require_harmless_devices(r, why);
+}
+
+Result<std::vector<DeviceRule>> device_rules(const Layout& l, const spec::Resources& r) {
+  if (!l.rootless) return normalize_device_rules(r.devices);
+  TRY(require_harmless_devices(r, "device rules need CAP_SYS_ADMIN"));
+  return std::vector<DeviceRule>();
 }
 
 Result<std::unique_ptr<Manager>> plan_rootless(Layout l, const spec::Resources* resources) {
@@ -114,11 +121,13 @@ Result<std::unique_ptr<Manager>> plan_rootless(Layout l, const spec::Resources* 
     if (!refused.empty()) break;
   }
   if (refused.empty()) {
+    l.rootless = true;
     auto m = make_fs_manager(std::move(l));
     if (resources != nullptr) TRY(m->check(*resources));
     return std::unique_ptr<Manager>(std::move(m));
   }
-  auto m = std::make_unique<NoCgroupManager>(fmt::format("{} is not writable", refused));
+  auto m = std::make_unique<NoCgroupManager>(
+      fmt::format("no cgroup it may write: {} is not writable", refused));
   if (resources != nullptr) TRY(m->check(*resources));
   return std::unique_ptr<Manager>(std::move(m));
 }

@@ -80,7 +80,7 @@ struct NamespacePlan {
   // The same maps as config ranges, for newuidmap/newgidmap when husk may
   // not write them itself (rootless.hpp, map_writer).
   std::vector<spec::IdMapping> uid_ranges, gid_ranges;
-  std::string timens_offsets;    // /proc/self/timens_offsets contents
+  std::string timens_offsets;  // /proc/self/timens_offsets contents
 
   NamespacePlan() = default;
   NamespacePlan(NamespacePlan&&) = default;

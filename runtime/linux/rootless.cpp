@@ -102,9 +102,7 @@ std::string default_state_root() {
   return honor ? std::string(xdg) + "/husk" : "/run/husk";
 }
 
-bool device_nodes_are_binds(bool config_userns) {
-  return config_userns || in_user_namespace();
-}
+bool device_nodes_are_binds(bool config_userns) { return config_userns || in_user_namespace(); }
 
 MapWriter map_writer(const std::vector<spec::IdMapping>& maps, bool gid) {
   if (::geteuid() == 0) return MapWriter::Direct;

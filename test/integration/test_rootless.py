@@ -98,6 +98,15 @@ class Rootless:
             h.deep_merge(b.config, patch)
         return b.write()
 
+    def refused(self, b, cid, *texts, verb="run"):
+        """`verb` of bundle b fails naming texts, and leaves nothing behind."""
+        r = self(verb, "--bundle", b.path, cid)
+        assert r.rc != 0, r
+        for t in texts:
+            assert t in r.err, r
+        assert self.states() == []
+        assert self.husk.nothing_left() == []
+
     def states(self):
         """What is in the user's state root (it may not exist yet)."""
         try:
@@ -185,20 +194,12 @@ def test_rootless_range_not_granted_is_refused(rl, bundle, user):
     b = rl.bundle(bundle, ["true"], {"linux": {"uidMappings": [
         {"containerID": 0, "hostID": user.pw_uid, "size": 1},
         {"containerID": 1, "hostID": 10, "size": 5}]}})
-    r = rl("run", "--bundle", b.path, "m2")
-    assert r.rc != 0, r
-    assert "linux.uidMappings" in r.err and "newuidmap" in r.err, r
-    assert rl.states() == []
-    assert rl.husk.nothing_left() == []
+    rl.refused(b, "m2", "linux.uidMappings", "newuidmap")
 
 
 def test_rootless_memory_limit_without_cgroup_is_refused(rl, bundle):
     b = rl.bundle(bundle, ["true"], {"linux": {"resources": {"memory": {"limit": 64 << 20}}}})
-    r = rl("create", "--bundle", b.path, "l1")
-    assert r.rc != 0, r
-    assert "linux.resources.memory.limit" in r.err, r
-    assert rl.states() == []
-    assert rl.husk.nothing_left() == []
+    rl.refused(b, "l1", "linux.resources.memory.limit", verb="create")
 
 
 def test_rootless_devices_are_binds_of_the_hosts(rl, bundle):
@@ -214,22 +215,14 @@ def test_rootless_devices_are_binds_of_the_hosts(rl, bundle):
 def test_rootless_device_missing_on_host_is_named(rl, bundle):
     b = rl.bundle(bundle, ["true"], {"linux": {"devices": [
         {"path": "/dev/husk-no-such-node", "type": "c", "major": 1, "minor": 3}]}})
-    r = rl("run", "--bundle", b.path, "d2")
-    assert r.rc != 0, r
-    assert "linux.devices[0]" in r.err, r
-    assert rl.states() == []
-    assert rl.husk.nothing_left() == []
+    rl.refused(b, "d2", "linux.devices[0]")
 
 
 def test_rootless_sysctl_of_the_host_is_named(rl, bundle):
     # No network namespace of its own (the rootless spec has none): the
     # host's net.* sysctls are not the user's to change.
     b = rl.bundle(bundle, ["true"], {"linux": {"sysctl": {"net.ipv4.ip_forward": "1"}}})
-    r = rl("run", "--bundle", b.path, "s1")
-    assert r.rc != 0, r
-    assert 'net.ipv4.ip_forward' in r.err, r
-    assert rl.states() == []
-    assert rl.husk.nothing_left() == []
+    rl.refused(b, "s1", 'net.ipv4.ip_forward')
 
 
 def test_rootless_mount_the_user_cannot_make_is_named(rl, bundle):
@@ -238,11 +231,7 @@ def test_rootless_mount_the_user_cannot_make_is_named(rl, bundle):
     # ext4 is no filesystem a user namespace may mount (no FS_USERNS_MOUNT).
     b.config["mounts"].append({"destination": "/tmp", "type": "ext4", "source": "/dev/null"})
     b.write()
-    r = rl("run", "--bundle", b.path, "b1")
-    assert r.rc != 0, r
-    assert f"mounts[{n}] (ext4 on /tmp)" in r.err, r
-    assert rl.states() == []
-    assert rl.husk.nothing_left() == []
+    rl.refused(b, "b1", f"mounts[{n}] (ext4 on /tmp)")
 
 
 # ---- podman, rootless -------------------------------------------------------------
@@ -300,3 +289,49 @@ def test_rootless_podman_runs_with_husk(podman, rootfs_template, _ctx, user):
     assert "uid=0(root) gid=0(root)" in r.stdout, r.stdout
     # podman's user namespace: root is the user, the rest its subuids.
     assert ["0", str(user.pw_uid), "1"] in [l.split() for l in r.stdout.splitlines()], r.stdout
+
+
+def test_rootless_uses_a_delegated_cgroup(rl, bundle, user):
+    # A subtree handed to the user (chowned, as systemd's Delegate=yes does)
+    # is used as usual, limits included. On cgroup v2 (the hybrid host's
+    # unified mount too) moving a process also needs write access to the
+    # common ancestor's cgroup.procs, so husk itself starts inside the
+    # subtree, as a delegated user's processes do.
+    limit = 64 << 20
+    b = rl.bundle(bundle, ["sleep", "1000"],
+                  {"linux": {"resources": {"memory": {"limit": limit}}}})
+    delegated = b.config["linux"]["cgroupsPath"]
+    b.config["linux"]["cgroupsPath"] = delegated + "/ctr"
+    b.write()
+    dirs = h.hierarchy_dirs(delegated)
+    callers = [d + "/caller" for d in dirs if h.host_is_cgroup2() or "/unified/" in d]
+    try:
+        for d in dirs + callers:
+            os.makedirs(d)
+            for x in [d] + [os.path.join(d, f) for f in os.listdir(d)]:
+                os.chown(x, user.pw_uid, user.pw_gid)
+            if "/cpuset/" in d:  # a new cpuset has no CPUs: the admin gives it some
+                for level in (os.path.dirname(d), d):
+                    for f in ("cpuset.cpus", "cpuset.mems"):
+                        if not h.read_text(f"{level}/{f}").strip():
+                            with open(f"{level}/{f}", "w") as out:
+                                out.write(h.read_text(f"{os.path.dirname(level)}/{f}"))
+        enter = " && ".join(f"echo $$ > {c}/cgroup.procs" for c in callers) or "true"
+        wrapper = ["sh", "-c", f'{enter} && exec "$@"', "sh"] + rl.wrapper
+        run = lambda *a: rl.husk(*a, root=False, wrapper=wrapper, env=rl.env)
+        r = run("create", "--bundle", b.path, "g1")
+        assert r.rc == 0, r
+        pid = json.loads(run("state", "g1").out)["pid"]
+        mem = [d for d in dirs if "/memory/" in d]
+        if mem:
+            assert pid in h.cgroup_procs(mem[0] + "/ctr")
+            assert int(h.read_text(mem[0] + "/ctr/memory.limit_in_bytes")) == limit
+        else:
+            assert pid in h.cgroup_procs(dirs[0] + "/ctr")
+            assert int(h.read_text(dirs[0] + "/ctr/memory.max")) == limit
+        r = run("delete", "--force", "g1")
+        assert r.rc == 0, r
+        assert [d for d in dirs if os.path.exists(d + "/ctr")] == []
+        assert rl.states() == []
+    finally:
+        h.remove_cgroups(callers + dirs)
