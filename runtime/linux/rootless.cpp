@@ -53,6 +53,7 @@ Result<std::pair<int, std::string>> run_captured(const std::vector<std::string>&
   if (::pipe2(p, O_CLOEXEC) < 0) return Error::last("pipe");
   sys::UniqueFd rd(p[0]), wr(p[1]);
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   posix_spawn_file_actions_t fa;
