@@ -157,6 +157,10 @@ def test_rootless_lifecycle_leaves_nothing(rl, bundle, user):
     assert host_ids(st["pid"]) == (user.pw_uid, user.pw_gid)
     assert rl("start", "c1").rc == 0
     assert json.loads(rl("state", "c1").out)["status"] == "running"
+    # No cgroup of its own here: nothing to freeze, said so.
+    r = rl("pause", "c1")
+    assert r.rc != 0 and "no cgroup" in r.err, r
+    assert json.loads(rl("state", "c1").out)["status"] == "running"
     r = rl("kill", "c1", "KILL")
     assert r.rc == 0, r
     h.wait_for(lambda: json.loads(rl("state", "c1").out)["status"] == "stopped",
