@@ -314,6 +314,11 @@ def test_rootless_uses_a_delegated_cgroup(rl, bundle, user):
             os.makedirs(d)
             for x in [d] + [os.path.join(d, f) for f in os.listdir(d)]:
                 os.chown(x, user.pw_uid, user.pw_gid)
+            if h.host_is_cgroup2() and d in dirs:  # the admin enables memory down to it
+                for level in (os.path.dirname(d), d):
+                    if "memory" not in h.read_text(f"{level}/cgroup.subtree_control"):
+                        with open(f"{level}/cgroup.subtree_control", "w") as out:
+                            out.write("+memory")
             if "/cpuset/" in d:  # a new cpuset has no CPUs: the admin gives it some
                 for level in (os.path.dirname(d), d):
                     for f in ("cpuset.cpus", "cpuset.mems"):
