@@ -6,4 +6,5 @@ for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
   echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control
 done
 echo "guest: root subtree_control: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
-/usr/bin/python3 -m pytest -q -p no:cacheprovider test/integration/test_cgroup.py
+/usr/bin/python3 -m pytest -q -p no:cacheprovider test/integration/test_cgroup.py \
+  test/integration/test_rootless.py
