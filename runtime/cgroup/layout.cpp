@@ -203,6 +203,10 @@ std::string serialize_layout(const Layout& l) {
     w.EndObject();
   }
   w.EndArray();
+  if (l.rootless) {
+    w.Key("rootless");
+    w.Bool(true);
+  }
   w.EndObject();
   return json::take(buf);
 }
@@ -248,6 +252,8 @@ Result<Layout> read_layout(std::string_view s) {
   for (rapidjson::SizeType i = 0; i < hs->Size(); ++i) {
     l.hierarchies.push_back(TRY(parse_hierarchy((*hs)[i], json::Path::index(hs_path, i), ncomp)));
   }
+  const json::Value* rootless = o.find("rootless");
+  l.rootless = rootless != nullptr && rootless->IsBool() && rootless->GetBool();
   return l;
 }
 

@@ -120,6 +120,19 @@ class V2Manager final : public FsManager {
   Status set_frozen(bool frozen);
 };
 
+// The cgroupfs driver for l.driver (V1 or V2).
+std::unique_ptr<FsManager> make_fs_manager(Layout l);
+
+// rootless.cpp: the caller's delegated cgroups when it may write them all,
+// else none at all, which only a config without limits accepts.
+Result<std::unique_ptr<Manager>> plan_rootless(Layout l, const spec::Resources* resources);
+// Unsupported naming the first field of r that only a cgroup could enforce.
+Status require_no_limits(const spec::Resources& r, std::string_view why);
+
+// The device rules apply() writes: none for a rootless caller's delegated
+// cgroup, which refuses rules a user namespace would not enforce anyway.
+Result<std::vector<DeviceRule>> device_rules(const Layout& l, const spec::Resources& r);
+
 // Sleep for the n-th poll of a wait loop: 1, 2, 4 ... capped at 20 ms.
 void backoff_sleep(int attempt);
 

@@ -113,7 +113,7 @@ Status V1Manager::apply_hugetlb(const std::vector<spec::HugepageLimit>& limits) 
 Status V1Manager::apply(const spec::Resources& r) {
   TRY(check(r));
   auto needed = needed_controllers(TRY(needs_v1(r)));
-  auto rules = TRY(normalize_device_rules(r.devices));
+  auto rules = TRY(device_rules(l_, r));
   auto with = [&](const char* ctrl, auto&& write) -> Status {
     if (needed.count(ctrl) == 0) return {};
     const Hierarchy* h = l_.find(ctrl);

@@ -78,7 +78,7 @@ Status V2Manager::prepare_level(int fd, size_t depth) {
 
 Status V2Manager::apply(const spec::Resources& r) {
   TRY(check(r));
-  auto rules = TRY(normalize_device_rules(r.devices));
+  auto rules = TRY(device_rules(l_, r));
   const Hierarchy& h = l_.hierarchies.at(0);
   std::set<std::string> needed;
   for (const auto& n : TRY(needs_v2(r))) needed.insert(n.controller);

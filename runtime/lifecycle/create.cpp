@@ -31,6 +31,7 @@
 #include "linux/process.hpp"
 #include "linux/protocol.hpp"
 #include "linux/rootfs.hpp"
+#include "linux/rootless.hpp"
 #include "spec/parse.hpp"
 #include "spec/state_json.hpp"
 #include "spec/validate.hpp"
@@ -244,7 +245,7 @@ state::ContainerState new_record(const Loaded& l, const CreateOptions& o, const 
   st.created = rfc3339_now();
   st.annotations = l.cfg.annotations;
   st.systemd_cgroup = ctx.systemd_cgroup;
-  st.rootless = ctx.rootless.value_or(::geteuid() != 0);
+  st.rootless = linux_setup::rootless(ctx.rootless);
   return st;
 }
 
@@ -502,7 +503,7 @@ Result<cgroup::Options> cgroup_options(const Context& ctx, const spec::Config& c
   co.cgroups_path = lx && lx->cgroups_path ? *lx->cgroups_path : std::string();
   co.id = id;
   co.systemd = ctx.systemd_cgroup;
-  co.rootless = ctx.rootless.value_or(::geteuid() != 0);
+  co.rootless = linux_setup::rootless(ctx.rootless);
   return cgroup::options_from_env(co);
 }
 

@@ -56,13 +56,26 @@ Status fork_real_init(InitEnd& ch) {
 // bind_sources: filled with the fds of the bind sources the parent opens
 // for us once we are in our user namespace (open_bind_sources), by
 // config.mounts index.
+Status set_dumpable(bool on) {
+  if (::prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0) != 0) {
+    return Error::last("prctl(PR_SET_DUMPABLE, {})", on ? 1 : 0);
+  }
+  return {};
+}
+
 Status setup_namespaces(InitEnd& ch, const NamespacePlan& ns,
                         std::vector<sys::UniqueFd>& bind_sources) {
   TRY(join_namespaces(ns));
   TRY(unshare_namespaces(ns));
   if (ns.new_user) {
+    // A non-dumpable process's /proc/<pid> belongs to root (proc(5),
+    // PR_SET_DUMPABLE), so an unprivileged parent (or newuidmap, which
+    // checks the target is the caller's) could not open its uid_map.
+    // Dumpable only until mapped: nothing of the container runs yet.
+    if (ns.unprivileged_parent) TRY(set_dumpable(true));
     TRY(ch.send_userns_ready());
     TRY(ch.await_userns_mapped(bind_sources));
+    if (ns.unprivileged_parent) TRY(set_dumpable(false));
   }
   TRY(become_userns_root(ns));
   TRY(create_late_namespaces(ns));
@@ -191,7 +204,7 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys
   // Non-dumpable until execve: other processes in the container (and their
   // ptrace/proc access) cannot open /proc/<init>/exe, the host's husk binary
   // (CVE-2019-5736). execve resets the flag for the container's program.
-  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return Error::last("prctl(PR_SET_DUMPABLE, 0)");
+  TRY(set_dumpable(false));
   reset_signals();
   // The container's init leads its own session (needed for TIOCSCTTY, and
   // it must not share the caller's job control).

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "linux/rootless.hpp"
 #include "spec/names.hpp"
 
 #ifndef CLONE_NEWTIME
@@ -118,6 +119,9 @@ Status plan_user_maps(const spec::Config& cfg, NamespacePlan& plan) {
   }
   plan.uid_map = TRY(id_map_text(lx.uid_mappings, "linux.uidMappings"));
   plan.gid_map = TRY(id_map_text(lx.gid_mappings, "linux.gidMappings"));
+  plan.unprivileged_parent = ::geteuid() != 0;
+  plan.uid_ranges = lx.uid_mappings;
+  plan.gid_ranges = lx.gid_mappings;
   return {};
 }
 
@@ -290,12 +294,21 @@ Status write_proc_file(pid_t pid, const char* file, const std::string& text) {
 
 Status write_id_maps(const NamespacePlan& plan, pid_t pid) {
   if (!plan.new_user) return {};
-  // Without CAP_SETGID in the parent namespace, gid_map may only be written
-  // after setgroups(2) is disabled for the namespace (user_namespaces(7),
-  // CVE-2014-8989).
-  if (::geteuid() != 0) TRY(write_proc_file(pid, "setgroups", "deny"));
-  TRY_CTX(write_proc_file(pid, "gid_map", plan.gid_map), "linux.gidMappings");
-  TRY_CTX(write_proc_file(pid, "uid_map", plan.uid_map), "linux.uidMappings");
+  constexpr const char* kUid = "linux.uidMappings";
+  constexpr const char* kGid = "linux.gidMappings";
+  if (map_writer(plan.gid_ranges, true) == MapWriter::Helper) {
+    TRY(write_map_with_helper(pid, plan.gid_ranges, true, kGid));
+  } else {
+    // Without CAP_SETGID in the parent namespace, gid_map may only be
+    // written after setgroups(2) is disabled for the namespace
+    // (user_namespaces(7), CVE-2014-8989).
+    if (::geteuid() != 0) TRY(write_proc_file(pid, "setgroups", "deny"));
+    TRY_CTX(write_proc_file(pid, "gid_map", plan.gid_map), "{}", kGid);
+  }
+  if (map_writer(plan.uid_ranges, false) == MapWriter::Helper) {
+    return write_map_with_helper(pid, plan.uid_ranges, false, kUid);
+  }
+  TRY_CTX(write_proc_file(pid, "uid_map", plan.uid_map), "{}", kUid);
   return {};
 }
 

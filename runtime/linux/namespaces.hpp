@@ -67,6 +67,8 @@ struct NamespacePlan {
   bool new_user = false, new_pid = false, new_mount = false, new_uts = false;
   bool new_cgroup = false, new_time = false, new_net = false;
   bool join_mount = false;
+  // husk is not root: the init stays dumpable until its maps are written.
+  bool unprivileged_parent = false;
   // The init creates the pid namespace and clones the real init into it.
   bool intermediate = false;
 
@@ -75,7 +77,10 @@ struct NamespacePlan {
   std::optional<NsJoin> pid_join;   // by the parent, around clone3
 
   std::string uid_map, gid_map;  // /proc/<pid>/{uid,gid}_map contents
-  std::string timens_offsets;    // /proc/self/timens_offsets contents
+  // The same maps as config ranges, for newuidmap/newgidmap when husk may
+  // not write them itself (rootless.hpp, map_writer).
+  std::vector<spec::IdMapping> uid_ranges, gid_ranges;
+  std::string timens_offsets;  // /proc/self/timens_offsets contents
 
   NamespacePlan() = default;
   NamespacePlan(NamespacePlan&&) = default;
@@ -119,8 +124,9 @@ class PidNsForChildren {
 // other joins would be no-ops. A type this kernel lacks is skipped.
 Result<int> foreign_namespaces(int proc_dir);
 
-// Write the init's uid_map and gid_map (and setgroups "deny" when husk lacks
-// CAP_SETGID, as an unprivileged writer must).
+// Write the init's uid_map and gid_map, each directly or through
+// newuidmap/newgidmap (rootless.hpp, map_writer); setgroups "deny" first
+// when husk writes gid_map itself without CAP_SETGID, as the kernel requires.
 Status write_id_maps(const NamespacePlan& plan, pid_t pid);
 
 // ---- init side (after clone) ----

@@ -15,6 +15,7 @@
 
 #include "linux/mountinfo.hpp"
 #include "linux/paths.hpp"
+#include "linux/rootless.hpp"
 #include "spec/mount_options.hpp"
 #include "sys/file.hpp"
 #include "sys/mount_api.hpp"
@@ -328,6 +329,7 @@ Result<RootfsPlanPtr> plan_rootfs(const spec::Config& cfg, const RootfsOptions& 
   p->console = opts.console;
   p->readonly = cfg.root && cfg.root->readonly;
   p->userns = has_namespace(cfg, spec::NamespaceType::User);
+  p->bind_devices = device_nodes_are_binds(p->userns);
   p->cgroup_ns = has_namespace(cfg, spec::NamespaceType::Cgroup);
   p->cgroup_ns_joined = has_namespace(cfg, spec::NamespaceType::Cgroup, true);
   p->setup_propagation = MS_SLAVE | MS_REC;
@@ -499,7 +501,7 @@ Status finish_rootfs(const RootfsPlan& p, RootfsBuild& b) {
   b.bind_sources.clear();
   if (p.setup_dev) {
     DevDir dev = TRY(open_dev_dir(b.root.get(), b.dev_tmpfs));
-    TRY(create_devices(b.root.get(), dev, p.devices, p.userns));
+    TRY(create_devices(b.root.get(), dev, p.devices, p.bind_devices));
     TRY(create_dev_links(dev, p.console));
   }
   for (const auto& m : p.mounts) {

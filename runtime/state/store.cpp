@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "linux/rootless.hpp"
 #include "spec/state_json.hpp"
 #include "sys/file.hpp"
 
@@ -162,13 +163,7 @@ Result<bool> unlinked(int fd, const std::string &shown) {
 
 }  // namespace
 
-std::string default_root() {
-  if (::geteuid() != 0) {
-    const char *xdg = std::getenv("XDG_RUNTIME_DIR");
-    if (xdg != nullptr && *xdg != '\0') return std::string(xdg) + "/husk";
-  }
-  return "/run/husk";
-}
+std::string default_root() { return linux_setup::default_state_root(); }
 
 husk::Status validate_id(std::string_view id) {
   if (id.empty()) return Error::arg("container id cannot be empty");
