@@ -11,7 +11,8 @@ status=0
 step "$build/husk_unit_tests" || status=1
 step "$build/husk-conformance" --husk "$HUSK_BIN" --probe "$HUSK_PROBE" --source "$src" || status=1
 # Limits, OOM, pids, cpu conversion, update, pause/resume, events --stats,
-# unified and devices, through the v2 code.
+# unified and devices, through the v2 code; rootless husk on a v2 host.
 step /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider \
-  test/integration/test_cgroup.py test/integration/test_events.py || status=1
+  test/integration/test_cgroup.py test/integration/test_events.py \
+  test/integration/test_rootless.py || status=1
 (exit $status)
