@@ -37,6 +37,14 @@ class NoCgroupManager final : public Manager {
   [[nodiscard]] Status check(const spec::Resources& r) const override {
     return require_no_limits(r, why_);
   }
+  // Without a cgroup no controller is wanted: any limit is already check()'s
+  // error, which names the field.
+  [[nodiscard]] Result<std::vector<Error>> missing_controllers(
+      const spec::Resources& r) const override {
+    std::vector<Error> out;
+    if (auto st = check(r); !st) out.push_back(std::move(st).error());
+    return out;
+  }
   Status create() override { return {}; }
   Status apply(const spec::Resources& r) override { return check(r); }
   Status add_pid(pid_t /*pid*/) override { return {}; }

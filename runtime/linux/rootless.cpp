@@ -12,6 +12,7 @@
 
 #include "linux/mountinfo.hpp"
 #include "sys/fd.hpp"
+#include "sys/file.hpp"
 
 extern char** environ;
 
@@ -77,7 +78,7 @@ Result<std::pair<int, std::string>> run_captured(const std::vector<std::string>&
 }  // namespace
 
 bool in_user_namespace() {
-  auto map = read_small_file("/proc/self/uid_map");
+  auto map = sys::read_file("/proc/self/uid_map");
   if (!map) return false;  // no user namespaces in this kernel
   std::istringstream in(*map);
   uint64_t inside = 1, outside = 1, count = 0;
