@@ -59,10 +59,10 @@ void check_syscall(Checker& ck, const SeccompSyscall& s, const std::string& path
     if (s.names[j].empty()) ck.take(Error::spec("{}.names[{}]: must not be empty", path, j));
     if (a && *a == SeccompAction::Notify &&
         std::ranges::find(kNeverNotified, s.names[j]) != std::end(kNeverNotified)) {
-      ck.take(Error::spec(
-          "{}.names[{}]: SCMP_ACT_NOTIFY cannot be used for {}: husk needs it to "
-          "hand the notification fd over",
-          path, j, s.names[j]));
+      ck.take(
+          Error::spec("{}.names[{}]: SCMP_ACT_NOTIFY cannot be used for {}: husk needs it to "
+                      "hand the notification fd over",
+                      path, j, s.names[j]));
     }
   }
   for (size_t j = 0; j < s.args.size(); ++j) {

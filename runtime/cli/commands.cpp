@@ -11,10 +11,10 @@ namespace husk::cli {
 namespace {
 
 constexpr std::array kCommands{
-    &kCreateCommand, &kStartCommand,  &kRunCommand,    &kExecCommand,     &kStateCommand,
-    &kKillCommand,   &kDeleteCommand, &kListCommand,   &kPsCommand,       &kPauseCommand,
-    &kResumeCommand, &kUpdateCommand, &kEventsCommand, &kFeaturesCommand, &kSpecCommand,
-    &kCheckCommand,
+    &kCreateCommand, &kStartCommand,    &kRunCommand,    &kExecCommand,
+    &kStateCommand,  &kKillCommand,     &kDeleteCommand, &kListCommand,
+    &kPsCommand,     &kPauseCommand,    &kResumeCommand, &kUpdateCommand,
+    &kEventsCommand, &kFeaturesCommand, &kSpecCommand,   &kCheckCommand,
 };
 
 constexpr OptionSpec kGlobalOptions[] = {
