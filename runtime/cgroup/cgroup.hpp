@@ -71,6 +71,10 @@ class Manager {
   // The plan-time checks of plan(), for `update`: validate + Unsupported
   // detection, without writing anything.
   [[nodiscard]] virtual Status check(const spec::Resources& r) const = 0;
+  // Every controller the resources need that this host's hierarchies lack,
+  // one Unsupported error each (check() fails with the first); `husk check`.
+  [[nodiscard]] virtual Result<std::vector<Error>> missing_controllers(
+      const spec::Resources& r) const = 0;
 
   // Create the directories (mkdir -p under each hierarchy root). Records which
   // directories it created so destroy() removes only those. On failure,

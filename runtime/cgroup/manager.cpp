@@ -106,6 +106,7 @@ Result<std::unique_ptr<Manager>> Manager::plan(const Options& opts,
                                                const spec::Resources* resources) {
   if (opts.systemd) return plan_systemd(opts, resources);
   auto layout = TRY(discover(opts));
+  if (opts.rootless && !opts.systemd) return plan_rootless(std::move(layout), resources);
   auto m = make_fs_manager(std::move(layout));
   if (resources != nullptr) TRY(m->check(*resources));
   return std::unique_ptr<Manager>(std::move(m));
@@ -115,6 +116,13 @@ Result<std::unique_ptr<Manager>> Manager::load(const std::string& serialized) {
   auto layout = TRY(parse_layout(serialized));
   if (!layout.systemd_unit.empty()) return load_systemd(std::move(layout));
   return std::unique_ptr<Manager>(make_fs_manager(std::move(layout)));
+}
+
+Status FsManager::check(const spec::Resources& r) const {
+  TRY(validate_resources(r));
+  auto missing = TRY(missing_controllers(r));
+  if (!missing.empty()) return std::move(missing.front());
+  return {};
 }
 
 Result<int> FsManager::open_leaf(const Hierarchy& h) const {

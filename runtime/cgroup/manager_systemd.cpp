@@ -34,6 +34,10 @@ class SystemdManager final : public Manager {
     TRY(resource_properties(r, host()));
     return {};
   }
+  [[nodiscard]] Result<std::vector<Error>> missing_controllers(
+      const spec::Resources& r) const override {
+    return inner_->missing_controllers(r);
+  }
   // systemd makes the cgroup when the unit starts, and a scope cannot start
   // without a process: the unit is started by add_pid() with the init.
   Status create() override { return {}; }

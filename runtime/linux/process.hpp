@@ -129,6 +129,12 @@ using ProcessPlanPtr = std::unique_ptr<ProcessPlan, ProcessPlanDeleter>;
 // `list` for the OWNER column.
 std::optional<std::string_view> passwd_field(std::string_view line, uid_t uid, size_t index);
 
+// Paths to try for args[0] (ProcessPlan::exec_candidates): the name itself
+// if it contains '/', else one per $PATH entry of `env` (or the default
+// PATH), as execvp does; *search says which.
+std::vector<std::string> exec_candidates(const std::string& name,
+                                         const std::vector<std::string>& env, bool* search);
+
 // Parent, before any side effect (except filling the seccomp cache). Validates
 // process.* and linux.seccomp; every error names the field.
 // apparmorProfile / selinuxLabel: ErrorKind::Unsupported.

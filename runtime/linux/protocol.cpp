@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "sys/unix_socket.hpp"
+
 namespace husk::linux_setup::protocol {
 
 const char* name(MsgType t) {
@@ -67,20 +69,6 @@ std::vector<std::string> decode_strings(std::string_view payload) {
   return out;
 }
 
-std::vector<sys::UniqueFd> take_fds(msghdr& mh) {
-  std::vector<sys::UniqueFd> fds;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < n; ++i) {
-      int fd = -1;
-      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-      fds.emplace_back(fd);
-    }
-  }
-  return fds;
-}
-
 // Size of the next datagram: with MSG_TRUNC a SEQPACKET recv reports the real
 // length even when the buffer is smaller (unix(7), recv(2)).
 Result<size_t> peek_size(int fd) {
@@ -107,16 +95,8 @@ Status Channel::send(MsgType type, int32_t value, uint8_t kind,
   msghdr mh{};
   mh.msg_iov = iov;
   mh.msg_iovlen = payload.empty() ? 1 : 2;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
-  if (!fds.empty()) {
-    mh.msg_control = control;
-    mh.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-    cmsghdr* c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
+  sys::FdControl<kMaxFds> control;
+  sys::attach_fds(mh, control.data, fds);
   // MSG_NOSIGNAL: a dead peer is EPIPE, not a SIGPIPE that kills us.
   while (::sendmsg(fd_.get(), &mh, MSG_NOSIGNAL) < 0) {
     if (errno != EINTR) return Error::last("send {} on init socket", name(type));
@@ -135,18 +115,18 @@ Result<Message> Channel::recv() {
   Message m;
   std::string payload(size - sizeof(Header), '\0');
   iovec iov[2] = {{&m.header, sizeof(Header)}, {payload.data(), payload.size()}};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
+  sys::FdControl<kMaxFds> control;
   msghdr mh{};
   mh.msg_iov = iov;
   mh.msg_iovlen = 2;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
+  mh.msg_control = control.data;
+  mh.msg_controllen = sizeof control.data;
   ssize_t n = 0;
   // MSG_CMSG_CLOEXEC: passed fds must not leak into anything we exec.
   while ((n = ::recvmsg(fd_.get(), &mh, MSG_CMSG_CLOEXEC)) < 0) {
     if (errno != EINTR) return Error::last("recv on init socket");
   }
-  m.fds = take_fds(mh);
+  m.fds = sys::take_fds(mh);
   if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
     return Error::make(ErrorKind::Protocol, "init socket: truncated message");
   }

@@ -19,6 +19,7 @@
 
 #include "spec/names.hpp"
 #include "sys/fd.hpp"
+#include "sys/file.hpp"
 
 namespace husk::linux_setup {
 namespace {
@@ -254,15 +255,14 @@ sock_filter jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) {
   return sock_filter{code, jt, jf, k};
 }
 
-// The stub, to be followed directly by the profile's program. Per
-// architecture: load the syscall number; above the profile's highest,
-// return ENOSYS; otherwise fall through to the profile. x86-64 and x32 share
-// AUDIT_ARCH_X86_64 and are told apart by the x32 bit.
-std::vector<sock_filter> enosys_stub(const spec::Seccomp& sc, const Validated& v) {
-  struct Limit {
-    uint32_t audit_arch;
-    int64_t top, top_x32;  // -1: no limit (the profile names nothing there)
-  };
+// The highest syscall number the profile names, per audit architecture.
+struct Limit {
+  uint32_t audit_arch;
+  int64_t top, top_x32;  // -1: no limit (the profile names nothing there)
+};
+
+// x86-64 and x32 share AUDIT_ARCH_X86_64: x32's limit goes with it.
+std::vector<Limit> arch_limits(const spec::Seccomp& sc, const Validated& v) {
   std::vector<uint32_t> arches = v.arches;
   if (std::find(arches.begin(), arches.end(), seccomp_arch_native()) == arches.end())
     arches.push_back(seccomp_arch_native());
@@ -285,41 +285,54 @@ std::vector<sock_filter> enosys_stub(const spec::Seccomp& sc, const Validated& v
     }
   }
   std::erase_if(limits, [](const Limit& l) { return l.top < 0 && l.top_x32 < 0; });
-  if (limits.empty()) return {};
+  return limits;
+}
 
+// Jump targets not known while a block is built, encoded by link_stub.
+constexpr uint32_t kTail = 0xffffffff;  // placeholder: "to the profile"
+constexpr uint8_t kEnosys = 0xff;       // placeholder: "to return ENOSYS"
+
+// One architecture's block: load the syscall number; above the limit, to
+// "return ENOSYS"; otherwise on to the profile. x86-64 and x32 are told
+// apart by the x32 bit.
+std::vector<sock_filter> limit_block(const Limit& l) {
+  std::vector<sock_filter> b;
+  b.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
+  if (l.audit_arch == SCMP_ARCH_X86_64) {
+    // nr >= x32 bit: an x32 call.
+    bool x32 = l.top_x32 >= 0;
+    b.push_back(jump(BPF_JMP | BPF_JGE | BPF_K, kX32SyscallBit, 0, 0));
+    size_t branch = b.size() - 1;
+    if (l.top >= 0) b.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, l.top, kEnosys, 0));
+    b.push_back(stmt(BPF_JMP | BPF_JA, kTail));
+    b[branch].jt = static_cast<uint8_t>(b.size() - branch - 1);
+    if (x32) b.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, l.top_x32, kEnosys, 0));
+    b.push_back(stmt(BPF_JMP | BPF_JA, kTail));
+  } else {
+    b.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, l.top, kEnosys, 0));
+    b.push_back(stmt(BPF_JMP | BPF_JA, kTail));
+  }
+  return b;
+}
+
+// The stub, to be followed directly by the profile's program. Per
+// architecture: load the syscall number; above the profile's highest,
+// return ENOSYS; otherwise fall through to the profile.
+std::vector<sock_filter> enosys_stub(const spec::Seccomp& sc, const Validated& v) {
+  std::vector<Limit> limits = arch_limits(sc, v);
+  if (limits.empty()) return {};
   // Layout: the arch dispatch, one block per arch, then "return ENOSYS";
   // every block ends by jumping past that return, into the profile. Jumps
   // are encoded once every block's length is known.
-  std::vector<std::vector<sock_filter>> blocks;
-  constexpr uint32_t kTail = 0xffffffff;  // placeholder: "to the profile"
-  constexpr uint8_t kEnosys = 0xff;       // placeholder: "to return ENOSYS"
-  for (const auto& l : limits) {
-    std::vector<sock_filter> b;
-    b.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
-    if (l.audit_arch == SCMP_ARCH_X86_64) {
-      // nr >= x32 bit: an x32 call.
-      bool x32 = l.top_x32 >= 0;
-      b.push_back(jump(BPF_JMP | BPF_JGE | BPF_K, kX32SyscallBit, 0, 0));
-      size_t branch = b.size() - 1;
-      if (l.top >= 0) b.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, l.top, kEnosys, 0));
-      b.push_back(stmt(BPF_JMP | BPF_JA, kTail));
-      b[branch].jt = static_cast<uint8_t>(b.size() - branch - 1);
-      if (x32) b.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, l.top_x32, kEnosys, 0));
-      b.push_back(stmt(BPF_JMP | BPF_JA, kTail));
-    } else {
-      b.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, l.top, kEnosys, 0));
-      b.push_back(stmt(BPF_JMP | BPF_JA, kTail));
-    }
-    blocks.push_back(std::move(b));
-  }
   std::vector<sock_filter> out;
   out.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
   size_t dispatch = out.size();
   for (const auto& l : limits) out.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, l.audit_arch, 0, 0));
   out.push_back(stmt(BPF_JMP | BPF_JA, kTail));  // an arch without a limit
   std::vector<size_t> starts;
-  for (const auto& b : blocks) {
+  for (const auto& l : limits) {
     starts.push_back(out.size());
+    auto b = limit_block(l);
     out.insert(out.end(), b.begin(), b.end());
   }
   size_t enosys = out.size();
@@ -368,7 +381,7 @@ Result<std::vector<sock_filter>> compile(const spec::Seccomp& sc, const Validate
     for (const auto& name : sc.syscalls[r.index].names) {
       int nr = seccomp_syscall_resolve_name(name.c_str());
       // Unknown to this libseccomp or arch: ignored, as runc does, so one
-      // profile serves several kernels and architectures.
+      // profile serves several kernels and architectures (seccomp_knows_syscall).
       if (nr == __NR_SCMP_ERROR) continue;
       TRY(add_rule(ctx.get(), r, nr, name));
     }
@@ -391,28 +404,23 @@ Result<std::vector<sock_filter>> compile(const spec::Seccomp& sc, const Validate
 constexpr std::string_view kMagic = "HUSKBPF1";
 constexpr size_t kMaxCacheFile = 1U << 20;
 
-bool read_all(int fd, std::string& out) {
+// A cache entry is a regular file of at most kMaxCacheFile bytes.
+std::optional<std::string> read_cache_file(const std::string& path) {
+  sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
       static_cast<size_t>(st.st_size) > kMaxCacheFile)
-    return false;
-  out.resize(static_cast<size_t>(st.st_size));
-  size_t off = 0;
-  while (off < out.size()) {
-    ssize_t n = ::pread(fd, out.data() + off, out.size() - off, static_cast<off_t>(off));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<size_t>(n);
-  }
-  return true;
+    return std::nullopt;
+  auto data = sys::read_all(fd.get(), path);
+  if (!data) return std::nullopt;
+  return std::move(*data);
 }
 
 std::optional<std::vector<sock_filter>> cache_load(const std::string& path,
                                                    const std::string& canon) {
-  sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  std::string data;
-  if (!fd || !read_all(fd.get(), data)) return std::nullopt;
-  std::string_view rest = data;
+  auto data = read_cache_file(path);
+  if (!data) return std::nullopt;
+  std::string_view rest = *data;
   auto take_u32 = [&rest](uint32_t& v) {
     if (rest.size() < sizeof v) return false;
     std::memcpy(&v, rest.data(), sizeof v);
@@ -465,6 +473,10 @@ void cache_store(const std::string& dir, const std::string& path, const std::str
 }
 
 }  // namespace
+
+bool seccomp_knows_syscall(const std::string& name) {
+  return seccomp_syscall_resolve_name(name.c_str()) != __NR_SCMP_ERROR;
+}
 
 uint64_t fnv1a64(std::string_view data) {
   uint64_t h = 0xcbf29ce484222325ULL;

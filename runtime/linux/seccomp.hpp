@@ -54,6 +54,11 @@ Result<SeccompProgram> compile_seccomp(const spec::Seccomp& sc, const SeccompOpt
 std::string seccomp_canonical_form(const spec::Seccomp& sc, bool binary_tree = true);
 uint64_t fnv1a64(std::string_view data);
 
+// Whether libseccomp resolves `name` to a syscall of the native
+// architecture: the resolution compile_seccomp uses, which skips the names
+// it cannot resolve (`husk check` lists them).
+bool seccomp_knows_syscall(const std::string& name);
+
 // Child side: install the filter with the planned flags. Needs either
 // no_new_privs or CAP_SYS_ADMIN in the current user namespace (seccomp(2)).
 // A NOTIFY program needs `sink` (an error without one).

@@ -1,9 +1,12 @@
 """Plain helpers for the integration tests: no pytest fixtures here (those live
 in conftest.py), only functions that look at the host (mounts, cgroups,
-processes) or reshape data. Importable from test files as `import helpers`."""
+processes), ask what it offers (requires/skip_unless: the one place a test
+asks), talk to sockets and terminals, or reshape data. Importable from test
+files as `import helpers`."""
 
 import ctypes
 import errno
+import fcntl
 import glob
 import gzip
 import hashlib
@@ -12,11 +15,17 @@ import json
 import os
 import platform
 import re
+import select
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import tarfile
+import termios
 import time
+
+import pytest
 
 SOURCE_DIR = os.environ.get("HUSK_SOURCE_DIR") or os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -33,6 +42,10 @@ TAG = re.sub(r"[^A-Za-z0-9_]", "", os.environ.get("HUSK_TEST_TAG", "")) or f"t{o
 # relative to each hierarchy's root.
 CGROUP_PARENT = "husk-test"
 CGROUP_ROOT = "/sys/fs/cgroup"
+# The hybrid layout's cgroup2 mount, beside the v1 controllers.
+UNIFIED = f"{CGROUP_ROOT}/unified"
+V2_HOST = os.path.exists(f"{CGROUP_ROOT}/cgroup.controllers")
+HYBRID = not V2_HOST and os.path.exists(f"{UNIFIED}/cgroup.controllers")
 
 
 class WaitTimeout(AssertionError):
@@ -139,10 +152,10 @@ def host_is_cgroup2():
     return r.stdout.strip() == "cgroup2fs"
 
 
-def hierarchy_dirs(rel):
+def hierarchy_dirs(rel=""):
     """rel's directory in every cgroup hierarchy husk places containers in
     (each v1 controller mount and the hybrid unified one, or the v2 root)."""
-    if os.path.exists(f"{CGROUP_ROOT}/cgroup.controllers"):
+    if V2_HOST:
         return [CGROUP_ROOT + rel]
     out = []
     for name in sorted(os.listdir(CGROUP_ROOT)):
@@ -150,6 +163,15 @@ def hierarchy_dirs(rel):
         if os.path.isdir(top) and not os.path.islink(top) and os.path.ismount(top):
             out.append(top + rel)
     return out
+
+
+def controller_file(cgroup_path, controller, v1_name, v2_name):
+    """A control file of the cgroup at cgroup_path (relative to the
+    hierarchies' roots): v1_name in `controller`'s hierarchy, or v2_name on a
+    cgroup v2 host."""
+    if V2_HOST:
+        return f"{CGROUP_ROOT}{cgroup_path}/{v2_name}"
+    return f"{CGROUP_ROOT}/{controller}{cgroup_path}/{v1_name}"
 
 
 def cgroup_dirs(name_glob):
@@ -178,6 +200,14 @@ def cgroup_dirs_named(name):
     for root, dirs, _ in os.walk(CGROUP_ROOT):
         found += [os.path.join(root, d) for d in dirs if d == name]
     return found
+def proc_cgroups(pid):
+    """/proc/<pid>/cgroup as {controller: path}; the v2 line is under ""."""
+    out = {}
+    for line in read_text(f"/proc/{pid}/cgroup", "").splitlines():
+        _, ctrls, path = line.split(":", 2)
+        for c in ctrls.split(","):
+            out[c] = path
+    return out
 
 
 def cgroup_procs(path):
@@ -573,3 +603,197 @@ def describe_run(r, ctrd=None):
     if ctrd:
         s += f"\n--- containerd log\n{ctrd.log_tail(30)}"
     return s
+# ---- what the host offers -----------------------------------------------------
+# A test that needs a host property asks here, by name, and is skipped with the
+# reason when the host lacks it: @requires("root", "cgroup-v1") on the test, or
+# skip_unless(...) in its body where the need depends on a parameter.
+# "v1:<controller>": that controller has a v1 hierarchy of its own;
+# "cgroup2:<controller>": the cgroup2 hierarchy husk would use (the v2 root, or
+# the hybrid unified mount) offers it.
+
+def v2_controllers(root):
+    return set(read_text(f"{root}/cgroup.controllers", "").split())
+
+
+def _cgroup2_root():
+    return CGROUP_ROOT if V2_HOST else UNIFIED if HYBRID else None
+
+
+def _memsw():
+    return not V2_HOST and os.path.exists(f"{CGROUP_ROOT}/memory/memory.memsw.limit_in_bytes")
+
+
+_PROPERTIES = {
+    "root": (lambda: os.geteuid() == 0, "needs root"),
+    "cgroup-v1": (lambda: not V2_HOST, "needs cgroup v1 (this host is cgroup v2 only)"),
+    "cgroup2": (lambda: _cgroup2_root() is not None, "needs a cgroup2 hierarchy"),
+    "hybrid": (lambda: HYBRID, "needs the hybrid layout's cgroup2 mount at " + UNIFIED),
+    "memsw": (_memsw, "needs cgroup v1 swap accounting (memsw)"),
+    "tun": (lambda: os.path.exists("/dev/net/tun"), "needs the tun driver (/dev/net/tun)"),
+    "fuse": (lambda: os.path.exists("/dev/fuse"), "needs the fuse device (/dev/fuse)"),
+    "keys": (lambda: os.path.exists("/proc/keys"), "needs a kernel with keys (/proc/keys)"),
+    "capsh": (lambda: CAPSH is not None,
+              "needs capsh (scripts/deps installs libcap2-bin)"),
+    "2-cpus": (lambda: len(os.sched_getaffinity(0)) >= 2, "needs at least 2 CPUs"),
+    "containerd": (lambda: all(shutil.which(b) for b in
+                               ("containerd", "ctr", "containerd-shim-runc-v2")),
+                   "needs containerd (scripts/deps installs Debian's containerd package)"),
+    "podman": (lambda: all(shutil.which(b) for b in ("podman", "conmon")),
+               "needs podman and conmon (scripts/deps installs Debian's podman, conmon, "
+               "catatonit)"),
+}
+
+
+def _has(prop):
+    kind, _, arg = prop.partition(":")
+    if kind == "v1" and arg:
+        return not V2_HOST and os.path.isdir(f"{CGROUP_ROOT}/{arg}")
+    if kind == "cgroup2" and arg:
+        root = _cgroup2_root()
+        return root is not None and arg in v2_controllers(root)
+    return _PROPERTIES[prop][0]()
+
+
+def _reason(prop):
+    kind, _, arg = prop.partition(":")
+    if kind == "v1" and arg:
+        return f"needs a cgroup v1 {arg} hierarchy"
+    if kind == "cgroup2" and arg:
+        return f"needs the {arg} controller in the cgroup2 hierarchy"
+    return _PROPERTIES[prop][1]
+
+
+def host_has(prop):
+    """The one predicate: does this host offer prop (a name above)?"""
+    return _has(prop)
+
+
+def missing(*props):
+    """Why this host cannot run a test needing props, or None if it can."""
+    reasons = [_reason(p) for p in props if not _has(p)]
+    return "; ".join(reasons) or None
+
+
+def requires(*props):
+    """Marker: skip the test, with the reason, unless the host has props."""
+    why = missing(*props)
+    return pytest.mark.skipif(why is not None, reason=why or "")
+
+
+def skip_unless(*props):
+    """In a test body: skip it, with the reason, unless the host has props."""
+    why = missing(*props)
+    if why:
+        pytest.skip(why)
+
+
+# ---- shell, sockets, terminals ------------------------------------------------
+
+def sh(script):
+    """process.args running script with the container's /bin/sh."""
+    return ["/bin/sh", "-c", script]
+
+
+def listen(path):
+    """A listening unix stream socket at path (what a --console-socket or
+    --pidfd-socket caller holds)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.listen(1)
+    return s
+
+
+def recv_fds(listener, timeout=30):
+    """Accept one connection and read one message as runc's receivers do ->
+    (payload text, [fds passed with SCM_RIGHTS])."""
+    listener.settimeout(timeout)
+    conn, _ = listener.accept()
+    with conn:
+        conn.settimeout(timeout)
+        msg, fds, _flags, _addr = socket.recv_fds(conn, 4096, 4)
+    return msg.decode(errors="replace"), fds
+
+
+def read_until(fd, needle, timeout=20, so_far=b""):
+    """Read fd (a pipe or a pty master) until needle is in so_far plus what
+    was read, the other side is closed (EOF, or EIO on a pty), or timeout ->
+    all of it: text if needle is text, else bytes."""
+    want = needle.encode() if isinstance(needle, str) else needle
+    out = so_far
+    deadline = time.monotonic() + timeout
+    while want not in out and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError as e:
+            if e.errno == errno.EIO:  # every slave fd is closed
+                break
+            raise
+        if not chunk:
+            break
+        out += chunk
+    return out.decode(errors="replace") if isinstance(needle, str) else out
+
+
+class Pty:
+    """A command on a new pty of rows x cols, which is its controlling
+    terminal (as a user at a terminal runs podman, ctr or husk)."""
+
+    def __init__(self, cmd, env, rows=24, cols=80):
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+        def ctty():
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        self.p = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave,
+                                  start_new_session=True, preexec_fn=ctty, env=env)
+        os.close(slave)
+        self.master = master
+        self.size = f"{rows} {cols}".encode()
+        self.buf = b""
+
+    def read_until(self, text, timeout=60):
+        """Everything the terminal showed so far, once it shows text."""
+        self.buf = read_until(self.master, text, timeout, self.buf)
+        assert text in self.buf, f"{text!r} not in the terminal output: {self.buf!r}"
+        return self.buf
+
+    def write(self, data):
+        os.write(self.master, data)
+
+    def wait(self, timeout=60):
+        """The command's exit code; the terminal is drained meanwhile so that
+        it never blocks on a full pty."""
+        deadline = time.monotonic() + timeout
+        while self.p.poll() is None and time.monotonic() < deadline:
+            seen = len(self.buf)
+            self.buf = read_until(self.master, b"\0never", 0.2, self.buf)
+            if len(self.buf) == seen:  # closed (EIO) while it still runs
+                time.sleep(0.05)
+        if self.p.poll() is None:
+            self.close()
+            raise AssertionError(f"{self.p.args[0]} did not exit within {timeout}s: {self.buf!r}")
+        return self.p.returncode
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+        os.close(self.master)
+
+    def shell_session(self, code, timeout=60):
+        """Drive the interactive sh the command runs on this terminal: it
+        prompts, its stdin is a terminal of this pty's size, and it exits
+        with code, which is the command's exit code -> all it showed."""
+        try:
+            self.read_until(b"# ")
+            self.write(b"[ -t 0 ] && echo TTY-$((6*7)); stty size; tty; exit %d\n" % code)
+            rc = self.wait(timeout)
+        finally:
+            self.close()
+        assert rc == code, self.buf
+        assert b"TTY-42" in self.buf and self.size in self.buf and b"/dev/pts/" in self.buf, \
+            self.buf
+        return self.buf

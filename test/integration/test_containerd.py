@@ -15,12 +15,9 @@ cgroups. containerd and the shims carry the mark <TAG>.containerd, checked at
 session end.
 """
 
-import errno
 import json
 import os
 import platform
-import select
-import shutil
 import subprocess
 import time
 
@@ -32,11 +29,9 @@ NS = "husktest"
 IMAGE = "docker.io/husk/busybox:test"
 CTR_TIMEOUT = 60
 CTRD_MARK = f"{h.TAG}.containerd"
-V2_HOST = os.path.exists(f"{h.CGROUP_ROOT}/cgroup.controllers")
+V2_HOST = h.V2_HOST
 
-pytestmark = pytest.mark.skipif(
-    not all(shutil.which(b) for b in ("containerd", "ctr", "containerd-shim-runc-v2")),
-    reason="containerd not installed (scripts/deps installs Debian's containerd package)")
+pytestmark = h.requires("containerd")
 
 
 # ---- the daemon -------------------------------------------------------------------
@@ -99,9 +94,7 @@ class Ctr:
         return f"/{h.CGROUP_PARENT}/{cid}"
 
     def cgroup_file(self, cid, controller, v1_name, v2_name):
-        if V2_HOST:
-            return f"{h.CGROUP_ROOT}{self.cgroup(cid)}/{v2_name}"
-        return f"{h.CGROUP_ROOT}/{controller}{self.cgroup(cid)}/{v1_name}"
+        return h.controller_file(self.cgroup(cid), controller, v1_name, v2_name)
 
     def run_args(self, cid, *flags, cmd=(), cgroup=None):
         return ["run", "--runc-binary", h.HUSK_BIN, "--runc-root", self.d.runc_root,
@@ -442,83 +435,36 @@ def test_memory_limit_at_create_and_update(ctr):
         assert metrics["pids.limit"] == "42" and metrics["pids.current"] == "1", metrics
 
 
-def test_cpu_update(ctr):
-    cid = ctr.detached("sleep", "1000")
-    update_resources(ctr.d, cid, {"cpu": {"shares": 512, "quota": 50000, "period": 100000}})
+def assert_half_a_cpu_at_512_shares(ctr, cid):
     if V2_HOST:
         assert h.read_text(ctr.cgroup_file(cid, "", "", "cpu.max")).split() == ["50000", "100000"]
     else:
         assert h.read_text(ctr.cgroup_file(cid, "cpu", "cpu.shares", "")).strip() == "512"
         assert h.read_text(ctr.cgroup_file(cid, "cpu", "cpu.cfs_quota_us", "")).strip() \
             == "50000"
+
+
+def test_cpu_update(ctr):
+    cid = ctr.detached("sleep", "1000")
+    update_resources(ctr.d, cid, {"cpu": {"shares": 512, "quota": 50000, "period": 100000}})
+    assert_half_a_cpu_at_512_shares(ctr, cid)
 
 
 def test_cpu_options_at_create(ctr):
     cid = ctr.detached("sleep", "1000", flags=("--cpu-shares", "512", "--cpus", "0.5"))
-    if V2_HOST:
-        assert h.read_text(ctr.cgroup_file(cid, "", "", "cpu.max")).split() == ["50000", "100000"]
-    else:
-        assert h.read_text(ctr.cgroup_file(cid, "cpu", "cpu.shares", "")).strip() == "512"
-        assert h.read_text(ctr.cgroup_file(cid, "cpu", "cpu.cfs_quota_us", "")).strip() \
-            == "50000"
-
-
-def _read_pty(fd, until, timeout=20):
-    buf = b""
-    deadline = time.monotonic() + timeout
-    while until not in buf and time.monotonic() < deadline:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError as e:
-                if e.errno == errno.EIO:  # the other side is closed
-                    break
-                raise
-            if not chunk:
-                break
-            buf += chunk
-    return buf
+    assert_half_a_cpu_at_512_shares(ctr, cid)
 
 
 def run_in_pty(ctrd, mark, args, rows=24, cols=80):
-    """ctr under a new pty of rows x cols (its controlling terminal) -> (Popen, master fd)."""
-    import fcntl
-    import struct
-    import termios
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-
-    def ctty():
-        os.setsid()
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-    p = subprocess.Popen(ctrd.ctr_cmd(*args), stdin=slave, stdout=slave, stderr=slave,
-                         preexec_fn=ctty, env=ctrd.env(mark))
-    os.close(slave)
-    return p, master
-
-
-def close_pty(p, master):
-    if p.poll() is None:
-        p.kill()
-        p.wait()
-    os.close(master)
+    """ctr args... on a new pty of rows x cols (its controlling terminal)."""
+    return h.Pty(ctrd.ctr_cmd(*args), ctrd.env(mark), rows, cols)
 
 
 def test_interactive_tty(ctr):
     cid = ctr.new_id()
-    p, master = run_in_pty(ctr.d, ctr.ctx.mark, ctr.run_args(cid, "--rm", "-t", cmd=["sh"]),
-                           rows=33, cols=111)
-    try:
-        out = _read_pty(master, b"# ")
-        assert b"# " in out, out
-        os.write(master, b"[ -t 0 ] && echo TTY-$((6*7)); stty size; tty\n")
-        out = _read_pty(master, b"/dev/")
-        assert b"TTY-42" in out and b"33 111" in out, out
-        os.write(master, b"exit 7\n")
-        assert p.wait(CTR_TIMEOUT) == 7
-    finally:
-        close_pty(p, master)
+    t = run_in_pty(ctr.d, ctr.ctx.mark, ctr.run_args(cid, "--rm", "-t", cmd=["sh"]),
+                   rows=33, cols=111)
+    t.shell_session(7, CTR_TIMEOUT)
     h.wait_for(lambda: cid not in ctr("containers", "ls", "-q").stdout.split(),
                what="ctr run --rm to remove the container")
     assert_gone(ctr, cid)
@@ -527,22 +473,22 @@ def test_interactive_tty(ctr):
 def test_detached_tty_then_attach(ctr):
     cid = ctr.new_id()
     # ctr takes the size of the new pty from its own terminal: it needs one.
-    p, master = run_in_pty(ctr.d, ctr.ctx.mark, ctr.run_args(cid, "-d", "-t", cmd=["sh"]))
+    t = run_in_pty(ctr.d, ctr.ctx.mark, ctr.run_args(cid, "-d", "-t", cmd=["sh"]))
     try:
-        assert p.wait(CTR_TIMEOUT) == 0, _read_pty(master, b"\n", timeout=1)
+        assert t.wait(CTR_TIMEOUT) == 0, t.buf
     finally:
-        close_pty(p, master)
+        t.close()
     ctr.wait_task(cid, "RUNNING")
-    p, master = run_in_pty(ctr.d, ctr.ctx.mark, ["tasks", "attach", cid])
+    t = run_in_pty(ctr.d, ctr.ctx.mark, ["tasks", "attach", cid])
     try:
-        os.write(master, b"echo $((2+3))x; tty\n")
-        out = _read_pty(master, b"/dev/pts/")
+        t.write(b"echo $((2+3))x; tty\n")
+        out = t.read_until(b"/dev/pts/")
         assert b"5x" in out, out
-        os.write(master, b"exit 3\n")
+        t.write(b"exit 3\n")
         # attach returns the task's exit status and deletes the task.
-        assert p.wait(CTR_TIMEOUT) == 3
+        assert t.wait(CTR_TIMEOUT) == 3
     finally:
-        close_pty(p, master)
+        t.close()
     assert cid not in ctr("tasks", "ls", "-q").stdout.split()
     assert husk_state(ctr.d, cid) is None
 
@@ -607,20 +553,6 @@ def test_run_option(ctr, name):
 
 # ---- ctr task exec (husk exec --process FILE --detach --pid-file ...) --------------
 
-def _husk_exec_missing():
-    try:
-        r = subprocess.run([h.HUSK_BIN, "exec", "--help"], capture_output=True, text=True,
-                           stdin=subprocess.DEVNULL, timeout=30)
-    except OSError:
-        return False
-    return r.returncode != 0 and "exec: not implemented yet" in r.stdout + r.stderr
-
-
-# Only while the exec verb is being written: any other failure is a failure.
-needs_exec = pytest.mark.skipif(_husk_exec_missing(), reason="husk exec: not implemented yet")
-
-
-@needs_exec
 def test_exec_output_and_exit_code(ctr):
     cid = ctr.detached("sleep", "1000")
     r = ctr("tasks", "exec", "--exec-id", "e1", "--fifo-dir", ctr.d.fifo_dir, cid,
@@ -634,7 +566,6 @@ def test_exec_output_and_exit_code(ctr):
         == [ctr.task_pid(cid)]
 
 
-@needs_exec
 def test_exec_user_cwd_and_missing_binary(ctr):
     cid = ctr.detached("sleep", "1000")
     r = ctr("tasks", "exec", "--exec-id", "e1", "--fifo-dir", ctr.d.fifo_dir, "--user", "65534",
@@ -647,26 +578,14 @@ def test_exec_user_cwd_and_missing_binary(ctr):
     assert ctr.task_status(cid) == "RUNNING"
 
 
-@needs_exec
 def test_exec_tty(ctr):
     cid = ctr.detached("sleep", "1000")
-    p, master = run_in_pty(ctr.d, ctr.ctx.mark,
-                           ["tasks", "exec", "-t", "--exec-id", "e1", "--fifo-dir",
-                            ctr.d.fifo_dir, cid, "sh"], rows=40, cols=100)
-    try:
-        out = _read_pty(master, b"# ")
-        assert b"# " in out, out
-        os.write(master, b"[ -t 0 ] && echo TTY-$((6*7)); stty size; tty\n")
-        out = _read_pty(master, b"/dev/")
-        assert b"TTY-42" in out and b"40 100" in out, out
-        os.write(master, b"exit 6\n")
-        assert p.wait(CTR_TIMEOUT) == 6
-    finally:
-        close_pty(p, master)
+    t = run_in_pty(ctr.d, ctr.ctx.mark, ["tasks", "exec", "-t", "--exec-id", "e1", "--fifo-dir",
+                                         ctr.d.fifo_dir, cid, "sh"], rows=40, cols=100)
+    t.shell_session(6, CTR_TIMEOUT)
     assert ctr.task_status(cid) == "RUNNING"
 
 
-@needs_exec
 def test_exec_detached_is_listed_and_killed(ctr):
     cid = ctr.detached("sleep", "1000")
     init = ctr.task_pid(cid)

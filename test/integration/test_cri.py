@@ -44,8 +44,8 @@ CATATONIT = shutil.which("catatonit") or "/usr/libexec/podman/catatonit"
 
 
 def _missing():
-    if not all(shutil.which(b) for b in ("containerd", "ctr", "containerd-shim-runc-v2")):
-        return "containerd not installed (scripts/deps installs Debian's containerd package)"
+    if h.missing("containerd"):
+        return h.missing("containerd")
     for mod, pkg in (("grpc", "python3-grpcio"), ("grpc_tools", "python3-grpc-tools")):
         if importlib.util.find_spec(mod) is None:
             return f"{pkg} not installed (scripts/deps)"

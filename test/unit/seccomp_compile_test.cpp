@@ -16,6 +16,7 @@
 
 #include "linux/seccomp.hpp"
 #include "seccomp_podman_profile.hpp"
+#include "test_util.hpp"
 
 using husk::ErrorKind;
 using namespace husk::linux_setup;
@@ -36,18 +37,7 @@ spec::Seccomp small_profile() {
   return sc;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/husk-seccomp-test.XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using husk::test::TempDir;
 
 SeccompProgram must_compile(const spec::Seccomp& sc, const SeccompOptions& opts = {}) {
   std::vector<std::string> warnings;
@@ -333,7 +323,7 @@ TEST_CASE("podman's default profile compiles") {
 }
 
 TEST_CASE("the seccomp cache returns identical bytes and is keyed by content") {
-  TempDir tmp;
+  TempDir tmp{"husk-seccomp-test"};
   SeccompOptions opts;
   opts.cache_dir = (tmp.path / ".seccomp-cache").string();  // created on first store
   auto sc = husk_test::podman_default_profile();
@@ -363,7 +353,7 @@ TEST_CASE("the seccomp cache returns identical bytes and is keyed by content") {
 }
 
 TEST_CASE("a corrupt cache entry is recompiled, not trusted") {
-  TempDir tmp;
+  TempDir tmp{"husk-seccomp-test"};
   SeccompOptions opts;
   opts.cache_dir = tmp.path.string();
   auto sc = small_profile();

@@ -6,6 +6,7 @@
 #include "spec/features.hpp"
 #include "spec/mount_options.hpp"
 #include "spec/names.hpp"
+#include "test_util.hpp"
 
 using husk::spec::default_features_input;
 using husk::spec::features_json;
@@ -13,13 +14,7 @@ using husk::spec::FeaturesInput;
 
 namespace {
 
-rapidjson::Document parse(const std::string& s) {
-  rapidjson::Document d;
-  d.Parse(s.c_str());
-  REQUIRE_FALSE(d.HasParseError());
-  REQUIRE(d.IsObject());
-  return d;
-}
+rapidjson::Document parse(const std::string& s) { return husk::test::parse_json_object(s); }
 
 std::vector<std::string> strings(const rapidjson::Value& v) {
   REQUIRE(v.IsArray());

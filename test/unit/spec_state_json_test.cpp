@@ -5,6 +5,7 @@
 #include <string>
 
 #include "spec/state_json.hpp"
+#include "test_util.hpp"
 
 using husk::spec::hook_state_json;
 using husk::spec::oci_state_json;
@@ -33,13 +34,7 @@ ContainerState sample() {
   return st;
 }
 
-rapidjson::Document parse(const std::string& s) {
-  rapidjson::Document d;
-  d.Parse(s.c_str());
-  REQUIRE_FALSE(d.HasParseError());
-  REQUIRE(d.IsObject());
-  return d;
-}
+rapidjson::Document parse(const std::string& s) { return husk::test::parse_json_object(s); }
 
 std::vector<std::string> keys(const rapidjson::Value& v) {
   std::vector<std::string> out;
