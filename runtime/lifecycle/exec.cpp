@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -250,6 +251,15 @@ Status prepare_parent(const linux_setup::ProcessPlan& plan) {
   return linux_setup::apply_initial_cpu_affinity(plan);
 }
 
+// The size of the terminal husk runs on (its stdin), when it has one.
+std::optional<spec::ConsoleSize> own_terminal_size() {
+  winsize ws{};
+  if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0 || ws.ws_col == 0) {
+    return std::nullopt;
+  }
+  return spec::ConsoleSize{.height = ws.ws_row, .width = ws.ws_col};
+}
+
 linux_setup::ExecChildPlan child_plan(const Prepared& x, const ExecOptions& o) {
   linux_setup::ExecChildPlan cp;
   cp.process = x.plan.get();
@@ -258,6 +268,11 @@ linux_setup::ExecChildPlan child_plan(const Prepared& x, const ExecOptions& o) {
   cp.root_fd = x.root_fd.get();
   cp.console_socket = x.io.console ? x.io.console.get() : -1;
   cp.console_size = x.proc.console_size;
+  // Relaying our own terminal: the child sizes the new pty like it before the
+  // program runs. Copied only once the program has started (the relay's
+  // resize()), the size would race the program's first look at it: a shell's
+  // `stty size` could read 0 0.
+  if (!cp.console_size && x.io.console_ours) cp.console_size = own_terminal_size();
   cp.preserve_fds = o.preserve_fds;
   cp.keyring = o.id.c_str();
   return cp;
