@@ -425,9 +425,10 @@ def test_cve_2025_52881_start_gate_not_redirected_by_a_fake_proc(husk, bundle):
     assert {n: os.path.getsize(os.path.join(fd_dir, n)) for n in os.listdir(fd_dir)} == \
         {str(n): 0 for n in range(3, 256)}
     husk.start_ok("c1")
-    h.wait_for(lambda: os.path.exists(b.host_path("/ran")), timeout=10)
+    # The program creates /ran and then writes to it: wait for it to stop
+    # before reading, or the read can land between the two.
+    husk.wait_status("c1", "stopped", timeout=30)
     assert h.read_text(b.host_path("/ran")) == "yes"
-    husk.wait_status("c1", "stopped")
     assert husk.delete("c1").rc == 0
     assert husk.nothing_left() == []
 
