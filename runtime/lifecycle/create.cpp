@@ -54,7 +54,21 @@ struct Loaded {
   std::string bytes;   // config.json as read
   spec::Config cfg;
   std::string rootfs;  // absolute, symlinks resolved
+  bool no_program = false;  // config.json has no process
 };
+
+// config.md makes process REQUIRED only when start is called, so a bundle
+// without one is created like any other; its init then waits for a start
+// that can only fail (start.cpp). It waits as an unprivileged root: no
+// capability in any set, no_new_privs, nothing to exec.
+spec::Process no_program_process() {
+  spec::Process p;
+  p.args = {"/"};
+  p.cwd = "/";
+  p.capabilities.emplace();
+  p.no_new_privileges = true;
+  return p;
+}
 
 Result<Loaded> load_bundle(const Context& ctx, const CreateOptions& o) {
   Loaded l;
@@ -65,7 +79,11 @@ Result<Loaded> load_bundle(const Context& ctx, const CreateOptions& o) {
   std::vector<std::string> warnings;
   TRY(spec::validate(l.cfg, &warnings));
   for (const auto& w : warnings) ctx.warn(w);
-  if (!l.cfg.process) return Error::spec("process: required to create a container");
+  if (!l.cfg.process) {
+    if (o.start_follows) return Error::spec("process: required, since run starts the container");
+    l.cfg.process = no_program_process();
+    l.no_program = true;
+  }
   if (!l.cfg.root || l.cfg.root->path.empty()) return Error::spec("root.path: required");
   l.rootfs = TRY(resolve_rootfs(l.bundle, *l.cfg.root));
   return l;
@@ -167,6 +185,7 @@ Result<Plans> make_plans(const Context& ctx, Loaded& l, const CreateOptions& o) 
   po.seccomp = l.cfg.linux && l.cfg.linux->seccomp ? &*l.cfg.linux->seccomp : nullptr;
   po.seccomp_cache_dir = seccomp_cache_dir();
   p.process = TRY(linux_setup::plan_process(*l.cfg.process, po));
+  p.process->no_program = l.no_program;
   for (const auto& w : p.process->warnings) ctx.warn(w);
   const spec::Linux* lx = l.cfg.linux ? &*l.cfg.linux : nullptr;
   p.resources = cgroup::container_resources(lx);

@@ -11,6 +11,7 @@
 #include "hooks/hooks.hpp"
 #include "lifecycle/notify.hpp"
 #include "lifecycle/phase_timer.hpp"
+#include "linux/process.hpp"
 #include "spec/state_json.hpp"
 #include "sys/pidfd.hpp"
 
@@ -31,6 +32,16 @@ Status check_startable(state::Status s) {
       return Error::make(ErrorKind::BadState, "cannot start a container in the {} state",
                          state::to_string(s));
   }
+}
+
+// A container created without process (create.cpp) cannot start, and the
+// attempt leaves it created. The saved config.json was valid at create, so a
+// config without the key anywhere has no process; a "process" string
+// elsewhere (an annotation) lets the init report the same error instead.
+Status check_has_process(const state::ContainerDir& dir) {
+  std::string bytes = TRY(dir.read_config());
+  if (bytes.find("\"process\"") != std::string::npos) return {};
+  return Error::make(ErrorKind::BadState, "{}", linux_setup::kNoProcessToStart);
 }
 
 Error init_gone() {
@@ -111,6 +122,7 @@ Result<sys::Process> start_locked(const Context& ctx, std::string_view id,
   TRY(dir.lock());
   Observed o = TRY(observe(dir));
   TRY(check_startable(o.status));
+  TRY(check_has_process(dir));
   t.mark("lock");
   auto init = sys::Process::open(o.st.pid, o.st.pid_start_time);
   if (!init) {

@@ -250,7 +250,7 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys
   // in between, this lookup is the one executed (an O_PATH fd of the checked
   // inode, close-on-exec), instead of a second lookup a moment later.
   bool keep = p.exec_on_channel && !hooks_before_exec(p);
-  TRY(check_executable(*p.process, keep ? &exe : nullptr));
+  if (!p.process->no_program) TRY(check_executable(*p.process, keep ? &exe : nullptr));
   // Before Ready even with no_new_privs: see load_notifying_seccomp.
   TRY(load_notifying_seccomp(*p.process));
   return ch.send_ready();
@@ -303,6 +303,9 @@ Status after_ready(const InitPlan& p, const HookStates& states, sys::UniqueFd pr
                    sys::UniqueFd& fifo) {
   fifo = TRY(wait_for_start(p.fifo_fd, std::move(procfs), p.trim_memory));
   init_phase("fifo");
+  // start refuses a container without process before opening the fifo; this
+  // covers a reader that opened it by hand.
+  if (p.process->no_program) return Error::spec(kNoProcessToStart);
   // The program may have changed since create: looked up again, before the
   // filter, unless a startContainer hook may still change it (exec_process
   // then looks it up after the hooks).

@@ -87,6 +87,9 @@ struct ProcessPlan {
 
   std::string cwd;
   bool create_cwd = true;
+  // config.json has no process: the init sets the container up and waits for
+  // a start, which fails (config.md: process is REQUIRED when start is called).
+  bool no_program = false;
 
   // execve arguments, NULL-terminated, pointing into args/env.
   std::vector<std::string> args, env;
@@ -117,6 +120,11 @@ struct ProcessPlan {
   // logs them once.
   std::vector<std::string> warnings;
 };
+
+// What start says of a container created from a config.json without process.
+inline constexpr const char* kNoProcessToStart =
+    "cannot start a container that has no process: config.json sets none (it is REQUIRED "
+    "when start is called)";
 
 struct ProcessPlanDeleter {
   void operator()(ProcessPlan* p) const;

@@ -74,7 +74,6 @@ CREATE_CASES = [
     ("no-config-json", remove_config, [r"config\.json"]),
     ("ociVersion-wrong-type", patch({"ociVersion": 1}), [r"ociVersion"]),
     ("ociVersion-missing", drop("ociVersion"), [r"ociVersion"]),
-    ("process-missing", drop("process"), [r"process"]),
     ("process-wrong-type", patch({"process": "sh"}), [r"process"]),
     ("args-missing", drop("process", "args"), [r"process\.args"]),
     ("args-empty", set_args([]), [r"process\.args"]),
@@ -196,6 +195,19 @@ def test_bad_config(husk, bundle, mutate, expect):
 def test_catalogue_is_large():
     assert len(CREATE_CASES) >= 30
     assert len({c[0] for c in CREATE_CASES}) == len(CREATE_CASES)
+
+
+def test_run_without_process(husk, bundle):
+    """config.md: process is REQUIRED when start is called, and run starts:
+    refused before anything is made (create alone accepts such a bundle; the
+    conformance cases create-without-process and start-without-process-errors)."""
+    b = bundle(args=probe("exit 0"))
+    drop("process")(b)
+    r = husk("run", "--bundle", b.path, "c1")
+    assert r.rc != 0, r
+    assert re.search(r"\bprocess\b.*required", r.err), r
+    assert husk.status("c1") is None
+    assert husk.nothing_left() == []
 
 
 @pytest.mark.parametrize("cid", ["a/b", "..", "../escape", "", "a\nb"])
