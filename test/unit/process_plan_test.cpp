@@ -107,9 +107,17 @@ TEST_CASE("LSM labels are explicit Unsupported errors naming the field") {
   auto p = base_process();
   SECTION("apparmor") {
     p.apparmor_profile = "docker-default";
-    auto e = plan_error(p);
-    CHECK(e.kind() == ErrorKind::Unsupported);
-    CHECK(e.message().find("process.apparmorProfile") != std::string::npos);
+    if (apparmor_enabled()) {
+      // The request the child writes to its attr/exec file.
+      auto plan = plan_process(p, ProcessOptions{});
+      REQUIRE(plan);
+      REQUIRE((*plan)->apparmor);
+      CHECK((*plan)->apparmor->command == "exec docker-default");
+    } else {
+      auto e = plan_error(p);
+      CHECK(e.kind() == ErrorKind::Unsupported);
+      CHECK(e.message().starts_with("process.apparmorProfile: AppArmor is not enabled"));
+    }
   }
   SECTION("selinux") {
     p.selinux_label = "system_u:system_r:container_t:s0";
