@@ -9,7 +9,10 @@
 # (AppArmor, net_cls/net_prio and hugetlb on v1, every capability), with
 # their own expectations (conformance/runtime-tools-vm.expected). The suite
 # is the one the host built (ctest's runtime-tools test, in
-# $build/runtime-tools-work): the guest needs no Go.
+# $build/runtime-tools-work): the guest needs no Go. linux_cgroups_network is
+# left out: its 32 containers take 140-180 s under TCG, beyond this variant's
+# budget; linux_cgroups_relative_network runs the same net_cls/net_prio code
+# (docs/conformance.md has the full file's result in this guest).
 status=0
 [ -e /sys/kernel/security/apparmor ] ||
   mount -t securityfs securityfs /sys/kernel/security || status=1
@@ -38,29 +41,25 @@ done
 v1_mount systemd none,name=systemd
 echo "guest: v1 hierarchies: $(ls /sys/fs/cgroup | tr '\n' ' ')"
 
-step /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider test/integration/test_apparmor.py ||
+# AppArmor, and the container's /sys/fs/cgroup on a v1 host (a tmpfs of binds,
+# or fresh mounts in a cgroup namespace) on this older kernel.
+step /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider test/integration/test_apparmor.py \
+  test/integration/test_init_setup.py::test_sys_fs_cgroup_shows_the_containers_own_cgroups \
+  test/integration/test_init_namespaces.py::test_cgroup_namespace_root_is_the_container_cgroup ||
   status=1
 # linux_process_apparmor_profile asks for "acme_secure_profile": the runtime
 # applies it, so it must be loaded (as under runc); it confines nothing the
 # suite's runtimetest does.
-cat >/tmp/acme_secure_profile <<'PROFILE'
+cat >/tmp/acme_secure_profile <<PROFILE
 profile acme_secure_profile flags=(attach_disconnected,mediate_deleted) {
-  file,
-  capability,
-  network,
-  signal,
-  ptrace,
-  unix,
-  mount,
-  umount,
-  pivot_root,
+  #include "$src/test/integration/apparmor-allow-all"
 }
 PROFILE
 apparmor_parser -r /tmp/acme_secure_profile || status=1
 step /usr/bin/python3 conformance/runtime_tools.py --husk "$HUSK_BIN" \
   --work "$build/runtime-tools-work" --no-build \
   --expected conformance/runtime-tools-vm.expected \
-  linux_process_apparmor_profile linux_cgroups_network linux_cgroups_relative_network \
+  linux_process_apparmor_profile linux_cgroups_relative_network \
   linux_cgroups_hugetlb linux_cgroups_relative_hugetlb process_capabilities || status=1
 apparmor_parser -R /tmp/acme_secure_profile || status=1
 (exit $status)
