@@ -27,16 +27,16 @@ bool apparmor_enabled() {
 Result<std::optional<AppArmorPlan>> plan_apparmor(const std::optional<std::string>& profile,
                                                   std::string_view field) {
   if (!profile || profile->empty()) return std::optional<AppArmorPlan>{};
+  // The kernel reads one write as one request: a NUL or newline would end
+  // the name early and confine the process under another profile.
+  if (profile->find_first_of(std::string_view("\0\n", 2)) != std::string::npos) {
+    return Error::spec("{}: profile name {:?} contains a NUL or newline", field, *profile);
+  }
   if (!apparmor_enabled()) {
     return Error::make(ErrorKind::Unsupported,
                        "{}: AppArmor is not enabled on this host (profile {:?}; "
                        "/sys/module/apparmor/parameters/enabled is not Y)",
                        field, *profile);
-  }
-  // The kernel reads one write as one request: a NUL or newline would end
-  // the name early and confine the process under another profile.
-  if (profile->find_first_of(std::string_view("\0\n", 2)) != std::string::npos) {
-    return Error::spec("{}: profile name {:?} contains a NUL or newline", field, *profile);
   }
   AppArmorPlan plan;
   // The container runs on this kernel: which file it has is known here.

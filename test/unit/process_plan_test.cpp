@@ -119,6 +119,14 @@ TEST_CASE("LSM labels are explicit Unsupported errors naming the field") {
       CHECK(e.message().starts_with("process.apparmorProfile: AppArmor is not enabled"));
     }
   }
+  SECTION("an apparmor profile name the kernel would cut short") {
+    p.apparmor_profile = std::string("husk\nunconfined");
+    auto e = plan_error(p);
+    CHECK(e.kind() == ErrorKind::InvalidSpec);
+    CHECK(e.message().starts_with("process.apparmorProfile: profile name"));
+    p.apparmor_profile = std::string("husk\0x", 6);
+    CHECK(plan_error(p).kind() == ErrorKind::InvalidSpec);
+  }
   SECTION("selinux") {
     p.selinux_label = "system_u:system_r:container_t:s0";
     auto e = plan_error(p);
