@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Run the OCI runtime-tools validation suite against husk.
 
-Usage: conformance/runtime_tools.py [--husk PATH] [--work DIR] [--keep-going] [NAME...]
+Usage: conformance/runtime_tools.py [--husk PATH] [--work DIR] [--expected FILE] [--no-build]
+                                    [NAME...]
 
 The suite comes from RUNTIME_TOOLS_SRC: a runtime-tools source tree (a clone of
 upstream at the pinned commit) or a tarball of one; by default the snapshot in
@@ -11,9 +12,12 @@ from the tree root with RUNTIME pointing at a wrapper that gives husk a
 private --root, so no run sees another's containers.
 
 A file passes when it exits 0 and prints no "not ok" line (TAP). Files expected
-to fail on this host are listed in runtime-tools.expected beside this script,
-each with its reason; the run fails on an unexpected failure and on an
-unexpected pass, so the list stays exact.
+to fail on this host are listed in runtime-tools.expected beside this script
+(--expected: another host's list, e.g. runtime-tools-vm.expected for the
+AppArmor guest of scripts/vm-test), each with its reason; the run fails on an
+unexpected failure and on an unexpected pass, so the list stays exact.
+--no-build: use the suite already built in --work (a guest without Go, or a
+run that must not spend minutes building), and fail if there is none.
 
 After each file, whatever it left is removed: containers in its root
 (delete --force), the root itself, and the suite's own cgroups (/cgrouptest
@@ -107,13 +111,15 @@ def source_key(src):
     return "dir:" + os.path.abspath(src) + ":" + (rev.stdout.strip() or str(os.stat(src).st_mtime))
 
 
-def build_suite(src, work):
+def build_suite(src, work, build=True):
     """Returns the built tree (the directory holding validation/)."""
     tree = os.path.join(work, "runtime-tools")
     stamp = os.path.join(work, "built-from")
     key = source_key(src)
     if os.path.exists(stamp) and open(stamp).read() == key:
         return tree
+    if not build:
+        sys.exit(f"conformance: --no-build, and {work} holds no suite built from {src}")
     shutil.rmtree(tree, ignore_errors=True)
     os.makedirs(work, exist_ok=True)
     if os.path.isfile(src):
@@ -267,6 +273,10 @@ def main():
     ap.add_argument("--husk", default=os.environ.get("HUSK_BIN"))
     ap.add_argument("--work", default=os.environ.get("RUNTIME_TOOLS_WORK"))
     ap.add_argument("--logs", help="write each file's TAP output and stderr here")
+    ap.add_argument("--expected", default=EXPECTED,
+                    help="the list of files expected to fail (default: runtime-tools.expected)")
+    ap.add_argument("--no-build", action="store_true",
+                    help="use the suite already built in --work; never build it")
     ap.add_argument("names", nargs="*")
     a = ap.parse_args()
     if os.geteuid() != 0:
@@ -280,13 +290,13 @@ def main():
     if not os.path.exists(src):
         sys.exit(f"conformance: no runtime-tools source at {src} (set RUNTIME_TOOLS_SRC)")
     work = os.path.abspath(a.work or os.path.join(os.path.dirname(husk), "runtime-tools-work"))
-    tree = build_suite(src, work)
+    tree = build_suite(src, work, build=not a.no_build)
     all_names = sorted(d for d in os.listdir(os.path.join(tree, "validation"))
                        if os.path.exists(os.path.join(tree, "validation", d, d + ".t")))
-    expected = read_expected(EXPECTED)
+    expected = read_expected(a.expected)
     unknown = sorted(set(expected) - set(all_names))
     if unknown:
-        sys.exit(f"conformance: {EXPECTED} names files the suite does not have: {unknown}")
+        sys.exit(f"conformance: {a.expected} names files the suite does not have: {unknown}")
     names = a.names or all_names
     results = []
     for name in names:
@@ -298,10 +308,10 @@ def main():
             os.makedirs(a.logs, exist_ok=True)
             with open(os.path.join(a.logs, name + ".log"), "w") as f:
                 f.write(f"exit: {res['rc']}\n--- stdout\n{res['out']}\n--- stderr\n{res['err']}")
-    return report(results, expected)
+    return report(results, expected, os.path.basename(a.expected))
 
 
-def report(results, expected):
+def report(results, expected, expected_name):
     bad = []
     print(f"{'file':36} {'result':8} {'ok':>4} {'not ok':>6} {'secs':>5}  note")
     for r in results:
@@ -310,7 +320,7 @@ def report(results, expected):
         exp_fail = reason is not None and not flaky
         if r["passed"]:
             verdict = "PASS"
-            note = "UNEXPECTED PASS: remove it from runtime-tools.expected" if exp_fail else ""
+            note = f"UNEXPECTED PASS: remove it from {expected_name}" if exp_fail else ""
             note = "flaky, passed this time" if flaky else note
         else:
             verdict = "xfail" if reason is not None else "FAIL"

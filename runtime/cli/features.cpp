@@ -2,6 +2,7 @@
 #include "spec/features.hpp"
 
 #include "cli/verbs.hpp"
+#include "linux/apparmor.hpp"
 #include "linux/capabilities.hpp"
 
 namespace husk::cli {
@@ -11,6 +12,8 @@ namespace {
 int features(const GlobalOptions& /*g*/, const ParsedArgs& /*a*/) {
   auto in = spec::default_features_input();
   in.capabilities = linux_setup::known_capability_names();
+  // As runc: what this host can apply, not what husk was built with.
+  in.apparmor = linux_setup::apparmor_enabled();
   print_out(spec::features_json(in) + "\n");
   return 0;
 }

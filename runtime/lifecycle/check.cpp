@@ -10,6 +10,7 @@
 #include "cgroup/cgroup.hpp"
 #include "cgroup/resources.hpp"
 #include "lifecycle/create.hpp"
+#include "linux/apparmor.hpp"
 #include "linux/capabilities.hpp"
 #include "linux/namespaces.hpp"
 #include "linux/paths.hpp"
@@ -49,13 +50,32 @@ std::string first_line(const char* path) {
 
 // ---- process: LSMs, capabilities, args[0] ----
 
-// husk applies neither (process.cpp refuses both); say what the host has.
+// Is `profile` among the kernel's loaded profiles? nullopt when the list
+// cannot be read (securityfs not mounted, not root).
+std::optional<bool> apparmor_profile_loaded(const std::string& profile) {
+  std::ifstream in("/sys/kernel/security/apparmor/profiles");
+  if (!in) return std::nullopt;
+  // One "NAME (MODE)" line per profile.
+  for (std::string line; std::getline(in, line);) {
+    if (line.substr(0, line.rfind(" (")) == profile) return true;
+  }
+  return false;
+}
+
+// An AppArmor profile needs AppArmor on, and the profile loaded: create
+// fails otherwise. husk applies no SELinux label: say what the host has.
 void check_lsm(const spec::Process& p, Diagnostics& d) {
-  if (p.apparmor_profile) {
-    const bool on = first_line("/sys/module/apparmor/parameters/enabled") == "Y";
-    d.add(Severity::Error, "process.apparmorProfile",
-          fmt::format("AppArmor is not supported by husk (profile {:?}); this host has it {}",
-                      *p.apparmor_profile, on ? "enabled" : "disabled or not built in"));
+  if (p.apparmor_profile && !p.apparmor_profile->empty()) {
+    const std::string& name = *p.apparmor_profile;
+    if (!linux_setup::apparmor_enabled()) {
+      d.add(Severity::Error, "process.apparmorProfile",
+            fmt::format("profile {:?}: AppArmor is disabled or not built in on this host", name));
+    } else if (auto loaded = apparmor_profile_loaded(name);
+               name != "unconfined" && loaded && !*loaded) {
+      d.add(Severity::Error, "process.apparmorProfile",
+            fmt::format("profile {:?} is not loaded in the kernel (apparmor_parser -r loads it)",
+                        name));
+    }
   }
   if (p.selinux_label) {
     const bool on = ::access("/sys/fs/selinux/enforce", F_OK) == 0;

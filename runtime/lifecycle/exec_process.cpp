@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdint>
 
+#include "linux/apparmor.hpp"
 #include "linux/capabilities.hpp"
 
 namespace husk::lifecycle {
@@ -39,12 +40,12 @@ std::string cap_name(std::string c) {
 }
 
 // Valid flags for security modules this host does not have: an explicit
-// error, never ignored.
-Status check_labels(const ExecOverrides& o) {
+// error naming the flag, never ignored. --apparmor replaces the profile the
+// process would have had (the container's, or process.json's), as in runc.
+Status merge_labels(spec::Process& p, const ExecOverrides& o) {
   if (o.apparmor && !o.apparmor->empty()) {
-    return Error::make(ErrorKind::Unsupported,
-                       "--apparmor: AppArmor is not supported on this host (profile {:?})",
-                       *o.apparmor);
+    TRY(linux_setup::plan_apparmor(o.apparmor, "--apparmor"));
+    p.apparmor_profile = o.apparmor;
   }
   if (o.process_label && !o.process_label->empty()) {
     return Error::make(ErrorKind::Unsupported,
@@ -132,7 +133,7 @@ Result<spec::Process> merge_exec_process(spec::Process p, const ExecOverrides& o
   if (o.args.empty()) return Error::arg("process args cannot be empty");
   p.args = o.args;
   if (o.cwd && !o.cwd->empty()) p.cwd = *o.cwd;
-  TRY(check_labels(o));
+  TRY(merge_labels(p, o));
   TRY(merge_caps(p, o.caps));
   TRY(merge_env(p, o.env));
   p.terminal = o.tty;

@@ -473,6 +473,10 @@ Result<sys::UniqueFd> fresh_mount(const std::string& fstype, const std::string& 
 
 Status attach(int tree, int target, const std::vector<unsigned long>& propagation) {
   TRY(sys::move_mount_fd(tree, target));
+  return set_propagation(tree, propagation);
+}
+
+Status set_propagation(int tree, const std::vector<unsigned long>& propagation) {
   // After move_mount the fd refers to the attached mount, so propagation is
   // changed on it and not on whatever a path would now resolve to.
   for (unsigned long prop : propagation) {

@@ -130,6 +130,11 @@ Status mount_v1_tree(const MountPlan& m, int dest, bool recursive_attrs, const P
   uint64_t attrs = m.attrs.set | m.rattrs.set;
   uint64_t tmpfs_attrs = attrs & ~static_cast<uint64_t>(MOUNT_ATTR_RDONLY);
   sys::UniqueFd tmpfs = TRY(fresh_mount("tmpfs", "tmpfs", {{"mode", "755"}}, tmpfs_attrs));
+  // Populated in place: before Linux 6.15, move_mount(2) refuses (EINVAL) a
+  // target inside a detached mount such as a fresh tmpfs, so the binds go
+  // in once it is attached (only the init can see the container's rootfs
+  // yet); the propagation steps come last.
+  TRY(sys::move_mount_fd(tmpfs.get(), dest));
   TRY(populate(tmpfs.get()));
   if (recursive_attrs ? attrs != 0 : (attrs & MOUNT_ATTR_RDONLY) != 0) {
     mount_attr a{};
@@ -137,7 +142,7 @@ Status mount_v1_tree(const MountPlan& m, int dest, bool recursive_attrs, const P
     TRY(sys::mount_setattr(tmpfs.get(), "", AT_EMPTY_PATH | (recursive_attrs ? AT_RECURSIVE : 0),
                            a));
   }
-  return attach(tmpfs.get(), dest, m.propagation);
+  return set_propagation(tmpfs.get(), m.propagation);
 }
 
 // The planned path (CgroupDirsPlan, filled by the parent from the cgroup
@@ -187,8 +192,8 @@ Status populate_planned_v1_tree(int tmpfs, const MountPlan& m, const CgroupDirsP
     } else {
       mnt = TRY_CTX(planned_bind(d, attrs, m.rattrs), "cgroup {}", d.name);
     }
-    // By name in the detached tmpfs, which only we can reach, on a directory
-    // just made (d.name has no '/': set_cgroup_dirs).
+    // By name in the tmpfs, which only the init can reach yet, on a
+    // directory just made (d.name has no '/': set_cgroup_dirs).
     TRY(sys::move_mount(mnt.get(), "", tmpfs, d.name.c_str(), MOVE_MOUNT_F_EMPTY_PATH));
     for (const auto& l : d.links) {
       auto r = sys::symlinkat(d.name.c_str(), tmpfs, l.c_str());

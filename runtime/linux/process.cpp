@@ -37,11 +37,6 @@ bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
 
 Status plan_unsupported(const spec::Process& proc) {
   // Empty strings mean "no label" for runc as well.
-  if (proc.apparmor_profile && !proc.apparmor_profile->empty()) {
-    return Error::make(ErrorKind::Unsupported,
-                       "process.apparmorProfile: AppArmor is not supported (profile {:?})",
-                       *proc.apparmor_profile);
-  }
   if (proc.selinux_label && !proc.selinux_label->empty()) {
     return Error::make(ErrorKind::Unsupported,
                        "process.selinuxLabel: SELinux is not supported (label {:?})",
@@ -499,6 +494,7 @@ Result<ProcessPlanPtr> plan_process(const spec::Process& proc, const ProcessOpti
   TRY(plan_user(proc, *plan));
   TRY(plan_rlimits(proc, *plan));
   TRY(plan_sched(proc, opts, *plan));
+  plan->apparmor = TRY(plan_apparmor(proc.apparmor_profile, "process.apparmorProfile"));
   auto limits = TRY(read_capability_limits());
   plan->caps = TRY(resolve_capabilities(proc.capabilities, limits, plan->warnings));
   plan_exec_candidates(*plan);
@@ -533,6 +529,10 @@ Status apply_process(ProcessPlan& plan, const SealedFds& fds) {
   // is what runc does after it too (credentials, capabilities, the program
   // lookup, the exec.fifo handshake, execve).
   TRY(seal_fds(fds.preserve, fds.keep));
+  // Before the filter (open and write are not in every profile) and while
+  // still root: the profile takes effect at execve, so the program, and
+  // nothing husk does before it, runs confined.
+  if (plan.apparmor) TRY_CTX(apply_apparmor(*plan.apparmor), "process.apparmorProfile");
   if (plan.seccomp && plan.seccomp_early) {
     TRY_CTX(load_seccomp(*plan.seccomp, plan.seccomp_listener), "linux.seccomp");
     plan.seccomp_loaded = true;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "linux/apparmor.hpp"
 #include "linux/capabilities.hpp"
 #include "linux/seccomp.hpp"
 #include "spec/config.hpp"
@@ -105,6 +106,8 @@ struct ProcessPlan {
   bool exec_search = false;  // true when searching $PATH
   FileIdentity runtime_binary;
 
+  std::optional<AppArmorPlan> apparmor;  // process.apparmorProfile
+
   std::optional<SeccompProgram> seccomp;
   // seccomp(2) needs no_new_privs or CAP_SYS_ADMIN. Without no_new_privs the
   // filter is installed in apply_process while the process is still
@@ -145,7 +148,7 @@ std::vector<std::string> exec_candidates(const std::string& name,
 
 // Parent, before any side effect (except filling the seccomp cache). Validates
 // process.* and linux.seccomp; every error names the field.
-// apparmorProfile / selinuxLabel: ErrorKind::Unsupported.
+// selinuxLabel, and apparmorProfile where AppArmor is off: ErrorKind::Unsupported.
 Result<ProcessPlanPtr> plan_process(const spec::Process& proc, const ProcessOptions& opts);
 inline Result<ProcessPlanPtr> plan_process(const spec::Process& proc,
                                            const spec::Seccomp* seccomp) {
@@ -165,8 +168,9 @@ struct SealedFds {
 // Order: oomScoreAdj, rlimits, scheduler, ioPriority, CPU affinity, umask,
 // mkdir+chdir(cwd) and the check that it is inside the root (as root; retried
 // after the uid change on EACCES), every other fd closed (seal_fds),
-// [seccomp if !noNewPrivileges], bounding set, setgroups/setresgid/setresuid
-// with PR_SET_KEEPCAPS, capset + ambient, no_new_privs. Does not exec.
+// [apparmorProfile], [seccomp if !noNewPrivileges], bounding set,
+// setgroups/setresgid/setresuid with PR_SET_KEEPCAPS, capset + ambient,
+// no_new_privs. Does not exec.
 Status apply_process(ProcessPlan& plan, const SealedFds& fds);
 
 // With no_new_privs, the filter goes in as late as possible: after the

@@ -638,6 +638,11 @@ _PROPERTIES = {
     "containerd": (lambda: all(shutil.which(b) for b in
                                ("containerd", "ctr", "containerd-shim-runc-v2")),
                    "needs containerd (scripts/deps installs Debian's containerd package)"),
+    "apparmor": (lambda: read_text("/sys/module/apparmor/parameters/enabled", "").strip() == "Y"
+                 and shutil.which("apparmor_parser") is not None
+                 and os.path.exists("/sys/kernel/security/apparmor/profiles"),
+                 "needs AppArmor enabled (kernel apparmor=1 security=apparmor, securityfs "
+                 "mounted) and apparmor_parser: scripts/vm-test --variant apparmor"),
     "podman": (lambda: all(shutil.which(b) for b in ("podman", "conmon")),
                "needs podman and conmon (scripts/deps installs Debian's podman, conmon, "
                "catatonit)"),

@@ -515,7 +515,7 @@ def test_exec_nonexistent_container(husk):
     (["-u", "0:4294967295", "c1", "x"], "--user: invalid gid \"4294967295\""),
     (["-g", "x", "c1", "y"], "--additional-gids: \"x\""),
     (["--preserve-fds", "two", "c1", "x"], "-preserve-fds"),
-    (["--apparmor", "docker-default", "c1", "x"], "--apparmor: AppArmor is not supported"),
+    (["--apparmor", "docker-default", "c1", "x"], "--apparmor: AppArmor is not enabled"),
     (["--process-label", "system_u:r:t:s0", "c1", "x"], "--process-label: SELinux"),
     (["--cgroup", "../x", "c1", "x"], "--cgroup"),
     (["--cgroup", "no-such-sub", "c1", "x"], "no-such-sub"),
@@ -552,7 +552,7 @@ def test_exec_bad_process_file_names_the_field(husk, bundle, tmp):
         json.dump({"args": ["/probe", "pid"], "cwd": "/", "apparmorProfile": "docker-default"}, f)
     r = husk("exec", "--process", path, "c1")
     assert r.rc != 0
-    assert "process.apparmorProfile: AppArmor is not supported" in r.err, r
+    assert "process.apparmorProfile: AppArmor is not enabled" in r.err, r
     assert container_pids(husk) == before
 
 

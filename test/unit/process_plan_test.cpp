@@ -107,9 +107,25 @@ TEST_CASE("LSM labels are explicit Unsupported errors naming the field") {
   auto p = base_process();
   SECTION("apparmor") {
     p.apparmor_profile = "docker-default";
+    if (apparmor_enabled()) {
+      // The request the child writes to its attr/exec file.
+      auto plan = plan_process(p, ProcessOptions{});
+      REQUIRE(plan);
+      REQUIRE((*plan)->apparmor);
+      CHECK((*plan)->apparmor->command == "exec docker-default");
+    } else {
+      auto e = plan_error(p);
+      CHECK(e.kind() == ErrorKind::Unsupported);
+      CHECK(e.message().starts_with("process.apparmorProfile: AppArmor is not enabled"));
+    }
+  }
+  SECTION("an apparmor profile name the kernel would cut short") {
+    p.apparmor_profile = std::string("husk\nunconfined");
     auto e = plan_error(p);
-    CHECK(e.kind() == ErrorKind::Unsupported);
-    CHECK(e.message().find("process.apparmorProfile") != std::string::npos);
+    CHECK(e.kind() == ErrorKind::InvalidSpec);
+    CHECK(e.message().starts_with("process.apparmorProfile: profile name"));
+    p.apparmor_profile = std::string("husk\0x", 6);
+    CHECK(plan_error(p).kind() == ErrorKind::InvalidSpec);
   }
   SECTION("selinux") {
     p.selinux_label = "system_u:system_r:container_t:s0";
