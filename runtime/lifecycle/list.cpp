@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "lifecycle/lifecycle.hpp"
-#include "linux/process.hpp"
+#include "linux/passwd.hpp"
 #include "sys/fd.hpp"
 
 namespace husk::lifecycle {
@@ -22,13 +22,7 @@ std::string user_name(uid_t uid) {
     ssize_t n = 0;
     while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
   }
-  std::string_view rest(text);
-  while (!rest.empty()) {
-    size_t nl = rest.find('\n');
-    auto name = linux_setup::passwd_field(rest.substr(0, nl), uid, 0);
-    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
-    if (name && !name->empty()) return std::string(*name);
-  }
+  if (auto name = linux_setup::passwd_name(text, uid)) return *std::move(name);
   return "#" + std::to_string(uid);
 }
 
