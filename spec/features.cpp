@@ -102,9 +102,8 @@ void write_linux(json::Pretty& w, const FeaturesInput& in) {
 
 FeaturesInput default_features_input() {
   FeaturesInput in;
-  for (SeccompAction a : all_seccomp_actions()) {
-    if (a != SeccompAction::Notify) in.seccomp_actions.emplace_back(seccomp_action_name(a));
-  }
+  for (SeccompAction a : all_seccomp_actions())
+    in.seccomp_actions.emplace_back(seccomp_action_name(a));
   for (SeccompOp op : all_seccomp_ops()) in.seccomp_operators.emplace_back(seccomp_op_name(op));
   in.seccomp_archs = names_of(seccomp_arch_table());
   in.seccomp_known_flags = names_of(seccomp_flag_table());

@@ -13,7 +13,7 @@ namespace husk::spec {
 struct FeaturesInput {
   bool cgroup_v1 = true;
   bool cgroup_v2 = true;
-  bool cgroup_systemd = false;
+  bool cgroup_systemd = true;  // --systemd-cgroup (runtime/cgroup/manager_systemd.cpp)
   bool cgroup_systemd_user = false;
   bool cgroup_rdma = true;
 
@@ -22,7 +22,7 @@ struct FeaturesInput {
   std::vector<std::string> capabilities;
 
   bool seccomp_enabled = true;
-  // Default: every action but SCMP_ACT_NOTIFY (no listener support yet).
+  // Default: every action, SCMP_ACT_NOTIFY included (linux.seccomp.listenerPath).
   std::vector<std::string> seccomp_actions;
   std::vector<std::string> seccomp_operators;  // default: all seven
   // Architectures the linked libseccomp resolves. Default: the 23 of

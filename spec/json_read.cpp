@@ -102,6 +102,17 @@ void Path::append_to(std::string& out) const {
   }
 }
 
+Survey* Path::survey() const {
+  const Path* p = this;
+  while (p->parent_ != nullptr) p = p->parent_;
+  return p->survey_;
+}
+
+size_t Survey::object(const Value& v, const Path& path) {
+  objects_.push_back(Seen{&v, path.str(), {}});
+  return objects_.size() - 1;
+}
+
 Error type_error(const Value& v, const Path& path, std::string_view expected) {
   return Error::spec("{}: expected {}, got {}", path, expected, describe(v));
 }
@@ -131,10 +142,19 @@ Result<Object> Object::of(const Value& v, const Path& path) {
     if (where.empty()) where = "document";
     return Error::spec("{}: expected an object, got {}", where, describe(v));
   }
-  return Object(&v, path);
+  Object o(&v, path);
+  if (o.survey_ != nullptr) o.slot_ = o.survey_->object(v, path);
+  return o;
+}
+
+Status Object::settle(Status st) const {
+  if (st || survey_ == nullptr) return st;
+  survey_->error(std::move(st).error());
+  return {};
 }
 
 const Value* Object::find(std::string_view key) const {
+  if (survey_ != nullptr) survey_->asked(slot_, key);
   const Value* found = nullptr;
   for (auto it = v_->MemberBegin(); it != v_->MemberEnd(); ++it) {
     if (std::string_view(it->name.GetString(), it->name.GetStringLength()) == key) {

@@ -1,4 +1,5 @@
-// Internal to spec/: strict, path-tracking readers over a RapidJSON DOM.
+// Strict, path-tracking readers over a RapidJSON DOM, for every JSON husk
+// reads (spec/, the cgroup record).
 // Every error names the JSON path of the offending value, e.g.
 // `process.user.uid: expected an unsigned 32-bit integer, got -1`.
 // `null` counts as absent (as Go's encoding/json, which runc uses, treats it).
@@ -41,6 +42,7 @@ std::string describe(const Value& v);
 // so the parent outlives it; member keys are string literals and map keys
 // are the Document's own member names, which live as long as the Document.
 // Do not keep a Path beyond the read that received it.
+class Survey;
 class Path {
  public:
   // The root, spelled "" (a whole document).
@@ -48,6 +50,8 @@ class Path {
   // A root spelled by a string literal (consteval: nothing that could
   // dangle converts implicitly). "" keeps Object::of(doc, "") working.
   consteval Path(const char* root) : text_(root) {}
+  // The whole document, read leniently (see Survey).
+  explicit constexpr Path(Survey* survey) : survey_(survey) {}
 
   // parent.name, or name alone below an empty path.
   static constexpr Path member(const Path& parent, std::string_view name) {
@@ -64,6 +68,8 @@ class Path {
   }
 
   [[nodiscard]] std::string str() const;
+  // The root's Survey, or null for a strict read.
+  [[nodiscard]] Survey* survey() const;
 
  private:
   enum class Step : uint8_t { Root, Member, Index, Key };
@@ -75,6 +81,35 @@ class Path {
   Step step_ = Step::Root;
   std::string_view text_;  // root spelling, member name or map key
   size_t index_ = 0;
+  Survey* survey_ = nullptr;  // roots only
+};
+
+// A lenient read, for `husk check`: a member whose value is wrong (type,
+// range, a required one missing) is recorded here and left unset, and the
+// read goes on, so every such error is found in one pass. It also keeps,
+// per JSON object read, the member names the reader asked for: the schema
+// as the readers know it, against which unknown members are judged.
+// Free-form maps (annotations, sysctl, ...) are not objects of the schema
+// and are not kept.
+class Survey {
+ public:
+  struct Seen {
+    const Value* object = nullptr;
+    std::string path;                    // of the object
+    std::vector<std::string_view> keys;  // the members the reader asked for
+  };
+  void error(Error e) { errors_.push_back(std::move(e)); }
+  // Returns the object's slot, for asked().
+  size_t object(const Value& v, const Path& path);
+  void asked(size_t slot, std::string_view key) { objects_[slot].keys.push_back(key); }
+
+  [[nodiscard]] const std::vector<Error>& errors() const { return errors_; }
+  // Every object read, in the order the readers met them.
+  [[nodiscard]] const std::vector<Seen>& objects() const { return objects_; }
+
+ private:
+  std::vector<Error> errors_;
+  std::vector<Seen> objects_;
 };
 
 }  // namespace husk::spec::json
@@ -187,29 +222,34 @@ class Object {
   template <typename T>
   Status req(std::string_view key, T& out) const {
     const Value* v = find(key);
-    if (v == nullptr) return Error::spec("{}: required", path_of(key));
-    return read(*v, path_of(key), out);
+    if (v == nullptr) return settle(Error::spec("{}: required", path_of(key)));
+    return settle(read(*v, path_of(key), out));
   }
   template <typename T>
   Status opt(std::string_view key, T& out) const {
     const Value* v = find(key);
     if (v == nullptr) return {};
-    return read(*v, path_of(key), out);
+    return settle(read(*v, path_of(key), out));
   }
   template <typename T>
   Status opt(std::string_view key, std::optional<T>& out) const {
     const Value* v = find(key);
     if (v == nullptr) return {};
     T item{};
-    TRY(read(*v, path_of(key), item));
+    if (auto st = read(*v, path_of(key), item); !st) return settle(std::move(st));
     out = std::move(item);
     return {};
   }
+  // A member's error: returned by a strict read, recorded (and success
+  // returned) by a lenient one.
+  [[nodiscard]] Status settle(Status st) const;
 
  private:
-  Object(const Value* v, const Path& path) : v_(v), path_(path) {}
+  Object(const Value* v, const Path& path) : v_(v), path_(path), survey_(path.survey()) {}
   const Value* v_;
   Path path_;
+  Survey* survey_;
+  size_t slot_ = 0;  // in survey_->objects()
 };
 
 }  // namespace husk::spec::json

@@ -1,4 +1,5 @@
-// Internal to spec/: small helpers over RapidJSON writers.
+// Small helpers over RapidJSON writers, for every JSON husk writes (spec/,
+// the cgroup record, `events`).
 #pragma once
 
 #include <rapidjson/prettywriter.h>

@@ -1,5 +1,6 @@
 #include "spec/parse.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "spec/json_read.hpp"
@@ -304,6 +305,7 @@ static Status read(const Value& v, const Path& path, Seccomp& s) {
   TRY(o.opt("listenerMetadata", s.listener_metadata));
   TRY(o.opt("syscalls", s.syscalls));
   drop_empty(s.listener_path);
+  drop_empty(s.listener_metadata);
   return {};
 }
 
@@ -425,13 +427,9 @@ Status check_oci_version(std::string_view version) {
   return {};
 }
 
-Result<Config> parse_config(std::string_view text) {
-  rapidjson::Document doc;
-  TRY(json::parse_document(text, doc));
-  auto o = TRY(Object::of(doc, ""));
-  Config c;
+static Status read_config(const Object& o, Config& c) {
   TRY(o.req("ociVersion", c.oci_version));
-  TRY(check_oci_version(c.oci_version));
+  if (o.find("ociVersion") != nullptr) TRY(o.settle(check_oci_version(c.oci_version)));
   TRY(o.opt("root", c.root));
   TRY(o.opt("mounts", c.mounts));
   TRY(o.opt("process", c.process));
@@ -439,7 +437,46 @@ Result<Config> parse_config(std::string_view text) {
   TRY(o.opt("domainname", c.domainname));
   TRY(o.opt("hooks", c.hooks));
   TRY(o.opt("annotations", c.annotations));
-  TRY(o.opt("linux", c.linux));
+  return o.opt("linux", c.linux);
+}
+
+Result<Config> parse_config(std::string_view text) {
+  rapidjson::Document doc;
+  TRY(json::parse_document(text, doc));
+  auto o = TRY(Object::of(doc, ""));
+  Config c;
+  TRY(read_config(o, c));
+  return c;
+}
+
+// Members of schema objects that are not in the schema but one or two
+// letters away from a name that is: most likely typos, which runc (and the
+// spec: unknown fields are ignored) would pass over in silence.
+static void report_near_misses(const json::Survey& survey, Diagnostics& d) {
+  for (const auto& seen : survey.objects()) {
+    for (auto it = seen.object->MemberBegin(); it != seen.object->MemberEnd(); ++it) {
+      const std::string_view name(it->name.GetString(), it->name.GetStringLength());
+      if (std::find(seen.keys.begin(), seen.keys.end(), name) != seen.keys.end()) continue;
+      auto guess = near_miss(name, seen.keys);
+      if (!guess) continue;
+      std::string path =
+          seen.path.empty() ? std::string(name) : seen.path + "." + std::string(name);
+      d.add(Severity::Warning, std::move(path), fmt::format("unknown field \"{}\"", name),
+            std::string(*guess));
+    }
+  }
+}
+
+Result<Config> parse_config_lenient(std::string_view text, Diagnostics& d) {
+  rapidjson::Document doc;
+  TRY(json::parse_document(text, doc));
+  json::Survey survey;
+  const json::Path root(&survey);
+  auto o = TRY(Object::of(doc, root));
+  Config c;
+  TRY(read_config(o, c));
+  for (const auto& e : survey.errors()) d.error(e);
+  report_near_misses(survey, d);
   return c;
 }
 

@@ -7,6 +7,7 @@
 
 #include "base/result.hpp"
 #include "spec/config.hpp"
+#include "spec/diagnostics.hpp"
 
 namespace husk::spec {
 
@@ -16,6 +17,13 @@ inline constexpr std::string_view kOciVersionMin = "1.0.0";
 inline constexpr std::string_view kOciVersionMax = "1.3.0";
 
 Result<Config> parse_config(std::string_view json);
+
+// For `husk check`: as parse_config, but a wrong member (type, range,
+// missing required one) is recorded in `d` and left unset, and reading goes
+// on, so that every such error is found at once; an unknown member one or
+// two letters away from a known name at its level is a warning with that
+// name as the suggestion. Fails only when the text is not a JSON object.
+Result<Config> parse_config_lenient(std::string_view json, Diagnostics& d);
 
 // A LinuxResources object at top level (`update --resources FILE|-`).
 // Error paths are relative to it: `memory.limit: ...`.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <span>
+
 #include "spec/json_read.hpp"
 #include "spec/json_write.hpp"
 
@@ -100,9 +102,11 @@ std::string oci_state_json_compact(const ContainerState& st, std::string_view st
   return json::take(buf);
 }
 
-std::string hook_state_json(const ContainerState& st, std::string_view status) {
-  json::Buffer buf;
-  json::Compact w(buf);
+namespace {
+
+// runtime.md "State": the OCI state alone.
+template <typename Writer>
+void write_hook_state(Writer& w, const ContainerState& st, std::string_view status) {
   w.StartObject();
   json::kv(w, "ociVersion", st.oci_version);
   json::kv(w, "id", st.id);
@@ -116,6 +120,32 @@ std::string hook_state_json(const ContainerState& st, std::string_view status) {
     json::key(w, "annotations");
     json::str_map(w, st.annotations);
   }
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string hook_state_json(const ContainerState& st, std::string_view status) {
+  json::Buffer buf;
+  json::Compact w(buf);
+  write_hook_state(w, st, status);
+  return json::take(buf);
+}
+
+std::string container_process_state_json(const ContainerState& st, std::string_view status, int pid,
+                                         const std::optional<std::string>& metadata) {
+  json::Buffer buf;
+  json::Compact w(buf);
+  w.StartObject();
+  json::kv(w, "ociVersion", st.oci_version);
+  json::key(w, "fds");
+  constexpr std::string_view kFds[] = {"seccompFd"};
+  json::str_array(w, std::span<const std::string_view>(kFds));
+  json::key(w, "pid");
+  w.Int(pid);
+  if (metadata) json::kv(w, "metadata", *metadata);
+  json::key(w, "state");
+  write_hook_state(w, st, status);
   w.EndObject();
   return json::take(buf);
 }

@@ -4,9 +4,13 @@
 //    oci_state_json_compact(): the same on one line, for `list --format json`;
 //  - hook_state_json(): the OCI state (runtime.md "State") written to each
 //    hook's stdin, compact;
+//  - container_process_state_json(): what a seccomp agent at
+//    linux.seccomp.listenerPath receives (config-linux.md "The Container
+//    Process State"), compact;
 //  - to_json()/parse_container_state(): husk's own record, <root>/<id>/state.json.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +30,13 @@ std::string oci_state_json_compact(const state::ContainerState& st, std::string_
 // {"ociVersion","id","status","pid","bundle","annotations"}; pid is left
 // out when 0 and annotations when empty, as the spec's Go bindings do.
 std::string hook_state_json(const state::ContainerState& st, std::string_view status);
+
+// {"ociVersion","fds":["seccompFd"],"pid","metadata","state":hook_state_json}:
+// the notification fd travels alone in SCM_RIGHTS, hence the one name;
+// `pid` is the process the filter is on, as husk sees it; metadata (the
+// opaque listenerMetadata) is left out when unset.
+std::string container_process_state_json(const state::ContainerState& st, std::string_view status,
+                                         int pid, const std::optional<std::string>& metadata);
 
 std::string to_json(const state::ContainerState& st);
 Result<state::ContainerState> parse_container_state(std::string_view json);

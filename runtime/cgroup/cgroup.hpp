@@ -1,5 +1,5 @@
 // One interface over cgroup drivers. The implementation (v1 cgroupfs,
-// v2 cgroupfs, later systemd) is chosen once, in Manager::plan/load, from
+// v2 cgroupfs, systemd) is chosen once, in Manager::plan/load, from
 // the host's mounts; callers never branch on the version.
 //
 // Typical create sequence:
@@ -35,7 +35,9 @@ struct Options {
   // paths containing "process_api" are rejected.
   std::string cgroups_path;
   std::string id;
-  bool systemd = false;  // --systemd-cgroup: explicit Unsupported error for now
+  // --systemd-cgroup: a systemd unit owns the cgroup; cgroups_path is then
+  // "slice:prefix:name" (systemd_unit.hpp).
+  bool systemd = false;
   bool rootless = false;
   // Where hierarchies are looked up (default /sys/fs/cgroup). With
   // force_driver V2 this is the cgroup2 mount itself (e.g. /sys/fs/cgroup/unified).
@@ -69,6 +71,10 @@ class Manager {
   // The plan-time checks of plan(), for `update`: validate + Unsupported
   // detection, without writing anything.
   [[nodiscard]] virtual Status check(const spec::Resources& r) const = 0;
+  // Every controller the resources need that this host's hierarchies lack,
+  // one Unsupported error each (check() fails with the first); `husk check`.
+  [[nodiscard]] virtual Result<std::vector<Error>> missing_controllers(
+      const spec::Resources& r) const = 0;
 
   // Create the directories (mkdir -p under each hierarchy root). Records which
   // directories it created so destroy() removes only those. On failure,

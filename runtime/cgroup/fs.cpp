@@ -7,6 +7,8 @@
 
 #include <cerrno>
 
+#include "sys/file.hpp"
+
 namespace husk::cgroup::fs {
 
 namespace {
@@ -91,16 +93,7 @@ Status write_field(int dirfd, const std::string& name, std::string_view data,
 
 Result<std::string> read_at(int dirfd, const std::string& name) {
   sys::UniqueFd fd = TRY(open_for_reading(dirfd, name));
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::last("read {}", name);
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return trimmed(std::move(out));
+  return trimmed(TRY(sys::read_all(fd.get(), name)));
 }
 
 Result<std::string> read_word(const std::string& path) {

@@ -2,17 +2,20 @@
 
 #include <fcntl.h>
 #include <linux/magic.h>
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <sys/statfs.h>
 
 #include <algorithm>
 #include <cstdlib>
 
+#include "base/strings.hpp"
 #include "cgroup/fs.hpp"
+#include "spec/json_read.hpp"
+#include "spec/json_write.hpp"
+#include "sys/mountinfo.hpp"
 
 namespace husk::cgroup {
+
+namespace json = spec::json;
 
 namespace {
 
@@ -21,41 +24,6 @@ namespace {
 constexpr std::string_view kV1Controllers[] = {
     "cpu",      "cpuacct", "cpuset",     "memory",  "devices", "freezer", "net_cls",
     "net_prio", "blkio",   "perf_event", "hugetlb", "pids",    "rdma",    "misc"};
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  size_t b = 0;
-  while (b <= s.size()) {
-    size_t e = s.find(sep, b);
-    if (e == std::string_view::npos) e = s.size();
-    out.push_back(s.substr(b, e - b));
-    b = e + 1;
-  }
-  return out;
-}
-
-// mountinfo escapes space, tab, newline and backslash as \ooo (proc(5)).
-std::string unescape(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      int v = 0;
-      bool ok = true;
-      for (size_t k = 1; k <= 3; ++k) {
-        char c = s[i + k];
-        ok = ok && c >= '0' && c <= '7';
-        v = v * 8 + (c - '0');
-      }
-      if (ok) {
-        out += static_cast<char>(v);
-        i += 3;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
-}
 
 std::vector<std::string> v1_controllers_of(std::string_view super_opts) {
   std::vector<std::string> out;
@@ -73,6 +41,36 @@ Result<long> fs_magic(const std::string& path) {
   return static_cast<long>(st.f_type);
 }
 
+std::vector<Hierarchy> v1_mounts(const std::vector<sys::MountInfoEntry>& mounts,
+                                 const std::string& mount_root) {
+  std::vector<Hierarchy> out;
+  std::vector<std::string> seen_devs;
+  for (const auto& m : mounts) {
+    if (m.fstype != "cgroup") continue;
+    if (m.mount_point.size() <= mount_root.size() + 1 ||
+        !m.mount_point.starts_with(mount_root + "/") ||
+        m.mount_point.find('/', mount_root.size() + 1) != std::string::npos) {
+      continue;
+    }
+    if (std::find(seen_devs.begin(), seen_devs.end(), m.dev) != seen_devs.end()) continue;
+    auto ctrls = v1_controllers_of(m.super_options);
+    if (ctrls.empty()) continue;
+    seen_devs.push_back(m.dev);
+    out.push_back({m.mount_point, std::move(ctrls), false, 0});
+  }
+  return out;
+}
+
+bool cgroup2_at(const std::vector<sys::MountInfoEntry>& mounts, const std::string& path) {
+  // Later lines are later mounts: the last one at `path` is what a lookup
+  // of `path` reaches (what statfs(2) of it would report).
+  bool cgroup2 = false;
+  for (const auto& m : mounts) {
+    if (m.mount_point == path) cgroup2 = m.fstype == "cgroup2";
+  }
+  return cgroup2;
+}
+
 // By path: O_NOFOLLOW applies to "mountinfo" only, and /proc/self resolves
 // to this process as an opened /proc/self directory would (one open and
 // close fewer). The read itself is the expensive part: the kernel formats
@@ -80,8 +78,8 @@ Result<long> fs_magic(const std::string& path) {
 Result<std::string> read_mountinfo() { return fs::read_at(AT_FDCWD, "/proc/self/mountinfo"); }
 
 Status discover_v1(Layout& l, const Options& opts) {
-  auto mi = TRY(read_mountinfo());
-  l.hierarchies = parse_v1_mounts(mi, opts.mount_root);
+  auto mounts = sys::parse_mountinfo(TRY(read_mountinfo()));
+  l.hierarchies = v1_mounts(mounts, opts.mount_root);
   if (l.hierarchies.empty()) {
     return Error::make(ErrorKind::Unsupported, "no cgroup v1 hierarchy is mounted under {}",
                        opts.mount_root);
@@ -90,7 +88,7 @@ Status discover_v1(Layout& l, const Options& opts) {
   // the cgroup2 hierarchy mounted at <root>/unified, as runc does. The
   // mountinfo just read says so (no statfs of the directory).
   std::string unified = opts.mount_root + "/unified";
-  if (cgroup2_mounted_at(mi, unified)) l.hierarchies.push_back({unified, {}, true, 0});
+  if (cgroup2_at(mounts, unified)) l.hierarchies.push_back({unified, {}, true, 0});
   return {};
 }
 
@@ -102,9 +100,7 @@ bool Hierarchy::has(std::string_view controller) const {
 
 std::vector<std::string> Layout::components() const {
   std::vector<std::string> out;
-  for (auto c : split(path, '/')) {
-    if (!c.empty()) out.emplace_back(c);
-  }
+  for (auto c : path_components(path)) out.emplace_back(c);
   return out;
 }
 
@@ -128,8 +124,8 @@ Result<std::string> normalize_cgroups_path(const std::string& cgroups_path, cons
     return Error::spec("linux.cgroupsPath: \"{}\" is reserved (contains \"process_api\")", p);
   }
   std::string out;
-  for (auto c : split(p, '/')) {
-    if (c.empty() || c == ".") continue;
+  for (auto c : path_components(p)) {
+    if (c == ".") continue;
     if (c == "..") return Error::spec("linux.cgroupsPath: \"..\" is not allowed, got \"{}\"", p);
     if (std::any_of(c.begin(), c.end(),
                     [](char ch) { return static_cast<unsigned char>(ch) < 0x20; })) {
@@ -146,49 +142,14 @@ Result<std::string> normalize_cgroups_path(const std::string& cgroups_path, cons
 }
 
 std::vector<Hierarchy> parse_v1_mounts(std::string_view mountinfo, const std::string& mount_root) {
-  std::vector<Hierarchy> out;
-  std::vector<std::string> seen_devs;
-  for (auto line : split(mountinfo, '\n')) {
-    size_t dash = line.find(" - ");
-    if (dash == std::string_view::npos) continue;
-    auto pre = split(line.substr(0, dash), ' ');
-    auto post = split(line.substr(dash + 3), ' ');
-    if (pre.size() < 6 || post.size() < 3 || post[0] != "cgroup") continue;
-    std::string mount = unescape(pre[4]);
-    if (mount.size() <= mount_root.size() + 1 || !mount.starts_with(mount_root + "/") ||
-        mount.find('/', mount_root.size() + 1) != std::string::npos) {
-      continue;
-    }
-    std::string dev(pre[2]);
-    if (std::find(seen_devs.begin(), seen_devs.end(), dev) != seen_devs.end()) continue;
-    auto ctrls = v1_controllers_of(post[2]);
-    if (ctrls.empty()) continue;
-    seen_devs.push_back(dev);
-    out.push_back({mount, std::move(ctrls), false, 0});
-  }
-  return out;
+  return v1_mounts(sys::parse_mountinfo(mountinfo), mount_root);
 }
 
 bool cgroup2_mounted_at(std::string_view mountinfo, const std::string& path) {
-  // Later lines are later mounts: the last one at `path` is what a lookup
-  // of `path` reaches (what statfs(2) of it would report).
-  bool cgroup2 = false;
-  for (auto line : split(mountinfo, '\n')) {
-    size_t dash = line.find(" - ");
-    if (dash == std::string_view::npos) continue;
-    auto pre = split(line.substr(0, dash), ' ');
-    if (pre.size() < 6 || unescape(pre[4]) != path) continue;
-    auto post = split(line.substr(dash + 3), ' ');
-    cgroup2 = !post.empty() && post[0] == "cgroup2";
-  }
-  return cgroup2;
+  return cgroup2_at(sys::parse_mountinfo(mountinfo), path);
 }
 
 Result<Layout> discover(const Options& opts) {
-  if (opts.systemd) {
-    return Error::make(ErrorKind::Unsupported,
-                       "--systemd-cgroup: the systemd cgroup manager is not supported");
-  }
   if (opts.mount_root.empty() || opts.mount_root[0] != '/') {
     return Error::arg("cgroup mount root must be an absolute path, got \"{}\"", opts.mount_root);
   }
@@ -216,99 +177,89 @@ Result<Layout> discover(const Options& opts) {
 }
 
 std::string serialize_layout(const Layout& l) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  json::Buffer buf;
+  json::Compact w(buf);
   w.StartObject();
-  w.Key("version");
+  json::key(w, "version");
   w.Int(1);
-  w.Key("driver");
-  w.String(l.driver == Driver::V1 ? "v1" : "v2");
-  w.Key("root");
-  w.String(l.root.c_str());
-  w.Key("path");
-  w.String(l.path.c_str());
-  w.Key("hierarchies");
+  json::kv(w, "driver", l.driver == Driver::V1 ? "v1" : "v2");
+  json::kv(w, "root", l.root);
+  json::kv(w, "path", l.path);
+  json::key(w, "hierarchies");
   w.StartArray();
   for (const auto& h : l.hierarchies) {
     w.StartObject();
-    w.Key("mount");
-    w.String(h.mount.c_str());
-    w.Key("controllers");
-    w.StartArray();
-    for (const auto& c : h.controllers) w.String(c.c_str());
-    w.EndArray();
-    w.Key("unified");
+    json::kv(w, "mount", h.mount);
+    json::key(w, "controllers");
+    json::str_array(w, h.controllers);
+    json::key(w, "unified");
     w.Bool(h.unified);
-    w.Key("created");
+    json::key(w, "created");
     w.Int(h.created);
     w.EndObject();
   }
   w.EndArray();
+  if (!l.systemd_unit.empty()) {
+    w.Key("systemdUnit");
+    w.String(l.systemd_unit.c_str());
+  }
+  if (l.rootless) {
+    w.Key("rootless");
+    w.Bool(true);
+  }
   w.EndObject();
-  return buf.GetString();
+  return json::take(buf);
 }
 
 namespace {
 
-// The member's value, or nullptr (RapidJSON's operator[] asserts on absence).
-const rapidjson::Value* member(const rapidjson::Value& o, const char* key) {
-  return o.HasMember(key) ? &o[key] : nullptr;
-}
-
-Result<std::string> get_string(const rapidjson::Value& o, const char* key) {
-  const auto* v = member(o, key);
-  if (v == nullptr || !v->IsString()) {
-    return Error::arg("cgroup record: \"{}\" must be a string", key);
-  }
-  return std::string(v->GetString(), v->GetStringLength());
-}
-
-Result<Hierarchy> parse_hierarchy(const rapidjson::Value& v, size_t ncomp) {
-  if (!v.IsObject()) return Error::arg("cgroup record: hierarchy must be an object");
+Result<Hierarchy> parse_hierarchy(const json::Value& v, const json::Path& path, size_t ncomp) {
+  auto o = TRY(json::Object::of(v, path));
   Hierarchy h;
-  h.mount = TRY(get_string(v, "mount"));
+  TRY(o.req("mount", h.mount));
+  TRY(o.req("controllers", h.controllers));
+  TRY(o.req("unified", h.unified));
+  TRY(o.req("created", h.created));
   if (h.mount.empty() || h.mount[0] != '/' || h.mount.find("process_api") != std::string::npos) {
-    return Error::arg("cgroup record: invalid mount \"{}\"", h.mount);
+    return Error::arg("invalid mount \"{}\"", h.mount);
   }
-  const auto* c = member(v, "controllers");
-  if (c == nullptr || !c->IsArray()) return Error::arg("cgroup record: controllers");
-  for (const auto& s : c->GetArray()) {
-    if (!s.IsString()) return Error::arg("cgroup record: controllers must be strings");
-    h.controllers.emplace_back(s.GetString(), s.GetStringLength());
+  if (h.created < 0 || static_cast<size_t>(h.created) > ncomp) {
+    return Error::arg("invalid hierarchy \"{}\"", h.mount);
   }
-  const auto* u = member(v, "unified");
-  const auto* n = member(v, "created");
-  if (u == nullptr || !u->IsBool() || n == nullptr || !n->IsInt() || n->GetInt() < 0 ||
-      static_cast<size_t>(n->GetInt()) > ncomp) {
-    return Error::arg("cgroup record: invalid hierarchy \"{}\"", h.mount);
-  }
-  h.unified = u->GetBool();
-  h.created = n->GetInt();
   return h;
+}
+
+Result<Layout> read_layout(std::string_view s) {
+  rapidjson::Document d;
+  TRY(json::parse_document(s, d));
+  auto o = TRY(json::Object::of(d, ""));
+  Layout l;
+  std::string driver;
+  TRY(o.req("driver", driver));
+  if (driver != "v1" && driver != "v2") return Error::arg("unknown driver {}", driver);
+  l.driver = driver == "v1" ? Driver::V1 : Driver::V2;
+  TRY(o.req("root", l.root));
+  std::string path;
+  TRY(o.req("path", path));
+  l.path = TRY(normalize_cgroups_path(path, ""));
+  if (l.path != path) return Error::arg("path \"{}\" is not normalized", path);
+  const json::Value* hs = o.find("hierarchies");
+  if (hs == nullptr || !hs->IsArray() || hs->Empty()) {
+    return Error::arg("\"hierarchies\" must be a non-empty array");
+  }
+  const json::Path hs_path = o.path_of("hierarchies");
+  size_t ncomp = l.components().size();
+  for (rapidjson::SizeType i = 0; i < hs->Size(); ++i) {
+    l.hierarchies.push_back(TRY(parse_hierarchy((*hs)[i], json::Path::index(hs_path, i), ncomp)));
+  }
+  const json::Value* rootless = o.find("rootless");
+  l.rootless = rootless != nullptr && rootless->IsBool() && rootless->GetBool();
+  TRY(o.opt("systemdUnit", l.systemd_unit));
+  return l;
 }
 
 }  // namespace
 
-Result<Layout> parse_layout(std::string_view s) {
-  rapidjson::Document d;
-  d.Parse(s.data(), s.size());
-  if (d.HasParseError() || !d.IsObject()) return Error::arg("cgroup record: not a JSON object");
-  Layout l;
-  auto driver = TRY(get_string(d, "driver"));
-  if (driver != "v1" && driver != "v2")
-    return Error::arg("cgroup record: unknown driver {}", driver);
-  l.driver = driver == "v1" ? Driver::V1 : Driver::V2;
-  l.root = TRY(get_string(d, "root"));
-  std::string path = TRY(get_string(d, "path"));
-  l.path = TRY_CTX(normalize_cgroups_path(path, ""), "cgroup record");
-  if (l.path != path) return Error::arg("cgroup record: path \"{}\" is not normalized", path);
-  const auto* hs = member(d, "hierarchies");
-  if (hs == nullptr || !hs->IsArray() || hs->Empty()) {
-    return Error::arg("cgroup record: \"hierarchies\" must be a non-empty array");
-  }
-  size_t ncomp = l.components().size();
-  for (const auto& h : hs->GetArray()) l.hierarchies.push_back(TRY(parse_hierarchy(h, ncomp)));
-  return l;
-}
+Result<Layout> parse_layout(std::string_view s) { return TRY_CTX(read_layout(s), "cgroup record"); }
 
 }  // namespace husk::cgroup

@@ -25,6 +25,11 @@ struct Layout {
   std::string root;  // Options::mount_root, for messages
   std::string path;  // "/husk/<id>": normalized, below every hierarchy root
   std::vector<Hierarchy> hierarchies;
+  // The systemd unit that owns `path` (--systemd-cgroup), empty for cgroupfs.
+  std::string systemd_unit;
+  // A rootless caller's delegated cgroup (rootless.cpp): device rules are
+  // not its to write (v1 devices.* and v2 device programs need CAP_SYS_ADMIN).
+  bool rootless = false;
 
   [[nodiscard]] std::vector<std::string> components() const;
   [[nodiscard]] std::string dir(const Hierarchy& h) const { return h.mount + path; }

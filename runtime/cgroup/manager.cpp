@@ -76,12 +76,12 @@ Result<std::optional<Driver>> driver_from_env() {
   return Error::arg("HUSK_CGROUP_DRIVER: expected \"v1\" or \"v2\", got \"{}\"", v);
 }
 
-std::unique_ptr<FsManager> make_manager(Layout l) {
+}  // namespace
+
+std::unique_ptr<FsManager> make_fs_manager(Layout l) {
   if (l.driver == Driver::V1) return std::make_unique<V1Manager>(std::move(l));
   return std::make_unique<V2Manager>(std::move(l));
 }
-
-}  // namespace
 
 void backoff_sleep(int attempt) {
   long ms = attempt < 5 ? (1L << attempt) : 20;
@@ -104,15 +104,25 @@ Result<Options> options_from_env(Options base) {
 
 Result<std::unique_ptr<Manager>> Manager::plan(const Options& opts,
                                                const spec::Resources* resources) {
+  if (opts.systemd) return plan_systemd(opts, resources);
   auto layout = TRY(discover(opts));
-  auto m = make_manager(std::move(layout));
+  if (opts.rootless && !opts.systemd) return plan_rootless(std::move(layout), resources);
+  auto m = make_fs_manager(std::move(layout));
   if (resources != nullptr) TRY(m->check(*resources));
   return std::unique_ptr<Manager>(std::move(m));
 }
 
 Result<std::unique_ptr<Manager>> Manager::load(const std::string& serialized) {
   auto layout = TRY(parse_layout(serialized));
-  return std::unique_ptr<Manager>(make_manager(std::move(layout)));
+  if (!layout.systemd_unit.empty()) return load_systemd(std::move(layout));
+  return std::unique_ptr<Manager>(make_fs_manager(std::move(layout)));
+}
+
+Status FsManager::check(const spec::Resources& r) const {
+  TRY(validate_resources(r));
+  auto missing = TRY(missing_controllers(r));
+  if (!missing.empty()) return std::move(missing.front());
+  return {};
 }
 
 Result<int> FsManager::open_leaf(const Hierarchy& h) const {

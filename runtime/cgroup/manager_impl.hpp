@@ -16,6 +16,9 @@ class FsManager : public Manager {
  public:
   explicit FsManager(Layout l) : l_(std::move(l)) {}
 
+  // validate_resources, then the first of missing_controllers.
+  [[nodiscard]] Status check(const spec::Resources& r) const final;
+
   [[nodiscard]] Driver driver() const override { return l_.driver; }
   [[nodiscard]] std::string serialize() const override { return serialize_layout(l_); }
   Status create() override;
@@ -68,7 +71,8 @@ class FsManager : public Manager {
 class V1Manager final : public FsManager {
  public:
   using FsManager::FsManager;
-  [[nodiscard]] Status check(const spec::Resources& r) const override;
+  [[nodiscard]] Result<std::vector<Error>> missing_controllers(
+      const spec::Resources& r) const override;
   Status apply(const spec::Resources& r) override;
   Status freeze() override;
   Status thaw() override;
@@ -94,7 +98,8 @@ class V1Manager final : public FsManager {
 class V2Manager final : public FsManager {
  public:
   using FsManager::FsManager;
-  [[nodiscard]] Status check(const spec::Resources& r) const override;
+  [[nodiscard]] Result<std::vector<Error>> missing_controllers(
+      const spec::Resources& r) const override;
   Status apply(const spec::Resources& r) override;
   Status freeze() override;
   Status thaw() override;
@@ -114,6 +119,24 @@ class V2Manager final : public FsManager {
   Status prepare_level(int fd, size_t depth);
   Status set_frozen(bool frozen);
 };
+
+// The cgroupfs driver for l.driver (V1 or V2).
+std::unique_ptr<FsManager> make_fs_manager(Layout l);
+
+// rootless.cpp: the caller's delegated cgroups when it may write them all,
+// else none at all, which only a config without limits accepts.
+Result<std::unique_ptr<Manager>> plan_rootless(Layout l, const spec::Resources* resources);
+// Unsupported naming the first field of r that only a cgroup could enforce.
+Status require_no_limits(const spec::Resources& r, std::string_view why);
+
+// The device rules apply() writes: none for a rootless caller's delegated
+// cgroup, which refuses rules a user namespace would not enforce anyway.
+Result<std::vector<DeviceRule>> device_rules(const Layout& l, const spec::Resources& r);
+// The systemd driver (manager_systemd.cpp): plan for --systemd-cgroup, and
+// load from a record whose layout names its unit.
+Result<std::unique_ptr<Manager>> plan_systemd(const Options& opts,
+                                              const spec::Resources* resources);
+std::unique_ptr<Manager> load_systemd(Layout l);
 
 // Sleep for the n-th poll of a wait loop: 1, 2, 4 ... capped at 20 ms.
 void backoff_sleep(int attempt);

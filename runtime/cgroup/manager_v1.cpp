@@ -31,18 +31,18 @@ Result<const Hierarchy*> V1Manager::hugetlb_fallback() const {
   return avail->count("hugetlb") ? u : nullptr;
 }
 
-Status V1Manager::check(const spec::Resources& r) const {
-  TRY(validate_resources(r));
+Result<std::vector<Error>> V1Manager::missing_controllers(const spec::Resources& r) const {
+  std::vector<Error> out;
   for (const auto& n : TRY(needs_v1(r))) {
     if (l_.find(n.controller) != nullptr) continue;
     // Hybrid hosts may have hugetlb only in the cgroup2 hierarchy.
     const Hierarchy* fallback = n.controller == "hugetlb" ? TRY(hugetlb_fallback()) : nullptr;
     if (fallback != nullptr) continue;
-    return Error::make(ErrorKind::Unsupported,
-                       "{}: {} controller is not mounted (cgroup v1 hierarchies under {})", n.field,
-                       n.controller, l_.root);
+    out.push_back(Error::make(ErrorKind::Unsupported,
+                              "{}: {} controller is not mounted (cgroup v1 hierarchies under {})",
+                              n.field, n.controller, l_.root));
   }
-  return {};
+  return out;
 }
 
 Result<sys::UniqueFd> V1Manager::make_dirs(Hierarchy& h) {
@@ -113,7 +113,7 @@ Status V1Manager::apply_hugetlb(const std::vector<spec::HugepageLimit>& limits) 
 Status V1Manager::apply(const spec::Resources& r) {
   TRY(check(r));
   auto needed = needed_controllers(TRY(needs_v1(r)));
-  auto rules = TRY(normalize_device_rules(r.devices));
+  auto rules = TRY(device_rules(l_, r));
   auto with = [&](const char* ctrl, auto&& write) -> Status {
     if (needed.count(ctrl) == 0) return {};
     const Hierarchy* h = l_.find(ctrl);

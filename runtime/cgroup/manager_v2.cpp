@@ -24,20 +24,20 @@ std::optional<bool> events_frozen(const std::string& events) {
 
 }  // namespace
 
-Status V2Manager::check(const spec::Resources& r) const {
-  TRY(validate_resources(r));
+Result<std::vector<Error>> V2Manager::missing_controllers(const spec::Resources& r) const {
+  std::vector<Error> out;
   auto needs = TRY(needs_v2(r));
-  if (needs.empty()) return {};
+  if (needs.empty()) return out;
   const Hierarchy& h = l_.hierarchies.at(0);
   auto avail = TRY_CTX(available_controllers(h), "cgroup v2 hierarchy {}", h.mount);
   for (const auto& n : needs) {
     if (avail.count(n.controller) == 0) {
-      return Error::make(ErrorKind::Unsupported,
-                         "{}: {} controller not available in cgroup v2 hierarchy {}", n.field,
-                         n.controller, h.mount);
+      out.push_back(Error::make(ErrorKind::Unsupported,
+                                "{}: {} controller not available in cgroup v2 hierarchy {}",
+                                n.field, n.controller, h.mount));
     }
   }
-  return {};
+  return out;
 }
 
 Result<sys::UniqueFd> V2Manager::make_dirs(Hierarchy& h) {
@@ -78,7 +78,7 @@ Status V2Manager::prepare_level(int fd, size_t depth) {
 
 Status V2Manager::apply(const spec::Resources& r) {
   TRY(check(r));
-  auto rules = TRY(normalize_device_rules(r.devices));
+  auto rules = TRY(device_rules(l_, r));
   const Hierarchy& h = l_.hierarchies.at(0);
   std::set<std::string> needed;
   for (const auto& n : TRY(needs_v2(r))) needed.insert(n.controller);

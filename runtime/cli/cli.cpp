@@ -161,15 +161,8 @@ void append_escaped(std::string& out, std::string_view s) {
   }
 }
 
-void write_fd(int fd, const std::string& s) {
-  std::string_view rest = s;
-  while (!rest.empty()) {
-    ssize_t n = ::write(fd, rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    rest.remove_prefix(static_cast<size_t>(n));
-  }
-}
+// Best effort: a failed write to stderr or the log has nowhere to be reported.
+void write_fd(int fd, const std::string& s) { (void)write_all(fd, s); }
 
 // Append one line to --log. Failure to log is reported on stderr only.
 void append_log(const GlobalOptions& g, const char* level, const std::string& msg) {
@@ -185,6 +178,17 @@ void append_log(const GlobalOptions& g, const char* level, const std::string& ms
 }
 
 }  // namespace
+
+Status write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::last("write");
+    if (n == 0) return Error::make(ErrorKind::Sys, "write: no progress");
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
 
 bool ParsedArgs::flag(const std::string& name) const {
   auto v = value(name);
@@ -266,35 +270,83 @@ void log_line(const GlobalOptions& g, const char* level, const std::string& msg)
 
 void print_out(std::string_view s) { write_fd(STDOUT_FILENO, std::string(s)); }
 
-std::optional<ParsedArgs> parse_verb(const GlobalOptions& g, std::span<const std::string> args,
-                                     const VerbSpec& v, int* exit_code) {
-  auto a = parse(args, v.options, v.order);
+int run_command(const GlobalOptions& g, const Command& c, std::span<const std::string> args) {
+  auto a = parse(args, c.options, c.order);
   Status st = a ? Status() : Status(a.error());
   if (st && a->help) {
-    *exit_code = print_usage(v.usage, v.options);
-    return std::nullopt;
+    print_out(command_help(c));
+    return 0;
   }
-  if (st && v.min_args == v.max_args) st = expect_exactly(*a, v.name, v.min_args);
-  if (st) st = expect_at_least(*a, v.name, v.min_args);
-  if (st) st = expect_at_most(*a, v.name, v.max_args);
-  if (!st) {
-    *exit_code = report(g, st.error());
-    return std::nullopt;
-  }
-  return std::move(*a);
+  if (st && c.min_args == c.max_args) st = expect_exactly(*a, c.name, c.min_args);
+  if (st) st = expect_at_least(*a, c.name, c.min_args);
+  if (st) st = expect_at_most(*a, c.name, c.max_args);
+  if (!st) return report(g, st.error());
+  return c.run(g, *a);
 }
 
-int print_usage(std::string_view usage, std::span<const OptionSpec> specs) {
-  std::string out = fmt::format("Usage: husk {}\n", usage);
-  if (!specs.empty()) out += "\nOptions:\n";
+namespace {
+
+std::string wrap(std::string_view text, size_t indent, size_t width) {
+  std::string out;
+  std::string pad(indent, ' ');
+  size_t col = 0;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    if (line.empty()) {
+      out += col == 0 ? "\n" : "\n\n";
+      col = 0;
+      continue;
+    }
+    while (!line.empty()) {
+      size_t sp = line.find(' ');
+      std::string_view word = line.substr(0, sp);
+      line.remove_prefix(sp == std::string_view::npos ? line.size() : sp + 1);
+      if (col != 0 && col + 1 + word.size() > width) {
+        out += '\n';
+        col = 0;
+      }
+      out += col == 0 ? pad : " ";
+      out += word;
+      col += (col == 0 ? indent : 1) + word.size();
+    }
+  }
+  if (col != 0) out += '\n';
+  return out;
+}
+
+}  // namespace
+
+std::string options_help(std::span<const OptionSpec> specs, bool add_help) {
+  std::string out;
+  // Help text in a column from kColumn, wrapped at 79; names too long for
+  // the first column get a line of their own.
+  auto line = [&out](const std::string& names, std::string_view help) {
+    constexpr size_t kColumn = 30;
+    std::string text = wrap(help, kColumn, 79);
+    if (text.empty()) text = "\n";
+    if (names.size() + 4 > kColumn) out += fmt::format("   {}\n", names);
+    out += names.size() + 4 > kColumn ? text
+                                      : fmt::format("   {:<{}}", names, kColumn - 3) +
+                                            text.substr(std::min(text.size(), kColumn));
+  };
   for (const auto& s : specs) {
     std::string names = fmt::format("--{}", s.long_name);
     if (s.short_name != 0) names += fmt::format(", -{}", s.short_name);
-    if (s.takes_value) names += " value";
-    out += fmt::format("   {}\n", names);
+    if (s.takes_value) names += fmt::format(" {}", s.value_name ? s.value_name : "value");
+    line(names, s.help ? s.help : "");
   }
-  write_fd(STDOUT_FILENO, out);
-  return 0;
+  if (add_help) line("--help, -h", "show this help");
+  return out;
+}
+
+std::string command_help(const Command& c) {
+  std::string out = fmt::format("Usage: husk {}\n\n", c.usage);
+  out += wrap(fmt::format("husk {}: {}", c.name, c.summary), 0, 79) + "\n";
+  if (c.description != nullptr) out += wrap(c.description, 0, 79) + "\n";
+  out += "Options:\n" + options_help(c.options, true);
+  return out;
 }
 
 }  // namespace husk::cli

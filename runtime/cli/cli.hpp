@@ -4,6 +4,7 @@
 // and error reporting that writes once to stderr and to --log.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -24,15 +25,48 @@ struct GlobalOptions {
   LogFormat log_format = LogFormat::Text;
   bool debug = false;
   bool systemd_cgroup = false;
-  std::optional<bool> rootless;  // --rootless true|false|auto (nullopt = auto)
+  std::optional<bool> rootless;         // --rootless true|false|auto (nullopt = auto)
+  std::vector<std::string> hooks_dirs;  // --hooks-dir, repeatable, absolute; empty = defaults
 };
 
+// One option of the command line. The same entry drives the parser, `--help`,
+// the man pages and the shell completions (runtime/cli/docs.cpp), so a flag
+// cannot be accepted without being documented, nor documented without being
+// accepted. Write entries with bool_option / value_option / list_option.
 struct OptionSpec {
   const char* long_name;  // "pid-file"
   char short_name;        // 'p' or 0
   bool takes_value;
   bool repeatable = false;  // -e A -e B
+  // What the value is, shown as `--bundle DIR`. Completions offer directories
+  // for "DIR", files for "FILE" and "PATH", and the words of a choice
+  // "table|json".
+  const char* value_name = nullptr;
+  const char* help = nullptr;  // one line, lower case, no full stop
 };
+
+constexpr OptionSpec bool_option(const char* name, char short_name, const char* help) {
+  return {name, short_name, false, false, nullptr, help};
+}
+constexpr OptionSpec value_option(const char* name, char short_name, const char* value_name,
+                                  const char* help) {
+  return {name, short_name, true, false, value_name, help};
+}
+// A value option that may be given more than once (-e A -e B): every value kept.
+constexpr OptionSpec list_option(const char* name, char short_name, const char* value_name,
+                                 const char* help) {
+  return {name, short_name, true, true, value_name, help};
+}
+
+// Two option tables as one (run = create's options + its own).
+template <std::size_t N, std::size_t M>
+constexpr std::array<OptionSpec, N + M> join_options(const std::array<OptionSpec, N>& a,
+                                                     const std::array<OptionSpec, M>& b) {
+  std::array<OptionSpec, N + M> out{};
+  for (std::size_t i = 0; i < N; ++i) out[i] = a[i];
+  for (std::size_t i = 0; i < M; ++i) out[N + i] = b[i];
+  return out;
+}
 
 struct ParsedArgs {
   std::map<std::string, std::vector<std::string>>
@@ -85,27 +119,50 @@ void log_line(const GlobalOptions& g, const char* level, const std::string& msg)
 std::string format_log_line(LogFormat f, std::string_view level, std::string_view msg,
                             std::string_view time_rfc3339);
 
-// Print a verb's usage to stdout ("Usage: husk <usage>" and its options). Returns 0.
-int print_usage(std::string_view usage, std::span<const OptionSpec> specs);
+// Write all of data to fd, retrying short writes and EINTR.
+Status write_all(int fd, std::string_view data);
 
 // Write all of s to stdout.
 void print_out(std::string_view s);
 
-// A verb's command line: name, usage line, options, positional count.
-struct VerbSpec {
-  const char* name;   // "state"
-  const char* usage;  // "state <container-id>"
-  std::span<const OptionSpec> options;
+// What a verb's first operand is, for the shell completions.
+enum class Operand : unsigned char {
+  None,         // list, spec, features
+  NewId,        // create, run: a name the user makes up
+  ContainerId,  // an existing container (completed from `husk list -q`)
+};
+
+// A verb: its command line and its documentation, in one place. Each verb
+// defines one in runtime/cli/<verb>.cpp; commands.cpp lists them. Everything
+// about a verb that --help, the man page and the completions show comes from
+// here.
+struct Command {
+  const char* name;     // "kill"
+  const char* summary;  // one line for `husk --help` and the man page's NAME
+  const char* usage;    // after "husk ": "kill [command options] <container-id> [signal]"
+  // Paragraphs separated by a blank line; what the verb does, in full.
+  const char* description;
+  // Lines: "# what it does" then the command(s); groups separated by a blank line.
+  const char* examples;
+  std::span<const OptionSpec> options = {};
   std::size_t min_args = 1;
   std::size_t max_args = 1;  // SIZE_MAX = no limit
   ArgOrder order = ArgOrder::Interleaved;
+  Operand operand = Operand::ContainerId;
+  // Runs the verb on its parsed arguments; returns the exit code (an error
+  // reported through report()).
+  int (*run)(const GlobalOptions& g, const ParsedArgs& a) = nullptr;
 };
-// Parse and check a verb's arguments. nullopt means the verb is done and
-// must return *exit_code: usage printed for --help (0), or an error reported (1).
-std::optional<ParsedArgs> parse_verb(const GlobalOptions& g, std::span<const std::string> args,
-                                     const VerbSpec& v, int* exit_code);
 
-// One function per verb, one file per verb: runtime/cli/<verb>.cpp (see verbs.hpp).
-using VerbFn = int (*)(const GlobalOptions& g, std::span<const std::string> args);
+// Parse a verb's arguments with its table and check the operand count, then
+// run it. --help prints the verb's help (exit 0); a parse error is reported (1).
+int run_command(const GlobalOptions& g, const Command& c, std::span<const std::string> args);
+
+// `husk VERB --help`: usage, summary, description and the options, from the table.
+std::string command_help(const Command& c);
+
+// The option column of --help: "--bundle DIR, -b DIR" style names, one line
+// each with its help text; implicit --help last when add_help.
+std::string options_help(std::span<const OptionSpec> specs, bool add_help);
 
 }  // namespace husk::cli

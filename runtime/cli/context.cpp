@@ -7,6 +7,7 @@ lifecycle::Context make_context(const GlobalOptions& g) {
   ctx.root = g.root;
   ctx.systemd_cgroup = g.systemd_cgroup;
   ctx.rootless = g.rootless;
+  ctx.hooks_dirs = g.hooks_dirs;
   ctx.debug_enabled = g.debug;
   ctx.log = [g](const char* level, const std::string& msg) { log_line(g, level, msg); };
   return ctx;

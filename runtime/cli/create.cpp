@@ -13,11 +13,13 @@ namespace husk::cli {
 
 namespace {
 
-constexpr OptionSpec kOptions[] = {
-    {"bundle", 'b', true},     {"console-socket", 0, true},  {"pid-file", 0, true},
-    {"no-pivot", 0, false},    {"no-new-keyring", 0, false}, {"preserve-fds", 0, true},
-    {"pidfd-socket", 0, true},
-};
+int create(const GlobalOptions& g, const ParsedArgs& a) {
+  auto o = create_options(a);
+  if (!o) return report(g, o.error());
+  auto created = lifecycle::create(make_context(g), *o);
+  if (!created) return report(g, created.error());
+  return 0;
+}
 
 }  // namespace
 
@@ -41,18 +43,26 @@ Result<lifecycle::CreateOptions> create_options(const ParsedArgs& a) {
   return o;
 }
 
-std::span<const OptionSpec> create_option_specs() { return kOptions; }
-
-int cmd_create(const GlobalOptions& g, std::span<const std::string> args) {
-  VerbSpec v{"create", "create [command options] <container-id>", kOptions};
-  int code = 0;
-  auto a = parse_verb(g, args, v, &code);
-  if (!a) return code;
-  auto o = create_options(*a);
-  if (!o) return report(g, o.error());
-  auto created = lifecycle::create(make_context(g), *o);
-  if (!created) return report(g, created.error());
-  return 0;
-}
+const Command kCreateCommand{
+    .name = "create",
+    .summary = "create a container",
+    .usage = "create [command options] <container-id>",
+    .description =
+        "Sets up a container from the bundle's config.json: namespaces, cgroups, mounts, "
+        "devices and the security settings, then leaves its process waiting just before it "
+        "executes the configured program. The container's status is then \"created\"; "
+        "`husk start` lets the program run. The createRuntime, createContainer and "
+        "prestart hooks run during create.\n"
+        "\n"
+        "The container id must be unique under --root. Everything create made is removed "
+        "again if any step fails.",
+    .examples =
+        "# Create a container from the bundle in /srv/web and record its pid:\n"
+        "husk create --bundle /srv/web --pid-file /run/web.pid web\n"
+        "husk start web",
+    .options = kCreateOptions,
+    .operand = Operand::NewId,
+    .run = create,
+};
 
 }  // namespace husk::cli

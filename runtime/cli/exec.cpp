@@ -14,23 +14,27 @@ namespace husk::cli {
 namespace {
 
 constexpr OptionSpec kOptions[] = {
-    {"console-socket", 0, true},
-    {"pidfd-socket", 0, true},
-    {"cwd", 0, true},
-    {"env", 'e', true, true},
-    {"tty", 't', false},
-    {"user", 'u', true},
-    {"additional-gids", 'g', true, true},
-    {"process", 'p', true},
-    {"detach", 'd', false},
-    {"pid-file", 0, true},
-    {"process-label", 0, true},
-    {"apparmor", 0, true},
-    {"no-new-privs", 0, false},
-    {"cap", 'c', true, true},
-    {"preserve-fds", 0, true},
-    {"cgroup", 0, true, true},
-    {"ignore-paused", 0, false},
+    value_option("console-socket", 0, "PATH",
+                 "unix socket to send the terminal master to (with --tty)"),
+    value_option("pidfd-socket", 0, "PATH", "unix socket to send a pidfd of the new process to"),
+    value_option("cwd", 0, "DIR", "working directory of the process, inside the container"),
+    list_option("env", 'e', "NAME=VALUE", "set an environment variable (repeatable)"),
+    bool_option("tty", 't', "give the process a terminal"),
+    value_option("user", 'u', "UID[:GID]", "user and group ids to run the process as"),
+    list_option("additional-gids", 'g', "GID", "add a supplementary group (repeatable)"),
+    value_option("process", 'p', "FILE",
+                 "read the whole process (args, env, user...) from FILE, a JSON process object"),
+    bool_option("detach", 'd', "return once the process started, leaving it running"),
+    value_option("pid-file", 0, "FILE", "write the new process's pid to FILE"),
+    value_option("process-label", 0, "LABEL", "SELinux label of the process"),
+    value_option("apparmor", 0, "PROFILE", "AppArmor profile of the process"),
+    bool_option("no-new-privs", 0, "set no_new_privs: exec can never gain privileges"),
+    list_option("cap", 'c', "CAP", "add a capability to the process's sets (repeatable)"),
+    value_option("preserve-fds", 0, "N",
+                 "pass N more open file descriptors, from fd 3 on, to the process"),
+    list_option("cgroup", 0, "[CONTROLLER:]PATH",
+                "run in this sub-cgroup of the container's cgroup (repeatable, per controller)"),
+    bool_option("ignore-paused", 0, "run the process even if the container is paused"),
 };
 
 Result<int> parse_preserve_fds(const std::string& n) {
@@ -83,24 +87,42 @@ int exec_failed(const GlobalOptions& g, Error e) {
   return 255;
 }
 
-}  // namespace
-
-int cmd_exec(const GlobalOptions& g, std::span<const std::string> args) {
-  VerbSpec v{"exec",
-             "exec [command options] <container-id> <command> [args...]\n"
-             "       husk exec [command options] --process FILE <container-id>",
-             kOptions,
-             1,
-             SIZE_MAX,
-             ArgOrder::StopAtPositional};
-  int code = 0;
-  auto a = parse_verb(g, args, v, &code);
-  if (!a) return code;
-  auto o = exec_options(*a);
+int exec(const GlobalOptions& g, const ParsedArgs& a) {
+  auto o = exec_options(a);
   if (!o) return report(g, o.error());
   auto r = lifecycle::exec(make_context(g), *o);
   if (!r) return exec_failed(g, std::move(r).error());
   return *r;
 }
+
+}  // namespace
+
+const Command kExecCommand{
+    .name = "exec",
+    .summary = "run a new process inside a running container",
+    .usage =
+        "exec [command options] <container-id> <command> [args...]\n"
+        "       husk exec [command options] --process FILE <container-id>",
+    .description =
+        "Starts another process in the namespaces, cgroup and security context of a running "
+        "container. The process inherits the settings of the container's config.json "
+        "process; the options change single fields, or --process replaces the whole process "
+        "object. Options must come before the container id: everything after it is the "
+        "command and its arguments.\n"
+        "\n"
+        "husk waits for the process and exits with its status, unless --detach is given. If "
+        "the process could not be started at all, the error begins with \"exec failed\" and "
+        "the exit status is 255.",
+    .examples =
+        "# Open a shell with a terminal in the container web:\n"
+        "husk exec --tty web /bin/sh\n"
+        "\n"
+        "# Run a command as user 1000 with an extra variable:\n"
+        "husk exec --user 1000:1000 --env DEBUG=1 web /bin/ls -l /tmp",
+    .options = kOptions,
+    .max_args = SIZE_MAX,
+    .order = ArgOrder::StopAtPositional,
+    .run = exec,
+};
 
 }  // namespace husk::cli

@@ -1,3 +1,4 @@
+// husk features
 #include "spec/features.hpp"
 
 #include "cli/verbs.hpp"
@@ -5,14 +6,31 @@
 
 namespace husk::cli {
 
-int cmd_features(const GlobalOptions &g, std::span<const std::string> args) {
-  int code = 0;
-  auto a = parse_verb(g, args, {"features", "features", {}, 0, 0}, &code);
-  if (!a) return code;
+namespace {
+
+int features(const GlobalOptions& /*g*/, const ParsedArgs& /*a*/) {
   auto in = spec::default_features_input();
   in.capabilities = linux_setup::known_capability_names();
   print_out(spec::features_json(in) + "\n");
   return 0;
 }
+
+}  // namespace
+
+const Command kFeaturesCommand{
+    .name = "features",
+    .summary = "print what this runtime supports, as JSON",
+    .usage = "features",
+    .description =
+        "Prints the OCI features document: the spec versions, hooks, mount options, "
+        "namespaces, capabilities, cgroup and seccomp support this husk knows. Engines read "
+        "it to decide what they may ask for.",
+    .examples = "husk features",
+    .options = {},
+    .min_args = 0,
+    .max_args = 0,
+    .operand = Operand::None,
+    .run = features,
+};
 
 }  // namespace husk::cli

@@ -1,3 +1,4 @@
+// husk list [--format table|json] [--quiet]
 #include <algorithm>
 #include <array>
 
@@ -9,7 +10,10 @@ namespace husk::cli {
 
 namespace {
 
-constexpr OptionSpec kOptions[] = {{"format", 'f', true}, {"quiet", 'q', false}};
+constexpr OptionSpec kOptions[] = {
+    value_option("format", 'f', "table|json", "output format (default table)"),
+    bool_option("quiet", 'q', "print only the container ids, one a line"),
+};
 
 // runc's table: text/tabwriter with minwidth 12 and padding 3; the last
 // column is not padded.
@@ -44,20 +48,14 @@ std::string json(const std::vector<lifecycle::ListEntry> &entries) {
   return out + "]\n";
 }
 
-}  // namespace
-
-int cmd_list(const GlobalOptions &g, std::span<const std::string> args) {
-  int code = 0;
-  VerbSpec v{"list", "list [--format table|json] [--quiet]", kOptions, 0, 0};
-  auto a = parse_verb(g, args, v, &code);
-  if (!a) return code;
-  std::string format = a->value("format").value_or("table");
+int list(const GlobalOptions &g, const ParsedArgs &a) {
+  std::string format = a.value("format").value_or("table");
   if (format != "table" && format != "json") {
     return report(g, Error::arg("invalid format option \"{}\" (table or json)", format));
   }
   auto entries = lifecycle::list(make_context(g));
   if (!entries) return report(g, entries.error());
-  if (a->flag("quiet")) {
+  if (a.flag("quiet")) {
     std::string out;
     for (const auto &e : *entries) out += e.st.id + "\n";
     print_out(out);
@@ -66,5 +64,28 @@ int cmd_list(const GlobalOptions &g, std::span<const std::string> args) {
   }
   return 0;
 }
+
+}  // namespace
+
+const Command kListCommand{
+    .name = "list",
+    .summary = "list containers",
+    .usage = "list [command options]",
+    .description =
+        "Lists the containers whose state is under --root, with their init's pid, status, "
+        "bundle, creation time and owner. A stopped container shows pid 0. The json format "
+        "prints one array of OCI state objects on a single line.",
+    .examples =
+        "# The ids of all containers, e.g. for a script:\n"
+        "husk list --quiet\n"
+        "\n"
+        "# Every container's state, as JSON:\n"
+        "husk list --format json",
+    .options = kOptions,
+    .min_args = 0,
+    .max_args = 0,
+    .operand = Operand::None,
+    .run = list,
+};
 
 }  // namespace husk::cli

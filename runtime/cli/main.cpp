@@ -1,5 +1,5 @@
 // husk's entry point: global options (before the verb), then one verb from
-// the table. Nothing here loads more than the options need, so --version and
+// the table (commands.hpp). Nothing here loads more than the options need, so --version and
 // usage errors are fast.
 #include <fcntl.h>
 #include <unistd.h>
@@ -11,8 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#include "base/phases.hpp"
 #include "cli/cli.hpp"
-#include "cli/verbs.hpp"
+#include "cli/commands.hpp"
+#include "cli/docs.hpp"
 #include "state/store.hpp"
 #include "sys/fd.hpp"
 
@@ -26,41 +28,6 @@
 namespace husk::cli {
 
 namespace {
-
-struct Verb {
-  const char *name;
-  VerbFn fn;
-  const char *summary;
-};
-
-const std::array kVerbs{
-    Verb{"create", cmd_create, "create a container"},
-    Verb{"start", cmd_start, "start the user process of a created container"},
-    Verb{"run", cmd_run, "create and start a container"},
-    Verb{"exec", cmd_exec, "run a new process inside a container"},
-    Verb{"state", cmd_state, "print the state of a container"},
-    Verb{"kill", cmd_kill, "send a signal to a container's init (or all its processes)"},
-    Verb{"delete", cmd_delete, "delete a container and what it holds"},
-    Verb{"list", cmd_list, "list containers"},
-    Verb{"ps", cmd_ps, "list the processes of a container"},
-    Verb{"pause", cmd_pause, "freeze every process of a container"},
-    Verb{"resume", cmd_resume, "thaw a paused container"},
-    Verb{"update", cmd_update, "change the resource limits of a container"},
-    Verb{"events", cmd_events, "show container events and statistics"},
-    Verb{"features", cmd_features, "print what this runtime supports, as JSON"},
-    Verb{"spec", cmd_spec, "write a default config.json"},
-};
-
-constexpr std::array kGlobalOptions{
-    OptionSpec{"root", 0, true},
-    OptionSpec{"log", 0, true},
-    OptionSpec{"log-format", 0, true},
-    OptionSpec{"debug", 0, false},
-    OptionSpec{"systemd-cgroup", 0, false},
-    OptionSpec{"rootless", 0, true},
-    OptionSpec{"criu", 0, true},
-    OptionSpec{"version", 'v', false},
-};
 
 void print(const std::string &s) {
   std::string_view rest = s;
@@ -77,26 +44,7 @@ int version() {
 }
 
 int usage() {
-  std::string out =
-      "husk: an OCI container runtime\n\n"
-      "Usage: husk [global options] <command> [command options] "
-      "<container-id> [arguments...]\n\n"
-      "Commands:\n";
-  for (const auto &v : kVerbs) out += fmt::format("   {:<10}{}\n", v.name, v.summary);
-  out +=
-      "   help      show this help, or a command's (help <command>)\n\n"
-      "Global options:\n"
-      "   --root value            state directory (default /run/husk; "
-      "rootless: "
-      "$XDG_RUNTIME_DIR/husk)\n"
-      "   --log value             also write errors and warnings to this file\n"
-      "   --log-format value      text or json (default text)\n"
-      "   --debug                 log debug lines\n"
-      "   --systemd-cgroup        use systemd cgroups (unsupported)\n"
-      "   --rootless value        true, false or auto (default auto)\n"
-      "   --version, -v           print the version\n"
-      "   --help, -h              show this help\n";
-  print(out);
+  print(main_help());
   return 0;
 }
 
@@ -134,37 +82,44 @@ Status apply_globals(const ParsedArgs &a, GlobalOptions &g) {
   if (a.has("criu")) {
     return Error::make(ErrorKind::Unsupported, "--criu: checkpoint/restore is not supported");
   }
+  for (const auto &d : a.all("hooks-dir")) g.hooks_dirs.push_back(absolute(d));
   g.root = a.value("root") ? absolute(*a.value("root")) : state::default_root();
   return {};
-}
-
-const Verb *find_verb(std::string_view name) {
-  for (const auto &v : kVerbs) {
-    if (name == v.name) return &v;
-  }
-  return nullptr;
 }
 
 int dispatch(const GlobalOptions &g, std::span<const std::string> rest) {
   std::string_view name = rest[0];
   if (name == "help") {
     if (rest.size() < 2) return usage();
-    const Verb *v = find_verb(rest[1]);
-    if (v == nullptr) return report(g, Error::arg("No help topic for '{}'", rest[1]));
-    std::vector<std::string> help{"--help"};
-    return v->fn(g, help);
+    const Command *c = find_command(rest[1]);
+    if (c == nullptr) return report(g, Error::arg("No help topic for '{}'", rest[1]));
+    print(command_help(*c));
+    return 0;
   }
-  const Verb *v = find_verb(name);
-  if (v == nullptr) {
+#ifdef HUSK_FAULT_POINTS
+  // The fault points' table, for the test that stops husk at each of them.
+  if (name == "__phases") {
+    for (const auto &p : kPhases) std::printf("%s.%s\n", verb_name(p.verb).data(), p.name.data());
+    return 0;
+  }
+#endif
+  // Hidden: the build writes the man pages and completions with it (docs.hpp).
+  if (name == "__gen-docs") {
+    if (rest.size() != 2) return report(g, Error::arg("usage: husk __gen-docs DIR"));
+    auto st = write_docs(rest[1]);
+    return st ? 0 : report(g, st.error());
+  }
+  const Command *c = find_command(name);
+  if (c == nullptr) {
     return report(g, Error::arg("unknown command \"{}\" (see husk --help)", name));
   }
-  return v->fn(g, rest.subspan(1));
+  return run_command(g, *c, rest.subspan(1));
 }
 
 int run(int argc, char **argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   GlobalOptions g;
-  auto parsed = parse(args, kGlobalOptions, ArgOrder::StopAtPositional);
+  auto parsed = parse(args, global_options(), ArgOrder::StopAtPositional);
   if (!parsed) return report(g, parsed.error());
   if (parsed->flag("version")) return version();
   if (auto st = apply_globals(*parsed, g); !st) return report(g, st.error());

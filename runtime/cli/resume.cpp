@@ -1,14 +1,27 @@
+// husk resume <container-id>
 #include "cli/context.hpp"
 #include "cli/verbs.hpp"
 
 namespace husk::cli {
 
-int cmd_resume(const GlobalOptions &g, std::span<const std::string> args) {
-  int code = 0;
-  auto a = parse_verb(g, args, {"resume", "resume <container-id>", {}}, &code);
-  if (!a) return code;
-  auto st = lifecycle::resume(make_context(g), a->positional[0]);
+namespace {
+
+int resume(const GlobalOptions &g, const ParsedArgs &a) {
+  auto st = lifecycle::resume(make_context(g), a.positional[0]);
   return st ? 0 : report(g, st.error());
 }
+
+}  // namespace
+
+const Command kResumeCommand{
+    .name = "resume",
+    .summary = "thaw a paused container",
+    .usage = "resume <container-id>",
+    .description =
+        "Lets the processes that `husk pause` froze run again; the status returns to "
+        "\"running\".",
+    .examples = "husk resume web",
+    .run = resume,
+};
 
 }  // namespace husk::cli

@@ -1,3 +1,4 @@
+// husk spec [--bundle DIR] [--rootless]
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/statfs.h>
@@ -11,7 +12,11 @@ namespace husk::cli {
 
 namespace {
 
-constexpr OptionSpec kOptions[] = {{"bundle", 'b', true}, {"rootless", 0, false}};
+constexpr OptionSpec kOptions[] = {
+    value_option("bundle", 'b', "DIR",
+                 "write config.json into DIR (default: the current directory)"),
+    bool_option("rootless", 0, "make a configuration an unprivileged user can run"),
+};
 
 Status write_config(const std::string &dir, const std::string &json) {
   std::string path = dir + "/config.json";
@@ -22,13 +27,7 @@ Status write_config(const std::string &dir, const std::string &json) {
       return Error::make(ErrorKind::AlreadyExists, "File config.json exists. Remove it first.");
     return Error::last("open {}", path);
   }
-  std::string_view rest = json;
-  while (!rest.empty()) {
-    ssize_t n = ::write(fd.get(), rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::last("write {}", path);
-    rest.remove_prefix(static_cast<size_t>(n));
-  }
+  TRY_CTX(write_all(fd.get(), json), "{}", path);
   return {};
 }
 
@@ -41,17 +40,34 @@ bool host_is_cgroup2() {
          static_cast<long>(st.f_type) == static_cast<long>(CGROUP2_SUPER_MAGIC);
 }
 
-}  // namespace
-
-int cmd_spec(const GlobalOptions &g, std::span<const std::string> args) {
-  int code = 0;
-  VerbSpec v{"spec", "spec [--bundle DIR] [--rootless]", kOptions, 0, 0};
-  auto a = parse_verb(g, args, v, &code);
-  if (!a) return code;
-  std::string dir = a->value("bundle").value_or(".");
-  auto st = write_config(dir, spec::default_config_json(a->flag("rootless"), ::geteuid(),
+int write_spec(const GlobalOptions &g, const ParsedArgs &a) {
+  std::string dir = a.value("bundle").value_or(".");
+  auto st = write_config(dir, spec::default_config_json(a.flag("rootless"), ::geteuid(),
                                                         ::getegid(), host_is_cgroup2()));
   return st ? 0 : report(g, st.error());
 }
+
+}  // namespace
+
+const Command kSpecCommand{
+    .name = "spec",
+    .summary = "write a starting config.json",
+    .usage = "spec [command options]",
+    .description =
+        "Writes a config.json for a bundle: a shell (sh) in a terminal, a read-only rootfs "
+        "directory named rootfs, the usual namespaces, mounts and capabilities. An existing "
+        "config.json is never overwritten.\n"
+        "\n"
+        "With --rootless the configuration adds a user namespace mapping the caller's uid "
+        "and gid to root, and leaves out what an unprivileged user cannot set up.",
+    .examples =
+        "# Start a bundle for an unprivileged user:\n"
+        "mkdir -p ~/c1/rootfs && husk spec --rootless --bundle ~/c1",
+    .options = kOptions,
+    .min_args = 0,
+    .max_args = 0,
+    .operand = Operand::None,
+    .run = write_spec,
+};
 
 }  // namespace husk::cli

@@ -1,3 +1,4 @@
+// husk update [--resources FILE|-] [resource flags] <container-id>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,18 +11,31 @@
 #include "cli/verbs.hpp"
 #include "spec/parse.hpp"
 #include "sys/fd.hpp"
+#include "sys/file.hpp"
 
 namespace husk::cli {
 
 namespace {
 
 constexpr OptionSpec kOptions[] = {
-    {"resources", 'r', true},  {"memory", 0, true},        {"memory-reservation", 0, true},
-    {"memory-swap", 0, true},  {"pids-limit", 0, true},    {"cpu-share", 0, true},
-    {"cpu-shares", 0, true},   {"cpu-quota", 0, true},     {"cpu-period", 0, true},
-    {"cpu-burst", 0, true},    {"cpu-rt-period", 0, true}, {"cpu-rt-runtime", 0, true},
-    {"cpu-idle", 0, true},     {"cpuset-cpus", 0, true},   {"cpuset-mems", 0, true},
-    {"blkio-weight", 0, true},
+    value_option("resources", 'r', "FILE",
+                 "read the new limits from FILE (\"-\": standard input), a JSON "
+                 "linux.resources object; not combined with the flags below"),
+    value_option("memory", 0, "SIZE", "memory limit, as 512m or 2g (-1: unlimited)"),
+    value_option("memory-reservation", 0, "SIZE", "memory soft limit"),
+    value_option("memory-swap", 0, "SIZE", "memory plus swap limit (-1: unlimited)"),
+    value_option("pids-limit", 0, "N", "most processes the container may have (-1: unlimited)"),
+    value_option("cpu-share", 0, "N", "relative CPU weight against other cgroups"),
+    value_option("cpu-shares", 0, "N", "the same as --cpu-share"),
+    value_option("cpu-quota", 0, "USEC", "CPU time allowed in each period (-1: unlimited)"),
+    value_option("cpu-period", 0, "USEC", "length of the CPU quota period"),
+    value_option("cpu-burst", 0, "USEC", "unused quota a period may carry into the next"),
+    value_option("cpu-rt-period", 0, "USEC", "length of the real-time scheduling period"),
+    value_option("cpu-rt-runtime", 0, "USEC", "real-time CPU time allowed in each period"),
+    value_option("cpu-idle", 0, "0|1", "1: schedule the cgroup with the idle policy"),
+    value_option("cpuset-cpus", 0, "LIST", "CPUs the container may use, as 0-3,6"),
+    value_option("cpuset-mems", 0, "LIST", "memory nodes the container may use, as 0-1"),
+    value_option("blkio-weight", 0, "N", "relative block I/O weight, 10 to 1000"),
 };
 
 Error bad_value(std::string_view flag, std::string_view v, std::string_view why) {
@@ -122,21 +136,8 @@ Result<spec::Resources> from_flags(const ParsedArgs &a) {
 }
 
 Result<std::string> read_input(const std::string &path) {
-  sys::UniqueFd owned;
-  int fd = STDIN_FILENO;
-  if (path != "-") {
-    owned.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!owned) return Error::last("open {}", path);
-    fd = owned.get();
-  }
-  std::string out;
-  char buf[8192];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::last("read {}", path == "-" ? "stdin" : path);
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
+  if (path == "-") return sys::read_all(STDIN_FILENO, "stdin");
+  return sys::read_file(path);
 }
 
 Result<spec::Resources> resources(const ParsedArgs &a) {
@@ -149,17 +150,34 @@ Result<spec::Resources> resources(const ParsedArgs &a) {
   return TRY_CTX(spec::parse_resources(bytes), "--resources {}", *file);
 }
 
-}  // namespace
-
-int cmd_update(const GlobalOptions &g, std::span<const std::string> args) {
-  int code = 0;
-  VerbSpec v{"update", "update [--resources FILE|-] [resource flags] <container-id>", kOptions};
-  auto a = parse_verb(g, args, v, &code);
-  if (!a) return code;
-  auto r = resources(*a);
+int update(const GlobalOptions &g, const ParsedArgs &a) {
+  auto r = resources(a);
   if (!r) return report(g, r.error());
-  auto st = lifecycle::update(make_context(g), a->positional[0], *r);
+  auto st = lifecycle::update(make_context(g), a.positional[0], *r);
   return st ? 0 : report(g, st.error());
 }
+
+}  // namespace
+
+const Command kUpdateCommand{
+    .name = "update",
+    .summary = "change the resource limits of a running container",
+    .usage = "update [command options] <container-id>",
+    .description =
+        "Writes new cgroup limits for a created, running or paused container and records "
+        "them in its state, so later commands see them. Only the limits given change; the "
+        "others keep their values.\n"
+        "\n"
+        "Sizes take a unit suffix k, m, g, t or p (powers of 1024). Durations are in "
+        "microseconds.",
+    .examples =
+        "# Give web 1 GiB of memory and at most 200 processes:\n"
+        "husk update --memory 1g --pids-limit 200 web\n"
+        "\n"
+        "# Apply a resources object from a file:\n"
+        "husk update --resources limits.json web",
+    .options = kOptions,
+    .run = update,
+};
 
 }  // namespace husk::cli

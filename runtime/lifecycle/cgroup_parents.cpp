@@ -10,21 +10,14 @@
 #include <cstring>
 #include <set>
 
+#include "sys/file.hpp"
+
 namespace husk::lifecycle {
 
 namespace {
 
 Result<std::set<std::string>> read_set(int fd) {
-  std::string text;
-  char buf[4096];
-  for (off_t off = 0;;) {
-    ssize_t n = ::pread(fd, buf, sizeof buf, off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::last("read {}", kCgroupParentsFile);
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    off += n;
-  }
+  std::string text = TRY(sys::read_all(fd, kCgroupParentsFile, {.from_start = true}));
   std::set<std::string> out;
   size_t start = 0;
   while (start < text.size()) {

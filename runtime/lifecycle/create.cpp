@@ -20,19 +20,23 @@
 #include "cgroup/cgroup.hpp"
 #include "cgroup/resources.hpp"
 #include "hooks/hooks.hpp"
+#include "lifecycle/admin_hooks.hpp"
 #include "lifecycle/cgroup_parents.hpp"
 #include "lifecycle/notify.hpp"
 #include "lifecycle/phase_timer.hpp"
 #include "lifecycle/pid_file.hpp"
+#include "lifecycle/seccomp_listener.hpp"
 #include "linux/init.hpp"
 #include "linux/namespaces.hpp"
 #include "linux/process.hpp"
 #include "linux/protocol.hpp"
 #include "linux/rootfs.hpp"
+#include "linux/rootless.hpp"
 #include "spec/parse.hpp"
 #include "spec/state_json.hpp"
 #include "spec/validate.hpp"
 #include "sys/clone.hpp"
+#include "sys/file.hpp"
 #include "sys/pidfd.hpp"
 #include "sys/proc.hpp"
 #include "sys/unix_socket.hpp"
@@ -43,57 +47,6 @@ namespace {
 
 namespace protocol = linux_setup::protocol;
 
-// ---- paths ----
-
-// Lexical clean of an absolute path: no ".", "..", empty components or
-// trailing slash (what Go's filepath.Clean gives runc).
-std::string clean_path(std::string_view p) {
-  std::vector<std::string_view> parts;
-  while (!p.empty()) {
-    size_t slash = p.find('/');
-    std::string_view part = p.substr(0, slash);
-    p.remove_prefix(slash == std::string_view::npos ? p.size() : slash + 1);
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(part);
-  }
-  std::string out;
-  for (auto part : parts) {
-    out += '/';
-    out += part;
-  }
-  return out.empty() ? "/" : out;
-}
-
-Result<std::string> absolute(const std::string& p) {
-  if (!p.empty() && p[0] == '/') return clean_path(p);
-  char cwd[PATH_MAX];
-  if (::getcwd(cwd, sizeof cwd) == nullptr) return Error::last("getcwd");
-  return clean_path(std::string(cwd) + "/" + p);
-}
-
-Result<std::string> read_file(const std::string& path) {
-  sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return Error::last("open {}", path);
-  // Straight into the string: a 64 KiB buffer on the stack made create()'s
-  // frame 72 KiB, and the stack-clash probes touched (faulted in) every page.
-  std::string out;
-  size_t used = 0;
-  for (;;) {
-    if (out.size() - used < 4096) out.resize(out.size() + 16384);
-    ssize_t n = ::read(fd.get(), out.data() + used, out.size() - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::last("read {}", path);
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
-  }
-  out.resize(used);
-  return out;
-}
-
 // ---- step 1: the bundle ----
 
 struct Loaded {
@@ -103,31 +56,11 @@ struct Loaded {
   std::string rootfs;  // absolute, symlinks resolved
 };
 
-// root.path: absolute, or relative to the bundle; it must be a directory.
-// Symlinks are resolved once here, so every later step works on the same
-// directory whatever happens to the link.
-Result<std::string> resolve_rootfs(const std::string& bundle, const spec::Root& root) {
-  std::string p = root.path[0] == '/' ? root.path : bundle + "/" + root.path;
-  char real[PATH_MAX];
-  if (::realpath(p.c_str(), real) == nullptr) return Error::last("{}", p).wrap("root.path");
-  struct stat st {};
-  if (::stat(real, &st) != 0) return Error::last("stat {}", real).wrap("root.path");
-  if (!S_ISDIR(st.st_mode)) return Error::spec("root.path: {} is not a directory", real);
-  return std::string(real);
-}
-
 Result<Loaded> load_bundle(const Context& ctx, const CreateOptions& o) {
   Loaded l;
-  l.bundle = TRY(absolute(o.bundle.empty() ? std::string(".") : o.bundle));
-  auto bytes = read_file(l.bundle + "/config.json");
-  if (!bytes) {
-    if (bytes.error().err() == ENOENT) {
-      return Error::make(ErrorKind::NotFound, "JSON specification file config.json not found in {}",
-                         l.bundle);
-    }
-    return std::move(bytes).error();
-  }
-  l.bytes = std::move(*bytes);
+  auto text = TRY(read_bundle(o.bundle));
+  l.bundle = std::move(text.dir);
+  l.bytes = std::move(text.bytes);
   l.cfg = TRY_CTX(spec::parse_config(l.bytes), "{}/config.json", l.bundle);
   std::vector<std::string> warnings;
   TRY(spec::validate(l.cfg, &warnings));
@@ -136,20 +69,6 @@ Result<Loaded> load_bundle(const Context& ctx, const CreateOptions& o) {
   if (!l.cfg.root || l.cfg.root->path.empty()) return Error::spec("root.path: required");
   l.rootfs = TRY(resolve_rootfs(l.bundle, *l.cfg.root));
   return l;
-}
-
-// Valid configs husk does not implement: an explicit error, never ignored.
-Status check_unsupported(const spec::Config& cfg) {
-  if (!cfg.linux) return {};
-  const auto& lx = *cfg.linux;
-  auto unsupported = [](const char* field) {
-    return Error::make(ErrorKind::Unsupported, "{}: not supported by husk", field);
-  };
-  if (lx.intel_rdt) return unsupported("linux.intelRdt");
-  if (!lx.net_devices.empty()) return unsupported("linux.netDevices");
-  if (lx.memory_policy) return unsupported("linux.memoryPolicy");
-  if (lx.personality) return unsupported("linux.personality");
-  return {};
 }
 
 // ---- step 2: what the caller hands over (fds, console) ----
@@ -193,7 +112,7 @@ Result<sys::UniqueFd> connect_console(const spec::Process& proc, const CreateOpt
     return Error::arg("cannot use console socket if husk will not detach or allocate tty");
   }
   if (!proc.terminal) return sys::UniqueFd();
-  std::string path = TRY(absolute(*o.console_socket));
+  std::string path = TRY(absolute_path(*o.console_socket));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) {
@@ -230,7 +149,8 @@ bool hooks_round_trip(const spec::Config& cfg) {
 
 Result<Plans> make_plans(const Context& ctx, Loaded& l, const CreateOptions& o) {
   Plans p;
-  TRY(check_unsupported(l.cfg));
+  // Valid configs husk does not implement: an explicit error, never ignored.
+  if (auto u = unsupported_features(l.cfg); !u.empty()) return std::move(u.front());
   p.ns = TRY(linux_setup::plan_namespaces(l.cfg));
   linux_setup::RootfsOptions ro;
   ro.rootfs = l.rootfs;
@@ -259,7 +179,7 @@ Result<Plans> make_plans(const Context& ctx, Loaded& l, const CreateOptions& o) 
   TRY(linux_setup::open_namespace_paths(p.ns));
   p.console = TRY(connect_console(*l.cfg.process, o));
   if (o.pidfd_socket) {
-    auto path = TRY(absolute(*o.pidfd_socket));
+    auto path = TRY(absolute_path(*o.pidfd_socket));
     p.pidfd_socket = TRY_CTX(sys::connect_unix(path, SOCK_STREAM), "--pidfd-socket");
   }
   return p;
@@ -325,7 +245,7 @@ state::ContainerState new_record(const Loaded& l, const CreateOptions& o, const 
   st.created = rfc3339_now();
   st.annotations = l.cfg.annotations;
   st.systemd_cgroup = ctx.systemd_cgroup;
-  st.rootless = ctx.rootless.value_or(::geteuid() != 0);
+  st.rootless = linux_setup::rootless(ctx.rootless);
   return st;
 }
 
@@ -463,7 +383,7 @@ Status persist_record(Launch& l) {
 }
 
 Status drive_init(Launch& l, const Loaded& ld, const Plans& p, protocol::ParentEnd& ch,
-                  PhaseTimer& t) {
+                  CreateTimer& t) {
   TRY(p.cgroup->add_pid(l.pid));
   TRY(linux_setup::set_oom_score_adj(*p.process, l.pid));
   TRY(ch.send_start());
@@ -489,13 +409,21 @@ Status drive_init(Launch& l, const Loaded& ld, const Plans& p, protocol::ParentE
     TRY(run_parent_hooks(l, ld.cfg, ch, own_pid));
     t.mark("hooks");
   }
+  if (seccomp_notifies(ld.cfg)) {
+    auto fd = TRY(ch.await_seccomp_listener());
+    TRY(send_to_seccomp_listener(*ld.cfg.linux->seccomp, l.st, "creating", l.pid, fd.get()));
+  }
   TRY(ch.await_ready());
-  t.mark(hooks_round_trip(ld.cfg) ? "ready" : "rootfs");
+  if (hooks_round_trip(ld.cfg)) {
+    t.mark("ready");
+  } else {
+    t.mark("rootfs");
+  }
   return {};
 }
 
 Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
-              const std::optional<std::string>& pid_file, PhaseTimer& t) {
+              const std::optional<std::string>& pid_file, CreateTimer& t) {
   TRY(l.dir.save_config(ld.bytes));
   // `run` releases the init over the protocol socket instead (protocol.hpp).
   if (!o.start_follows) TRY(l.dir.make_fifo());
@@ -527,6 +455,47 @@ Status launch(Launch& l, const Loaded& ld, Plans& p, const CreateOptions& o,
 
 }  // namespace
 
+Result<BundleText> read_bundle(const std::string& bundle) {
+  BundleText b;
+  b.dir = TRY(absolute_path(bundle.empty() ? std::string(".") : bundle));
+  auto bytes = sys::read_file(b.dir + "/config.json");
+  if (!bytes) {
+    if (bytes.error().err() == ENOENT) {
+      return Error::make(ErrorKind::NotFound, "JSON specification file config.json not found in {}",
+                         b.dir);
+    }
+    return std::move(bytes).error();
+  }
+  b.bytes = std::move(*bytes);
+  return b;
+}
+
+// Symlinks are resolved once here, so every later step works on the same
+// directory whatever happens to the link.
+Result<std::string> resolve_rootfs(const std::string& bundle, const spec::Root& root) {
+  std::string p = root.path[0] == '/' ? root.path : bundle + "/" + root.path;
+  char real[PATH_MAX];
+  if (::realpath(p.c_str(), real) == nullptr) return Error::last("{}", p).wrap("root.path");
+  struct stat st {};
+  if (::stat(real, &st) != 0) return Error::last("stat {}", real).wrap("root.path");
+  if (!S_ISDIR(st.st_mode)) return Error::spec("root.path: {} is not a directory", real);
+  return std::string(real);
+}
+
+std::vector<Error> unsupported_features(const spec::Config& cfg) {
+  std::vector<Error> out;
+  if (!cfg.linux) return out;
+  const auto& lx = *cfg.linux;
+  auto unsupported = [&out](const char* field) {
+    out.push_back(Error::make(ErrorKind::Unsupported, "{}: not supported by husk", field));
+  };
+  if (lx.intel_rdt) unsupported("linux.intelRdt");
+  if (!lx.net_devices.empty()) unsupported("linux.netDevices");
+  if (lx.memory_policy) unsupported("linux.memoryPolicy");
+  if (lx.personality) unsupported("linux.personality");
+  return out;
+}
+
 Result<cgroup::Options> cgroup_options(const Context& ctx, const spec::Config& cfg,
                                        const std::string& id) {
   cgroup::Options co;
@@ -534,17 +503,18 @@ Result<cgroup::Options> cgroup_options(const Context& ctx, const spec::Config& c
   co.cgroups_path = lx && lx->cgroups_path ? *lx->cgroups_path : std::string();
   co.id = id;
   co.systemd = ctx.systemd_cgroup;
-  co.rootless = ctx.rootless.value_or(::geteuid() != 0);
+  co.rootless = linux_setup::rootless(ctx.rootless);
   return cgroup::options_from_env(co);
 }
 
 Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts) {
-  PhaseTimer t(ctx);
+  CreateTimer t(ctx);
   TRY(state::validate_id(opts.id));
   int passed_fds = TRY(check_passed_fds(listen_fds(), opts.preserve_fds));
   std::optional<std::string> pid_file;
-  if (opts.pid_file) pid_file = TRY(absolute(*opts.pid_file));
+  if (opts.pid_file) pid_file = TRY(absolute_path(*opts.pid_file));
   Loaded l = TRY(load_bundle(ctx, opts));
+  TRY(add_admin_hooks(ctx, l.cfg, l.bytes));
   if (host_notify_socket()) add_notify_mount(l.cfg, ctx.root + "/" + opts.id);
   t.mark("parse");
   Plans p = TRY(make_plans(ctx, l, opts));

@@ -68,6 +68,21 @@ struct CreatedInit {
 
 Result<CreatedInit> create(const Context& ctx, const CreateOptions& opts);
 
+// The steps of create that only look, shared with `husk check`.
+// The bundle directory (absolute, clean; "" is the current directory) and
+// its config.json as read.
+struct BundleText {
+  std::string dir;
+  std::string bytes;
+};
+Result<BundleText> read_bundle(const std::string& bundle);
+// root.path: absolute, or relative to the bundle; a directory, symlinks
+// resolved. Errors name root.path.
+Result<std::string> resolve_rootfs(const std::string& bundle, const spec::Root& root);
+// Valid configs husk does not implement (intelRdt, netDevices, ...), one
+// Unsupported error each; create refuses the first.
+std::vector<Error> unsupported_features(const spec::Config& cfg);
+
 // Where create places the container's cgroup: linux.cgroupsPath, the id,
 // the global options, the environment's overrides (cgroup::options_from_env).
 // Also for delete after a create killed before it wrote its record.

@@ -5,6 +5,7 @@
 #include "lifecycle/cgroup_parents.hpp"
 #include "lifecycle/create.hpp"
 #include "lifecycle/lifecycle.hpp"
+#include "lifecycle/phase_timer.hpp"
 #include "spec/config.hpp"
 #include "spec/parse.hpp"
 #include "spec/state_json.hpp"
@@ -89,13 +90,16 @@ std::vector<spec::Hook> saved_poststop(const Context &ctx, const state::Containe
 // the cgroup is, so a failed delete can be retried.
 Status clean_up(const Context &ctx, state::ContainerDir &dir, const state::ContainerState &st,
                 cgroup::Manager *mgr, const std::vector<spec::Hook> &poststop) {
+  PhaseTimer<Verb::Delete> t(ctx);
   if (mgr != nullptr) {
     TRY(empty_cgroup(*mgr, st.id));
     auto parents = TRY(CgroupParents::lock(ctx));
     TRY_CTX(mgr->destroy(), "destroy cgroup of container {}", st.id);
     parents.prune(ctx, *mgr);
   }
+  t.mark("cgroup");
   TRY(dir.remove());
+  t.mark("remove");
   run_poststop(ctx, poststop, st);
   return {};
 }
@@ -176,6 +180,7 @@ Status destroy(const Context &ctx, std::string_view id, bool force) {
     return std::move(opened).error();
   }
   auto &dir = *opened;
+  PhaseTimer<Verb::Delete> t(ctx);
   auto locked = dir.lock();
   if (!locked) {
     if (locked.error().kind() != ErrorKind::NotFound) return std::move(locked).error();
@@ -205,7 +210,9 @@ Status destroy(const Context &ctx, std::string_view id, bool force) {
                        id, state::to_string(o->status));
   }
   auto mgr = TRY(load_cgroup(o->st));
+  t.mark("lock");
   if (o->status != state::Status::Stopped) TRY_CTX(kill_init(*o, mgr.get()), "delete");
+  t.mark("kill");
   return clean_up(ctx, dir, o->st, mgr.get(), saved_poststop(ctx, dir));
 }
 

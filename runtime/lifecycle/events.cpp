@@ -1,26 +1,21 @@
 #include "lifecycle/events.hpp"
 
 #include <poll.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <sys/stat.h>
 
 #include <cmath>
 #include <memory>
 
+#include "spec/json_write.hpp"
+
 namespace husk::lifecycle {
 
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using Writer = spec::json::Compact;
 using Clock = std::chrono::steady_clock;
-
-void key(Writer& w, std::string_view k) {
-  w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
-}
-void str(Writer& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
+using spec::json::key;
+using spec::json::kv;
 // runc's fields tagged `omitempty` are left out when zero / empty.
 void u64_opt(Writer& w, std::string_view k, uint64_t v) {
   if (v == 0) return;
@@ -94,10 +89,7 @@ void blkio_list(Writer& w, std::string_view k, const std::vector<cgroup::BlkioEn
     w.StartObject();
     u64_opt(w, "major", e.major);
     u64_opt(w, "minor", e.minor);
-    if (!e.op.empty()) {
-      key(w, "op");
-      str(w, e.op);
-    }
+    if (!e.op.empty()) kv(w, "op", e.op);
     u64_opt(w, "value", e.value);
     w.EndObject();
   }
@@ -137,10 +129,8 @@ void cpuset_json(Writer& w, const cgroup::Stats& s) {
 }
 
 void event_head(Writer& w, std::string_view type, std::string_view id) {
-  key(w, "type");
-  str(w, type);
-  key(w, "id");
-  str(w, id);
+  kv(w, "type", type);
+  kv(w, "id", id);
 }
 
 // The cgroup directory is gone: the container was deleted.
@@ -179,7 +169,7 @@ Result<Target> open_target(const Context& ctx, const EventsOptions& o) {
 }  // namespace
 
 std::string stats_event_json(std::string_view id, const cgroup::Stats& s) {
-  rapidjson::StringBuffer buf;
+  spec::json::Buffer buf;
   Writer w(buf);
   w.StartObject();
   event_head(w, "stats", id);
@@ -218,16 +208,16 @@ std::string stats_event_json(std::string_view id, const cgroup::Stats& s) {
   w.Null();
   w.EndObject();
   w.EndObject();
-  return {buf.GetString(), buf.GetSize()};
+  return spec::json::take(buf);
 }
 
 std::string oom_event_json(std::string_view id) {
-  rapidjson::StringBuffer buf;
+  spec::json::Buffer buf;
   Writer w(buf);
   w.StartObject();
   event_head(w, "oom", id);
   w.EndObject();
-  return {buf.GetString(), buf.GetSize()};
+  return spec::json::take(buf);
 }
 
 Result<std::chrono::nanoseconds> parse_go_duration(std::string_view s) {

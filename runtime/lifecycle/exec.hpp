@@ -15,46 +15,20 @@
 // capabilities it grants), chroots to the init's root, applies the plan and
 // execs. Setup errors come back over a SEQPACKET socketpair; the socket is
 // close-on-exec, so its end-of-file after Ready means execve happened.
+//
+// Beside create's twins: the process (exec_process.hpp), --cgroup
+// (exec_cgroup.hpp), the child (linux/exec_child.hpp).
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "base/result.hpp"
+#include "lifecycle/exec_process.hpp"
 #include "lifecycle/lifecycle.hpp"
-#include "spec/config.hpp"
 
 namespace husk::lifecycle {
-
-// The CLI form's changes to config.json's process (runc's getProcess).
-struct ExecOverrides {
-  std::vector<std::string> args;        // required, non-empty
-  std::optional<std::string> cwd;       // --cwd
-  std::vector<std::string> env;         // --env/-e, appended (later entries win)
-  std::optional<std::string> user;      // --user/-u "uid[:gid]"
-  std::vector<std::string> extra_gids;  // --additional-gids/-g, appended
-  std::vector<std::string> caps;     // --cap/-c: added to bounding, effective, permitted, ambient
-  bool tty = false;                  // --tty/-t (config's terminal is ignored, as runc)
-  std::optional<bool> no_new_privs;  // --no-new-privs
-  std::optional<std::string> apparmor;       // --apparmor
-  std::optional<std::string> process_label;  // --process-label
-};
-
-// config.json's process with the overrides applied. Errors name the flag.
-Result<spec::Process> merge_exec_process(spec::Process base, const ExecOverrides& o);
-
-// Environment with later duplicates of a name replacing earlier ones, in the
-// position of the first (what runc's os.Setenv-based merge produces).
-std::vector<std::string> dedupe_env(const std::vector<std::string>& env);
-
-// --cgroup values: "path" (every hierarchy; only alone) or
-// "ctrl[,ctrl]:path". Returns controller -> path relative to the container's
-// cgroup ("" = every hierarchy not named otherwise). Paths may not leave the
-// container's cgroup.
-Result<std::map<std::string, std::string>> parse_sub_cgroups(
-    const std::vector<std::string>& values);
 
 struct ExecOptions {
   std::string id;

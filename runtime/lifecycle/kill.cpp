@@ -1,6 +1,7 @@
 #include <csignal>
 
 #include "lifecycle/lifecycle.hpp"
+#include "lifecycle/phase_timer.hpp"
 #include "sys/pidfd.hpp"
 
 namespace husk::lifecycle {
@@ -34,8 +35,14 @@ Status kill_all(const Context &ctx, const Observed &o, int sig) {
 Status kill(const Context &ctx, std::string_view id, int sig, bool all) {
   auto store = TRY(open_store(ctx));
   auto dir = TRY(store.open_container(id));
+  PhaseTimer<Verb::Kill> t(ctx);
   auto o = TRY(observe(dir));
-  if (all) return kill_all(ctx, o, sig);
+  t.mark("observe");
+  if (all) {
+    TRY(kill_all(ctx, o, sig));
+    t.mark("signal");
+    return {};
+  }
   if (!state::can_kill(o.status)) return not_running();
   auto proc = sys::Process::open(o.st.pid, o.st.pid_start_time);
   if (!proc) {
@@ -47,6 +54,7 @@ Status kill(const Context &ctx, std::string_view id, int sig, bool all) {
     if (sent.error().kind() == ErrorKind::NotFound) return not_running();
     return std::move(sent).error();
   }
+  t.mark("signal");
   if (o.status == state::Status::Paused && sig == SIGKILL) {
     auto mgr = TRY(load_cgroup(o.st));
     if (mgr) TRY(mgr->thaw());

@@ -27,6 +27,8 @@ struct Context {
   std::string root;  // state directory root, absolute
   bool systemd_cgroup = false;
   std::optional<bool> rootless;  // nullopt = auto
+  // --hooks-dir, lowest precedence first; empty = hooks::default_hooks_dirs().
+  std::vector<std::string> hooks_dirs;
   // Sink for warnings/debug lines ("warning", "debug", ...); may be empty.
   std::function<void(const char* level, const std::string& msg)> log;
   bool debug_enabled = false;  // whether debug lines reach the log at all
@@ -48,6 +50,11 @@ Result<state::StateStore> open_store(const Context& ctx);
 // entries are keyed and checked by their full canonical form, so every root
 // may share them.
 std::string seccomp_cache_dir();
+
+// A path from the command line (--bundle, --pid-file, sockets, --process)
+// made absolute against the cwd and cleaned lexically, as Go's filepath.Abs
+// does for runc: later steps may change directory, and messages show it.
+Result<std::string> absolute_path(const std::string& p);
 
 // A record together with what is live and the status derived from both.
 struct Observed {

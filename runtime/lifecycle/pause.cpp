@@ -1,4 +1,5 @@
 #include "lifecycle/lifecycle.hpp"
+#include "lifecycle/phase_timer.hpp"
 #include "spec/validate.hpp"
 
 namespace husk::lifecycle {
@@ -28,14 +29,20 @@ bool can_update(state::Status s) {
 }  // namespace
 
 Status pause(const Context &ctx, std::string_view id) {
+  PhaseTimer<Verb::Pause> t(ctx);
   auto mgr = TRY(locked_cgroup(ctx, id, state::can_pause, "container not running"));
+  t.mark("lock");
   TRY_CTX(mgr->freeze(), "pause container {}", id);
+  t.mark("freeze");
   return {};
 }
 
 Status resume(const Context &ctx, std::string_view id) {
+  PhaseTimer<Verb::Resume> t(ctx);
   auto mgr = TRY(locked_cgroup(ctx, id, state::can_resume, "container not paused"));
+  t.mark("lock");
   TRY_CTX(mgr->thaw(), "resume container {}", id);
+  t.mark("thaw");
   return {};
 }
 
@@ -53,9 +60,12 @@ Status update(const Context &ctx, std::string_view id, const spec::Resources &r)
   // an allow-all would open what the config denied.
   spec::Resources applied = r;
   applied.devices.clear();
+  PhaseTimer<Verb::Update> t(ctx);
   auto mgr = TRY(locked_cgroup(ctx, id, can_update, "container not running"));
+  t.mark("lock");
   TRY_CTX(mgr->check(applied), "update container {}", id);
   TRY_CTX(mgr->apply(applied), "update container {}", id);
+  t.mark("apply");
   return {};
 }
 

@@ -10,6 +10,7 @@
 
 #include "lifecycle/lifecycle.hpp"
 #include "sys/fd.hpp"
+#include "sys/file.hpp"
 
 extern char **environ;  // NOLINT(readability-redundant-declaration)
 
@@ -47,13 +48,7 @@ Result<std::string> run_ps(const std::vector<std::string> &args) {
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) return Error::sys(rc, "exec ps");
   wr.reset();
-  std::string out;
-  char buf[8192];
-  for (ssize_t n; (n = ::read(rd.get(), buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::last("read ps output");
-    out.append(buf, static_cast<size_t>(n));
-  }
+  auto out = sys::read_all(rd.get(), "ps output");
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) return Error::last("waitpid ps");

@@ -35,7 +35,7 @@ Result<int> start_and_wait(const Context& ctx, const RunOptions& opts, CreatedIn
   std::optional<TerminalRelay> tty;
   if (init.terminal && console >= 0) tty.emplace(TRY(receive_master(console)));
   sys::UniqueFd sigfd = TRY(take_signals());
-  PhaseTimer t(ctx);
+  PhaseTimer<Verb::Run> t(ctx);
   // In the foreground husk stays the process to supervise: MAINPID is ours (runc's too).
   TRY(start_created(init, ::getpid()));
   t.mark("start");

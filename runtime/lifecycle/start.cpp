@@ -10,6 +10,7 @@
 
 #include "hooks/hooks.hpp"
 #include "lifecycle/notify.hpp"
+#include "lifecycle/phase_timer.hpp"
 #include "spec/state_json.hpp"
 #include "sys/pidfd.hpp"
 
@@ -65,10 +66,19 @@ Result<std::string> read_fifo(int fifo, int pidfd) {
   }
 }
 
-Status open_and_wait(const state::ContainerDir& dir, int init_pidfd) {
+Status open_and_wait(state::ContainerDir& dir, int init_pidfd, PhaseTimer<Verb::Start>& t) {
   // O_NONBLOCK: an open for reading does not wait for a writer (fifo(7)); the
   // init, blocked in its open for writing, proceeds once this one exists.
   auto fifo = TRY(dir.open_fifo(O_RDONLY | O_NONBLOCK));
+  // The name goes now, while the init may still be waiting: it reopens the
+  // fifo through its own fd, never by name. Unlinked only after the program
+  // ran, a start killed in between left the name: the container looked
+  // "created" while it ran, and the next start waited forever on a fifo no
+  // one would write (a FIFO never written since this open reports no
+  // POLLHUP). Now "running" (status.hpp) from here on, or "stopped" if the
+  // init dies.
+  TRY(dir.unlink_fifo());
+  t.mark("release");
   std::string got = TRY(read_fifo(fifo.get(), init_pidfd));
   if (got.empty()) return init_gone();
   if (got.size() > 1) return Error::make(ErrorKind::Sys, "{}", got.substr(1));
@@ -95,12 +105,13 @@ Status run_poststart(const state::ContainerDir& dir, const state::ContainerState
 
 // Everything start does under the container's lock; returns the init.
 Result<sys::Process> start_locked(const Context& ctx, std::string_view id,
-                                  std::optional<NotifyProxy>& notify) {
+                                  std::optional<NotifyProxy>& notify, PhaseTimer<Verb::Start>& t) {
   auto store = TRY(open_store(ctx));
   auto dir = TRY(store.open_container(id));
   TRY(dir.lock());
   Observed o = TRY(observe(dir));
   TRY(check_startable(o.status));
+  t.mark("lock");
   auto init = sys::Process::open(o.st.pid, o.st.pid_start_time);
   if (!init) {
     if (init.error().kind() == ErrorKind::NotFound) return init_gone();
@@ -108,9 +119,9 @@ Result<sys::Process> start_locked(const Context& ctx, std::string_view id,
   }
   // Bound before the container's program runs, so no notification is lost.
   notify = TRY(NotifyProxy::open(dir));
-  TRY(open_and_wait(dir, init->fd()));
   // No new record: "running" is derived from the fifo being gone (status.hpp).
-  TRY(dir.unlink_fifo());
+  TRY(open_and_wait(dir, init->fd(), t));
+  t.mark("exec");
   TRY(run_poststart(dir, o.st, *init));
   return std::move(*init);
 }
@@ -119,7 +130,8 @@ Result<sys::Process> start_locked(const Context& ctx, std::string_view id,
 
 Status start(const Context& ctx, std::string_view id, pid_t notify_mainpid) {
   std::optional<NotifyProxy> notify;
-  auto init = TRY(start_locked(ctx, id, notify));
+  PhaseTimer<Verb::Start> t(ctx);
+  auto init = TRY(start_locked(ctx, id, notify, t));
   // Waiting for READY without the lock: delete/kill stay possible meanwhile.
   if (notify) TRY(notify->wait_ready(init.fd(), notify_mainpid > 0 ? notify_mainpid : init.pid()));
   return {};

@@ -1,9 +1,12 @@
 #include <unistd.h>
 
+#include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <utility>
 
 #include "lifecycle/lifecycle.hpp"
+#include "linux/paths.hpp"
 #include "spec/parse.hpp"
 #include "spec/state_json.hpp"
 #include "sys/proc.hpp"
@@ -21,6 +24,13 @@ std::string seccomp_cache_dir() {
   const char *home = std::getenv("HOME");
   if (home != nullptr && home[0] == '/') return std::string(home) + "/.cache/husk/seccomp";
   return {};
+}
+
+Result<std::string> absolute_path(const std::string &p) {
+  if (!p.empty() && p[0] == '/') return linux_setup::clean_path(p);
+  char cwd[PATH_MAX];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return Error::last("getcwd");
+  return linux_setup::clean_path(std::string(cwd) + "/" + p);
 }
 
 Result<std::unique_ptr<cgroup::Manager>> load_cgroup(const state::ContainerState &st) {
@@ -56,7 +66,17 @@ Result<Observed> observe(const state::ContainerDir &dir) {
   if (alive) o.live.create_in_progress = TRY(dir.create_in_progress());
   if (alive && !o.live.create_in_progress) {
     auto mgr = TRY(load_cgroup(o.st));
-    if (mgr) o.live.frozen = TRY_CTX(mgr->frozen(), "container {}", o.st.id);
+    auto frozen = mgr ? mgr->frozen() : Result<bool>(false);
+    // A delete at work may kill the init and remove the cgroup right after
+    // the check above: its files are then gone (ENOENT), or, opened just
+    // before the rmdir, answer ENODEV (kernfs, a removed node). Not frozen:
+    // the status is what it was an instant ago, and the next look sees the
+    // container stopped or gone.
+    int err = frozen ? 0 : frozen.error().err();
+    if (!frozen && frozen.error().kind() != ErrorKind::NotFound && err != ENOENT && err != ENODEV) {
+      return std::move(frozen).error().wrap("container {}", o.st.id);
+    }
+    o.live.frozen = frozen.value_or(false);
   }
   o.status = state::derive_status(o.st, o.live);
   return o;

@@ -53,24 +53,8 @@ Status resolve_set(const std::vector<std::string>& names, const char* set,
                    std::vector<std::string>& warnings) {
   mask = 0;
   for (const auto& name : names) {
-    auto cap = capability_from_name(name);
-    if (!cap) return Error::spec("process.capabilities.{}: unknown capability \"{}\"", set, name);
-    if (*cap > limits.last_cap) {
-      warnings.push_back(fmt::format(
-          "process.capabilities.{}: ignoring {}, not supported by this kernel (its last "
-          "capability is {})",
-          set, name, capability_name(limits.last_cap)));
-      continue;
-    }
-    // A bounding set only ever shrinks (PR_CAPBSET_DROP; there is no
-    // "raise"), and capset(2) grants nothing outside it: a cap missing from
-    // husk's own set cannot reach the container, whichever set asks for it.
-    if ((limits.bounding & bit(*cap)) == 0) {
-      return Error::spec(
-          "process.capabilities.{}: {} cannot be granted: it is not in husk's own bounding set",
-          set, name);
-    }
-    mask |= bit(*cap);
+    auto cap = TRY(resolve_capability(name, set, limits, warnings));
+    if (cap) mask |= bit(*cap);
   }
   return {};
 }
@@ -108,6 +92,29 @@ Result<CapState> make_cap_state(const CapabilityPlan& plan) {
 }
 
 }  // namespace
+
+Result<std::optional<int>> resolve_capability(const std::string& name, const char* set,
+                                              const CapabilityLimits& limits,
+                                              std::vector<std::string>& warnings) {
+  auto cap = capability_from_name(name);
+  if (!cap) return Error::spec("process.capabilities.{}: unknown capability \"{}\"", set, name);
+  if (*cap > limits.last_cap) {
+    warnings.push_back(
+        fmt::format("process.capabilities.{}: ignoring {}, not supported by this kernel (its last "
+                    "capability is {})",
+                    set, name, capability_name(limits.last_cap)));
+    return std::optional<int>();
+  }
+  // A bounding set only ever shrinks (PR_CAPBSET_DROP; there is no
+  // "raise"), and capset(2) grants nothing outside it: a cap missing from
+  // husk's own set cannot reach the container, whichever set asks for it.
+  if ((limits.bounding & bit(*cap)) == 0) {
+    return Error::spec(
+        "process.capabilities.{}: {} cannot be granted: it is not in husk's own bounding set", set,
+        name);
+  }
+  return cap;
+}
 
 std::optional<int> capability_from_name(std::string_view name) {
   // cap_from_name also takes any case ("cap_chown") and numbers ("12",

@@ -74,6 +74,11 @@ struct CapabilityPlan {
 //  - outside husk's own bounding set: an error naming the capability and the
 //    set, before anything is created (capset(2) would refuse it later with a
 //    bare EPERM).
+// One name of the set `set` ("bounding"), with the rules above: its number,
+// none when dropped with a warning, or the error.
+Result<std::optional<int>> resolve_capability(const std::string& name, const char* set,
+                                              const CapabilityLimits& limits,
+                                              std::vector<std::string>& warnings);
 // Capabilities the kernel would refuse in capset / PR_CAP_AMBIENT_RAISE
 // (capabilities(7)) because the config contradicts itself: effective not in
 // permitted, inheritable not in bounding, ambient not in both permitted and

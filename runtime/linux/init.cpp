@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "base/phases.hpp"
 #include "hooks/hooks.hpp"
 #include "linux/child.hpp"
 #include "linux/memory.hpp"
@@ -55,13 +56,26 @@ Status fork_real_init(InitEnd& ch) {
 // bind_sources: filled with the fds of the bind sources the parent opens
 // for us once we are in our user namespace (open_bind_sources), by
 // config.mounts index.
+Status set_dumpable(bool on) {
+  if (::prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0) != 0) {
+    return Error::last("prctl(PR_SET_DUMPABLE, {})", on ? 1 : 0);
+  }
+  return {};
+}
+
 Status setup_namespaces(InitEnd& ch, const NamespacePlan& ns,
                         std::vector<sys::UniqueFd>& bind_sources) {
   TRY(join_namespaces(ns));
   TRY(unshare_namespaces(ns));
   if (ns.new_user) {
+    // A non-dumpable process's /proc/<pid> belongs to root (proc(5),
+    // PR_SET_DUMPABLE), so an unprivileged parent (or newuidmap, which
+    // checks the target is the caller's) could not open its uid_map.
+    // Dumpable only until mapped: nothing of the container runs yet.
+    if (ns.unprivileged_parent) TRY(set_dumpable(true));
     TRY(ch.send_userns_ready());
     TRY(ch.await_userns_mapped(bind_sources));
+    if (ns.unprivileged_parent) TRY(set_dumpable(false));
   }
   TRY(become_userns_root(ns));
   TRY(create_late_namespaces(ns));
@@ -186,15 +200,17 @@ Result<RootfsBuild> build_until_rootfs(InitEnd& ch, const InitPlan& p) {
 
 Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys::UniqueFd& procfs,
                          Executable& exe) {
+  init_phase("begin");
   // Non-dumpable until execve: other processes in the container (and their
   // ptrace/proc access) cannot open /proc/<init>/exe, the host's husk binary
   // (CVE-2019-5736). execve resets the flag for the container's program.
-  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return Error::last("prctl(PR_SET_DUMPABLE, 0)");
+  TRY(set_dumpable(false));
   reset_signals();
   // The container's init leads its own session (needed for TIOCSCTTY, and
   // it must not share the caller's job control).
   if (::setsid() < 0) return Error::last("setsid");
   RootfsBuild built = TRY(build_until_rootfs(ch, p));
+  init_phase("rootfs");
   sys::UniqueFd root = std::move(built.root);
   sys::UniqueFd shared_ns = std::move(built.shared_ns);
   TRY(make_cwd(p, root.get()));
@@ -217,13 +233,16 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys
                 states.creating));
   if (!p.exec_on_channel) procfs = TRY_CTX(private_procfs(), "procfs for exec.fifo");
   TRY(enter_rootfs(*p.rootfs, root.get(), built.masks_done));
+  init_phase("pivot");
   root.reset();
   if (p.console_socket >= 0) TRY_CTX(setup_console(p), "process.terminal");
   TRY(leave_build_ns(shared_ns.get()));
   shared_ns.reset();
   TRY(set_hostnames(*p.config));
   TRY(setup_stdio(p.process->uid, p.console_socket < 0));
+  p.process->seccomp_listener = [&ch](int fd) { return ch.send_seccomp_listener(fd); };
   TRY(apply_process(*p.process, {p.preserve_fds, {ch.fd(), p.fifo_fd, procfs.get(), -1}}));
+  init_phase("process");
   // After apply_process closed every other fd: no path of args[0] may reach
   // anything through an fd the container's program will not have
   // (/proc/self/fd/N, CVE-2024-21626).
@@ -232,6 +251,8 @@ Status setup_until_ready(InitEnd& ch, const InitPlan& p, HookStates& states, sys
   // inode, close-on-exec), instead of a second lookup a moment later.
   bool keep = p.exec_on_channel && !hooks_before_exec(p);
   TRY(check_executable(*p.process, keep ? &exe : nullptr));
+  // Before Ready even with no_new_privs: see load_notifying_seccomp.
+  TRY(load_notifying_seccomp(*p.process));
   return ch.send_ready();
 }
 
@@ -274,12 +295,14 @@ Status start_container(const InitPlan& p, const HookStates& states, Executable& 
   TRY(load_late_seccomp(*p.process));
   const auto* hk = p.config->hooks ? &*p.config->hooks : nullptr;
   TRY(run_hooks(hooks::Kind::StartContainer, hk ? &hk->start_container : nullptr, states.created));
+  init_phase("exec");
   return exec_process(*p.process, &exe);
 }
 
 Status after_ready(const InitPlan& p, const HookStates& states, sys::UniqueFd procfs,
                    sys::UniqueFd& fifo) {
   fifo = TRY(wait_for_start(p.fifo_fd, std::move(procfs), p.trim_memory));
+  init_phase("fifo");
   // The program may have changed since create: looked up again, before the
   // filter, unless a startContainer hook may still change it (exec_process
   // then looks it up after the hooks).
@@ -320,6 +343,7 @@ void report_late(const Error& e, int fifo) {
     channel.send_error(s.error());
     ::_exit(1);
   }
+  init_phase("ready");
   if (plan.exec_on_channel) {
     Status s = after_ready_on_channel(channel, plan, states, exe);
     channel.send_error(s.error());

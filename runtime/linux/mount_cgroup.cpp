@@ -23,6 +23,7 @@
 
 #include "linux/mount.hpp"
 #include "linux/mountinfo.hpp"
+#include "sys/file.hpp"
 #include "sys/mount_api.hpp"
 
 namespace husk::linux_setup {
@@ -84,8 +85,8 @@ Result<sys::UniqueFd> hierarchy_mount(const Hierarchy& h, const MountRuntime& rt
 }
 
 Result<std::vector<Hierarchy>> read_hierarchies() {
-  auto cg_text = TRY(read_small_file("/proc/self/cgroup"));
-  auto mi_text = TRY(read_small_file("/proc/self/mountinfo"));
+  auto cg_text = TRY(sys::read_file(AT_FDCWD, "/proc/self/cgroup"));
+  auto mi_text = TRY(sys::read_file(AT_FDCWD, "/proc/self/mountinfo"));
   return find_hierarchies(parse_proc_cgroup(cg_text), parse_mountinfo(mi_text));
 }
 

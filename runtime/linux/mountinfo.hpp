@@ -1,6 +1,5 @@
-// Parsers for /proc/self/mountinfo (proc_pid_mountinfo(5)) and
-// /proc/self/cgroup (cgroups(7)), and the pairing of a cgroup hierarchy with
-// the mount that shows it. Pure except read_small_file.
+// The parser for /proc/self/cgroup (cgroups(7)), and the pairing of a cgroup
+// hierarchy with the mount (sys/mountinfo.hpp) that shows it. Pure.
 #pragma once
 
 #include <string>
@@ -8,19 +7,13 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "sys/mountinfo.hpp"
 
 namespace husk::linux_setup {
 
-struct MountInfoEntry {
-  std::string root;         // field 4: the mount's root within its filesystem
-  std::string mount_point;  // field 5
-  std::string fstype;
-  std::string source;
-  std::string super_options;
-};
-
-// Lines that do not parse are skipped; octal escapes (\040) are decoded.
-std::vector<MountInfoEntry> parse_mountinfo(std::string_view text);
+// The mountinfo parser is sys's; the pairing below works on its entries.
+using sys::MountInfoEntry;
+using sys::parse_mountinfo;
 
 struct CgroupEntry {
   int id = 0;
@@ -38,8 +31,5 @@ bool cgroup_mount_matches(const CgroupEntry& cg, const MountInfoEntry& mi);
 // Where the entry's cgroup is on the host: mount point + path below the
 // mount's root. Error if the cgroup is not visible under that mount.
 Result<std::string> cgroup_host_path(const CgroupEntry& cg, const MountInfoEntry& mi);
-
-// Reads a /proc file (not seekable, size 0 in stat) completely.
-Result<std::string> read_small_file(const char* path);
 
 }  // namespace husk::linux_setup

@@ -8,12 +8,14 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <string_view>
 
+#include "linux/rootless.hpp"
 #include "spec/names.hpp"
 
 #ifndef CLONE_NEWTIME
@@ -117,6 +119,9 @@ Status plan_user_maps(const spec::Config& cfg, NamespacePlan& plan) {
   }
   plan.uid_map = TRY(id_map_text(lx.uid_mappings, "linux.uidMappings"));
   plan.gid_map = TRY(id_map_text(lx.gid_mappings, "linux.gidMappings"));
+  plan.unprivileged_parent = ::geteuid() != 0;
+  plan.uid_ranges = lx.uid_mappings;
+  plan.gid_ranges = lx.gid_mappings;
   return {};
 }
 
@@ -232,20 +237,42 @@ Status open_namespace_paths(NamespacePlan& plan) {
 
 Result<PidNsForChildren> PidNsForChildren::enter(const NamespacePlan& plan) {
   if (!plan.pid_join) return PidNsForChildren(sys::UniqueFd());
+  const NsJoin& j = *plan.pid_join;
+  return TRY_CTX(enter(j.fd.get(), fmt::format("setns({}, CLONE_NEWPID)", j.path)),
+                 "linux.namespaces[{}].path", j.index);
+}
+
+Result<PidNsForChildren> PidNsForChildren::enter(int ns_fd, std::string_view failed_op) {
+  if (ns_fd < 0) return PidNsForChildren(sys::UniqueFd());
   // Our active pid namespace, to return to: setns(2) on a pid namespace
   // accepts the caller's own active one or a descendant of it.
   sys::UniqueFd own(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
   if (!own) return Error::last("open /proc/self/ns/pid");
-  const NsJoin& j = *plan.pid_join;
-  if (::setns(j.fd.get(), CLONE_NEWPID) != 0) {
-    return Error::last("setns({}, CLONE_NEWPID)", j.path)
-        .wrap("linux.namespaces[{}].path", j.index);
-  }
+  if (::setns(ns_fd, CLONE_NEWPID) != 0) return Error::last("{}", failed_op);
   return PidNsForChildren(std::move(own));
 }
 
 PidNsForChildren::~PidNsForChildren() {
   if (own_) (void)::setns(own_.get(), CLONE_NEWPID);
+}
+
+Result<int> foreign_namespaces(int proc_dir) {
+  int flags = 0;
+  for (NamespaceType t : spec::all_namespace_types()) {
+    std::string theirs = fmt::format("ns/{}", spec::namespace_proc_name(t));
+    std::string ours = fmt::format("/proc/self/ns/{}", spec::namespace_proc_name(t));
+    struct stat a {};
+    struct stat b {};
+    if (::stat(ours.c_str(), &b) != 0) {
+      if (errno == ENOENT) continue;  // a kernel without this namespace type
+      return Error::last("stat {}", ours);
+    }
+    if (::fstatat(proc_dir, theirs.c_str(), &a, 0) != 0) {
+      return Error::last("stat /proc/<init>/{}", theirs);
+    }
+    if (a.st_dev != b.st_dev || a.st_ino != b.st_ino) flags |= spec::namespace_clone_flag(t);
+  }
+  return flags;
 }
 
 namespace {
@@ -267,12 +294,21 @@ Status write_proc_file(pid_t pid, const char* file, const std::string& text) {
 
 Status write_id_maps(const NamespacePlan& plan, pid_t pid) {
   if (!plan.new_user) return {};
-  // Without CAP_SETGID in the parent namespace, gid_map may only be written
-  // after setgroups(2) is disabled for the namespace (user_namespaces(7),
-  // CVE-2014-8989).
-  if (::geteuid() != 0) TRY(write_proc_file(pid, "setgroups", "deny"));
-  TRY_CTX(write_proc_file(pid, "gid_map", plan.gid_map), "linux.gidMappings");
-  TRY_CTX(write_proc_file(pid, "uid_map", plan.uid_map), "linux.uidMappings");
+  constexpr const char* kUid = "linux.uidMappings";
+  constexpr const char* kGid = "linux.gidMappings";
+  if (map_writer(plan.gid_ranges, true) == MapWriter::Helper) {
+    TRY(write_map_with_helper(pid, plan.gid_ranges, true, kGid));
+  } else {
+    // Without CAP_SETGID in the parent namespace, gid_map may only be
+    // written after setgroups(2) is disabled for the namespace
+    // (user_namespaces(7), CVE-2014-8989).
+    if (::geteuid() != 0) TRY(write_proc_file(pid, "setgroups", "deny"));
+    TRY_CTX(write_proc_file(pid, "gid_map", plan.gid_map), "{}", kGid);
+  }
+  if (map_writer(plan.uid_ranges, false) == MapWriter::Helper) {
+    return write_map_with_helper(pid, plan.uid_ranges, false, kUid);
+  }
+  TRY_CTX(write_proc_file(pid, "uid_map", plan.uid_map), "{}", kUid);
   return {};
 }
 

@@ -67,6 +67,8 @@ struct NamespacePlan {
   bool new_user = false, new_pid = false, new_mount = false, new_uts = false;
   bool new_cgroup = false, new_time = false, new_net = false;
   bool join_mount = false;
+  // husk is not root: the init stays dumpable until its maps are written.
+  bool unprivileged_parent = false;
   // The init creates the pid namespace and clones the real init into it.
   bool intermediate = false;
 
@@ -75,7 +77,10 @@ struct NamespacePlan {
   std::optional<NsJoin> pid_join;   // by the parent, around clone3
 
   std::string uid_map, gid_map;  // /proc/<pid>/{uid,gid}_map contents
-  std::string timens_offsets;    // /proc/self/timens_offsets contents
+  // The same maps as config ranges, for newuidmap/newgidmap when husk may
+  // not write them itself (rootless.hpp, map_writer).
+  std::vector<spec::IdMapping> uid_ranges, gid_ranges;
+  std::string timens_offsets;  // /proc/self/timens_offsets contents
 
   NamespacePlan() = default;
   NamespacePlan(NamespacePlan&&) = default;
@@ -92,11 +97,17 @@ Status open_namespace_paths(NamespacePlan& plan);
 
 // ---- parent side ----
 
-// Points the parent's pid_for_children at the joined pid namespace for as
-// long as it lives (clone3 happens meanwhile), then back at the parent's own.
+// Points the parent's pid_for_children at a pid namespace for as long as it
+// lives (clone3 happens meanwhile), then back at the parent's own: `create`
+// for a pid namespace joined by path, `exec` for the one of the container's
+// init (a pid namespace holds only processes created inside it).
 class PidNsForChildren {
  public:
+  // The plan's joined pid namespace; none joined: no switch.
   static Result<PidNsForChildren> enter(const NamespacePlan& plan);
+  // The pid namespace of `ns_fd`, a namespace fd or a pidfd (setns(2)); -1:
+  // no switch. `failed_op` is the error's operation when setns fails.
+  static Result<PidNsForChildren> enter(int ns_fd, std::string_view failed_op);
   PidNsForChildren(PidNsForChildren&&) = default;
   PidNsForChildren& operator=(PidNsForChildren&&) = delete;
   PidNsForChildren(const PidNsForChildren&) = delete;
@@ -107,8 +118,15 @@ class PidNsForChildren {
   sys::UniqueFd own_;
 };
 
-// Write the init's uid_map and gid_map (and setgroups "deny" when husk lacks
-// CAP_SETGID, as an unprivileged writer must).
+// The namespaces of a live process (`proc_dir`: its /proc/<pid>) that are not
+// the caller's, as CLONE_NEW* flags: what `exec` joins. setns(2) into one's
+// own user namespace is EINVAL (it would re-grant capabilities), and the
+// other joins would be no-ops. A type this kernel lacks is skipped.
+Result<int> foreign_namespaces(int proc_dir);
+
+// Write the init's uid_map and gid_map, each directly or through
+// newuidmap/newgidmap (rootless.hpp, map_writer); setgroups "deny" first
+// when husk writes gid_map itself without CAP_SETGID, as the kernel requires.
 Status write_id_maps(const NamespacePlan& plan, pid_t pid);
 
 // ---- init side (after clone) ----

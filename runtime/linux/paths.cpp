@@ -11,6 +11,7 @@
 #include <cstring>
 #include <deque>
 
+#include "base/strings.hpp"
 #include "sys/mount_api.hpp"
 
 namespace husk::linux_setup {
@@ -25,14 +26,7 @@ constexpr int kMaxSteps = 4096;
 // Raw components, keeping "." and ".." (symlink targets are interpreted
 // component by component).
 void push_components(std::deque<std::string>& out, std::string_view path) {
-  std::deque<std::string> parts;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) parts.emplace_back(path.substr(i, j - i));
-    i = j + 1;
-  }
+  auto parts = path_components(path);
   out.insert(out.begin(), parts.begin(), parts.end());
 }
 
@@ -87,13 +81,8 @@ Status check_final_type(const struct stat& st, CreateAs want) {
 bool plain_path(std::string_view path) {
   while (!path.empty() && path.front() == '/') path.remove_prefix(1);
   if (path.empty() || path.size() >= PATH_MAX || path.back() == '/') return false;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    std::string_view c = path.substr(i, j - i);
+  for (auto c : split(path, '/')) {
     if (c.empty() || c == "." || c == "..") return false;
-    i = j + 1;
   }
   return true;
 }
@@ -167,21 +156,16 @@ namespace {
 // dropped: at "/" it stays at "/").
 std::vector<std::string_view> clean_parts(std::string_view path, bool* escaped) {
   std::vector<std::string_view> parts;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    std::string_view c = path.substr(i, j - i);
+  for (auto c : path_components(path)) {
     if (c == "..") {
       if (!parts.empty()) {
         parts.pop_back();
       } else if (escaped != nullptr) {
         *escaped = true;
       }
-    } else if (!c.empty() && c != ".") {
+    } else if (c != ".") {
       parts.push_back(c);
     }
-    i = j + 1;
   }
   return parts;
 }
@@ -210,15 +194,8 @@ std::optional<std::string> clean_below(std::string_view path) {
 }
 
 std::vector<std::string> split_path(std::string_view clean) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < clean.size()) {
-    size_t j = clean.find('/', i);
-    if (j == std::string_view::npos) j = clean.size();
-    if (j > i) out.emplace_back(clean.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
+  auto parts = path_components(clean);
+  return {parts.begin(), parts.end()};
 }
 
 Result<sys::UniqueFd> open_in_root(int rootfd, std::string_view path, InRootOpen how) {

@@ -109,6 +109,9 @@ struct ProcessPlan {
   // with it, in exec_process right before execve.
   bool seccomp_early = false;
   bool seccomp_loaded = false;  // set in the child once the filter is in place
+  // Set in the child when the program notifies (SeccompProgram::notify):
+  // where the load hands the notification fd.
+  ListenerSink seccomp_listener;
 
   // Non-fatal findings (unknown capabilities, ignored flags); the caller
   // logs them once.
@@ -120,9 +123,15 @@ struct ProcessPlanDeleter {
 };
 using ProcessPlanPtr = std::unique_ptr<ProcessPlan, ProcessPlanDeleter>;
 
+// Paths to try for args[0] (ProcessPlan::exec_candidates): the name itself
+// if it contains '/', else one per $PATH entry of `env` (or the default
+// PATH), as execvp does; *search says which.
+std::vector<std::string> exec_candidates(const std::string& name,
+                                         const std::vector<std::string>& env, bool* search);
+
 // Parent, before any side effect (except filling the seccomp cache). Validates
 // process.* and linux.seccomp; every error names the field.
-// apparmorProfile / selinuxLabel / NOTIFY / listenerPath: ErrorKind::Unsupported.
+// apparmorProfile / selinuxLabel: ErrorKind::Unsupported.
 Result<ProcessPlanPtr> plan_process(const spec::Process& proc, const ProcessOptions& opts);
 inline Result<ProcessPlanPtr> plan_process(const spec::Process& proc,
                                            const spec::Seccomp* seccomp) {
@@ -150,6 +159,17 @@ Status apply_process(ProcessPlan& plan, const SealedFds& fds);
 // exec.fifo handshake, before the startContainer hooks (which run filtered,
 // as the container's program does). No-op when loaded already.
 Status load_late_seccomp(ProcessPlan& plan);
+
+// A filter with SCMP_ACT_NOTIFY rules is loaded before the process reports
+// Ready, even with no_new_privs: its notification fd must reach
+// linux.seccomp.listenerPath through the husk process at the other end of
+// the channel, and create's exits after Ready (the `start` that opens
+// exec.fifo later has no channel to the init). So, as under runc, whose init
+// always loads its filter before the exec.fifo wait, the handshake (open,
+// write and close of exec.fifo) runs under the filter; the agent has the fd
+// by then and answers what it notifies. Without no_new_privs apply_process
+// loaded it already: a no-op then, as for a filter that does not notify.
+Status load_notifying_seccomp(ProcessPlan& plan);
 
 // Parent side, optional: write oomScoreAdj for the child `pid` (if set). Needed
 // when the child cannot do it itself: lowering the value takes

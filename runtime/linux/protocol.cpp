@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "sys/unix_socket.hpp"
+
 namespace husk::linux_setup::protocol {
 
 const char* name(MsgType t) {
@@ -33,6 +35,8 @@ const char* name(MsgType t) {
       return "Execing";
     case MsgType::MountSource:
       return "MountSource";
+    case MsgType::SeccompListener:
+      return "SeccompListener";
   }
   return "unknown";
 }
@@ -65,20 +69,6 @@ std::vector<std::string> decode_strings(std::string_view payload) {
   return out;
 }
 
-std::vector<sys::UniqueFd> take_fds(msghdr& mh) {
-  std::vector<sys::UniqueFd> fds;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < n; ++i) {
-      int fd = -1;
-      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-      fds.emplace_back(fd);
-    }
-  }
-  return fds;
-}
-
 // Size of the next datagram: with MSG_TRUNC a SEQPACKET recv reports the real
 // length even when the buffer is smaller (unix(7), recv(2)).
 Result<size_t> peek_size(int fd) {
@@ -105,16 +95,8 @@ Status Channel::send(MsgType type, int32_t value, uint8_t kind,
   msghdr mh{};
   mh.msg_iov = iov;
   mh.msg_iovlen = payload.empty() ? 1 : 2;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
-  if (!fds.empty()) {
-    mh.msg_control = control;
-    mh.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-    cmsghdr* c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
+  sys::FdControl<kMaxFds> control;
+  sys::attach_fds(mh, control.data, fds);
   // MSG_NOSIGNAL: a dead peer is EPIPE, not a SIGPIPE that kills us.
   while (::sendmsg(fd_.get(), &mh, MSG_NOSIGNAL) < 0) {
     if (errno != EINTR) return Error::last("send {} on init socket", name(type));
@@ -133,18 +115,18 @@ Result<Message> Channel::recv() {
   Message m;
   std::string payload(size - sizeof(Header), '\0');
   iovec iov[2] = {{&m.header, sizeof(Header)}, {payload.data(), payload.size()}};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
+  sys::FdControl<kMaxFds> control;
   msghdr mh{};
   mh.msg_iov = iov;
   mh.msg_iovlen = 2;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
+  mh.msg_control = control.data;
+  mh.msg_controllen = sizeof control.data;
   ssize_t n = 0;
   // MSG_CMSG_CLOEXEC: passed fds must not leak into anything we exec.
   while ((n = ::recvmsg(fd_.get(), &mh, MSG_CMSG_CLOEXEC)) < 0) {
     if (errno != EINTR) return Error::last("recv on init socket");
   }
-  m.fds = take_fds(mh);
+  m.fds = sys::take_fds(mh);
   if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
     return Error::make(ErrorKind::Protocol, "init socket: truncated message");
   }
@@ -207,6 +189,14 @@ Status ParentEnd::await_userns_ready() {
 Result<pid_t> ParentEnd::await_hooks_request() {
   Message m = TRY(expect(MsgType::HooksRequest));
   return static_cast<pid_t>(m.header.value);
+}
+
+Result<sys::UniqueFd> ParentEnd::await_seccomp_listener() {
+  Message m = TRY(expect(MsgType::SeccompListener));
+  if (m.fds.size() != 1) {
+    return Error::make(ErrorKind::Protocol, "init protocol: SeccompListener without an fd");
+  }
+  return std::move(m.fds[0]);
 }
 
 Status ParentEnd::await_ready() {
@@ -295,6 +285,11 @@ Status InitEnd::await_userns_mapped(std::vector<sys::UniqueFd>& sources) {
 Status InitEnd::send_init_forked(pid_t pid, int pidfd) {
   int fds[] = {pidfd};
   return ch_.send(MsgType::InitForked, pid, 0, {}, fds);
+}
+
+Status InitEnd::send_seccomp_listener(int fd) {
+  int fds[] = {fd};
+  return ch_.send(MsgType::SeccompListener, 0, 0, {}, fds);
 }
 
 Result<HookStates> InitEnd::await_hooks_done() {

@@ -36,6 +36,11 @@
 //                                    and createRuntime hooks   createContainer ("creating"),
 //                                                              strings[1] = for startContainer
 //                                                              ("created")
+//   6b init -> parent SeccompListener if linux.seccomp has     fd[0] = the filter's
+//                                    SCMP_ACT_NOTIFY rules:    notification fd (seccomp(2)
+//                                    right after the filter is SECCOMP_FILTER_FLAG_NEW_LISTENER);
+//                                    loaded, before Ready      the parent hands it to
+//                                                              linux.seccomp.listenerPath
 //   7  init -> parent Ready          always; init then blocks  -
 //                                    on exec.fifo, or with
 //                                    `run` waits for 8
@@ -96,6 +101,7 @@ enum class MsgType : uint8_t {
   Exec,
   Execing,
   MountSource,
+  SeccompListener,
 };
 
 const char* name(MsgType t);
@@ -164,6 +170,8 @@ class ParentEnd {
   // The init's pid as the container sees it.
   Result<pid_t> await_hooks_request();
   Status send_hooks_done(std::string_view creating_state, std::string_view created_state);
+  // 6b: the notification fd of the init's seccomp filter.
+  Result<sys::UniqueFd> await_seccomp_listener();
   Status await_ready();
   // `run` (8, 9): release the init, then wait until it has exec'd: the end
   // of the socket after Execing; an Error if a startContainer hook or the
@@ -204,6 +212,7 @@ class InitEnd {
   Status send_init_forked(pid_t pid, int pidfd);
   Status send_hooks_request(pid_t own_pid) { return ch_.send(MsgType::HooksRequest, own_pid); }
   Result<HookStates> await_hooks_done();
+  Status send_seccomp_listener(int fd);
   Status send_ready() { return ch_.send(MsgType::Ready); }
   Status await_exec() { return expect(MsgType::Exec); }
   Status send_execing() { return ch_.send(MsgType::Execing); }

@@ -15,7 +15,9 @@
 
 #include "linux/mountinfo.hpp"
 #include "linux/paths.hpp"
+#include "linux/rootless.hpp"
 #include "spec/mount_options.hpp"
+#include "sys/file.hpp"
 #include "sys/mount_api.hpp"
 
 namespace husk::linux_setup {
@@ -217,7 +219,7 @@ Status pivot(int root) {
 // rootfs is detached first (made slave so that no unmount reaches the host),
 // or, where it cannot be unmounted, covered by an empty tmpfs.
 Status hide_host_procfs_sysfs(const std::string& rootfs) {
-  auto mounts = parse_mountinfo(TRY(read_small_file("/proc/self/mountinfo")));
+  auto mounts = parse_mountinfo(TRY(sys::read_file(AT_FDCWD, "/proc/self/mountinfo")));
   for (const auto& m : mounts) {
     if (m.fstype != "proc" && m.fstype != "sysfs") continue;
     const std::string& at = m.mount_point;
@@ -327,6 +329,7 @@ Result<RootfsPlanPtr> plan_rootfs(const spec::Config& cfg, const RootfsOptions& 
   p->console = opts.console;
   p->readonly = cfg.root && cfg.root->readonly;
   p->userns = has_namespace(cfg, spec::NamespaceType::User);
+  p->bind_devices = device_nodes_are_binds(p->userns);
   p->cgroup_ns = has_namespace(cfg, spec::NamespaceType::Cgroup);
   p->cgroup_ns_joined = has_namespace(cfg, spec::NamespaceType::Cgroup, true);
   p->setup_propagation = MS_SLAVE | MS_REC;
@@ -498,7 +501,7 @@ Status finish_rootfs(const RootfsPlan& p, RootfsBuild& b) {
   b.bind_sources.clear();
   if (p.setup_dev) {
     DevDir dev = TRY(open_dev_dir(b.root.get(), b.dev_tmpfs));
-    TRY(create_devices(b.root.get(), dev, p.devices, p.userns));
+    TRY(create_devices(b.root.get(), dev, p.devices, p.bind_devices));
     TRY(create_dev_links(dev, p.console));
   }
   for (const auto& m : p.mounts) {

@@ -63,6 +63,7 @@ struct RootfsPlan {
   bool readonly = false;                          // root.readonly
   bool console = false;                           // create /dev/console for the pty bind
   bool userns = false;                            // the container has a user namespace
+  bool bind_devices = false;                      // device nodes are binds (rootless.hpp)
   bool cgroup_ns = false;                         // ... and a cgroup namespace
   bool cgroup_ns_joined = false;                  // ... which it joins by path
   unsigned long setup_propagation = 0;            // applied to "/" first (MS_REC always)

@@ -19,6 +19,7 @@
 
 #include "spec/names.hpp"
 #include "sys/fd.hpp"
+#include "sys/file.hpp"
 
 namespace husk::linux_setup {
 namespace {
@@ -38,15 +39,13 @@ struct Validated {
   std::vector<uint32_t> arches;  // SCMP_ARCH_* tokens known to libseccomp
   std::vector<Rule> rules;
   unsigned int flags = 0;
+  bool notify = false;  // some rule is SCMP_ACT_NOTIFY
 };
 
 Result<uint32_t> resolve_action(const std::string& name, const std::optional<uint32_t>& errno_ret,
                                 const std::string& field) {
   auto a = spec::seccomp_action_from_name(name);
   if (!a) return Error::spec("{}: unknown action {:?}", field, name);
-  if (*a == spec::SeccompAction::Notify) {
-    return Error::make(ErrorKind::Unsupported, "{}: SCMP_ACT_NOTIFY is not supported", field);
-  }
   // The kernel's SECCOMP_RET_* values are libseccomp's SCMP_ACT_* values.
   uint32_t ret = spec::seccomp_action_ret(*a);
   if (!spec::seccomp_action_takes_errno(*a)) {
@@ -79,7 +78,7 @@ Result<std::vector<scmp_arg_cmp>> resolve_args(const std::vector<spec::SeccompAr
   return out;
 }
 
-Result<unsigned int> resolve_flags(const std::vector<std::string>& flags,
+Result<unsigned int> resolve_flags(const std::vector<std::string>& flags, bool notify,
                                    std::vector<std::string>& warnings) {
   unsigned int bits = 0;
   for (const auto& f : flags) {
@@ -88,9 +87,17 @@ Result<unsigned int> resolve_flags(const std::vector<std::string>& flags,
       return Error::make(ErrorKind::Unsupported, "linux.seccomp.flags: unsupported flag {:?}", f);
     bits |= *bit;
   }
+  if (notify) {
+    bits |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    // TSYNC reports a thread it could not sync by returning its tid, which
+    // is ambiguous with NEW_LISTENER's fd: the kernel takes the two together
+    // only with TSYNC_ESRCH, which reports that case as ESRCH instead.
+    if ((bits & SECCOMP_FILTER_FLAG_TSYNC) != 0) bits |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+    return bits;
+  }
   // WAIT_KILLABLE_RECV only changes how a notifying task waits for the
-  // listener; without NEW_LISTENER the kernel rejects it with EINVAL, and
-  // husk installs no listener (SCMP_ACT_NOTIFY is unsupported).
+  // listener; without NEW_LISTENER (no SCMP_ACT_NOTIFY rule) the kernel
+  // rejects it with EINVAL.
   if ((bits & kWaitKillableRecv) != 0) {
     warnings.emplace_back(
         "linux.seccomp.flags: ignoring SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, it only applies to "
@@ -126,10 +133,6 @@ Result<std::vector<uint32_t>> resolve_arches(const std::vector<std::string>& arc
 }
 
 Result<Validated> validate(const spec::Seccomp& sc, std::vector<std::string>& warnings) {
-  if (sc.listener_path) {
-    return Error::make(ErrorKind::Unsupported,
-                       "linux.seccomp.listenerPath: seccomp user notification is not supported");
-  }
   Validated v;
   if (sc.default_errno_ret && sc.default_action != "SCMP_ACT_ERRNO" &&
       sc.default_action != "SCMP_ACT_TRACE") {
@@ -140,15 +143,18 @@ Result<Validated> validate(const spec::Seccomp& sc, std::vector<std::string>& wa
   v.default_action =
       TRY(resolve_action(sc.default_action, sc.default_errno_ret, "linux.seccomp.defaultAction"));
   v.arches = TRY(resolve_arches(sc.architectures, warnings));
-  v.flags = TRY(resolve_flags(sc.flags, warnings));
   for (size_t i = 0; i < sc.syscalls.size(); ++i) {
     const auto& s = sc.syscalls[i];
     std::string field = fmt::format("linux.seccomp.syscalls[{}]", i);
     if (s.names.empty()) return Error::spec("{}.names: must not be empty", field);
     Rule r{i, TRY(resolve_action(s.action, s.errno_ret, field + ".action")), {}};
     r.args = TRY(resolve_args(s.args, field));
+    v.notify = v.notify || r.action == SCMP_ACT_NOTIFY;
     v.rules.push_back(std::move(r));
   }
+  // spec/validate.cpp checked what NOTIFY needs: a listenerPath, a default
+  // that is not NOTIFY, and none on the syscalls that hand the fd over.
+  v.flags = TRY(resolve_flags(sc.flags, v.notify, warnings));
   return v;
 }
 
@@ -249,15 +255,14 @@ sock_filter jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) {
   return sock_filter{code, jt, jf, k};
 }
 
-// The stub, to be followed directly by the profile's program. Per
-// architecture: load the syscall number; above the profile's highest,
-// return ENOSYS; otherwise fall through to the profile. x86-64 and x32 share
-// AUDIT_ARCH_X86_64 and are told apart by the x32 bit.
-std::vector<sock_filter> enosys_stub(const spec::Seccomp& sc, const Validated& v) {
-  struct Limit {
-    uint32_t audit_arch;
-    int64_t top, top_x32;  // -1: no limit (the profile names nothing there)
-  };
+// The highest syscall number the profile names, per audit architecture.
+struct Limit {
+  uint32_t audit_arch;
+  int64_t top, top_x32;  // -1: no limit (the profile names nothing there)
+};
+
+// x86-64 and x32 share AUDIT_ARCH_X86_64: x32's limit goes with it.
+std::vector<Limit> arch_limits(const spec::Seccomp& sc, const Validated& v) {
   std::vector<uint32_t> arches = v.arches;
   if (std::find(arches.begin(), arches.end(), seccomp_arch_native()) == arches.end())
     arches.push_back(seccomp_arch_native());
@@ -280,41 +285,54 @@ std::vector<sock_filter> enosys_stub(const spec::Seccomp& sc, const Validated& v
     }
   }
   std::erase_if(limits, [](const Limit& l) { return l.top < 0 && l.top_x32 < 0; });
-  if (limits.empty()) return {};
+  return limits;
+}
 
+// Jump targets not known while a block is built, encoded by link_stub.
+constexpr uint32_t kTail = 0xffffffff;  // placeholder: "to the profile"
+constexpr uint8_t kEnosys = 0xff;       // placeholder: "to return ENOSYS"
+
+// One architecture's block: load the syscall number; above the limit, to
+// "return ENOSYS"; otherwise on to the profile. x86-64 and x32 are told
+// apart by the x32 bit.
+std::vector<sock_filter> limit_block(const Limit& l) {
+  std::vector<sock_filter> b;
+  b.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
+  if (l.audit_arch == SCMP_ARCH_X86_64) {
+    // nr >= x32 bit: an x32 call.
+    bool x32 = l.top_x32 >= 0;
+    b.push_back(jump(BPF_JMP | BPF_JGE | BPF_K, kX32SyscallBit, 0, 0));
+    size_t branch = b.size() - 1;
+    if (l.top >= 0) b.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, l.top, kEnosys, 0));
+    b.push_back(stmt(BPF_JMP | BPF_JA, kTail));
+    b[branch].jt = static_cast<uint8_t>(b.size() - branch - 1);
+    if (x32) b.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, l.top_x32, kEnosys, 0));
+    b.push_back(stmt(BPF_JMP | BPF_JA, kTail));
+  } else {
+    b.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, l.top, kEnosys, 0));
+    b.push_back(stmt(BPF_JMP | BPF_JA, kTail));
+  }
+  return b;
+}
+
+// The stub, to be followed directly by the profile's program. Per
+// architecture: load the syscall number; above the profile's highest,
+// return ENOSYS; otherwise fall through to the profile.
+std::vector<sock_filter> enosys_stub(const spec::Seccomp& sc, const Validated& v) {
+  std::vector<Limit> limits = arch_limits(sc, v);
+  if (limits.empty()) return {};
   // Layout: the arch dispatch, one block per arch, then "return ENOSYS";
   // every block ends by jumping past that return, into the profile. Jumps
   // are encoded once every block's length is known.
-  std::vector<std::vector<sock_filter>> blocks;
-  constexpr uint32_t kTail = 0xffffffff;  // placeholder: "to the profile"
-  constexpr uint8_t kEnosys = 0xff;       // placeholder: "to return ENOSYS"
-  for (const auto& l : limits) {
-    std::vector<sock_filter> b;
-    b.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
-    if (l.audit_arch == SCMP_ARCH_X86_64) {
-      // nr >= x32 bit: an x32 call.
-      bool x32 = l.top_x32 >= 0;
-      b.push_back(jump(BPF_JMP | BPF_JGE | BPF_K, kX32SyscallBit, 0, 0));
-      size_t branch = b.size() - 1;
-      if (l.top >= 0) b.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, l.top, kEnosys, 0));
-      b.push_back(stmt(BPF_JMP | BPF_JA, kTail));
-      b[branch].jt = static_cast<uint8_t>(b.size() - branch - 1);
-      if (x32) b.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, l.top_x32, kEnosys, 0));
-      b.push_back(stmt(BPF_JMP | BPF_JA, kTail));
-    } else {
-      b.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, l.top, kEnosys, 0));
-      b.push_back(stmt(BPF_JMP | BPF_JA, kTail));
-    }
-    blocks.push_back(std::move(b));
-  }
   std::vector<sock_filter> out;
   out.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
   size_t dispatch = out.size();
   for (const auto& l : limits) out.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, l.audit_arch, 0, 0));
   out.push_back(stmt(BPF_JMP | BPF_JA, kTail));  // an arch without a limit
   std::vector<size_t> starts;
-  for (const auto& b : blocks) {
+  for (const auto& l : limits) {
     starts.push_back(out.size());
+    auto b = limit_block(l);
     out.insert(out.end(), b.begin(), b.end());
   }
   size_t enosys = out.size();
@@ -363,7 +381,7 @@ Result<std::vector<sock_filter>> compile(const spec::Seccomp& sc, const Validate
     for (const auto& name : sc.syscalls[r.index].names) {
       int nr = seccomp_syscall_resolve_name(name.c_str());
       // Unknown to this libseccomp or arch: ignored, as runc does, so one
-      // profile serves several kernels and architectures.
+      // profile serves several kernels and architectures (seccomp_knows_syscall).
       if (nr == __NR_SCMP_ERROR) continue;
       TRY(add_rule(ctx.get(), r, nr, name));
     }
@@ -386,28 +404,23 @@ Result<std::vector<sock_filter>> compile(const spec::Seccomp& sc, const Validate
 constexpr std::string_view kMagic = "HUSKBPF1";
 constexpr size_t kMaxCacheFile = 1U << 20;
 
-bool read_all(int fd, std::string& out) {
+// A cache entry is a regular file of at most kMaxCacheFile bytes.
+std::optional<std::string> read_cache_file(const std::string& path) {
+  sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
       static_cast<size_t>(st.st_size) > kMaxCacheFile)
-    return false;
-  out.resize(static_cast<size_t>(st.st_size));
-  size_t off = 0;
-  while (off < out.size()) {
-    ssize_t n = ::pread(fd, out.data() + off, out.size() - off, static_cast<off_t>(off));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<size_t>(n);
-  }
-  return true;
+    return std::nullopt;
+  auto data = sys::read_all(fd.get(), path);
+  if (!data) return std::nullopt;
+  return std::move(*data);
 }
 
 std::optional<std::vector<sock_filter>> cache_load(const std::string& path,
                                                    const std::string& canon) {
-  sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  std::string data;
-  if (!fd || !read_all(fd.get(), data)) return std::nullopt;
-  std::string_view rest = data;
+  auto data = read_cache_file(path);
+  if (!data) return std::nullopt;
+  std::string_view rest = *data;
   auto take_u32 = [&rest](uint32_t& v) {
     if (rest.size() < sizeof v) return false;
     std::memcpy(&v, rest.data(), sizeof v);
@@ -461,6 +474,10 @@ void cache_store(const std::string& dir, const std::string& path, const std::str
 
 }  // namespace
 
+bool seccomp_knows_syscall(const std::string& name) {
+  return seccomp_syscall_resolve_name(name.c_str()) != __NR_SCMP_ERROR;
+}
+
 uint64_t fnv1a64(std::string_view data) {
   uint64_t h = 0xcbf29ce484222325ULL;
   for (unsigned char c : data) {
@@ -481,6 +498,7 @@ Result<SeccompProgram> compile_seccomp(const spec::Seccomp& sc, const SeccompOpt
   Validated v = TRY(validate(sc, warnings));
   SeccompProgram prog;
   prog.flags = v.flags;
+  prog.notify = v.notify;
   std::string canon;
   std::string path;
   if (!opts.cache_dir.empty()) {
@@ -504,13 +522,22 @@ Result<SeccompProgram> compile_seccomp(const spec::Seccomp& sc, const SeccompOpt
   return prog;
 }
 
-Status load_seccomp(const SeccompProgram& prog) {
+Status load_seccomp(const SeccompProgram& prog, const ListenerSink& sink) {
+  if (prog.notify && !sink) {
+    return Error::make(ErrorKind::Unsupported,
+                       "SCMP_ACT_NOTIFY: no way to hand the notification fd to listenerPath here");
+  }
   sock_fprog fprog{static_cast<unsigned short>(prog.insns.size()),
                    const_cast<sock_filter*>(prog.insns.data())};
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, prog.flags, &fprog) != 0) {
+  // With NEW_LISTENER the result is the notification fd (close-on-exec), else 0.
+  long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, prog.flags, &fprog);
+  if (rc < 0) {
     return Error::last("seccomp(SECCOMP_SET_MODE_FILTER, flags={:#x}, {} instructions)", prog.flags,
                        prog.insns.size());
   }
+  if (!prog.notify) return {};
+  sys::UniqueFd listener(static_cast<int>(rc));
+  TRY_CTX(sink(listener.get()), "hand the seccomp notification fd over");
   return {};
 }
 

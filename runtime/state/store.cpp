@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "linux/rootless.hpp"
 #include "spec/state_json.hpp"
+#include "sys/file.hpp"
 
 namespace husk::state {
 
@@ -42,25 +44,11 @@ husk::Status write_all(int fd, std::string_view data, const char *name) {
   return {};
 }
 
+// A regular file: its first short read is its end, so `list`, which reads
+// one record per container, does one read(2) per record.
 Result<std::string> read_all_at(int dirfd, const char *name, const std::string &dir) {
   std::string shown = dir.empty() ? std::string(name) : dir + "/" + name;
-  sys::UniqueFd fd(::openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return Error::last("open {}", shown);
-  std::string out;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::last("read {}", shown);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    // A regular file reads short only at its end (read(2)): no second read
-    // to hear so (`list` reads one record per container).
-    if (static_cast<size_t>(n) < sizeof buf) break;
-  }
-  return out;
+  return sys::read_file(dirfd, name, O_NOFOLLOW, shown, {.short_read_is_end = true});
 }
 
 // tmp file + renameat: a reader (or a husk killed half-way) finds either the
@@ -175,13 +163,7 @@ Result<bool> unlinked(int fd, const std::string &shown) {
 
 }  // namespace
 
-std::string default_root() {
-  if (::geteuid() != 0) {
-    const char *xdg = std::getenv("XDG_RUNTIME_DIR");
-    if (xdg != nullptr && *xdg != '\0') return std::string(xdg) + "/husk";
-  }
-  return "/run/husk";
-}
+std::string default_root() { return linux_setup::default_state_root(); }
 
 husk::Status validate_id(std::string_view id) {
   if (id.empty()) return Error::arg("container id cannot be empty");
@@ -313,18 +295,7 @@ Result<std::string> ContainerDir::read_config() const {
   // the file would release the lock (fcntl(2)).
   int held = held_fd();
   if (held < 0) return read_all_at(dir_.get(), kConfigFile, path_);
-  std::string out;
-  char buf[8192];
-  for (off_t off = 0;;) {
-    ssize_t n = ::pread(held, buf, sizeof buf, off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::last("read {}/{}", path_, kConfigFile);
-    }
-    if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-    off += n;
-  }
+  return sys::read_all(held, fmt::format("{}/{}", path_, kConfigFile), {.from_start = true});
 }
 
 std::string ContainerDir::fifo_path() const { return path_ + "/" + kFifoFile; }

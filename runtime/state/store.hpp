@@ -41,8 +41,7 @@
 
 namespace husk::state {
 
-// --root if given, else /run/husk for euid 0, else $XDG_RUNTIME_DIR/husk
-// (falling back to /run/husk when XDG_RUNTIME_DIR is unset or empty).
+// The --root default: linux_setup::default_state_root (linux/rootless.hpp).
 std::string default_root();
 
 // runc's rule: [A-Za-z0-9_+.-]+, at most NAME_MAX bytes; and no leading '.'

@@ -23,6 +23,31 @@ Result<UniqueFd> connect_unix(const std::string& path, int type) {
   return s;
 }
 
+void attach_fds(msghdr& mh, std::span<char> control, std::span<const int> fds) {
+  if (fds.empty()) return;
+  mh.msg_control = control.data();
+  mh.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+  cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+  std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+}
+
+std::vector<UniqueFd> take_fds(msghdr& mh) {
+  std::vector<UniqueFd> fds;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n; ++i) {
+      int fd = -1;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      fds.emplace_back(fd);
+    }
+  }
+  return fds;
+}
+
 Status send_fd(int sock, std::string_view payload, int fd) {
   char nul = '\0';
   iovec iov{};
@@ -31,17 +56,11 @@ Status send_fd(int sock, std::string_view payload, int fd) {
   } else {
     iov = {const_cast<char*>(payload.data()), payload.size()};
   }
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr mh{};
   mh.msg_iov = &iov;
   mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  FdControl<1> control;
+  attach_fds(mh, control.data, {&fd, 1});
   // MSG_NOSIGNAL: a peer that went away is an EPIPE error, not a SIGPIPE death.
   while (::sendmsg(sock, &mh, MSG_NOSIGNAL) < 0) {
     if (errno != EINTR) return Error::last("sendmsg");
@@ -52,22 +71,18 @@ Status send_fd(int sock, std::string_view payload, int fd) {
 Result<UniqueFd> recv_fd(int sock, int flags) {
   char payload[4096];
   iovec iov{payload, sizeof payload};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  FdControl<1> control;
   msghdr mh{};
   mh.msg_iov = &iov;
   mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
+  mh.msg_control = control.data;
+  mh.msg_controllen = sizeof control.data;
   while (::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags) < 0) {
     if (errno != EINTR) return Error::last("recvmsg");
   }
-  cmsghdr* c = CMSG_FIRSTHDR(&mh);
-  if (c == nullptr || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
-    return Error::make(ErrorKind::Protocol, "no file descriptor received");
-  }
-  int fd = -1;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return UniqueFd(fd);
+  auto fds = take_fds(mh);
+  if (fds.empty()) return Error::make(ErrorKind::Protocol, "no file descriptor received");
+  return std::move(fds.front());
 }
 
 Status send_pidfd_to_socket(const std::string& path, int pidfd, std::string_view payload) {

@@ -42,8 +42,7 @@ _LEAKS = []  # (nodeid, [descriptions])
 
 @pytest.fixture(scope="session")
 def session_dir():
-    if os.geteuid() != 0:
-        pytest.skip("integration tests need root")
+    h.skip_unless("root")
     base = os.environ.get("HUSK_TEST_TMP", "/tmp")
     d = tempfile.mkdtemp(prefix=f"husk-it-{h.TAG}-", dir=base)
     os.chmod(d, 0o755)
@@ -161,6 +160,47 @@ class TestCtx:
     def live_proc_pids(self):
         return {p.popen.pid for p in self.procs if p.popen.poll() is None}
 
+    def spawn(self, cmd, env, stdin=None, stdout=None, stderr=None, extra_fds=None, cwd=None):
+        """Start cmd (husk, or an engine driving it) without waiting, killed at
+        teardown if still running. stdin: None (/dev/null), str/bytes (fed
+        from a file) or a file object; stdout and stderr: None (fresh files in
+        the test's directory), a path, or a file object; never pipes, which a
+        container would inherit and hold open. extra_fds: {fd: path} opened
+        read-only (without O_CLOEXEC) at that fd. cwd: the working directory."""
+        out_default, err_default = self.io_paths()
+        out, out_path = _open_io(stdout, out_default, "ab")
+        err, err_path = _open_io(stderr, err_default, "ab")
+        if stdin is None:
+            inp = subprocess.DEVNULL
+        elif isinstance(stdin, (str, bytes)):
+            data = stdin.encode() if isinstance(stdin, str) else stdin
+            with open(out_default + ".in", "wb") as f:
+                f.write(data)
+            inp = open(out_default + ".in", "rb")
+        else:
+            inp = stdin
+        try:
+            popen = subprocess.Popen(cmd, stdin=inp, stdout=out, stderr=err, env=env,
+                                     close_fds=True, cwd=cwd, pass_fds=tuple(extra_fds or ()),
+                                     preexec_fn=_fd_opener(extra_fds) if extra_fds else None)
+        finally:
+            for f, mine in ((out, stdout is None or isinstance(stdout, str)),
+                            (err, stderr is None or isinstance(stderr, str)),
+                            (inp, isinstance(stdin, (str, bytes)))):
+                if mine:
+                    f.close()
+        p = Proc(cmd, popen, out_path, err_path)
+        self.procs.append(p)
+        return p
+
+
+def _open_io(target, default_path, mode):
+    if target is None:
+        return open(default_path, mode), default_path
+    if isinstance(target, str):
+        return open(target, mode), target
+    return target, None
+
 
 def container_dirs(root):
     """Container state directories; husk's own dot-directories (the seccomp
@@ -269,52 +309,29 @@ class Husk:
         make=False leaves creating it to husk."""
         return Husk(self.ctx, root, make)
 
-    def _open_io(self, target, default_path, mode):
-        if target is None:
-            return open(default_path, mode), default_path
-        if isinstance(target, str):
-            return open(target, mode), target
-        return target, None
-
-    def spawn(self, *args, stdin=None, stdout=None, stderr=None, env=None, root=True,
-              extra_fds=None, cwd=None, wrapper=None):
-        """Start `husk [--root R] args...` without waiting. stdin: None
-        (/dev/null), str/bytes (fed from a file) or a file object; stdout and
-        stderr: None (fresh files), a path, or a file object. extra_fds:
-        {fd: path} opened read-only (without O_CLOEXEC) in husk at that fd.
-        cwd: husk's working directory. wrapper: argv that runs husk's argv
-        (e.g. helpers.without_cap)."""
+    def spawn(self, *args, env=None, root=True, wrapper=None, **kw):
+        """Start `husk [--root R] args...` without waiting (TestCtx.spawn
+        tells the other keywords). wrapper: argv that runs husk's argv (e.g.
+        helpers.without_cap)."""
         cmd = (list(wrapper or []) + [h.HUSK_BIN] + (["--root", self.root] if root else [])
                + [str(a) for a in args])
-        out_default, err_default = self.ctx.io_paths()
-        out, out_path = self._open_io(stdout, out_default, "ab")
-        err, err_path = self._open_io(stderr, err_default, "ab")
-        if stdin is None:
-            inp = subprocess.DEVNULL
-        elif isinstance(stdin, (str, bytes)):
-            data = stdin.encode() if isinstance(stdin, str) else stdin
-            with open(out_default + ".in", "wb") as f:
-                f.write(data)
-            inp = open(out_default + ".in", "rb")
-        else:
-            inp = stdin
-        try:
-            popen = subprocess.Popen(cmd, stdin=inp, stdout=out, stderr=err,
-                                     env=self.ctx.env(env), close_fds=True, cwd=cwd,
-                                     pass_fds=tuple(extra_fds or ()),
-                                     preexec_fn=_fd_opener(extra_fds) if extra_fds else None)
-        finally:
-            for f, mine in ((out, stdout is None or isinstance(stdout, str)),
-                            (err, stderr is None or isinstance(stderr, str)),
-                            (inp, isinstance(stdin, (str, bytes)))):
-                if mine:
-                    f.close()
-        p = Proc(cmd, popen, out_path, err_path)
-        self.ctx.procs.append(p)
-        return p
+        return self.ctx.spawn(cmd, env=self.ctx.env(env), **kw)
 
     def __call__(self, *args, timeout=30, **kw):
         return self.spawn(*args, **kw).wait(timeout)
+
+    def reaping(self, proc, timeout=60):
+        """Wait for a spawned call while reaping orphans, as the supervisor
+        of a crashed or interrupted husk does (we are the subreaper,
+        _session_leak_check). A process husk cloned into the container's pid
+        namespace and orphaned stays a zombie until reaped, and until then
+        the namespace's init cannot finish exiting (pid_namespaces(7)):
+        a delete would wait for it."""
+        deadline = time.monotonic() + timeout
+        while proc.running() and time.monotonic() < deadline:
+            h.reap_orphans(self.ctx.live_proc_pids())
+            time.sleep(0.02)
+        return proc.wait(5)
 
     # -- lifecycle shorthands (no assertions) --
     def create(self, cid, bundle, *flags, **kw):
@@ -354,6 +371,12 @@ class Husk:
             st = self.status(cid)
             return st if st in statuses else None
         return h.wait_for(check, timeout, what=f"container {cid} status in {statuses}")
+
+    def run_ok(self, cid, bundle, *flags, **kw):
+        """`run` to completion, asserting it exits 0 -> its stdout."""
+        r = self.run(cid, bundle, *flags, **kw)
+        assert r.rc == 0, r
+        return r.out
 
     def create_ok(self, cid, bundle, *flags, **kw):
         r = self.create(cid, bundle, *flags, **kw)

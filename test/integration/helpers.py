@@ -1,17 +1,31 @@
 """Plain helpers for the integration tests: no pytest fixtures here (those live
 in conftest.py), only functions that look at the host (mounts, cgroups,
-processes) or reshape data. Importable from test files as `import helpers`."""
+processes), ask what it offers (requires/skip_unless: the one place a test
+asks), talk to sockets and terminals, or reshape data. Importable from test
+files as `import helpers`."""
 
 import ctypes
 import errno
+import fcntl
 import glob
+import gzip
+import hashlib
+import io
 import json
 import os
+import platform
 import re
+import select
 import shutil
 import signal
+import socket
+import struct
 import subprocess
+import tarfile
+import termios
 import time
+
+import pytest
 
 SOURCE_DIR = os.environ.get("HUSK_SOURCE_DIR") or os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -28,6 +42,10 @@ TAG = re.sub(r"[^A-Za-z0-9_]", "", os.environ.get("HUSK_TEST_TAG", "")) or f"t{o
 # relative to each hierarchy's root.
 CGROUP_PARENT = "husk-test"
 CGROUP_ROOT = "/sys/fs/cgroup"
+# The hybrid layout's cgroup2 mount, beside the v1 controllers.
+UNIFIED = f"{CGROUP_ROOT}/unified"
+V2_HOST = os.path.exists(f"{CGROUP_ROOT}/cgroup.controllers")
+HYBRID = not V2_HOST and os.path.exists(f"{UNIFIED}/cgroup.controllers")
 
 
 class WaitTimeout(AssertionError):
@@ -134,10 +152,10 @@ def host_is_cgroup2():
     return r.stdout.strip() == "cgroup2fs"
 
 
-def hierarchy_dirs(rel):
+def hierarchy_dirs(rel=""):
     """rel's directory in every cgroup hierarchy husk places containers in
     (each v1 controller mount and the hybrid unified one, or the v2 root)."""
-    if os.path.exists(f"{CGROUP_ROOT}/cgroup.controllers"):
+    if V2_HOST:
         return [CGROUP_ROOT + rel]
     out = []
     for name in sorted(os.listdir(CGROUP_ROOT)):
@@ -145,6 +163,15 @@ def hierarchy_dirs(rel):
         if os.path.isdir(top) and not os.path.islink(top) and os.path.ismount(top):
             out.append(top + rel)
     return out
+
+
+def controller_file(cgroup_path, controller, v1_name, v2_name):
+    """A control file of the cgroup at cgroup_path (relative to the
+    hierarchies' roots): v1_name in `controller`'s hierarchy, or v2_name on a
+    cgroup v2 host."""
+    if V2_HOST:
+        return f"{CGROUP_ROOT}{cgroup_path}/{v2_name}"
+    return f"{CGROUP_ROOT}/{controller}{cgroup_path}/{v1_name}"
 
 
 def cgroup_dirs(name_glob):
@@ -165,6 +192,22 @@ def cgroup_dirs(name_glob):
             for root, dirs, _ in os.walk(d):
                 found.update(os.path.join(root, x) for x in dirs)
     return sorted(found)
+
+
+def cgroup_dirs_named(name):
+    """Every cgroup directory called name, anywhere in any hierarchy."""
+    found = []
+    for root, dirs, _ in os.walk(CGROUP_ROOT):
+        found += [os.path.join(root, d) for d in dirs if d == name]
+    return found
+def proc_cgroups(pid):
+    """/proc/<pid>/cgroup as {controller: path}; the v2 line is under ""."""
+    out = {}
+    for line in read_text(f"/proc/{pid}/cgroup", "").splitlines():
+        _, ctrls, path = line.split(":", 2)
+        for c in ctrls.split(","):
+            out[c] = path
+    return out
 
 
 def cgroup_procs(path):
@@ -334,3 +377,423 @@ def without_cap(cap):
     bounding set (capsh, libcap2-bin), as under an engine or sandbox that
     withholds it. capsh runs bash -c; husk's argv follows."""
     return [CAPSH, f"--drop={cap.lower()}", "--", "-c", 'exec "$0" "$@"']
+
+
+# ---- OCI images and a private containerd (test_containerd, test_cri) ---------
+
+def _blob(layout, data):
+    digest = hashlib.sha256(data).hexdigest()
+    with open(os.path.join(layout, "blobs", "sha256", digest), "wb") as f:
+        f.write(data)
+    return {"digest": f"sha256:{digest}", "size": len(data)}
+
+
+def _layer_tar(rootfs):
+    def owner_root(ti):
+        ti.uid = ti.gid = 0
+        ti.uname = ti.gname = ""
+        ti.mtime = 0
+        return ti
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for entry in sorted(os.listdir(rootfs)):
+            t.add(os.path.join(rootfs, entry), arcname=entry, filter=owner_root)
+    return buf.getvalue()
+
+
+def make_oci_archive(rootfs, out_tar, name, config=None):
+    """An OCI image layout (oci-layout, index.json, blobs/sha256/...) holding
+    one single-layer image of rootfs, tarred into out_tar for `ctr images
+    import`. config: the image's runtime config (Cmd, Entrypoint, Env, ...);
+    by default `sh` with a PATH."""
+    layout = out_tar + ".d"
+    os.makedirs(os.path.join(layout, "blobs", "sha256"))
+    tar = _layer_tar(rootfs)
+    layer = _blob(layout, gzip.compress(tar, mtime=0))
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    config = _blob(layout, json.dumps({
+        "architecture": arch, "os": "linux",
+        "config": config or {"Cmd": ["sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]},
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{hashlib.sha256(tar).hexdigest()}"]},
+    }).encode())
+    manifest = _blob(layout, json.dumps({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **layer}],
+    }).encode())
+    with open(os.path.join(layout, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json", **manifest,
+            "platform": {"architecture": arch, "os": "linux"},
+            "annotations": {"io.containerd.image.name": name,
+                            "org.opencontainers.image.ref.name": name.rsplit(":", 1)[1]}}]}, f)
+    with open(os.path.join(layout, "oci-layout"), "w") as f:
+        json.dump({"imageLayoutVersion": "1.0.0"}, f)
+    with tarfile.open(out_tar, "w") as t:
+        for entry in ("oci-layout", "index.json", "blobs"):
+            t.add(os.path.join(layout, entry), arcname=entry)
+    shutil.rmtree(layout)
+
+
+# Everything of containerd's own lives under its directory; the snapshotters
+# and tracing plugins that could touch the host or the network are off.
+# `plugins` (TOML tables) and `disabled` are the caller's; in plugins,
+# {d}, {husk} and {snapshotter} are filled in.
+_CONTAINERD_CONFIG = """\
+version = 2
+root = "{d}/root"
+state = "{d}/state"
+disabled_plugins = [{disabled}]
+
+[grpc]
+  address = "{d}/containerd.sock"
+
+[ttrpc]
+  address = "{d}/containerd.sock.ttrpc"
+
+[debug]
+  level = "debug"
+
+[metrics]
+  address = ""
+
+[cgroup]
+  path = ""
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{d}/opt"
+
+[plugins."io.containerd.monitor.v1.cgroups"]
+  no_prometheus = true
+
+"""
+
+_CONTAINERD_OFF = ("io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+                   "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs",
+                   "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing")
+
+
+class Containerd:
+    """A private containerd (Debian's 1.6) in directory d: its config, root,
+    state, sockets, FIFOs, TMPDIR and XDG_RUNTIME_DIR all live there. It and
+    the shims it starts carry the leak mark `mark`; `ctr` talks to it in
+    `namespace`. Started in the background, stopped by PID (shutdown)."""
+
+    def __init__(self, d, mark, namespace, plugins="", disabled=()):
+        self.dir, self.mark, self.namespace = d, mark, namespace
+        self.plugins, self.disabled = plugins, tuple(disabled) + _CONTAINERD_OFF
+        self.sock = os.path.join(d, "containerd.sock")
+        self.log = os.path.join(d, "containerd.log")
+        self.runc_root = os.path.join(d, "runc")
+        self.fifo_dir = os.path.join(d, "fifo")
+        self.tmp = os.path.join(d, "tmp")
+        for sub in ("tmp", "xdg", "fifo", "runc"):
+            os.makedirs(os.path.join(d, sub), mode=0o700)
+        self.proc = None
+        self.snapshotter = "overlayfs"
+
+    def env(self, mark=None):
+        e = dict(os.environ)
+        e.update({MARK_VAR: mark or self.mark, "TMPDIR": self.tmp,
+                  "XDG_RUNTIME_DIR": os.path.join(self.dir, "xdg"),
+                  "CONTAINERD_SNAPSHOTTER": self.snapshotter})
+        e.pop("CONTAINERD_ADDRESS", None)
+        e.pop("CONTAINERD_NAMESPACE", None)
+        return e
+
+    def config(self):
+        fill = {"d": self.dir, "husk": HUSK_BIN, "snapshotter": self.snapshotter}
+        disabled = ", ".join(f'"{p}"' for p in self.disabled)
+        return (_CONTAINERD_CONFIG.format(disabled=disabled, **fill)
+                + self.plugins.format(**fill))
+
+    def _launch(self):
+        cfg = os.path.join(self.dir, "config.toml")
+        with open(cfg, "w") as f:
+            f.write(self.config())
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(["containerd", "--config", cfg], stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=log, env=self.env(), cwd=self.dir)
+        try:
+            wait_for(lambda: self.proc.poll() is not None or
+                     self.ctr("version", check=False).returncode == 0,
+                     timeout=60, interval=0.1, what="containerd to answer")
+        except WaitTimeout:
+            raise AssertionError("containerd did not come up:\n" + self.log_tail()) from None
+        assert self.proc.poll() is None, "containerd exited:\n" + self.log_tail()
+
+    def start(self):
+        self._launch()
+        # overlayfs needs a backing filesystem that can hold an upper dir;
+        # the native snapshotter (plain copies) works on any. A config that
+        # names the snapshotter is written again with native.
+        plugins = self.ctr("plugins", "ls").stdout
+        if not re.search(r"io\.containerd\.snapshotter\.v1\s+overlayfs\s+\S+\s+ok", plugins):
+            self.snapshotter = "native"
+            if "{snapshotter}" in self.plugins:
+                self.stop()
+                self._launch()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def shutdown(self):
+        """Stop containerd, reap the shims that exit after it (the session
+        is their subreaper), and remove the directory once nothing is
+        mounted in it."""
+        self.stop()
+        try:
+            wait_for(lambda: (reap_orphans() or True) and not marked_pids(value=self.mark),
+                     timeout=20)
+        except WaitTimeout:
+            pass
+        unmount_all_under(self.dir)
+        if not mounts_under(self.dir):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log_tail(self, n=60):
+        return "\n".join(read_text(self.log, "").splitlines()[-n:])
+
+    def ctr_cmd(self, *args, namespace=None):
+        return (["ctr", "--address", self.sock, "--namespace", namespace or self.namespace]
+                + [str(a) for a in args])
+
+    def ctr(self, *args, check=True, timeout=60, stdin=subprocess.DEVNULL, mark=None,
+            namespace=None):
+        """Run ctr to completion -> CompletedProcess (text). check: assert rc 0."""
+        cmd = self.ctr_cmd(*args, namespace=namespace)
+        try:
+            r = subprocess.run(cmd, stdin=stdin, capture_output=True, text=True, timeout=timeout,
+                               env=self.env(mark), cwd=self.dir)
+        except subprocess.TimeoutExpired as e:
+            raise AssertionError(f"$ {' '.join(cmd)}\ntimed out after {timeout}s\n"
+                                 f"stdout: {e.stdout}\nstderr: {e.stderr}\n"
+                                 f"containerd log:\n{self.log_tail()}") from None
+        if check:
+            assert r.returncode == 0, describe_run(r, self)
+        return r
+
+    def shim_socket(self, cid, namespace=None):
+        """Where containerd 1.6 puts the socket of the shim serving cid: under
+        /run/containerd/s/ whatever its state directory, named by the
+        SHA-256 of <containerd address>/<namespace>/<id>."""
+        key = os.path.join(self.sock, namespace or self.namespace, cid)
+        return f"/run/containerd/s/{hashlib.sha256(key.encode()).hexdigest()}"
+
+    def import_image(self, rootfs, name, config=None, namespace=None):
+        """rootfs as image `name` (make_oci_archive), imported and unpacked
+        into the snapshotter in use."""
+        archive = os.path.join(self.dir, re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".tar")
+        make_oci_archive(rootfs, archive, name, config)
+        self.ctr("images", "import", archive, namespace=namespace)
+        assert name in self.ctr("images", "ls", "-q", namespace=namespace).stdout
+        os.unlink(archive)
+
+
+def describe_run(r, ctrd=None):
+    """A CompletedProcess for an assertion message, with containerd's log."""
+    s = f"\n$ {' '.join(r.args)}\nrc={r.returncode}\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}"
+    if ctrd:
+        s += f"\n--- containerd log\n{ctrd.log_tail(30)}"
+    return s
+# ---- what the host offers -----------------------------------------------------
+# A test that needs a host property asks here, by name, and is skipped with the
+# reason when the host lacks it: @requires("root", "cgroup-v1") on the test, or
+# skip_unless(...) in its body where the need depends on a parameter.
+# "v1:<controller>": that controller has a v1 hierarchy of its own;
+# "cgroup2:<controller>": the cgroup2 hierarchy husk would use (the v2 root, or
+# the hybrid unified mount) offers it.
+
+def v2_controllers(root):
+    return set(read_text(f"{root}/cgroup.controllers", "").split())
+
+
+def _cgroup2_root():
+    return CGROUP_ROOT if V2_HOST else UNIFIED if HYBRID else None
+
+
+def _memsw():
+    return not V2_HOST and os.path.exists(f"{CGROUP_ROOT}/memory/memory.memsw.limit_in_bytes")
+
+
+_PROPERTIES = {
+    "root": (lambda: os.geteuid() == 0, "needs root"),
+    "cgroup-v1": (lambda: not V2_HOST, "needs cgroup v1 (this host is cgroup v2 only)"),
+    "cgroup2": (lambda: _cgroup2_root() is not None, "needs a cgroup2 hierarchy"),
+    "hybrid": (lambda: HYBRID, "needs the hybrid layout's cgroup2 mount at " + UNIFIED),
+    "memsw": (_memsw, "needs cgroup v1 swap accounting (memsw)"),
+    "tun": (lambda: os.path.exists("/dev/net/tun"), "needs the tun driver (/dev/net/tun)"),
+    "fuse": (lambda: os.path.exists("/dev/fuse"), "needs the fuse device (/dev/fuse)"),
+    "keys": (lambda: os.path.exists("/proc/keys"), "needs a kernel with keys (/proc/keys)"),
+    "capsh": (lambda: CAPSH is not None,
+              "needs capsh (scripts/deps installs libcap2-bin)"),
+    "2-cpus": (lambda: len(os.sched_getaffinity(0)) >= 2, "needs at least 2 CPUs"),
+    "containerd": (lambda: all(shutil.which(b) for b in
+                               ("containerd", "ctr", "containerd-shim-runc-v2")),
+                   "needs containerd (scripts/deps installs Debian's containerd package)"),
+    "podman": (lambda: all(shutil.which(b) for b in ("podman", "conmon")),
+               "needs podman and conmon (scripts/deps installs Debian's podman, conmon, "
+               "catatonit)"),
+}
+
+
+def _has(prop):
+    kind, _, arg = prop.partition(":")
+    if kind == "v1" and arg:
+        return not V2_HOST and os.path.isdir(f"{CGROUP_ROOT}/{arg}")
+    if kind == "cgroup2" and arg:
+        root = _cgroup2_root()
+        return root is not None and arg in v2_controllers(root)
+    return _PROPERTIES[prop][0]()
+
+
+def _reason(prop):
+    kind, _, arg = prop.partition(":")
+    if kind == "v1" and arg:
+        return f"needs a cgroup v1 {arg} hierarchy"
+    if kind == "cgroup2" and arg:
+        return f"needs the {arg} controller in the cgroup2 hierarchy"
+    return _PROPERTIES[prop][1]
+
+
+def host_has(prop):
+    """The one predicate: does this host offer prop (a name above)?"""
+    return _has(prop)
+
+
+def missing(*props):
+    """Why this host cannot run a test needing props, or None if it can."""
+    reasons = [_reason(p) for p in props if not _has(p)]
+    return "; ".join(reasons) or None
+
+
+def requires(*props):
+    """Marker: skip the test, with the reason, unless the host has props."""
+    why = missing(*props)
+    return pytest.mark.skipif(why is not None, reason=why or "")
+
+
+def skip_unless(*props):
+    """In a test body: skip it, with the reason, unless the host has props."""
+    why = missing(*props)
+    if why:
+        pytest.skip(why)
+
+
+# ---- shell, sockets, terminals ------------------------------------------------
+
+def sh(script):
+    """process.args running script with the container's /bin/sh."""
+    return ["/bin/sh", "-c", script]
+
+
+def listen(path):
+    """A listening unix stream socket at path (what a --console-socket or
+    --pidfd-socket caller holds)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.listen(1)
+    return s
+
+
+def recv_fds(listener, timeout=30):
+    """Accept one connection and read one message as runc's receivers do ->
+    (payload text, [fds passed with SCM_RIGHTS])."""
+    listener.settimeout(timeout)
+    conn, _ = listener.accept()
+    with conn:
+        conn.settimeout(timeout)
+        msg, fds, _flags, _addr = socket.recv_fds(conn, 4096, 4)
+    return msg.decode(errors="replace"), fds
+
+
+def read_until(fd, needle, timeout=20, so_far=b""):
+    """Read fd (a pipe or a pty master) until needle is in so_far plus what
+    was read, the other side is closed (EOF, or EIO on a pty), or timeout ->
+    all of it: text if needle is text, else bytes."""
+    want = needle.encode() if isinstance(needle, str) else needle
+    out = so_far
+    deadline = time.monotonic() + timeout
+    while want not in out and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError as e:
+            if e.errno == errno.EIO:  # every slave fd is closed
+                break
+            raise
+        if not chunk:
+            break
+        out += chunk
+    return out.decode(errors="replace") if isinstance(needle, str) else out
+
+
+class Pty:
+    """A command on a new pty of rows x cols, which is its controlling
+    terminal (as a user at a terminal runs podman, ctr or husk)."""
+
+    def __init__(self, cmd, env, rows=24, cols=80):
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+        def ctty():
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        self.p = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave,
+                                  start_new_session=True, preexec_fn=ctty, env=env)
+        os.close(slave)
+        self.master = master
+        self.size = f"{rows} {cols}".encode()
+        self.buf = b""
+
+    def read_until(self, text, timeout=60):
+        """Everything the terminal showed so far, once it shows text."""
+        self.buf = read_until(self.master, text, timeout, self.buf)
+        assert text in self.buf, f"{text!r} not in the terminal output: {self.buf!r}"
+        return self.buf
+
+    def write(self, data):
+        os.write(self.master, data)
+
+    def wait(self, timeout=60):
+        """The command's exit code; the terminal is drained meanwhile so that
+        it never blocks on a full pty."""
+        deadline = time.monotonic() + timeout
+        while self.p.poll() is None and time.monotonic() < deadline:
+            seen = len(self.buf)
+            self.buf = read_until(self.master, b"\0never", 0.2, self.buf)
+            if len(self.buf) == seen:  # closed (EIO) while it still runs
+                time.sleep(0.05)
+        if self.p.poll() is None:
+            self.close()
+            raise AssertionError(f"{self.p.args[0]} did not exit within {timeout}s: {self.buf!r}")
+        return self.p.returncode
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+        os.close(self.master)
+
+    def shell_session(self, code, timeout=60):
+        """Drive the interactive sh the command runs on this terminal: it
+        prompts, its stdin is a terminal of this pty's size, and it exits
+        with code, which is the command's exit code -> all it showed."""
+        try:
+            self.read_until(b"# ")
+            self.write(b"[ -t 0 ] && echo TTY-$((6*7)); stty size; tty; exit %d\n" % code)
+            rc = self.wait(timeout)
+        finally:
+            self.close()
+        assert rc == code, self.buf
+        assert b"TTY-42" in self.buf and self.size in self.buf and b"/dev/pts/" in self.buf, \
+            self.buf
+        return self.buf

@@ -299,6 +299,14 @@ def cleanup(husk):
     assert husk.nothing_left() == []
 
 
+def assert_refused(husk, args, message, status):
+    """`husk args...` on c1 fails saying message, and c1 keeps its status."""
+    r = husk(*args)
+    assert r.rc != 0, r
+    assert message in r.err, r
+    assert husk.status("c1") == status
+
+
 @pytest.mark.parametrize("sig", ["SIGBOGUS", "BOGUS", "99", "0x9"])
 def test_bad_signal(husk, bundle, sig):
     pid = running(husk, bundle)
@@ -312,37 +320,26 @@ def test_bad_signal(husk, bundle, sig):
 
 def test_start_running_container(husk, bundle):
     pid = running(husk, bundle)
-    r = husk.start("c1")
-    assert r.rc != 0, r
-    assert "running" in r.err, r
-    assert h.alive(pid) and husk.status("c1") == "running"
+    assert_refused(husk, ["start", "c1"], "running", "running")
+    assert h.alive(pid)
     cleanup(husk)
 
 
 def test_start_stopped_container(husk, bundle):
     stopped(husk, bundle)
-    r = husk.start("c1")
-    assert r.rc != 0, r
-    assert "cannot start a container that has stopped" in r.err, r
-    assert husk.status("c1") == "stopped"
+    assert_refused(husk, ["start", "c1"], "cannot start a container that has stopped", "stopped")
     cleanup(husk)
 
 
 def test_pause_stopped_container(husk, bundle):
     stopped(husk, bundle)
-    r = husk("pause", "c1")
-    assert r.rc != 0, r
-    assert "not running" in r.err, r
-    assert husk.status("c1") == "stopped"
+    assert_refused(husk, ["pause", "c1"], "not running", "stopped")
     cleanup(husk)
 
 
 def test_resume_running_container(husk, bundle):
     running(husk, bundle)
-    r = husk("resume", "c1")
-    assert r.rc != 0, r
-    assert "not paused" in r.err, r
-    assert husk.status("c1") == "running"
+    assert_refused(husk, ["resume", "c1"], "not paused", "running")
     cleanup(husk)
 
 

@@ -6,15 +6,13 @@ import os
 import re
 import subprocess
 
-import pytest
+import helpers as h
 
-SOURCE_DIR = os.environ.get("HUSK_SOURCE_DIR") or os.path.dirname(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BENCH = os.path.join(SOURCE_DIR, "scripts", "bench")
+BENCH = os.path.join(h.SOURCE_DIR, "scripts", "bench")
 RESULT = re.compile(r"^RESULT (\S+) (?:unavailable reason=.*|run_median_ms=\S+ vs_crun=\S+ "
                     r"vs_floor=\S+ peak_rss_kb=\S+)$")
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the bench needs root")
+pytestmark = h.requires("root")
 
 
 def run_bench(*args, husk_bin=None):

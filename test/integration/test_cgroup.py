@@ -19,29 +19,15 @@ import helpers as h
 from helpers import probe
 
 ROOT = h.CGROUP_ROOT
-UNIFIED = f"{ROOT}/unified"
-V2_HOST = os.path.exists(f"{ROOT}/cgroup.controllers")
-HYBRID = not V2_HOST and os.path.exists(f"{UNIFIED}/cgroup.controllers")
+UNIFIED = h.UNIFIED
+V2_HOST = h.V2_HOST
+HYBRID = h.HYBRID
 V2_ON_UNIFIED = {"HUSK_CGROUP_DRIVER": "v2", "HUSK_CGROUP_ROOT": UNIFIED}
 
 
 def controller_dir(controller, rel):
     """The container's directory for `controller` under the host's driver."""
     return ROOT + rel if V2_HOST else f"{ROOT}/{controller}{rel}"
-
-
-def v2_controllers(root):
-    return set(h.read_text(f"{root}/cgroup.controllers", "").split())
-
-
-def proc_cgroups(pid):
-    """/proc/<pid>/cgroup as {controller: path}; the v2 line is under ""."""
-    out = {}
-    for line in h.read_text(f"/proc/{pid}/cgroup").splitlines():
-        _, ctrls, path = line.split(":", 2)
-        for c in ctrls.split(",") if ctrls else [""]:
-            out[c] = path
-    return out
 
 
 def read(path):
@@ -73,7 +59,7 @@ def run_to_end(husk, bundle, tmp, args, cid="c1", patch=None, env=None):
 
 def test_container_lands_at_cgroups_path_in_every_hierarchy(husk, bundle, tmp):
     b, pid = started(husk, bundle, tmp)
-    cgs = proc_cgroups(pid)
+    cgs = h.proc_cgroups(pid)
     if V2_HOST:
         assert cgs[""] == b.cgroup_path
     else:
@@ -95,7 +81,7 @@ def test_relative_cgroups_path_is_below_the_root_not_the_callers_cgroup(husk, bu
     b.write()
     husk.create_ok("c1", b, stdout=out)
     pid = husk.state("c1")["pid"]
-    cgs = proc_cgroups(pid)
+    cgs = h.proc_cgroups(pid)
     for c in ([""] if V2_HOST else ["memory", "pids"]):
         assert cgs[c] == b.cgroup_path, (c, cgs)
     assert os.path.isdir(controller_dir("memory", b.cgroup_path))
@@ -113,7 +99,7 @@ def test_empty_cgroups_path_defaults_to_husk_slash_id(husk, bundle, tmp):
         r = husk.create(cid, b)
         assert r.rc == 0, r
         pid = husk.state(cid)["pid"]
-        cgs = proc_cgroups(pid)
+        cgs = h.proc_cgroups(pid)
         assert cgs["" if V2_HOST else "pids"] == f"/husk/{cid}"
         assert husk.delete(cid, force=True).rc == 0
         assert dirs() == []
@@ -185,8 +171,7 @@ def with_tun(b, rules=()):
 
 def device_checks(husk, bundle, tmp, rules, env=None, cid="c1"):
     out = os.path.join(tmp, f"{cid}.out")
-    if not os.path.exists(TUN):
-        pytest.skip(f"{TUN} does not exist on this host")
+    h.skip_unless("fuse")
     b = with_tun(bundle(args=probe("open /dev/null rw", "open /dev/zero r", "open /tun r",
                                    "open /tun w")), rules)
     r = husk.create(cid, b, stdout=out, stderr=out, env=env)
@@ -223,10 +208,7 @@ def test_listed_device_is_made_but_the_rules_decide_its_access(husk, bundle, tmp
     not permitted" for both), also after updates: neither a flag nor a
     --resources file with its own device rules changes them (runc reads no
     `devices` in update)."""
-    if V2_HOST and driver == "v1":
-        pytest.skip("no cgroup v1 on this host")
-    if driver == "v2" and not (V2_HOST or HYBRID):
-        pytest.skip("no cgroup2 hierarchy")
+    h.skip_unless("cgroup-v1" if driver == "v1" else "cgroup2")
     env = V2_ON_UNIFIED if driver == "v2" and HYBRID else None
     patch = {"linux": {"devices": [KMSG],
                        "resources": {"devices": [{"allow": False, "access": "rwm"}]}}}
@@ -234,7 +216,7 @@ def test_listed_device_is_made_but_the_rules_decide_its_access(husk, bundle, tmp
     denied = ["errno=EPERM", "errno=EPERM"]
     assert kmsg_access(husk, "c1", env) == denied
     # (The hybrid layout's cgroup2 mount has no pids controller to update.)
-    if env is None or "pids" in v2_controllers(UNIFIED):
+    if env is None or "pids" in h.v2_controllers(UNIFIED):
         r = husk("update", "--pids-limit", "10", "c1", env=env)
         assert r.rc == 0, r
         assert kmsg_access(husk, "c1", env) == denied
@@ -264,7 +246,7 @@ def freezer_dir(b):
     return d
 
 
-@pytest.mark.skipif(V2_HOST, reason="checks the v1 freezer")
+@h.requires("v1:freezer")
 @pytest.mark.parametrize("verb", ["create", "run"])
 def test_create_into_a_frozen_cgroup_fails_at_once(husk, bundle, verb):
     """A cgroup already FROZEN would freeze the init as it joins: runc fails
@@ -290,7 +272,7 @@ def test_create_into_a_frozen_cgroup_fails_at_once(husk, bundle, verb):
     assert husk.nothing_left() == []
 
 
-@pytest.mark.skipif(V2_HOST, reason="places the stranger through the v1 freezer")
+@h.requires("v1:freezer")  # places the stranger through it
 def test_create_into_a_non_empty_cgroup_warns(husk, bundle, tmp):
     b = bundle(args=probe("pid"))
     d = freezer_dir(b)
@@ -337,16 +319,6 @@ def test_kill_all_works_on_a_paused_container(husk, bundle, tmp):
     assert b.cgroup_dirs() == []
 
 
-def host_hierarchies():
-    """Every hierarchy husk places a container in: the cgroup2 root, or each
-    v1 controller mount plus the hybrid unified one."""
-    if V2_HOST:
-        return [ROOT]
-    return sorted(os.path.join(ROOT, n) for n in os.listdir(ROOT)
-                  if os.path.ismount(os.path.join(ROOT, n))
-                  and not os.path.islink(os.path.join(ROOT, n)))
-
-
 def test_delete_removes_cgroups_made_inside_the_container_and_the_parent_husk_made(
         husk, bundle, tmp):
     # A container may make cgroups below its own and move its processes there
@@ -360,31 +332,27 @@ def test_delete_removes_cgroups_made_inside_the_container_and_the_parent_husk_ma
     husk.start_ok("c1")
     h.wait_file_contains(out, "waiting")
     pid = husk.state("c1")["pid"]
-    for top in host_hierarchies():
+    for top in h.hierarchy_dirs():
         leaf = f"{top}{parent}/c1"
         for sub in ("inner", "inner/deeper"):
             os.mkdir(f"{leaf}/{sub}")
-            # A new v1 cpuset has no CPUs or memory nodes to join with.
+            # A new v1 cpuset has no CPUs or memory nodes to join with. (A
+            # v2 child has no cpuset files unless the controller is enabled
+            # below it, and then inherits its parent's.)
             for knob in ("cpuset.cpus", "cpuset.mems"):
-                if os.path.exists(f"{leaf}/{knob}"):
+                if not V2_HOST and os.path.exists(f"{leaf}/{knob}"):
                     with open(f"{leaf}/{sub}/{knob}", "w") as f:
                         f.write(read(f"{leaf}/{knob}"))
         with open(f"{leaf}/inner/deeper/cgroup.procs", "w") as f:
             f.write(str(pid))
-    assert proc_cgroups(pid)["" if V2_HOST else "pids"] == f"{parent}/c1/inner/deeper"
+    assert h.proc_cgroups(pid)["" if V2_HOST else "pids"] == f"{parent}/c1/inner/deeper"
     assert husk.delete("c1", force=True).rc == 0
-    assert not any(os.path.exists(f"{top}{parent}") for top in host_hierarchies())
+    assert not any(os.path.exists(f"{top}{parent}") for top in h.hierarchy_dirs())
     assert husk.nothing_left() == []
 
 
-def rdma_available():
-    if V2_HOST:
-        return "rdma" in v2_controllers(ROOT)
-    return os.path.isdir(f"{ROOT}/rdma")
-
-
 def test_missing_controller_fails_create_naming_the_field(husk, bundle):
-    if rdma_available():
+    if h.host_has("v1:rdma") or (V2_HOST and h.host_has("cgroup2:rdma")):
         pytest.skip("this host has the rdma controller")
     b = bundle(patch={"linux": {"resources": {"rdma": {"mlx5_0": {"hcaHandles": 3}}}}})
     r = husk.create("c1", b)
@@ -395,7 +363,7 @@ def test_missing_controller_fails_create_naming_the_field(husk, bundle):
     assert husk.nothing_left() == []
 
 
-@pytest.mark.skipif(V2_HOST, reason="cgroup v1 only")
+@h.requires("cgroup-v1")
 @pytest.mark.parametrize("key,value", [
     ("pids.max", "5"),
     # On a hybrid host hugetlb may live in the cgroup2 mount only; runc 1.1.5
@@ -415,7 +383,7 @@ def test_unified_resources_on_v1_are_an_invalid_configuration(husk, bundle, key,
     assert husk.nothing_left() == []
 
 
-@pytest.mark.skipif(V2_HOST, reason="cgroup v1 only")
+@h.requires("cgroup-v1")
 def test_update_with_unified_on_v1_is_an_invalid_configuration(husk, bundle, tmp):
     b, pid = started(husk, bundle, tmp, patch={"linux": {"resources": {"pids": {"limit": 50}}}})
     res = os.path.join(tmp, "res.json")
@@ -429,11 +397,7 @@ def test_update_with_unified_on_v1_is_an_invalid_configuration(husk, bundle, tmp
 
 # ---- update on cgroup v1: write order -----------------------------------
 
-def memsw_accounting():
-    return not V2_HOST and os.path.exists(f"{ROOT}/memory/memory.memsw.limit_in_bytes")
-
-
-@pytest.mark.skipif(not memsw_accounting(), reason="needs cgroup v1 swap accounting (memsw)")
+@h.requires("memsw")
 def test_update_memory_unlimited_lifts_memsw_first(husk, bundle, tmp):
     # The kernel keeps memsw >= limit after each write: with memsw at 64M,
     # memory.limit_in_bytes -1 alone is EINVAL. runc lifts memsw with it.
@@ -446,7 +410,7 @@ def test_update_memory_unlimited_lifts_memsw_first(husk, bundle, tmp):
     assert read(f"{d}/memory.memsw.limit_in_bytes") == unlimited
 
 
-@pytest.mark.skipif(not memsw_accounting(), reason="needs cgroup v1 swap accounting (memsw)")
+@h.requires("memsw")
 @pytest.mark.parametrize("steps", [
     # rising: memsw first; falling: memsw last
     [("128M", "256M"), ("32M", "48M"), ("100M", "200M"), ("16M", "16M")],
@@ -463,7 +427,7 @@ def test_update_memory_and_swap_in_either_direction(husk, bundle, tmp, steps):
         assert read(f"{d}/memory.memsw.limit_in_bytes") == str(int(swap[:-1]) * mib["M"])
 
 
-@pytest.mark.skipif(not memsw_accounting(), reason="needs cgroup v1 swap accounting (memsw)")
+@h.requires("memsw")
 def test_update_memory_above_memsw_alone_fails_naming_the_field(husk, bundle, tmp):
     res = {"memory": {"limit": 64 << 20, "swap": 64 << 20}}
     b, _ = started(husk, bundle, tmp, patch={"linux": {"resources": res}})
@@ -475,7 +439,7 @@ def test_update_memory_above_memsw_alone_fails_naming_the_field(husk, bundle, tm
     assert read(f"{d}/memory.limit_in_bytes") == str(64 << 20)
 
 
-@pytest.mark.skipif(V2_HOST, reason="cgroup v1 only")
+@h.requires("cgroup-v1")
 @pytest.mark.parametrize("quota,period", [("25000", "50000"), ("100000", "200000"),
                                           ("-1", "20000"), ("10000", "20000")])
 def test_update_cpu_period_under_a_parent_with_a_quota(husk, bundle, tmp, quota, period):
@@ -498,22 +462,21 @@ def test_update_cpu_period_under_a_parent_with_a_quota(husk, bundle, tmp, quota,
     assert read(f"{leaf}/cpu.cfs_period_us") == period
 
 
-@pytest.mark.skipif(not HYBRID or "hugetlb" not in v2_controllers(UNIFIED),
-                    reason="needs hugetlb only in the hybrid unified hierarchy")
+@h.requires("hybrid", "cgroup2:hugetlb")
 def test_hybrid_hugetlb_limit_goes_to_the_unified_hierarchy(husk, bundle, tmp):
     res = {"hugepageLimits": [{"pageSize": "2MB", "limit": 4 << 20}]}
     b, pid = started(husk, bundle, tmp, patch={"linux": {"resources": res}})
     assert read(f"{UNIFIED}{b.cgroup_path}/hugetlb.2MB.max") == str(4 << 20)
 
 
-@pytest.mark.skipif(not HYBRID, reason="needs the hybrid layout's cgroup2 mount")
+@h.requires("hybrid")
 def test_v2_driver_on_the_unified_mount(husk, bundle, tmp):
     res = {"hugepageLimits": [{"pageSize": "2MB", "limit": 2 << 20}]}
     b, pid = started(husk, bundle, tmp, patch={"linux": {"resources": res}}, env=V2_ON_UNIFIED)
     d = f"{UNIFIED}{b.cgroup_path}"
-    assert proc_cgroups(pid)[""] == b.cgroup_path
-    assert proc_cgroups(pid)["pids"] == "/"  # v1 hierarchies untouched in this mode
-    if "hugetlb" in v2_controllers(UNIFIED):
+    assert h.proc_cgroups(pid)[""] == b.cgroup_path
+    assert h.proc_cgroups(pid)["pids"] == "/"  # v1 hierarchies untouched in this mode
+    if "hugetlb" in h.v2_controllers(UNIFIED):
         assert read(f"{d}/hugetlb.2MB.max") == str(2 << 20)
     assert husk("pause", "c1").rc == 0
     assert "frozen 1" in h.read_text(f"{d}/cgroup.events")
@@ -522,16 +485,16 @@ def test_v2_driver_on_the_unified_mount(husk, bundle, tmp):
     assert not os.path.exists(d)
 
 
-@pytest.mark.skipif(not HYBRID, reason="needs the hybrid layout's cgroup2 mount")
+@h.requires("hybrid")
 def test_v2_driver_enforces_device_rules_with_ebpf(husk, bundle, tmp):
     rules = [{"allow": True, "type": "c", "major": 10, "minor": 229, "access": "w"}]
     assert device_checks(husk, bundle, tmp, rules, env=V2_ON_UNIFIED) == \
         ["ok", "ok", "errno=EPERM", "ok"]
 
 
-@pytest.mark.skipif(not HYBRID, reason="needs the hybrid layout's cgroup2 mount")
+@h.requires("hybrid")
 def test_v2_driver_refuses_controllers_the_hierarchy_lacks(husk, bundle):
-    if "memory" in v2_controllers(UNIFIED):
+    if h.host_has("cgroup2:memory"):
         pytest.skip("memory is available in the unified hierarchy here")
     b = bundle(patch={"linux": {"resources": {"memory": {"limit": 64 << 20}}}})
     r = husk.create("c1", b, env=V2_ON_UNIFIED)
@@ -575,7 +538,7 @@ def without_cgroupns(cfg_ns):
 def make_sub_cgroups(rel, name):
     """name below rel in every hierarchy (a v1 cpuset gets its parent's CPUs
     and memory nodes, or nothing could join it)."""
-    for top in host_hierarchies():
+    for top in h.hierarchy_dirs():
         leaf = f"{top}{rel}"
         os.mkdir(f"{leaf}/{name}")
         for knob in ("cpuset.cpus", "cpuset.mems"):
@@ -599,7 +562,7 @@ def test_init_and_exec_see_the_container_cgroup_in_every_hierarchy(husk, bundle,
     want = "/" if cgroupns else b.cgroup_path
     keys = mounted_hierarchy_keys()
     init = husk.state("c1")["pid"]
-    host_view = proc_cgroups(init)
+    host_view = h.proc_cgroups(init)
     for k in keys:
         for c in k.split(",") if k else [""]:
             assert host_view[c] == b.cgroup_path, (k, host_view)
@@ -616,7 +579,7 @@ def test_init_and_exec_see_the_container_cgroup_in_every_hierarchy(husk, bundle,
             assert view.get(k) == want, (k, view, text)
 
 
-@pytest.mark.skipif(V2_HOST, reason="cgroup v1 only")
+@h.requires("cgroup-v1")
 @pytest.mark.parametrize("args,subbed", [
     (["--cgroup", "cpu:sub"], {"cpu"}),
     (["--cgroup", "cpu,memory:sub", "--cgroup", "pids:sub"], {"cpu", "memory", "pids"}),
@@ -645,7 +608,7 @@ def test_exec_cgroup_joins_v1_sub_cgroups(husk, bundle, tmp, args, subbed):
         assert view.get(k) == b.cgroup_path + ("/sub" if inside else ""), (k, view)
 
 
-@pytest.mark.skipif(V2_HOST, reason="cgroup v1 only")
+@h.requires("cgroup-v1")
 @pytest.mark.parametrize("arg,message", [
     ("../x", "--cgroup \"../x\": ../x is not a sub cgroup path"),
     ("cpu:sub/../../x", "sub/../../x is not a sub cgroup path"),
@@ -662,7 +625,7 @@ def test_exec_cgroup_refusals_leave_nothing_behind(husk, bundle, tmp, arg, messa
     assert sorted(json.loads(husk("ps", "--format", "json", "c1").out)) == [init]
 
 
-@pytest.mark.skipif(V2_HOST, reason="cgroup v1 only")
+@h.requires("cgroup-v1")
 def test_delete_force_kills_and_removes_sub_cgroups_on_every_v1_hierarchy(husk, bundle, tmp):
     # Processes of the container spread over sub-cgroups it made, a
     # different one per hierarchy, one of them frozen on its own (a nested
@@ -675,7 +638,7 @@ def test_delete_force_kills_and_removes_sub_cgroups_on_every_v1_hierarchy(husk, 
     other = [p for p in pids if p != init][0]
     make_sub_cgroups(b.cgroup_path, "a")
     make_sub_cgroups(b.cgroup_path, "a/b")
-    for top in host_hierarchies():
+    for top in h.hierarchy_dirs():
         with open(f"{top}{b.cgroup_path}/a/b/cgroup.procs", "w") as f:
             f.write(str(other))
     with open(f"{ROOT}/memory{b.cgroup_path}/a/cgroup.procs", "w") as f:
@@ -692,5 +655,5 @@ def test_delete_force_kills_and_removes_sub_cgroups_on_every_v1_hierarchy(husk, 
         time.sleep(0.02)
     assert d.wait().rc == 0
     assert not h.alive(init) and not h.alive(other)
-    assert not any(os.path.exists(f"{top}{b.cgroup_path}") for top in host_hierarchies())
+    assert not any(os.path.exists(f"{top}{b.cgroup_path}") for top in h.hierarchy_dirs())
     assert husk.nothing_left() == []

@@ -13,7 +13,7 @@ import helpers as h
 from helpers import probe
 
 ROOT = h.CGROUP_ROOT
-V2_HOST = os.path.exists(f"{ROOT}/cgroup.controllers")
+V2_HOST = h.V2_HOST
 
 
 def controller_file(bundle, controller, v1_name, v2_name):

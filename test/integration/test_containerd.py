@@ -6,7 +6,7 @@ runc root, FIFOs, TMPDIR and XDG_RUNTIME_DIR all live under the session's
 temporary directory; the CRI plugin and the snapshotters that could touch the
 host are disabled. It is started in the background and stopped by PID at module
 end. No registry: a busybox image is written as an OCI image layout by
-make_oci_archive() and imported with `ctr images import`.
+helpers.make_oci_archive() and imported with `ctr images import`.
 
 Every container gets `--cgroup /husk-test/<TAG>-<test>-c<n>` (ctr's default
 would be /<namespace>/<id> at the hierarchy root) and the test's leak-tracking
@@ -15,18 +15,10 @@ cgroups. containerd and the shims carry the mark <TAG>.containerd, checked at
 session end.
 """
 
-import errno
-import gzip
-import hashlib
-import io
 import json
 import os
 import platform
-import re
-import select
-import shutil
 import subprocess
-import tarfile
 import time
 
 import pytest
@@ -37,206 +29,36 @@ NS = "husktest"
 IMAGE = "docker.io/husk/busybox:test"
 CTR_TIMEOUT = 60
 CTRD_MARK = f"{h.TAG}.containerd"
-V2_HOST = os.path.exists(f"{h.CGROUP_ROOT}/cgroup.controllers")
+V2_HOST = h.V2_HOST
 
-pytestmark = pytest.mark.skipif(
-    not all(shutil.which(b) for b in ("containerd", "ctr", "containerd-shim-runc-v2")),
-    reason="containerd not installed (scripts/deps installs Debian's containerd package)")
-
-
-# ---- the image ----------------------------------------------------------------
-
-def _blob(layout, data):
-    digest = hashlib.sha256(data).hexdigest()
-    with open(os.path.join(layout, "blobs", "sha256", digest), "wb") as f:
-        f.write(data)
-    return {"digest": f"sha256:{digest}", "size": len(data)}
-
-
-def _layer_tar(rootfs):
-    def owner_root(ti):
-        ti.uid = ti.gid = 0
-        ti.uname = ti.gname = ""
-        ti.mtime = 0
-        return ti
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
-        for entry in sorted(os.listdir(rootfs)):
-            t.add(os.path.join(rootfs, entry), arcname=entry, filter=owner_root)
-    return buf.getvalue()
-
-
-def make_oci_archive(rootfs, out_tar, name):
-    """An OCI image layout (oci-layout, index.json, blobs/sha256/...) holding
-    one single-layer image of rootfs, tarred into out_tar for `ctr images
-    import`."""
-    layout = out_tar + ".d"
-    os.makedirs(os.path.join(layout, "blobs", "sha256"))
-    tar = _layer_tar(rootfs)
-    layer = _blob(layout, gzip.compress(tar, mtime=0))
-    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
-    config = _blob(layout, json.dumps({
-        "architecture": arch, "os": "linux",
-        "config": {"Cmd": ["sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]},
-        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{hashlib.sha256(tar).hexdigest()}"]},
-    }).encode())
-    manifest = _blob(layout, json.dumps({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **layer}],
-    }).encode())
-    with open(os.path.join(layout, "index.json"), "w") as f:
-        json.dump({"schemaVersion": 2, "manifests": [{
-            "mediaType": "application/vnd.oci.image.manifest.v1+json", **manifest,
-            "platform": {"architecture": arch, "os": "linux"},
-            "annotations": {"io.containerd.image.name": name,
-                            "org.opencontainers.image.ref.name": name.rsplit(":", 1)[1]}}]}, f)
-    with open(os.path.join(layout, "oci-layout"), "w") as f:
-        json.dump({"imageLayoutVersion": "1.0.0"}, f)
-    with tarfile.open(out_tar, "w") as t:
-        for entry in ("oci-layout", "index.json", "blobs"):
-            t.add(os.path.join(layout, entry), arcname=entry)
-    shutil.rmtree(layout)
+pytestmark = h.requires("containerd")
 
 
 # ---- the daemon -------------------------------------------------------------------
 
-CONFIG = """\
-version = 2
-root = "{d}/root"
-state = "{d}/state"
-disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing",
-]
-
-[grpc]
-  address = "{d}/containerd.sock"
-
-[ttrpc]
-  address = "{d}/containerd.sock.ttrpc"
-
-[debug]
-  level = "debug"
-
-[metrics]
-  address = ""
-
-[cgroup]
-  path = ""
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = "{d}/opt"
-
-[plugins."io.containerd.monitor.v1.cgroups"]
-  no_prometheus = true
-
+# The CRI plugin is test_cri.py's; here only the task API is driven.
+PLUGINS = """\
 [plugins."io.containerd.runtime.v1.linux"]
   runtime = "{husk}"
   runtime_root = "{d}/runtime-v1"
 """
 
 
-class Containerd:
-    def __init__(self, d):
-        self.dir = d
-        self.sock = os.path.join(d, "containerd.sock")
-        self.log = os.path.join(d, "containerd.log")
-        self.runc_root = os.path.join(d, "runc")
-        self.fifo_dir = os.path.join(d, "fifo")
-        self.tmp = os.path.join(d, "tmp")
-        for sub in ("tmp", "xdg", "fifo", "runc"):
-            os.makedirs(os.path.join(d, sub), mode=0o700)
-        self.proc = None
-        self.snapshotter = "overlayfs"
-
-    def env(self, mark=CTRD_MARK):
-        e = dict(os.environ)
-        e.update({h.MARK_VAR: mark, "TMPDIR": self.tmp,
-                  "XDG_RUNTIME_DIR": os.path.join(self.dir, "xdg"),
-                  "CONTAINERD_SNAPSHOTTER": self.snapshotter})
-        e.pop("CONTAINERD_ADDRESS", None)
-        e.pop("CONTAINERD_NAMESPACE", None)
-        return e
-
-    def start(self):
-        cfg = os.path.join(self.dir, "config.toml")
-        with open(cfg, "w") as f:
-            f.write(CONFIG.format(d=self.dir, husk=h.HUSK_BIN))
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(["containerd", "--config", cfg], stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=log, env=self.env(), cwd=self.dir)
-        try:
-            h.wait_for(lambda: self.proc.poll() is not None or
-                       self.ctr("version", check=False).returncode == 0,
-                       timeout=30, interval=0.1, what="containerd to answer")
-        except h.WaitTimeout:
-            raise AssertionError("containerd did not come up:\n" + self.log_tail()) from None
-        assert self.proc.poll() is None, "containerd exited:\n" + self.log_tail()
-        # overlayfs needs a backing filesystem that can hold an upper dir;
-        # the native snapshotter (plain copies) works on any.
-        plugins = self.ctr("plugins", "ls").stdout
-        if not re.search(r"io\.containerd\.snapshotter\.v1\s+overlayfs\s+\S+\s+ok", plugins):
-            self.snapshotter = "native"
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def log_tail(self, n=60):
-        return "\n".join(h.read_text(self.log, "").splitlines()[-n:])
-
-    def ctr_cmd(self, *args):
-        return ["ctr", "--address", self.sock, "--namespace", NS] + [str(a) for a in args]
-
-    def ctr(self, *args, check=True, timeout=CTR_TIMEOUT, stdin=subprocess.DEVNULL, mark=None):
-        """Run ctr to completion -> CompletedProcess (text). check: assert rc 0."""
-        cmd = self.ctr_cmd(*args)
-        try:
-            r = subprocess.run(cmd, stdin=stdin, capture_output=True, text=True, timeout=timeout,
-                               env=self.env(mark or CTRD_MARK), cwd=self.dir)
-        except subprocess.TimeoutExpired as e:
-            raise AssertionError(f"$ {' '.join(cmd)}\ntimed out after {timeout}s\n"
-                                 f"stdout: {e.stdout}\nstderr: {e.stderr}\n"
-                                 f"containerd log:\n{self.log_tail()}") from None
-        if check:
-            assert r.returncode == 0, describe(r, self)
-        return r
-
-
-def describe(r, ctrd=None):
-    s = f"\n$ {' '.join(r.args)}\nrc={r.returncode}\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}"
-    if ctrd:
-        s += f"\n--- containerd log\n{ctrd.log_tail(30)}"
-    return s
+describe = h.describe_run
 
 
 @pytest.fixture(scope="module")
 def ctrd(session_dir):
     d = os.path.join(session_dir, "containerd")
     os.makedirs(d, mode=0o711)
-    c = Containerd(d)
+    c = h.Containerd(d, CTRD_MARK, NS, PLUGINS, disabled=("io.containerd.grpc.v1.cri",))
     try:
         rootfs = os.path.join(d, "rootfs")
         r = subprocess.run([os.path.join(h.SOURCE_DIR, "scripts", "mkrootfs"), rootfs],
                            capture_output=True, text=True, stdin=subprocess.DEVNULL)
         assert r.returncode == 0, r.stderr
-        archive = os.path.join(d, "busybox-oci.tar")
-        make_oci_archive(rootfs, archive, IMAGE)
         c.start()
-        c.ctr("images", "import", archive)
-        assert IMAGE in c.ctr("images", "ls", "-q").stdout
+        c.import_image(rootfs, IMAGE)
         yield c
     finally:
         _stop_all(c)
@@ -248,17 +70,7 @@ def _stop_all(c):
             c.ctr("tasks", "rm", "-f", line, check=False)
         for line in c.ctr("containers", "ls", "-q", check=False).stdout.split():
             c.ctr("containers", "rm", line, check=False)
-    c.stop()
-    # The shims exit once their tasks are gone; as the session is a
-    # subreaper they become our children: reap them.
-    try:
-        h.wait_for(lambda: (h.reap_orphans() or True) and not h.marked_pids(value=CTRD_MARK),
-                   timeout=10)
-    except h.WaitTimeout:
-        pass
-    h.unmount_all_under(c.dir)
-    if not h.mounts_under(c.dir):
-        shutil.rmtree(c.dir, ignore_errors=True)
+    c.shutdown()
 
 
 # ---- per test ---------------------------------------------------------------------
@@ -282,9 +94,7 @@ class Ctr:
         return f"/{h.CGROUP_PARENT}/{cid}"
 
     def cgroup_file(self, cid, controller, v1_name, v2_name):
-        if V2_HOST:
-            return f"{h.CGROUP_ROOT}{self.cgroup(cid)}/{v2_name}"
-        return f"{h.CGROUP_ROOT}/{controller}{self.cgroup(cid)}/{v1_name}"
+        return h.controller_file(self.cgroup(cid), controller, v1_name, v2_name)
 
     def run_args(self, cid, *flags, cmd=(), cgroup=None):
         return ["run", "--runc-binary", h.HUSK_BIN, "--runc-root", self.d.runc_root,
@@ -439,14 +249,6 @@ def trap_script(*sigs, final="TERM", code=42):
     return ["sh", "-c", "; ".join(traps) + "; echo ready; while :; do sleep 0.1; done"]
 
 
-def cgroup_dirs_named(name):
-    """Every cgroup directory called name, in any hierarchy."""
-    found = []
-    for root, dirs, _ in os.walk(h.CGROUP_ROOT):
-        found += [os.path.join(root, d) for d in dirs if d == name]
-    return found
-
-
 def mounts_of(ctrd, cid):
     return h.mounts_under(os.path.join(ctrd.dir, "state", "io.containerd.runtime.v2.task", NS, cid))
 
@@ -456,7 +258,7 @@ def assert_gone(ctr, cid):
     assert cid not in ctr("tasks", "ls", "-q").stdout.split()
     assert cid not in ctr("containers", "ls", "-q").stdout.split()
     assert husk_state(ctr.d, cid) is None
-    assert cgroup_dirs_named(cid) == []
+    assert h.cgroup_dirs_named(cid) == []
     assert mounts_of(ctr.d, cid) == []
 
 
@@ -494,9 +296,9 @@ def test_detached_task_is_in_its_cgroup_with_pid_from_pid_file(ctr):
     assert h.cgroup_procs(os.path.dirname(procs_file)) == [pid]
     # Nothing of this container's anywhere else: not at /<namespace>/<id>
     # (ctr's default) and nowhere under the caller's cgroup.
-    for d in cgroup_dirs_named(cid):
+    for d in h.cgroup_dirs_named(cid):
         assert f"/{h.CGROUP_PARENT}/{cid}" in d, d
-    assert cgroup_dirs_named(NS) == []
+    assert h.cgroup_dirs_named(NS) == []
     r = ctr("tasks", "kill", "-s", "SIGKILL", cid)
     ctr.wait_task(cid, "STOPPED")
     r = ctr("tasks", "rm", cid)
@@ -514,7 +316,7 @@ def test_relative_cgroup_path_is_under_the_hierarchy_root(ctr):
     # from each hierarchy's root, never from its caller's cgroup.
     ctr.run("-d", cmd=["sleep", "1000"], cid=cid, cgroup=ctr.cgroup(cid).lstrip("/"))
     ctr.wait_task(cid, "RUNNING")
-    dirs = cgroup_dirs_named(cid)
+    dirs = h.cgroup_dirs_named(cid)
     assert dirs and all(d.endswith(f"/{h.CGROUP_PARENT}/{cid}") for d in dirs), dirs
     assert ctr.task_pid(cid) in h.cgroup_procs(
         os.path.dirname(ctr.cgroup_file(cid, "pids", "cgroup.procs", "cgroup.procs")))
@@ -633,83 +435,36 @@ def test_memory_limit_at_create_and_update(ctr):
         assert metrics["pids.limit"] == "42" and metrics["pids.current"] == "1", metrics
 
 
-def test_cpu_update(ctr):
-    cid = ctr.detached("sleep", "1000")
-    update_resources(ctr.d, cid, {"cpu": {"shares": 512, "quota": 50000, "period": 100000}})
+def assert_half_a_cpu_at_512_shares(ctr, cid):
     if V2_HOST:
         assert h.read_text(ctr.cgroup_file(cid, "", "", "cpu.max")).split() == ["50000", "100000"]
     else:
         assert h.read_text(ctr.cgroup_file(cid, "cpu", "cpu.shares", "")).strip() == "512"
         assert h.read_text(ctr.cgroup_file(cid, "cpu", "cpu.cfs_quota_us", "")).strip() \
             == "50000"
+
+
+def test_cpu_update(ctr):
+    cid = ctr.detached("sleep", "1000")
+    update_resources(ctr.d, cid, {"cpu": {"shares": 512, "quota": 50000, "period": 100000}})
+    assert_half_a_cpu_at_512_shares(ctr, cid)
 
 
 def test_cpu_options_at_create(ctr):
     cid = ctr.detached("sleep", "1000", flags=("--cpu-shares", "512", "--cpus", "0.5"))
-    if V2_HOST:
-        assert h.read_text(ctr.cgroup_file(cid, "", "", "cpu.max")).split() == ["50000", "100000"]
-    else:
-        assert h.read_text(ctr.cgroup_file(cid, "cpu", "cpu.shares", "")).strip() == "512"
-        assert h.read_text(ctr.cgroup_file(cid, "cpu", "cpu.cfs_quota_us", "")).strip() \
-            == "50000"
-
-
-def _read_pty(fd, until, timeout=20):
-    buf = b""
-    deadline = time.monotonic() + timeout
-    while until not in buf and time.monotonic() < deadline:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError as e:
-                if e.errno == errno.EIO:  # the other side is closed
-                    break
-                raise
-            if not chunk:
-                break
-            buf += chunk
-    return buf
+    assert_half_a_cpu_at_512_shares(ctr, cid)
 
 
 def run_in_pty(ctrd, mark, args, rows=24, cols=80):
-    """ctr under a new pty of rows x cols (its controlling terminal) -> (Popen, master fd)."""
-    import fcntl
-    import struct
-    import termios
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-
-    def ctty():
-        os.setsid()
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-    p = subprocess.Popen(ctrd.ctr_cmd(*args), stdin=slave, stdout=slave, stderr=slave,
-                         preexec_fn=ctty, env=ctrd.env(mark))
-    os.close(slave)
-    return p, master
-
-
-def close_pty(p, master):
-    if p.poll() is None:
-        p.kill()
-        p.wait()
-    os.close(master)
+    """ctr args... on a new pty of rows x cols (its controlling terminal)."""
+    return h.Pty(ctrd.ctr_cmd(*args), ctrd.env(mark), rows, cols)
 
 
 def test_interactive_tty(ctr):
     cid = ctr.new_id()
-    p, master = run_in_pty(ctr.d, ctr.ctx.mark, ctr.run_args(cid, "--rm", "-t", cmd=["sh"]),
-                           rows=33, cols=111)
-    try:
-        out = _read_pty(master, b"# ")
-        assert b"# " in out, out
-        os.write(master, b"[ -t 0 ] && echo TTY-$((6*7)); stty size; tty\n")
-        out = _read_pty(master, b"/dev/")
-        assert b"TTY-42" in out and b"33 111" in out, out
-        os.write(master, b"exit 7\n")
-        assert p.wait(CTR_TIMEOUT) == 7
-    finally:
-        close_pty(p, master)
+    t = run_in_pty(ctr.d, ctr.ctx.mark, ctr.run_args(cid, "--rm", "-t", cmd=["sh"]),
+                   rows=33, cols=111)
+    t.shell_session(7, CTR_TIMEOUT)
     h.wait_for(lambda: cid not in ctr("containers", "ls", "-q").stdout.split(),
                what="ctr run --rm to remove the container")
     assert_gone(ctr, cid)
@@ -718,22 +473,22 @@ def test_interactive_tty(ctr):
 def test_detached_tty_then_attach(ctr):
     cid = ctr.new_id()
     # ctr takes the size of the new pty from its own terminal: it needs one.
-    p, master = run_in_pty(ctr.d, ctr.ctx.mark, ctr.run_args(cid, "-d", "-t", cmd=["sh"]))
+    t = run_in_pty(ctr.d, ctr.ctx.mark, ctr.run_args(cid, "-d", "-t", cmd=["sh"]))
     try:
-        assert p.wait(CTR_TIMEOUT) == 0, _read_pty(master, b"\n", timeout=1)
+        assert t.wait(CTR_TIMEOUT) == 0, t.buf
     finally:
-        close_pty(p, master)
+        t.close()
     ctr.wait_task(cid, "RUNNING")
-    p, master = run_in_pty(ctr.d, ctr.ctx.mark, ["tasks", "attach", cid])
+    t = run_in_pty(ctr.d, ctr.ctx.mark, ["tasks", "attach", cid])
     try:
-        os.write(master, b"echo $((2+3))x; tty\n")
-        out = _read_pty(master, b"/dev/pts/")
+        t.write(b"echo $((2+3))x; tty\n")
+        out = t.read_until(b"/dev/pts/")
         assert b"5x" in out, out
-        os.write(master, b"exit 3\n")
+        t.write(b"exit 3\n")
         # attach returns the task's exit status and deletes the task.
-        assert p.wait(CTR_TIMEOUT) == 3
+        assert t.wait(CTR_TIMEOUT) == 3
     finally:
-        close_pty(p, master)
+        t.close()
     assert cid not in ctr("tasks", "ls", "-q").stdout.split()
     assert husk_state(ctr.d, cid) is None
 
@@ -798,20 +553,6 @@ def test_run_option(ctr, name):
 
 # ---- ctr task exec (husk exec --process FILE --detach --pid-file ...) --------------
 
-def _husk_exec_missing():
-    try:
-        r = subprocess.run([h.HUSK_BIN, "exec", "--help"], capture_output=True, text=True,
-                           stdin=subprocess.DEVNULL, timeout=30)
-    except OSError:
-        return False
-    return r.returncode != 0 and "exec: not implemented yet" in r.stdout + r.stderr
-
-
-# Only while the exec verb is being written: any other failure is a failure.
-needs_exec = pytest.mark.skipif(_husk_exec_missing(), reason="husk exec: not implemented yet")
-
-
-@needs_exec
 def test_exec_output_and_exit_code(ctr):
     cid = ctr.detached("sleep", "1000")
     r = ctr("tasks", "exec", "--exec-id", "e1", "--fifo-dir", ctr.d.fifo_dir, cid,
@@ -825,7 +566,6 @@ def test_exec_output_and_exit_code(ctr):
         == [ctr.task_pid(cid)]
 
 
-@needs_exec
 def test_exec_user_cwd_and_missing_binary(ctr):
     cid = ctr.detached("sleep", "1000")
     r = ctr("tasks", "exec", "--exec-id", "e1", "--fifo-dir", ctr.d.fifo_dir, "--user", "65534",
@@ -838,26 +578,14 @@ def test_exec_user_cwd_and_missing_binary(ctr):
     assert ctr.task_status(cid) == "RUNNING"
 
 
-@needs_exec
 def test_exec_tty(ctr):
     cid = ctr.detached("sleep", "1000")
-    p, master = run_in_pty(ctr.d, ctr.ctx.mark,
-                           ["tasks", "exec", "-t", "--exec-id", "e1", "--fifo-dir",
-                            ctr.d.fifo_dir, cid, "sh"], rows=40, cols=100)
-    try:
-        out = _read_pty(master, b"# ")
-        assert b"# " in out, out
-        os.write(master, b"[ -t 0 ] && echo TTY-$((6*7)); stty size; tty\n")
-        out = _read_pty(master, b"/dev/")
-        assert b"TTY-42" in out and b"40 100" in out, out
-        os.write(master, b"exit 6\n")
-        assert p.wait(CTR_TIMEOUT) == 6
-    finally:
-        close_pty(p, master)
+    t = run_in_pty(ctr.d, ctr.ctx.mark, ["tasks", "exec", "-t", "--exec-id", "e1", "--fifo-dir",
+                                         ctr.d.fifo_dir, cid, "sh"], rows=40, cols=100)
+    t.shell_session(6, CTR_TIMEOUT)
     assert ctr.task_status(cid) == "RUNNING"
 
 
-@needs_exec
 def test_exec_detached_is_listed_and_killed(ctr):
     cid = ctr.detached("sleep", "1000")
     init = ctr.task_pid(cid)

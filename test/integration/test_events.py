@@ -6,21 +6,14 @@ import json
 import os
 
 import helpers as h
-from helpers import probe
+from helpers import probe, sh
 
 MIB = 1024 * 1024
-MEMSW = os.path.exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
-
-
-def sh(script):
-    return ["/bin/sh", "-c", script]
+MEMSW = h.host_has("memsw")
 
 
 def hugetlb_available():
-    for f in ("/sys/fs/cgroup/cgroup.controllers", "/sys/fs/cgroup/unified/cgroup.controllers"):
-        if "hugetlb" in h.read_text(f, "").split():
-            return True
-    return os.path.isdir("/sys/fs/cgroup/hugetlb")
+    return h.host_has("cgroup2:hugetlb") or h.host_has("v1:hugetlb")
 
 
 def page_size_names():
@@ -172,15 +165,13 @@ def test_events_streams_stats_then_oom_until_deleted(husk, bundle, tmp):
 def test_stats_with_the_v2_driver(husk, bundle, tmp):
     """The cgroup v2 driver on this host's cgroup2 hierarchy (a pure v2 host
     uses it anyway): whatever controllers it has are reported."""
-    unified = "/sys/fs/cgroup/unified"
-    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+    h.skip_unless("cgroup2")
+    if h.V2_HOST:
         env = {}
-        unified = "/sys/fs/cgroup"
-    elif os.path.exists(f"{unified}/cgroup.controllers"):
-        env = {"HUSK_CGROUP_DRIVER": "v2", "HUSK_CGROUP_ROOT": unified}
+        unified = h.CGROUP_ROOT
     else:
-        import pytest
-        pytest.skip("no cgroup2 hierarchy")
+        env = {"HUSK_CGROUP_DRIVER": "v2", "HUSK_CGROUP_ROOT": h.UNIFIED}
+        unified = h.UNIFIED
     ctrls = set(h.read_text(f"{unified}/cgroup.controllers").split())
     huge = "2MB" if "hugetlb" in ctrls and "2MB" in page_size_names() else None
     b = bundle(args=probe("wait-signal"), patch=limits(hugepages=huge))

@@ -11,10 +11,8 @@ import os
 import pty
 import select
 import signal
-import socket
 import struct
 import termios
-import time
 
 import pytest
 
@@ -43,40 +41,6 @@ def container_pids(husk, cid="c1"):
     r = husk("ps", "--format", "json", cid)
     assert r.rc == 0, r
     return sorted(json.loads(r.out))
-
-
-def listen(path):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.bind(path)
-    s.listen(1)
-    return s
-
-
-def recv_fd(listener, timeout=30):
-    """One connection, one message: (payload, [fds]) as runc's receivers read it."""
-    listener.settimeout(timeout)
-    conn, _ = listener.accept()
-    with conn:
-        conn.settimeout(timeout)
-        msg, fds, _flags, _addr = socket.recv_fds(conn, 4096, 4)
-    return msg.decode(errors="replace"), fds
-
-
-def read_until(fd, needle, timeout=20):
-    out = b""
-    deadline = time.monotonic() + timeout
-    while needle.encode() not in out and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if not ready:
-            continue
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # EIO: every slave fd is closed
-            break
-        if not chunk:
-            break
-        out += chunk
-    return out.decode(errors="replace")
 
 
 def kill_pid(pid):
@@ -237,7 +201,7 @@ def test_exec_cap_unknown_is_an_error(husk, bundle):
     assert container_pids(husk) == [init]
 
 
-@pytest.mark.skipif(not h.CAPSH, reason="capsh not installed (scripts/deps installs libcap2-bin)")
+@h.requires("capsh")
 def test_exec_cap_husk_lacks_is_an_error(husk, bundle):
     # The exec'd process is husk's clone, bounded by husk's own bounding set,
     # whatever the container's init has.
@@ -361,10 +325,10 @@ def test_exec_pidfd_socket(husk, bundle, tmp):
     running(husk, bundle)
     sock = os.path.join(tmp, "pidfd.sock")
     pid_file = os.path.join(tmp, "pid")
-    listener = listen(sock)
+    listener = h.listen(sock)
     proc = husk.spawn("exec", "--detach", "--pid-file", pid_file, "--pidfd-socket", sock, "c1",
                       *probe("sleep 1000"))
-    msg, fds = recv_fd(listener)
+    msg, fds = h.recv_fds(listener)
     r = proc.wait()
     assert r.rc == 0, r
     assert len(fds) == 1, (msg, fds)
@@ -390,7 +354,7 @@ def test_exec_tty_console_socket(husk, bundle, tmp):
     running(husk, bundle)
     sock = os.path.join(tmp, "console.sock")
     pid_file = os.path.join(tmp, "pid")
-    listener = listen(sock)
+    listener = h.listen(sock)
     spec = {"args": ["/bin/sh", "-c", "tty; stty size; echo console-ok; read x; echo got-$x"],
             "cwd": "/", "env": [PATH], "terminal": True,
             "consoleSize": {"height": 33, "width": 111}, "user": {"uid": 0, "gid": 0}}
@@ -399,18 +363,18 @@ def test_exec_tty_console_socket(husk, bundle, tmp):
         json.dump(spec, f)
     proc = husk.spawn("exec", "--detach", "--tty", "--console-socket", sock,
                       "--pid-file", pid_file, "--process", path, "c1")
-    name, fds = recv_fd(listener)
+    name, fds = h.recv_fds(listener)
     r = proc.wait()
     assert r.rc == 0, r
     assert name.startswith("/dev/pts/") and len(fds) == 1, (name, fds)
     master = fds[0]
     try:
-        out = read_until(master, "console-ok")
+        out = h.read_until(master, "console-ok")
         lines = [ln.strip() for ln in out.splitlines()]
         assert lines[0] == name, out
         assert "33 111" in lines, out
         os.write(master, b"through-the-pty\n")
-        assert "got-through-the-pty" in read_until(master, "got-through-the-pty")
+        assert "got-through-the-pty" in h.read_until(master, "got-through-the-pty")
     finally:
         os.close(master)
         listener.close()
@@ -428,10 +392,10 @@ def test_exec_tty_foreground_relays_the_terminal(husk, bundle):
                           "tty; stty size; read x; echo got-$x; exit 3",
                           stdin=slave_f, stdout=slave_f, stderr=slave_f)
     try:
-        out = read_until(master, "27 93")
+        out = h.read_until(master, "27 93")
         assert "/dev/pts/" in out and "27 93" in out, out
         os.write(master, b"typed\r")
-        out = read_until(master, "got-typed")
+        out = h.read_until(master, "got-typed")
         assert "got-typed" in out, out
         r = proc.wait()
         assert r.rc == 3, r

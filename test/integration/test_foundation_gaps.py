@@ -11,7 +11,7 @@ from helpers import probe
 
 MIB = 1024 * 1024
 ROOT = h.CGROUP_ROOT
-V2_HOST = os.path.exists(f"{ROOT}/cgroup.controllers")
+V2_HOST = h.V2_HOST
 
 
 def memory_dir(rel):

@@ -3,62 +3,22 @@ console socket (runc's wire format), start against a dead init, failures
 after start reported by `start`, `run` forwarding signals and returning the
 container's status, socket activation fds, the session keyring, rollback."""
 
-import array
 import os
 import signal
-import socket
 import subprocess
 import time
 
-import pytest
-
 import helpers as h
-
-
-def sh(script):
-    return ["/bin/sh", "-c", script]
-
-
-def recv_console(listener, timeout=20):
-    """Accept one connection and read runc's console message: payload = pty
-    name, one SCM_RIGHTS fd = the pty master."""
-    listener.settimeout(timeout)
-    conn, _ = listener.accept()
-    with conn:
-        fds = array.array("i")
-        msg, anc, _flags, _addr = conn.recvmsg(4096, socket.CMSG_SPACE(4 * fds.itemsize))
-        for level, kind, data in anc:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
-    return msg.decode(), list(fds)
-
-
-def read_until(fd, needle, timeout=10):
-    out = b""
-    deadline = time.monotonic() + timeout
-    os.set_blocking(fd, False)
-    while needle.encode() not in out and time.monotonic() < deadline:
-        try:
-            chunk = os.read(fd, 4096)
-            if not chunk:
-                break
-            out += chunk
-        except BlockingIOError:
-            time.sleep(0.02)
-        except OSError:  # EIO: the slave side is closed
-            break
-    return out.decode(errors="replace")
+from helpers import sh
 
 
 def test_console_socket_gets_pty_master(husk, bundle, tmp):
     path = os.path.join(tmp, "console.sock")
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(1)
+    listener = h.listen(path)
     b = bundle(args=sh("tty; stat -c %t,%T /dev/console; echo console-ok; sleep 100"))
     b.patch({"process": {"terminal": True, "consoleSize": {"height": 33, "width": 111}}})
     proc = husk.spawn("create", "--bundle", b.path, "--console-socket", path, "c1")
-    name, fds = recv_console(listener)
+    name, fds = h.recv_fds(listener)
     r = proc.wait()
     assert r.rc == 0, r
     assert name.startswith("/dev/pts/"), name
@@ -66,7 +26,7 @@ def test_console_socket_gets_pty_master(husk, bundle, tmp):
     master = fds[0]
     try:
         husk.start_ok("c1")
-        out = read_until(master, "console-ok")
+        out = h.read_until(master, "console-ok")
         lines = [ln.strip() for ln in out.splitlines()]
         # stdio is the pty slave, and /dev/console is that same pty.
         assert lines[0] == name, out
@@ -217,7 +177,7 @@ def keys_bundle(bundle):
     return b.write()
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/keys"), reason="kernel without keys")
+@h.requires("keys")
 def test_listen_fds_must_be_open(husk, bundle):
     b = bundle(args=h.probe("exit 0"))
     cmd = ["/bin/sh", "-c", 'exec 3>&- 4>&- 5>&-; LISTEN_PID=$$ LISTEN_FDS=3 exec "$@"', "sh",

@@ -4,16 +4,12 @@ the intermediate path that creates a pid namespace after joining a user
 namespace, and the init staying non-dumpable until execve."""
 
 import os
-import socket
 
 import helpers as h
+from helpers import sh
 
 STD_NS = [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount")]
 MAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-
-
-def sh(script):
-    return ["/bin/sh", "-c", script]
 
 
 def ns_inode(pid, ns):
@@ -25,6 +21,20 @@ def status_ids(pid, field):
         if line.startswith(field + ":"):
             return line.split()[1:]
     return None
+
+
+def created(husk, cid, b):
+    """create cid with its output in a file -> (its init's pid, the file)."""
+    out = os.path.join(husk.ctx.dir, f"{cid}.out")
+    husk.create_ok(cid, b, stdout=out)
+    return husk.state(cid)["pid"], out
+
+
+def finished(husk, cid, out):
+    """start cid, wait until it stopped -> what it printed."""
+    husk.start_ok(cid)
+    husk.wait_status(cid, "stopped")
+    return h.read_text(out)
 
 
 def userns_bundle(bundle, args, extra=None):
@@ -88,11 +98,8 @@ def test_user_namespace_bind_sources_only_root_can_reach(husk, bundle, tmp):
     assert "writable" not in r.out, r
     assert r.out.split()[-1] == "3", r
     # create + start take the same path.
-    out = os.path.join(husk.ctx.dir, "c2.out")
-    husk.create_ok("c2", b, stdout=out)
-    husk.start_ok("c2")
-    husk.wait_status("c2", "stopped")
-    assert h.read_text(out).startswith("from a private dir\na private file\n")
+    _, out = created(husk, "c2", b)
+    assert finished(husk, "c2", out).startswith("from a private dir\na private file\n")
     assert husk("delete", "c2").rc == 0
     # A source that does not exist: an error naming the mount, nothing left.
     b.config["mounts"][n + 1]["source"] = os.path.join(private, "missing")
@@ -194,14 +201,10 @@ def test_join_user_namespace_and_create_pid_namespace(husk, bundle):
     b2 = bundle(args=sh("echo $$; id -u; cat /proc/self/uid_map"))
     b2.patch({"linux": {"namespaces": STD_NS + [
         {"type": "user", "path": f"/proc/{p1}/ns/user"}]}})
-    out = os.path.join(husk.ctx.dir, "c2.out")
-    husk.create_ok("c2", b2, stdout=out)
-    p2 = husk.state("c2")["pid"]
+    p2, out = created(husk, "c2", b2)
     assert ns_inode(p2, "user") == ns_inode(p1, "user")
     assert ns_inode(p2, "pid") != ns_inode(p1, "pid")
-    husk.start_ok("c2")
-    husk.wait_status("c2", "stopped")
-    lines = h.read_text(out).splitlines()
+    lines = finished(husk, "c2", out).splitlines()
     assert lines[0] == "1"
     assert lines[1] == "0"
     assert lines[2].split() == ["0", "100000", "65536"]
@@ -223,14 +226,10 @@ def test_create_user_namespace_and_join_network(husk, bundle):
     b2.config["mounts"] = [m for m in b2.config["mounts"]
                            if not m["destination"].startswith("/sys")]
     b2.write()
-    out = os.path.join(husk.ctx.dir, "c2.out")
-    husk.create_ok("c2", b2, stdout=out)
-    p2 = husk.state("c2")["pid"]
+    p2, out = created(husk, "c2", b2)
     assert ns_inode(p2, "net") == ns_inode(p1, "net")
     assert ns_inode(p2, "user") != ns_inode(p1, "user")
-    husk.start_ok("c2")
-    husk.wait_status("c2", "stopped")
-    assert h.read_text(out).split() == ["1", "0"]
+    assert finished(husk, "c2", out).split() == ["1", "0"]
 
 
 def test_namespace_path_of_wrong_type_names_field(husk, bundle):
@@ -373,22 +372,19 @@ def test_no_namespaces_exec_enters_the_containers_root(husk, bundle):
 def test_no_namespaces_with_terminal(husk, bundle, tmp):
     """/dev/console is bound to the pty before the init leaves its private
     copy of the namespace (no mount is made in the shared one)."""
-    from test_init_lifecycle import read_until, recv_console
     path = os.path.join(tmp, "console.sock")
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(1)
+    listener = h.listen(path)
     b = bundle(args=sh("tty; stat -c %t,%T /dev/console; echo console-ok"))
     b.config.pop("hostname", None)
     b.config["process"]["terminal"] = True
     b.config["linux"]["namespaces"] = []
     b.write()
     proc = husk.spawn("create", "--bundle", b.path, "--console-socket", path, "c1")
-    name, fds = recv_console(listener)
+    name, fds = h.recv_fds(listener)
     assert proc.wait().rc == 0
     try:
         husk.start_ok("c1")
-        lines = [ln.strip() for ln in read_until(fds[0], "console-ok").splitlines()]
+        lines = [ln.strip() for ln in h.read_until(fds[0], "console-ok").splitlines()]
         assert lines[0] == name, lines
         # /dev/console is the pty slave: devpts major 136 (0x88).
         assert lines[1].split(",")[0] == "88", lines

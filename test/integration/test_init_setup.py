@@ -11,24 +11,12 @@ import stat
 import pytest
 
 import helpers as h
-from helpers import probe
+from helpers import probe, sh
 
-CGROOT = h.CGROUP_ROOT
 DEFAULT_DEVICES = {
     "/dev/null": (1, 3), "/dev/zero": (1, 5), "/dev/full": (1, 7),
     "/dev/random": (1, 8), "/dev/urandom": (1, 9), "/dev/tty": (5, 0),
 }
-
-
-def sh(script):
-    return ["/bin/sh", "-c", script]
-
-
-def run_ok(husk, b, cid="c1"):
-    r = husk.run(cid, b)
-    assert r.rc == 0, r
-    assert husk.nothing_left() == []
-    return r.out
 
 
 def drop_mount(b, destination):
@@ -50,7 +38,8 @@ def test_device_nodes_get_mode_and_owner(husk, bundle, dev_from, mode):
          "fileMode": mode, "uid": 1000, "gid": 1001},
         {"path": "/dev/sub/dir/mydev2", "type": "c", "major": 1, "minor": 7,
          "fileMode": mode, "uid": 1002, "gid": 1003}]}})
-    lines = run_ok(husk, b.write()).splitlines()
+    lines = husk.run_ok("c1", b.write()).splitlines()
+    assert husk.nothing_left() == []
     got = {p: h.parse_kv(line) for p, line in zip(paths, lines)}
     for p, (major, minor) in DEFAULT_DEVICES.items():
         assert got[p] == {"type": "chr", "mode": "0666", "uid": "0", "gid": "0",
@@ -78,7 +67,8 @@ def test_device_nodes_keep_the_callers_umask_for_directories(husk, bundle):
     b.write()
     old = os.umask(0o022)
     try:
-        lines = run_ok(husk, b).splitlines()
+        lines = husk.run_ok("c1", b).splitlines()
+        assert husk.nothing_left() == []
     finally:
         os.umask(old)
     assert h.parse_kv(lines[0])["mode"] == "0755", lines
@@ -97,22 +87,12 @@ def test_dev_links_replace_the_images_ptmx_and_keep_its_other_entries(husk, bund
     with open(b.host_path("/dev/ptmx"), "w"):
         pass
     os.symlink("/proc/self/fd/", b.host_path("/dev/fd"))
-    lines = run_ok(husk, b.write()).splitlines()
+    lines = husk.run_ok("c1", b.write()).splitlines()
+    assert husk.nothing_left() == []
     assert lines[0] == "pts/ptmx", lines
     assert lines[1] == "/proc/self/fd/", lines
     assert lines[2] == "/proc/self/fd/0", lines
     assert "ptmx" in lines[3:], lines
-
-
-def host_hierarchies():
-    """Names of the cgroup hierarchies mounted at /sys/fs/cgroup/<name> on
-    the host; [] on a cgroup v2 only host (the hierarchy is /sys/fs/cgroup)."""
-    names = []
-    for m in h.host_mounts():
-        mp = m["mount_point"]
-        if os.path.dirname(mp) == CGROOT and m["fstype"] in ("cgroup", "cgroup2"):
-            names.append(os.path.basename(mp))
-    return sorted(set(names))
 
 
 @pytest.mark.parametrize("cgroupns", [False, True])
@@ -131,7 +111,8 @@ def test_sys_fs_cgroup_shows_the_containers_own_cgroups(husk, bundle, cgroupns):
     if cgroupns:
         nss.append({"type": "cgroup"})
     b.config["linux"]["namespaces"] = nss
-    lines = run_ok(husk, b.write()).splitlines()
+    lines = husk.run_ok("c1", b.write()).splitlines()
+    assert husk.nothing_left() == []
     dirs = {}
     links = {}
     for line in lines:
@@ -140,7 +121,9 @@ def test_sys_fs_cgroup_shows_the_containers_own_cgroups(husk, bundle, cgroupns):
             links[parts[1]] = parts[2]
         else:
             dirs[parts[0]] = parts[1:]
-    names = host_hierarchies()
+    # The hierarchies mounted at /sys/fs/cgroup/<name>; none on a cgroup v2
+    # only host (the hierarchy is /sys/fs/cgroup itself).
+    names = [] if h.V2_HOST else [os.path.basename(d) for d in h.hierarchy_dirs()]
     if not names:
         assert list(dirs) == ["."], lines
     else:
@@ -162,7 +145,8 @@ def test_shell_script_program_is_executed(husk, bundle, how):
         f.write("#!/bin/sh\necho \"script $0 $1\"\n")
     os.chmod(b.host_path(path), 0o755)
     b.config["process"]["args"] = [path if how == "path" else "hello.sh", "arg1"]
-    out = run_ok(husk, b.write())
+    out = husk.run_ok("c1", b.write())
+    assert husk.nothing_left() == []
     assert out == f"script {path} arg1\n", out
 
 

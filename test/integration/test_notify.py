@@ -8,11 +8,7 @@ import os
 import socket
 
 import helpers as h
-from helpers import probe
-
-
-def sh(script):
-    return ["/bin/sh", "-c", script]
+from helpers import probe, sh
 
 
 class HostSocket:

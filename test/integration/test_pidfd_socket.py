@@ -5,26 +5,9 @@ can signal and wait for exactly that process whatever happens to the pid."""
 import os
 import select
 import signal
-import socket
 
 import helpers as h
 from helpers import probe
-
-
-def listen(path):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.bind(path)
-    s.listen(1)
-    return s
-
-
-def recv_pidfd(listener, timeout=30):
-    listener.settimeout(timeout)
-    conn, _ = listener.accept()
-    with conn:
-        conn.settimeout(timeout)
-        msg, fds, _, _ = socket.recv_fds(conn, 4096, 4)
-    return msg, fds
 
 
 def fdinfo_pid(fd):
@@ -37,11 +20,11 @@ def fdinfo_pid(fd):
 def test_create_sends_pidfd_of_init(husk, bundle, tmp):
     sock = os.path.join(tmp, "pidfd.sock")
     pid_file = os.path.join(tmp, "pid")
-    listener = listen(sock)
+    listener = h.listen(sock)
     b = bundle(args=probe("wait-signal"))
     proc = husk.spawn("create", "--bundle", b.path, "--pidfd-socket", sock,
                       "--pid-file", pid_file, "c1")
-    msg, fds = recv_pidfd(listener)
+    msg, fds = h.recv_fds(listener)
     r = proc.wait()
     assert r.rc == 0, r
     assert len(fds) == 1, (msg, fds)
@@ -65,11 +48,11 @@ def test_create_sends_pidfd_of_init(husk, bundle, tmp):
 def test_run_detach_sends_pidfd_of_init(husk, bundle, tmp):
     sock = os.path.join(tmp, "pidfd.sock")
     pid_file = os.path.join(tmp, "pid")
-    listener = listen(sock)
+    listener = h.listen(sock)
     b = bundle(args=probe("wait-signal"))
     proc = husk.spawn("run", "-d", "--bundle", b.path, "--pidfd-socket", sock,
                       "--pid-file", pid_file, "c1")
-    msg, fds = recv_pidfd(listener)
+    msg, fds = h.recv_fds(listener)
     r = proc.wait()
     assert r.rc == 0, r
     try:

@@ -20,16 +20,12 @@ removes it, and the parent, once its conmon exited; a conmon still running
 keeps them, and the leak check reports them.
 """
 
-import fcntl
 import glob
 import os
-import select
 import shutil
 import socket
-import struct
 import subprocess
 import tarfile
-import termios
 import time
 
 import pytest
@@ -38,13 +34,10 @@ import helpers as h
 
 IMAGE = "localhost/husk-busybox:test"
 TIMEOUT = 60  # seconds, any single podman call
-V2_HOST = os.path.exists(f"{h.CGROUP_ROOT}/cgroup.controllers")
+V2_HOST = h.V2_HOST
 BLOB_CACHE = "/var/lib/containers/cache"
 
-pytestmark = pytest.mark.skipif(
-    not all(shutil.which(b) for b in ("podman", "conmon")),
-    reason="podman/conmon not installed (scripts/deps installs Debian's podman, conmon, "
-           "catatonit)")
+pytestmark = h.requires("podman")
 
 
 # ---- the private store and the image -------------------------------------------
@@ -170,17 +163,6 @@ def store(session_dir, rootfs_template):
 
 # ---- per test ------------------------------------------------------------------
 
-class Result:
-    def __init__(self, cmd, rc, out_path, err_path):
-        self.cmd, self.rc = cmd, rc
-        self.out = h.read_text(out_path, "")
-        self.err = h.read_text(err_path, "")
-
-    def __repr__(self):
-        return (f"\n$ {' '.join(self.cmd)}\nrc={self.rc}\n--- stdout\n{self.out[-3000:]}"
-                f"\n--- stderr\n{self.err[-3000:]}")
-
-
 class Podman:
     """podman on the private store for one test: its containers carry the test's
     label, mark and cgroup parent."""
@@ -206,37 +188,10 @@ class Podman:
             (["--network", "none"] if network else [])
 
     def __call__(self, *args, timeout=TIMEOUT, stdin=None, env=None, extra_fds=None):
-        """podman args... -> Result. stdin: None (/dev/null) or text; stdout and
-        stderr go to files (a pipe could be held open by a container);
-        extra_fds: {fd: path} opened read-only at that fd in podman."""
-        cmd = self.cmd(*args)
-        out_path, err_path = self.ctx.io_paths()
-        inp = subprocess.DEVNULL
-        if stdin is not None:
-            with open(out_path + ".in", "w") as f:
-                f.write(stdin)
-            inp = open(out_path + ".in", "rb")
-
-        def place_fds():
-            for target, path in (extra_fds or {}).items():
-                fd = os.open(path, os.O_RDONLY)
-                if fd != target:
-                    os.dup2(fd, target)
-                    os.close(fd)
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            p = subprocess.Popen(cmd, stdin=inp, stdout=out, stderr=err, env=self.env(env),
-                                 pass_fds=tuple(extra_fds or ()),
-                                 preexec_fn=place_fds if extra_fds else None)
-        if inp is not subprocess.DEVNULL:
-            inp.close()
-        try:
-            rc = p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-            raise AssertionError(f"podman did not finish within {timeout}s:"
-                                 f"{Result(cmd, None, out_path, err_path)!r}") from None
-        return Result(cmd, rc, out_path, err_path)
+        """podman args... -> Result (conftest's). stdin: None (/dev/null) or
+        text; extra_fds: {fd: path} opened read-only at that fd in podman."""
+        return self.ctx.spawn(self.cmd(*args), self.env(env), stdin=stdin,
+                              extra_fds=extra_fds).wait(timeout)
 
     def ok(self, *args, **kw):
         r = self(*args, **kw)
@@ -277,9 +232,7 @@ class Podman:
         return f"{self.parent}/libpod-{cid}"
 
     def cgroup_file(self, cid, controller, v1_name, v2_name):
-        if V2_HOST:
-            return f"{h.CGROUP_ROOT}{self.cgroup_of(cid)}/{v2_name}"
-        return f"{h.CGROUP_ROOT}/{controller}{self.cgroup_of(cid)}/{v1_name}"
+        return h.controller_file(self.cgroup_of(cid), controller, v1_name, v2_name)
 
     def container_cgroup_dirs(self, cid):
         return (glob.glob(f"{h.CGROUP_ROOT}/*{self.cgroup_of(cid)}")
@@ -328,16 +281,6 @@ def pm(store, _ctx):
     p.cleanup()
 
 
-def proc_cgroups(pid):
-    """/proc/PID/cgroup -> {controller: path} (v2: key "")."""
-    out = {}
-    for line in h.read_text(f"/proc/{pid}/cgroup", "").splitlines():
-        _, ctrls, path = line.split(":", 2)
-        for c in ctrls.split(","):
-            out[c] = path
-    return out
-
-
 # A busybox sh that reports the signals it gets; pid 1 of a pid namespace only
 # gets the signals it has handlers for.
 TRAP = ("trap 'echo got USR1' USR1; trap 'echo got HUP' HUP; "
@@ -347,60 +290,9 @@ TRAP = ("trap 'echo got USR1' USR1; trap 'echo got HUP' HUP; "
 
 # ---- terminals -----------------------------------------------------------------
 
-class Pty:
-    """podman under a new pty (its controlling terminal)."""
-
-    def __init__(self, pm, args, rows=24, cols=80):
-        master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-
-        def ctty():
-            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-        self.p = subprocess.Popen(pm.cmd(*args), stdin=slave, stdout=slave, stderr=slave,
-                                  start_new_session=True, preexec_fn=ctty, env=pm.env())
-        os.close(slave)
-        self.master = master
-        self.buf = b""
-
-    def read_until(self, text, timeout=TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while text not in self.buf and time.monotonic() < deadline:
-            r, _, _ = select.select([self.master], [], [], 0.2)
-            if not r:
-                continue
-            try:
-                chunk = os.read(self.master, 4096)
-            except OSError:  # EIO: the other side is closed
-                break
-            if not chunk:
-                break
-            self.buf += chunk
-        assert text in self.buf, f"{text!r} not in the terminal output: {self.buf!r}"
-        return self.buf
-
-    def write(self, data):
-        os.write(self.master, data)
-
-    def wait(self, timeout=TIMEOUT):
-        # Drain until podman exits so it never blocks on a full pty.
-        deadline = time.monotonic() + timeout
-        while self.p.poll() is None and time.monotonic() < deadline:
-            r, _, _ = select.select([self.master], [], [], 0.2)
-            if r:
-                try:
-                    self.buf += os.read(self.master, 4096)
-                except OSError:
-                    time.sleep(0.05)
-        if self.p.poll() is None:
-            self.close()
-            raise AssertionError(f"podman did not exit within {timeout}s: {self.buf!r}")
-        return self.p.returncode
-
-    def close(self):
-        if self.p.poll() is None:
-            self.p.kill()
-            self.p.wait()
-        os.close(self.master)
+def pty(pm, args, rows=24, cols=80):
+    """podman args... on a new pty (its controlling terminal)."""
+    return h.Pty(pm.cmd(*args), pm.env(), rows, cols)
 
 
 # ---- run -----------------------------------------------------------------------
@@ -414,15 +306,8 @@ def test_run_rm_prints_output_and_propagates_exit_code(pm):
 
 
 def test_run_interactive_tty(pm):
-    t = Pty(pm, ["run", "--rm", "-it", *pm.ctr_flags(), IMAGE, "sh"], rows=33, cols=111)
-    try:
-        t.read_until(b"# ")
-        t.write(b"tty; stty size; echo hi-$((6*7)); exit 3\n")
-        rc = t.wait()
-    finally:
-        t.close()
-    assert rc == 3, t.buf
-    assert b"/dev/pts/0" in t.buf and b"33 111" in t.buf and b"hi-42" in t.buf, t.buf
+    t = pty(pm, ["run", "--rm", "-it", *pm.ctr_flags(), IMAGE, "sh"], rows=33, cols=111)
+    assert b"/dev/pts/0" in t.shell_session(3)
 
 
 def test_run_interactive_stdin_pipe(pm):
@@ -452,15 +337,15 @@ def test_exit_code_126_for_permission_denied(pm, debug):
 
 def test_container_cgroup_placement_and_nothing_under_the_callers_cgroup(pm):
     cid = pm.detached(IMAGE, "sleep", "1000")
-    cg = proc_cgroups(pm.pid(cid))
+    cg = h.proc_cgroups(pm.pid(cid))
     controllers = ["memory", "pids", "cpu", "freezer", "devices"] if not V2_HOST else [""]
     for c in controllers:
         assert cg.get(c) == pm.cgroup_of(cid), cg
     conmon = int(pm.inspect(cid, "{{.State.ConmonPid}}"))
     if not V2_HOST:
-        assert proc_cgroups(conmon).get("memory") == f"{pm.parent}/conmon"
+        assert h.proc_cgroups(conmon).get("memory") == f"{pm.parent}/conmon"
     # Nothing of podman's or husk's under our own cgroups (the supervisor's).
-    for c, path in proc_cgroups(os.getpid()).items():
+    for c, path in h.proc_cgroups(os.getpid()).items():
         if path in ("/", ""):
             continue
         base = f"{h.CGROUP_ROOT}/{c.replace('name=', '')}{path}" if c else \
@@ -532,7 +417,7 @@ def test_restart_runs_the_container_again(pm):
     new = pm.pid(cid)
     assert new != pid and h.alive(new) and not h.alive(pid)
     h.wait_for(lambda: pm.logs(cid).count("started") == 2, what="a second start in the logs")
-    assert proc_cgroups(new).get("" if V2_HOST else "memory") == pm.cgroup_of(cid)
+    assert h.proc_cgroups(new).get("" if V2_HOST else "memory") == pm.cgroup_of(cid)
 
 
 def test_rm_force_running_container_leaves_nothing(pm):
@@ -742,15 +627,7 @@ def test_exec_stdin_pipe(pm):
 
 def test_exec_interactive_tty(pm):
     cid = pm.detached(IMAGE, "sleep", "1000")
-    t = Pty(pm, ["exec", "-it", cid, "sh"], rows=21, cols=99)
-    try:
-        t.read_until(b"# ")
-        t.write(b"tty; stty size; echo hi-$((6*7)); exit 4\n")
-        rc = t.wait()
-    finally:
-        t.close()
-    assert rc == 4, t.buf
-    assert b"/dev/pts/" in t.buf and b"21 99" in t.buf and b"hi-42" in t.buf, t.buf
+    pty(pm, ["exec", "-it", cid, "sh"], rows=21, cols=99).shell_session(4)
     assert pm.status(cid) == "running"
 
 

@@ -11,20 +11,14 @@ from helpers import probe
 PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-def run_ok(husk, b, **kw):
-    r = husk.run("c1", b, **kw)
-    assert r.rc == 0, r
-    return r.out
-
-
 def test_args_passed_verbatim(husk, bundle):
     b = bundle(args=["/bin/sh", "-c", 'printf "%s|" "$0" "$@"', "zero", "a b", "", "*"])
-    assert run_ok(husk, b) == "zero|a b||*|"
+    assert husk.run_ok("c1", b) == "zero|a b||*|"
 
 
 def test_args0_resolved_through_container_path(husk, bundle):
     b = bundle(args=["probe", "pid"], patch={"process": {"env": ["PATH=/nonexistent:/"]}})
-    assert run_ok(husk, b) == "1\n"
+    assert husk.run_ok("c1", b) == "1\n"
 
 
 @pytest.mark.parametrize("args0", ["sh", "/bin/sh"])
@@ -52,21 +46,21 @@ def test_process_is_named_after_the_requested_program(husk, bundle, args0):
 def test_env_exact(husk, bundle):
     env = [PATH, "HOME=/home/x", "A=1", "B=with spaces", "EMPTY="]
     b = bundle(args=probe("env"), patch={"process": {"env": env}})
-    out = run_ok(husk, b)
+    out = husk.run_ok("c1", b)
     assert out.splitlines() == b.config["process"]["env"]
 
 
 def test_home_defaults_from_passwd(husk, bundle):
     # runc: HOME is set from the user's /etc/passwd entry when env lacks it.
     b = bundle(args=probe("env"), patch={"process": {"env": [PATH]}})
-    lines = run_ok(husk, b).splitlines()
+    lines = husk.run_ok("c1", b).splitlines()
     assert "HOME=/root" in lines
 
 
 def test_home_from_passwd_follows_uid(husk, bundle):
     b = bundle(args=probe("env"),
                patch={"process": {"env": [PATH], "user": {"uid": 65534, "gid": 65534}}})
-    assert "HOME=/nonexistent" in run_ok(husk, b).splitlines()
+    assert "HOME=/nonexistent" in husk.run_ok("c1", b).splitlines()
 
 
 def test_home_slash_without_passwd_entry(husk, bundle):
@@ -74,7 +68,7 @@ def test_home_slash_without_passwd_entry(husk, bundle):
     # all): HOME=/, as runc.
     b = bundle(args=probe("env"),
                patch={"process": {"env": [PATH], "user": {"uid": 4242, "gid": 4242}}})
-    assert "HOME=/" in run_ok(husk, b).splitlines()
+    assert "HOME=/" in husk.run_ok("c1", b).splitlines()
     b2 = bundle(args=probe("env"), patch={"process": {"env": [PATH]}})
     os.unlink(b2.host_path("/etc/passwd"))
     assert "HOME=/" in husk.run("c2", b2).out.splitlines()
@@ -82,18 +76,18 @@ def test_home_slash_without_passwd_entry(husk, bundle):
 
 def test_home_from_env_wins(husk, bundle):
     b = bundle(args=probe("env"), patch={"process": {"env": [PATH, "HOME=/srv"]}})
-    lines = run_ok(husk, b).splitlines()
+    lines = husk.run_ok("c1", b).splitlines()
     assert [l for l in lines if l.startswith("HOME=")] == ["HOME=/srv"]
 
 
 def test_cwd(husk, bundle):
     b = bundle(args=probe("cwd"), patch={"process": {"cwd": "/etc"}})
-    assert run_ok(husk, b) == "/etc\n"
+    assert husk.run_ok("c1", b) == "/etc\n"
 
 
 def test_cwd_created_when_missing(husk, bundle):
     b = bundle(args=probe("cwd", "stat /work/sub"), patch={"process": {"cwd": "/work/sub"}})
-    out = run_ok(husk, b).splitlines()
+    out = husk.run_ok("c1", b).splitlines()
     assert out[0] == "/work/sub"
     assert h.parse_kv(out[1])["type"] == "dir"
 
@@ -101,30 +95,30 @@ def test_cwd_created_when_missing(husk, bundle):
 def test_user_uid_gid_additional_gids(husk, bundle):
     b = bundle(args=probe("id"),
                patch={"process": {"user": {"uid": 1000, "gid": 1001, "additionalGids": [10, 20]}}})
-    assert run_ok(husk, b) == "uid=1000 gid=1001 groups=10,20\n"
+    assert husk.run_ok("c1", b) == "uid=1000 gid=1001 groups=10,20\n"
 
 
 def test_user_without_additional_gids_has_no_groups(husk, bundle):
     b = bundle(args=probe("id"), patch={"process": {"user": {"uid": 65534, "gid": 65534}}})
-    assert run_ok(husk, b) == "uid=65534 gid=65534 groups=\n"
+    assert husk.run_ok("c1", b) == "uid=65534 gid=65534 groups=\n"
 
 
 def test_root_user(husk, bundle):
     b = bundle(args=probe("id"), patch={"process": {"user": {"uid": 0, "gid": 0}}})
-    assert run_ok(husk, b) == "uid=0 gid=0 groups=\n"
+    assert husk.run_ok("c1", b) == "uid=0 gid=0 groups=\n"
 
 
 @pytest.mark.parametrize("umask,expect", [(0o077, "0077"), (0, "0000"), (0o027, "0027")])
 def test_umask(husk, bundle, umask, expect):
     b = bundle(args=probe("umask"), patch={"process": {"user": {"umask": umask}}})
-    assert run_ok(husk, b) == expect + "\n"
+    assert husk.run_ok("c1", b) == expect + "\n"
 
 
 def test_umask_default_is_0022(husk, bundle):
     b = bundle(args=probe("umask"))
     b.config["process"]["user"].pop("umask", None)
     b.write()
-    assert run_ok(husk, b) == "0022\n"
+    assert husk.run_ok("c1", b) == "0022\n"
 
 
 def test_rlimits(husk, bundle):
@@ -132,7 +126,7 @@ def test_rlimits(husk, bundle):
         "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 100, "hard": 200},
                     {"type": "RLIMIT_NPROC", "soft": 3000, "hard": 4000},
                     {"type": "RLIMIT_CORE", "soft": 0, "hard": 18446744073709551615}]}})
-    assert run_ok(husk, b) == "100 200\n3000 4000\n0 unlimited\n"
+    assert husk.run_ok("c1", b) == "100 200\n3000 4000\n0 unlimited\n"
 
 
 def caps_config(bounding, effective, permitted, inheritable, ambient):
@@ -142,7 +136,7 @@ def caps_config(bounding, effective, permitted, inheritable, ambient):
 
 
 def probe_caps(husk, b):
-    kv = h.parse_kv(run_ok(husk, b))
+    kv = h.parse_kv(husk.run_ok("c1", b))
     return {k: h.caps_names(int(v, 16)) for k, v in kv.items()}
 
 
@@ -188,8 +182,7 @@ def test_unknown_capability_fails_create(husk, bundle):
     assert husk.nothing_left() == []
 
 
-needs_capsh = pytest.mark.skipif(not h.CAPSH, reason="capsh not installed (scripts/deps "
-                                                     "installs libcap2-bin)")
+needs_capsh = h.requires("capsh")
 
 
 @needs_capsh
@@ -227,13 +220,13 @@ def test_bounding_set_limits_the_container(husk, bundle):
     # Without CAP_SYS_ADMIN, even root may not sethostname(2) (EPERM).
     b = bundle(args=probe("syscall sethostname"),
                patch=caps_config(["CAP_KILL"], ["CAP_KILL"], ["CAP_KILL"], [], []))
-    assert run_ok(husk, b) == "errno=EPERM\n"
+    assert husk.run_ok("c1", b) == "errno=EPERM\n"
 
 
 @pytest.mark.parametrize("nnp,expect", [(True, "1"), (False, "0")])
 def test_no_new_privileges(husk, bundle, nnp, expect):
     b = bundle(args=probe("nnp"), patch={"process": {"noNewPrivileges": nnp}})
-    assert run_ok(husk, b) == expect + "\n"
+    assert husk.run_ok("c1", b) == expect + "\n"
 
 
 # Values below the caller's own would need CAP_SYS_RESOURCE, which CI hosts
@@ -241,13 +234,13 @@ def test_no_new_privileges(husk, bundle, nnp, expect):
 @pytest.mark.parametrize("adj", [0, 123, 1000])
 def test_oom_score_adj(husk, bundle, adj):
     b = bundle(args=probe("oom_score_adj"), patch={"process": {"oomScoreAdj": adj}})
-    assert run_ok(husk, b) == f"{adj}\n"
+    assert husk.run_ok("c1", b) == f"{adj}\n"
 
 
 def test_hostname_and_domainname(husk, bundle):
     b = bundle(args=probe("hostname", "domainname"),
                patch={"hostname": "box1", "domainname": "example.test"})
-    assert run_ok(husk, b) == "box1\nexample.test\n"
+    assert husk.run_ok("c1", b) == "box1\nexample.test\n"
     assert os.uname().nodename != "box1"
 
 
@@ -286,7 +279,7 @@ def test_preserve_fds(husk, bundle, tmp):
 
 def test_pid_one_in_new_pid_namespace(husk, bundle):
     b = bundle(args=probe("pid", "ppid", "ls /proc"))
-    lines = run_ok(husk, b).splitlines()
+    lines = husk.run_ok("c1", b).splitlines()
     assert lines[:2] == ["1", "0"]
     pids = sorted(int(x) for x in lines[2:] if x.isdigit())
     assert pids == [1]
@@ -295,7 +288,7 @@ def test_pid_one_in_new_pid_namespace(husk, bundle):
 def test_process_sees_own_namespaces(husk, bundle):
     b = bundle(args=probe("readlink /proc/self/ns/uts", "readlink /proc/self/ns/pid",
                           "readlink /proc/self/ns/mnt"))
-    out = run_ok(husk, b).splitlines()
+    out = husk.run_ok("c1", b).splitlines()
     for line, ns in zip(out, ["uts", "pid", "mnt"]):
         assert line.startswith(f"{ns}:["), out
         assert line != os.readlink(f"/proc/self/ns/{ns}"), f"{ns} namespace not new"

@@ -11,12 +11,6 @@ import helpers as h
 from helpers import probe
 
 
-def run_ok(husk, b, *flags, **kw):
-    r = husk.run("c1", b, *flags, **kw)
-    assert r.rc == 0, r
-    return r.out
-
-
 def container_mounts(out):
     return {m["mount_point"]: m for m in h.parse_mountinfo(out)}
 
@@ -31,7 +25,7 @@ def test_readonly_root(husk, bundle):
 def test_writable_root(husk, bundle):
     b = bundle(args=probe("syscall mkdir /newdir", ["write", "/written", "y"]),
                patch={"root": {"readonly": False}})
-    assert run_ok(husk, b) == "ok\nok\n"
+    assert husk.run_ok("c1", b) == "ok\nok\n"
     assert h.read_text(b.host_path("/written")) == "y"
 
 
@@ -39,7 +33,7 @@ def test_readonly_root_keeps_mounts_writable(husk, bundle):
     b = bundle(args=probe(["write", "/scratch/f", "x"]), patch={"root": {"readonly": True}})
     b.config["mounts"].append({"destination": "/scratch", "type": "tmpfs", "source": "tmpfs"})
     b.write()
-    assert run_ok(husk, b) == "ok\n"
+    assert husk.run_ok("c1", b) == "ok\n"
 
 
 def test_mounts_in_order_and_bind_ro(husk, bundle, tmp):
@@ -75,7 +69,7 @@ def test_bind_rw(husk, bundle, tmp):
     b.config["mounts"].append({"destination": "/data", "type": "bind", "source": src,
                                "options": ["rbind", "rw"]})
     b.write()
-    assert run_ok(husk, b) == "ok\n"
+    assert husk.run_ok("c1", b) == "ok\n"
     assert h.read_text(os.path.join(src, "new")) == "hello"
 
 
@@ -87,7 +81,7 @@ def test_bind_file(husk, bundle, tmp):
     b.config["mounts"].append({"destination": "/etc/bound", "type": "bind", "source": src,
                                "options": ["bind", "ro"]})
     b.write()
-    out = run_ok(husk, b)
+    out = husk.run_ok("c1", b)
     assert out.startswith("file content")
     assert h.parse_kv(out[len("file content"):])["type"] == "file"
 
@@ -97,7 +91,7 @@ def test_tmpfs_options(husk, bundle):
     b.config["mounts"].append({"destination": "/mnt/t", "type": "tmpfs", "source": "tmpfs",
                                "options": ["nosuid", "nodev", "size=1m", "mode=1777"]})
     b.write()
-    out = run_ok(husk, b)
+    out = husk.run_ok("c1", b)
     info, stat_line = out.rsplit("\n", 2)[0], out.rsplit("\n", 2)[1]
     t = container_mounts(info)["/mnt/t"]
     assert t["fstype"] == "tmpfs"
@@ -107,7 +101,7 @@ def test_tmpfs_options(husk, bundle):
 
 
 def test_proc_and_sys_mounted(husk, bundle):
-    out = run_ok(husk, bundle(args=probe("mountinfo")))
+    out = husk.run_ok("c1", bundle(args=probe("mountinfo")))
     mounts = container_mounts(out)
     assert mounts["/proc"]["fstype"] == "proc"
     assert mounts["/sys"]["fstype"] == "sysfs"
@@ -126,7 +120,7 @@ def test_masked_paths(husk, bundle):
     with open(b.host_path("/secretdir/inner"), "w") as f:
         f.write("x")
     b.patch({"linux": {"maskedPaths": ["/secret/file.txt", "/secretdir", "/no/such/path"]}})
-    lines = run_ok(husk, b).splitlines()
+    lines = husk.run_ok("c1", b).splitlines()
     # A masked file reads as /dev/null; a masked directory is empty and read-only.
     st = h.parse_kv(lines[0])
     assert (st["type"], st["rdev"]) == ("chr", "1:3"), lines
@@ -155,7 +149,7 @@ DEFAULT_DEVICES = {
 def test_default_devices(husk, bundle):
     paths = list(DEFAULT_DEVICES)
     b = bundle(args=probe(*[f"stat {p}" for p in paths]))
-    lines = run_ok(husk, b).splitlines()
+    lines = husk.run_ok("c1", b).splitlines()
     for p, line in zip(paths, lines):
         st = h.parse_kv(line)
         assert st["type"] == "chr", (p, line)
@@ -168,13 +162,13 @@ def test_dev_links(husk, bundle):
              "/dev/stdout": "/proc/self/fd/1", "/dev/stderr": "/proc/self/fd/2",
              "/dev/ptmx": "pts/ptmx"}
     b = bundle(args=probe(*[f"readlink {p}" for p in links]))
-    assert run_ok(husk, b).splitlines() == list(links.values())
+    assert husk.run_ok("c1", b).splitlines() == list(links.values())
 
 
 def test_default_devices_usable(husk, bundle):
     b = bundle(args=probe("open /dev/null rw", "open /dev/zero r", "open /dev/urandom r",
                           "ls /dev/pts", "stat /dev/shm"))
-    lines = run_ok(husk, b).splitlines()
+    lines = husk.run_ok("c1", b).splitlines()
     assert lines[:3] == ["ok", "ok", "ok"]
     assert "ptmx" in lines[3:-1]
     assert h.parse_kv(lines[-1])["type"] == "dir"
@@ -188,7 +182,7 @@ def test_linux_devices(husk, bundle):
         "resources": {"devices": [{"allow": False, "access": "rwm"},
                                   {"allow": True, "type": "c", "major": 1, "minor": 3,
                                    "access": "rwm"}]}}})
-    lines = run_ok(husk, b).splitlines()
+    lines = husk.run_ok("c1", b).splitlines()
     assert h.parse_kv(lines[0]) == {"type": "chr", "mode": "0640", "uid": "1000",
                                     "gid": "1001", "rdev": "1:3"}
     assert lines[1] == "ok"
@@ -210,7 +204,7 @@ def test_runc_accepted_values_spec_allows(husk, bundle):
                                    "access": "wr"},
                                   {"allow": True, "type": "c", "major": 1, "minor": 5,
                                    "access": "mr"}]}}})
-    lines = run_ok(husk, b).splitlines()
+    lines = husk.run_ok("c1", b).splitlines()
     assert h.parse_kv(lines[0])["rdev"] == "1:3", lines
     assert lines[1:] == ["ok", "0027"], lines
     # An empty access is no composition of r, w, m (runc refuses it too).
@@ -232,7 +226,7 @@ def test_device_cgroup_governs_nodes_in_rootfs(husk, bundle, allowed, expect):
     if allowed:
         rules.append({"allow": True, "type": "c", "major": 10, "minor": 237, "access": "r"})
     b.patch({"linux": {"resources": {"devices": rules}}})
-    out = run_ok(husk, b)
+    out = husk.run_ok("c1", b)
     # Without the loop driver the allowed open fails with ENXIO/ENODEV, never EPERM.
     if allowed and out != "ok\n":
         assert out in ("errno=ENXIO\n", "errno=ENODEV\n"), out
@@ -287,7 +281,7 @@ def test_read_only_dev_still_gets_devpts_and_the_default_devices(husk, bundle):
     for m in b.config["mounts"]:
         if m["destination"] == "/dev":
             m["options"].append("ro")
-    out = run_ok(husk, b.write()).splitlines()
+    out = husk.run_ok("c1", b.write()).splitlines()
     assert h.parse_kv(out[0])["rdev"] == "1:3", out
     assert h.parse_kv(out[1])["type"] == "chr", out
     assert out[2] == "/proc/self/fd/0", out
@@ -296,7 +290,7 @@ def test_read_only_dev_still_gets_devpts_and_the_default_devices(husk, bundle):
 
 def test_no_pivot(husk, bundle):
     b = bundle(args=probe("cat /etc/hostname", "ls /", "pid"))
-    out = run_ok(husk, b, "--no-pivot")
+    out = husk.run_ok("c1", b, "--no-pivot")
     lines = out.splitlines()
     assert lines[0] == "husk"
     assert "probe" in lines and "bin" in lines
@@ -324,7 +318,7 @@ def test_sysctl(husk, bundle):
                patch={"linux": {"sysctl": {"net.ipv4.ip_forward": "1",
                                            "kernel.domainname": "sysctl.test",
                                            "kernel.msgmax": "12345"}}})
-    assert run_ok(husk, b) == "1\nsysctl.test\n12345\n"
+    assert husk.run_ok("c1", b) == "1\nsysctl.test\n12345\n"
 
 
 def test_sysctl_does_not_touch_host(husk, bundle):
@@ -335,7 +329,7 @@ def test_sysctl_does_not_touch_host(husk, bundle):
                                            "kernel.msgmax": "4321",
                                            "net.ipv4.ip_forward": "1"
                                            if before[2].strip() == "0" else "0"}}})
-    run_ok(husk, b)
+    husk.run_ok("c1", b)
     assert [h.read_text(f"/proc/sys/{n}") for n in names] == before
 
 
@@ -354,7 +348,7 @@ def test_relative_root_path_and_bundle(husk, bundle, tmp):
 def test_absolute_root_path(husk, bundle):
     b = bundle(args=probe("cat /etc/hostname"))
     b.patch({"root": {"path": b.rootfs}})
-    assert run_ok(husk, b) == "husk\n"
+    assert husk.run_ok("c1", b) == "husk\n"
 
 
 def test_mount_through_symlink_stays_in_rootfs(husk, bundle, tmp):
@@ -382,7 +376,7 @@ def test_bind_of_own_cgroup_listed_first(husk, bundle):
     b.config["mounts"].insert(0, {"destination": "/mnt/cg", "type": "bind",
                                   "source": hier + b.cgroup_path, "options": ["rbind", "ro"]})
     b.write()
-    assert run_ok(husk, b) == "1\n"
+    assert husk.run_ok("c1", b) == "1\n"
 
 
 def test_fifo_device_with_major_minor_is_made(husk, bundle):
@@ -392,5 +386,5 @@ def test_fifo_device_with_major_minor_is_made(husk, bundle):
     b = bundle(args=probe("stat /dev/fifo1"),
                patch={"linux": {"devices": [{"path": "/dev/fifo1", "type": "p", "major": 1,
                                              "minor": 3, "fileMode": 0o640}]}})
-    kv = h.parse_kv(run_ok(husk, b).strip())
+    kv = h.parse_kv(husk.run_ok("c1", b).strip())
     assert (kv["type"], kv["mode"]) == ("fifo", "0640"), kv

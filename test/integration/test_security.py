@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -19,16 +18,12 @@ import time
 import pytest
 
 import helpers as h
-from helpers import probe
+from helpers import probe, sh
 
-V2_HOST = os.path.exists(f"{h.CGROUP_ROOT}/cgroup.controllers")
+V2_HOST = h.V2_HOST
 
 
 # ---- helpers --------------------------------------------------------------
-
-def sh(script):
-    return ["/bin/sh", "-c", script]
-
 
 def sha256(path):
     with open(path, "rb") as f:
@@ -73,6 +68,16 @@ def replace_with_symlink(path, target):
     os.symlink(target, path)
 
 
+def own_dev_with_symlink(b, entry, target):
+    """The rootfs brings its own /dev (no tmpfs over it), in which entry is
+    a symlink to target."""
+    drop_mount(b, "/dev")
+    for sub in ("/dev/pts", "/dev/shm", "/dev/mqueue"):
+        os.makedirs(b.host_path(sub), exist_ok=True)
+    replace_with_symlink(b.host_path(entry), target)
+    b.write()
+
+
 def container_mounts(mountinfo_text):
     return {m["mount_point"]: m for m in h.parse_mountinfo(mountinfo_text)}
 
@@ -81,17 +86,6 @@ def husk_binary():
     return os.path.realpath(h.HUSK_BIN)
 
 
-def exec_supported():
-    """`husk exec` exists (another engineer is adding it)."""
-    try:
-        r = subprocess.run([h.HUSK_BIN, "exec", "--help"], capture_output=True, text=True,
-                           stdin=subprocess.DEVNULL, timeout=30)
-    except OSError:
-        return False
-    return r.returncode == 0
-
-
-needs_exec = pytest.mark.skipif(not exec_supported(), reason="husk exec not implemented yet")
 
 
 # ===========================================================================
@@ -272,11 +266,7 @@ def test_cve_2025_31133_masked_path_never_binds_a_symlinked_dev_null(husk, bundl
                           "cat /etc/hostname"),
                patch={"root": {"readonly": False},
                       "linux": {"maskedPaths": ["/etc/hostname"]}})
-    drop_mount(b, "/dev")
-    for sub in ("/dev/pts", "/dev/shm", "/dev/mqueue"):
-        os.makedirs(b.host_path(sub), exist_ok=True)
-    replace_with_symlink(b.host_path("/dev/null"), victim)
-    b.write()
+    own_dev_with_symlink(b, "/dev/null", victim)
     r = husk.run("c1", b)
     if r.rc == 0:
         lines = r.out.splitlines()
@@ -304,10 +294,7 @@ def test_cve_2025_31133_masks_use_the_real_null_device(husk, bundle):
 
 def console_listener(tmp):
     path = os.path.join(tmp, "console.sock")
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(1)
-    return path, listener
+    return path, h.listen(path)
 
 
 def test_cve_2025_52565_dev_console_symlink_is_not_followed(husk, bundle, tmp):
@@ -320,11 +307,7 @@ def test_cve_2025_52565_dev_console_symlink_is_not_followed(husk, bundle, tmp):
         f.write("HOST")
     before = snapshot(victim_dir)
     b = bundle(args=probe("stat /dev/console"), patch={"process": {"terminal": True}})
-    drop_mount(b, "/dev")
-    for sub in ("/dev/pts", "/dev/shm", "/dev/mqueue"):
-        os.makedirs(b.host_path(sub), exist_ok=True)
-    replace_with_symlink(b.host_path("/dev/console"), victim)
-    b.write()
+    own_dev_with_symlink(b, "/dev/console", victim)
     path, listener = console_listener(tmp)
     try:
         r = husk.create("c1", b, "--console-socket", path)
@@ -430,15 +413,23 @@ def test_cve_2025_52881_start_gate_not_redirected_by_a_fake_proc(husk, bundle):
             pass
     b.write()
     r = husk.create("c1", b)
-    if r.rc == 0:
-        with pytest.raises(h.WaitTimeout):
-            h.wait_for(lambda: os.path.exists(b.host_path("/ran")), timeout=2,
-                       what="the program ran before start")
-        assert husk.status("c1") == "created"
-        husk.start_ok("c1")
-        h.wait_for(lambda: os.path.exists(b.host_path("/ran")), timeout=10)
-        husk.wait_status("c1", "stopped")
-        husk.delete("c1")
+    # husk reopens exec.fifo through a procfs of its own, made before
+    # pivot_root, never through the container's /proc: create succeeds as with
+    # a real /proc, and the gate holds until start.
+    assert r.rc == 0 and r.err == "", r
+    with pytest.raises(h.WaitTimeout):
+        h.wait_for(lambda: os.path.exists(b.host_path("/ran")), timeout=2,
+                   what="the program ran before start")
+    assert husk.status("c1") == "created"
+    # The init wrote its "0" to the real fifo, not into a fake fd file.
+    assert {n: os.path.getsize(os.path.join(fd_dir, n)) for n in os.listdir(fd_dir)} == \
+        {str(n): 0 for n in range(3, 256)}
+    husk.start_ok("c1")
+    # The program creates /ran and then writes to it: wait for it to stop
+    # before reading, or the read can land between the two.
+    husk.wait_status("c1", "stopped", timeout=30)
+    assert h.read_text(b.host_path("/ran")) == "yes"
+    assert husk.delete("c1").rc == 0
     assert husk.nothing_left() == []
 
 
@@ -517,11 +508,7 @@ def test_dev_ptmx_symlink_replaced_by_containers_own(husk, bundle, tmp):
     before = snapshot(victim)
     b = bundle(args=probe("readlink /dev/ptmx", "open /dev/ptmx rw"),
                patch={"root": {"readonly": False}})
-    drop_mount(b, "/dev")
-    for sub in ("/dev/pts", "/dev/shm", "/dev/mqueue"):
-        os.makedirs(b.host_path(sub), exist_ok=True)
-    replace_with_symlink(b.host_path("/dev/ptmx"), victim)
-    b.write()
+    own_dev_with_symlink(b, "/dev/ptmx", victim)
     r = husk.run("c1", b)
     assert r.rc == 0, r
     assert r.out == "pts/ptmx\nok\n"
@@ -717,7 +704,6 @@ def test_cve_2022_29162_inheritable_only_what_was_asked(husk, bundle):
     assert c["inh"] == h.caps_mask(["CAP_KILL"]) and c["amb"] == 0, r
 
 
-@needs_exec
 def test_cve_2022_29162_exec_cap_leaves_inheritable_empty(husk, bundle):
     b = bundle(args=probe("sleep 100"))
     husk.create_ok("c1", b)
@@ -865,7 +851,6 @@ def test_cve_2023_25809_rootless_flag_is_handled_explicitly(husk, bundle):
 # crun CVE-2026-30892: `exec -u` user parsing
 # ===========================================================================
 
-@needs_exec
 @pytest.mark.parametrize("user", ["1000:abc", "-1", "0:0:0", "abc", "99999999999999999999",
                                   "4294967295", "1000:-1", ":", "1000:", ":1000", " 0", "0 "])
 def test_crun_cve_2026_30892_malformed_exec_user_rejected(husk, bundle, user):
@@ -894,7 +879,6 @@ def test_crun_cve_2026_30892_user_id_minus_one_rejected(husk, bundle, field):
     assert husk.nothing_left() == []
 
 
-@needs_exec
 def test_crun_cve_2026_30892_wellformed_exec_user(husk, bundle):
     b = bundle(args=probe("sleep 100"))
     husk.create_ok("c1", b)
@@ -1010,7 +994,6 @@ def test_runc_5208_run_of_short_lived_process_never_hangs(husk, bundle):
     assert husk.nothing_left() == []
 
 
-@needs_exec
 def test_runc_5208_exec_of_short_lived_process_never_hangs(husk, bundle):
     b = bundle(args=probe("sleep 100"))
     husk.create_ok("c1", b)
@@ -1076,8 +1059,7 @@ def test_crun_1200_running_container_with_reused_pid_record(husk, bundle):
 # crun#868: delete --force spun forever on a process that would not die
 # ===========================================================================
 
-@pytest.mark.skipif(V2_HOST or not os.path.isdir(f"{h.CGROUP_ROOT}/freezer"),
-                    reason="needs the cgroup v1 freezer (frozen tasks ignore SIGKILL)")
+@h.requires("v1:freezer")  # frozen tasks ignore SIGKILL
 def test_crun_868_delete_force_is_bounded_on_an_unkillable_process(husk, bundle):
     """A v1-frozen task does not die on SIGKILL until thawed: the closest
     test stand-in for a process stuck in D state. delete --force must come
@@ -1126,7 +1108,7 @@ RUNC_DEFAULT_ALLOWED = [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random
                         ("tun", 10, 200)]
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/net/tun"), reason="host has no tun driver")
+@h.requires("tun")
 def test_default_device_allow_list_matches_runc(husk, bundle):
     script = ["mkdir -p /tmp/d"]
     for name, major, minor in RUNC_DEFAULT_ALLOWED + [("mem", 1, 1), ("sda", 8, 0)]:
@@ -1150,7 +1132,7 @@ def test_default_device_allow_list_matches_runc(husk, bundle):
     assert got.get("sda") == "errno=EPERM", r
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/net/tun"), reason="host has no tun driver")
+@h.requires("tun")
 def test_dev_net_tun_usable_when_listed(husk, bundle):
     b = bundle(args=probe("stat /dev/net/tun", "open /dev/net/tun rw"))
     b.config["linux"]["devices"] = [{"path": "/dev/net/tun", "type": "c", "major": 10,
@@ -1186,7 +1168,7 @@ def container_cpuset(b):
     return parse_cpus(h.read_text("/sys/devices/system/cpu/online"))
 
 
-@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs at least 2 CPUs")
+@h.requires("2-cpus")
 def test_affinity_is_reset_to_the_containers_cpuset(husk, bundle):
     b = bundle(args=sh("grep Cpus_allowed_list /proc/self/status; sleep 100"))
     saved = os.sched_getaffinity(0)

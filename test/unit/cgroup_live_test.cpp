@@ -2,6 +2,7 @@
 // and on the cgroup2 mount at /sys/fs/cgroup/unified. Every test removes its
 // cgroups and kills the processes it started, also when an assertion fails.
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/bpf.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -21,6 +22,7 @@
 #include "cgroup/cgroup.hpp"
 #include "cgroup/layout.hpp"
 #include "cgroup_test_util.hpp"
+#include "test_util.hpp"
 
 namespace cg = husk::cgroup;
 namespace spec = husk::spec;
@@ -31,11 +33,6 @@ namespace {
 const std::string kRoot = "/sys/fs/cgroup";
 
 bool exists(const std::string& p) { return cgtest::FakeCgroupDir::exists(p); }
-
-bool live_possible() {
-  return ::geteuid() == 0 && exists(kRoot + "/pids/cgroup.procs") &&
-         exists(kRoot + "/unified/cgroup.procs");
-}
 
 std::string unique_path() {
   std::random_device rd;
@@ -183,6 +180,17 @@ void must(const husk::Status& s) {
   if (!s) FAIL(s.error().message());
 }
 
+// kill_all(SIGKILL) kills the child, and the cgroup empties.
+void kill_all_and_check(cg::Manager& m, Child& child) {
+  must(m.kill_all(SIGKILL));
+  int st = child.reap();
+  CHECK((WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL));
+  for (int i = 0; i < 200 && !m.pids().value_or(std::vector<pid_t>{1}).empty(); ++i) {
+    ::usleep(10000);
+  }
+  CHECK(m.pids().value_or(std::vector<pid_t>{1}).empty());
+}
+
 uint32_t attached_device_programs(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   uint32_t ids[16];
@@ -198,11 +206,8 @@ uint32_t attached_device_programs(const std::string& dir) {
 
 }  // namespace
 
-TEST_CASE("live v1: create, limits, membership, freeze, kill, destroy", "[cgroup][root]") {
-  if (!live_possible()) {
-    WARN("skipped: needs root and this host's hybrid cgroup layout");
-    return;
-  }
+TEST_CASE("live v1: create, limits, membership, freeze, kill, destroy", "[cgroup][host]") {
+  HUSK_SKIP_UNLESS(Host::root, Host::hybrid_cgroups);
   CgroupCleanup cleanup{unique_path()};
   const std::string& rel = cleanup.rel;
   cg::Options o;
@@ -274,13 +279,7 @@ TEST_CASE("live v1: create, limits, membership, freeze, kill, destroy", "[cgroup
 
   // A paused container still dies on kill_all(SIGKILL).
   must(m->freeze());
-  must(m->kill_all(SIGKILL));
-  int st = child.reap();
-  CHECK((WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL));
-  for (int i = 0; i < 200 && !m->pids().value_or(std::vector<pid_t>{1}).empty(); ++i) {
-    ::usleep(10000);
-  }
-  CHECK(m->pids().value_or(std::vector<pid_t>{1}).empty());
+  kill_all_and_check(*m, child);
 
   // The state record reloads into a manager that can remove everything.
   auto again = must(cg::Manager::load(m->serialize()));
@@ -289,11 +288,8 @@ TEST_CASE("live v1: create, limits, membership, freeze, kill, destroy", "[cgroup
   for (const auto& d : all_dirs(rel)) CHECK_FALSE(exists(d));
 }
 
-TEST_CASE("live v1: cpuset levels without CPUs get their nearest ancestor's", "[cgroup][root]") {
-  if (!live_possible()) {
-    WARN("skipped: needs root and this host's hybrid cgroup layout");
-    return;
-  }
+TEST_CASE("live v1: cpuset levels without CPUs get their nearest ancestor's", "[cgroup][host]") {
+  HUSK_SKIP_UNLESS(Host::root, Host::hybrid_cgroups);
   CgroupCleanup cleanup{unique_path()};
   const std::string cpuset = kRoot + "/cpuset";
   // Levels someone else made with mkdir alone: no CPUs, no memory nodes.
@@ -335,11 +331,8 @@ TEST_CASE("live v1: cpuset levels without CPUs get their nearest ancestor's", "[
   CHECK(has(kRoot + "/pids" + cleanup.rel + "/theirs"));  // made there, by this container
 }
 
-TEST_CASE("live v1: create counts exactly the directories it made", "[cgroup][root]") {
-  if (!live_possible()) {
-    WARN("skipped: needs root and this host's hybrid cgroup layout");
-    return;
-  }
+TEST_CASE("live v1: create counts exactly the directories it made", "[cgroup][host]") {
+  HUSK_SKIP_UNLESS(Host::root, Host::hybrid_cgroups);
   CgroupCleanup cleanup{unique_path()};
   auto created = [](const cg::Manager& m) {
     auto l = cg::parse_layout(m.serialize());
@@ -379,11 +372,8 @@ TEST_CASE("live v1: create counts exactly the directories it made", "[cgroup][ro
   CHECK_FALSE(exists(kRoot + "/cpu" + cleanup.rel + "/second"));
 }
 
-TEST_CASE("live v1: controllers this host lacks are Unsupported at plan time", "[cgroup][root]") {
-  if (!live_possible()) {
-    WARN("skipped: needs root and this host's hybrid cgroup layout");
-    return;
-  }
+TEST_CASE("live v1: controllers this host lacks are Unsupported at plan time", "[cgroup][host]") {
+  HUSK_SKIP_UNLESS(Host::root, Host::hybrid_cgroups);
   cg::Options o;
   o.id = "live-v1-unsupported";
   o.cgroups_path = unique_path();
@@ -402,11 +392,8 @@ TEST_CASE("live v1: controllers this host lacks are Unsupported at plan time", "
 }
 
 TEST_CASE("live v2 (unified mount): devices eBPF, hugetlb, unified, freeze, kill",
-          "[cgroup][root]") {
-  if (!live_possible()) {
-    WARN("skipped: needs root and this host's hybrid cgroup layout");
-    return;
-  }
+          "[cgroup][host]") {
+  HUSK_SKIP_UNLESS(Host::root, Host::hybrid_cgroups);
   CgroupCleanup cleanup{unique_path()};
   const std::string& rel = cleanup.rel;
   const std::string dir = kRoot + "/unified" + rel;
@@ -471,11 +458,8 @@ TEST_CASE("live v2 (unified mount): devices eBPF, hugetlb, unified, freeze, kill
   CHECK_FALSE(exists(dir));
 }
 
-TEST_CASE("live v2: cgroup.kill takes the whole tree", "[cgroup][root]") {
-  if (!live_possible()) {
-    WARN("skipped: needs root and this host's hybrid cgroup layout");
-    return;
-  }
+TEST_CASE("live v2: cgroup.kill takes the whole tree", "[cgroup][host]") {
+  HUSK_SKIP_UNLESS(Host::root, Host::hybrid_cgroups);
   CgroupCleanup cleanup{unique_path()};
   cg::Options o;
   o.id = "live-v2-kill";
@@ -488,13 +472,7 @@ TEST_CASE("live v2: cgroup.kill takes the whole tree", "[cgroup][root]") {
   must(m->add_pid(child.pid()));
   child.run();
   REQUIRE(m->pids().value_or(std::vector<pid_t>{}).size() == 2);
-  must(m->kill_all(SIGKILL));
-  int st = child.reap();
-  CHECK((WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL));
-  for (int i = 0; i < 200 && !m->pids().value_or(std::vector<pid_t>{1}).empty(); ++i) {
-    ::usleep(10000);
-  }
-  CHECK(m->pids().value_or(std::vector<pid_t>{1}).empty());
+  kill_all_and_check(*m, child);
   must(m->destroy());
   CHECK_FALSE(exists(kRoot + "/unified" + cleanup.rel));
 }

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +13,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "test_util.hpp"
 
 namespace cgtest {
 
@@ -36,21 +37,13 @@ inline void spit(const std::string& path, const std::string& data) {
 class FakeCgroupDir {
  public:
   explicit FakeCgroupDir(const std::map<std::string, std::string>& files) {
-    char tmpl[] = "/tmp/husk-cgtest-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
     for (const auto& [name, content] : files) {
       spit(path_ + "/" + name, content);
       initial_[name] = content.size();
     }
     fd_ = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   }
-  ~FakeCgroupDir() {
-    ::close(fd_);
-    ::nftw(
-        path_.c_str(),
-        [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p); }, 8,
-        FTW_DEPTH | FTW_PHYS);
-  }
+  ~FakeCgroupDir() { ::close(fd_); }
   FakeCgroupDir(const FakeCgroupDir&) = delete;
   FakeCgroupDir& operator=(const FakeCgroupDir&) = delete;
 
@@ -67,7 +60,8 @@ class FakeCgroupDir {
   }
 
  private:
-  std::string path_;
+  husk::test::TempDir dir_{"husk-cgtest"};
+  std::string path_ = dir_.path.string();
   std::map<std::string, size_t> initial_;
   int fd_ = -1;
 };

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "lifecycle/exec.hpp"
+#include "lifecycle/exec_cgroup.hpp"
 #include "spec/parse.hpp"
 
 using husk::ErrorKind;

@@ -15,29 +15,14 @@
 #include <string>
 #include <vector>
 
+#include "test_util.hpp"
+
 namespace fs = std::filesystem;
 using husk::hooks::Kind;
 using husk::spec::Hook;
+using husk::test::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "husk-hooks-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  [[nodiscard]] std::string operator/(const std::string& name) const {
-    return (path / name).string();
-  }
-};
 
 std::string script(const TempDir& d, const std::string& name, const std::string& body) {
   std::string p = d / name;
@@ -88,7 +73,7 @@ TEST_CASE("hook kinds have the spec's names", "[hooks]") {
 }
 
 TEST_CASE("hook receives the state JSON on stdin, followed by EOF", "[hooks]") {
-  TempDir d;
+  TempDir d{"husk-hooks"};
   std::string out = d / "stdin";
   auto h = hook(script(d, "h", "cat > \"$1\""), {"h", out});
   REQUIRE(husk::hooks::run(Kind::Prestart, {h}, kState));
@@ -96,7 +81,7 @@ TEST_CASE("hook receives the state JSON on stdin, followed by EOF", "[hooks]") {
 }
 
 TEST_CASE("a large state JSON is delivered completely", "[hooks]") {
-  TempDir d;
+  TempDir d{"husk-hooks"};
   std::string out = d / "stdin";
   std::string big = "{\"pad\":\"" + std::string(1 << 20, 'x') + "\"}";
   auto h = hook(script(d, "h", "cat > \"$1\""), {"h", out});
@@ -105,7 +90,7 @@ TEST_CASE("a large state JSON is delivered completely", "[hooks]") {
 }
 
 TEST_CASE("hook env is exactly the configured env", "[hooks]") {
-  TempDir d;
+  TempDir d{"husk-hooks"};
   std::string out = d / "env";
   // /proc/<pid>/environ is the environment execve(2) gave the shell.
   auto body = "tr '\\0' '\\n' < /proc/$$/environ > \"$1\"";
@@ -122,7 +107,7 @@ TEST_CASE("hook env is exactly the configured env", "[hooks]") {
 }
 
 TEST_CASE("args[0] is argv[0]; without args argv is [path]", "[hooks]") {
-  TempDir d;
+  TempDir d{"husk-hooks"};
   std::string out = d / "cmdline";
   // path is the shell, argv[0] a different name: /proc/<pid>/cmdline shows argv as given.
   auto h = hook("/bin/sh", {"not-sh", "-c", "tr '\\0' ' ' < /proc/$$/cmdline > \"$0\"", out});
@@ -135,7 +120,7 @@ TEST_CASE("args[0] is argv[0]; without args argv is [path]", "[hooks]") {
 }
 
 TEST_CASE("hooks run in order and a failing hook stops the rest", "[hooks]") {
-  TempDir d;
+  TempDir d{"husk-hooks"};
   std::string log = d / "log";
   auto a = hook(script(d, "a", "echo a >> " + log));
   auto b = hook(script(d, "b", "echo b >> " + log + "; exit 3"));
@@ -150,7 +135,7 @@ TEST_CASE("hooks run in order and a failing hook stops the rest", "[hooks]") {
 }
 
 TEST_CASE("run_all runs every hook and returns each failure", "[hooks]") {
-  TempDir d;
+  TempDir d{"husk-hooks"};
   std::string log = d / "log";
   auto a = hook(script(d, "a", "echo a >> " + log + "; exit 1"));
   auto b = hook(script(d, "b", "echo b >> " + log));
@@ -164,7 +149,7 @@ TEST_CASE("run_all runs every hook and returns each failure", "[hooks]") {
 }
 
 TEST_CASE("a hook killed by a signal is reported", "[hooks]") {
-  TempDir d;
+  TempDir d{"husk-hooks"};
   auto h = hook(script(d, "h", "kill -9 $$"));
   auto r = husk::hooks::run(Kind::StartContainer, {h}, kState);
   REQUIRE_FALSE(r);
@@ -172,7 +157,7 @@ TEST_CASE("a hook killed by a signal is reported", "[hooks]") {
 }
 
 TEST_CASE("a hook exceeding its timeout is killed", "[hooks]") {
-  TempDir d;
+  TempDir d{"husk-hooks"};
   // exec: the hook itself must be the sleeper, or an orphaned sleep would
   // keep the test's stdout open.
   auto h = hook(script(d, "h", "exec sleep 30"), {}, {}, 1);
@@ -186,7 +171,7 @@ TEST_CASE("a hook exceeding its timeout is killed", "[hooks]") {
 }
 
 TEST_CASE("a timeout does not fire for a hook that finishes in time", "[hooks]") {
-  TempDir d;
+  TempDir d{"husk-hooks"};
   auto h = hook(script(d, "h", "exit 0"), {}, {}, 5);
   auto t0 = std::chrono::steady_clock::now();
   REQUIRE(husk::hooks::run(Kind::Prestart, {h}, kState));
@@ -194,7 +179,7 @@ TEST_CASE("a timeout does not fire for a hook that finishes in time", "[hooks]")
 }
 
 TEST_CASE("a hook that never reads stdin cannot block past its timeout", "[hooks]") {
-  TempDir d;
+  TempDir d{"husk-hooks"};
   std::string big(1 << 20, 'x');  // far more than a pipe buffer
   auto h = hook(script(d, "h", "exec sleep 30"), {}, {}, 1);
   auto r = husk::hooks::run(Kind::Prestart, {h}, big);
@@ -203,7 +188,7 @@ TEST_CASE("a hook that never reads stdin cannot block past its timeout", "[hooks
 }
 
 TEST_CASE("a hook that exits without reading stdin succeeds, SIGPIPE untouched", "[hooks]") {
-  TempDir d;
+  TempDir d{"husk-hooks"};
   std::string big(1 << 20, 'x');
   auto h = hook(script(d, "h", "exec 0<&-; exit 0"));
   REQUIRE(husk::hooks::run(Kind::Poststart, {h}, big));
@@ -220,7 +205,7 @@ TEST_CASE("a hook that exits without reading stdin succeeds, SIGPIPE untouched",
 }
 
 TEST_CASE("exec failures name the hook and the errno", "[hooks]") {
-  TempDir d;
+  TempDir d{"husk-hooks"};
   std::string missing = d / "missing";
   auto r = husk::hooks::run(Kind::Prestart, {hook(missing)}, kState);
   REQUIRE_FALSE(r);
@@ -236,7 +221,7 @@ TEST_CASE("exec failures name the hook and the errno", "[hooks]") {
 }
 
 TEST_CASE("hook stdout is inherited and only fds 0-2 are open in the hook", "[hooks]") {
-  TempDir d;
+  TempDir d{"husk-hooks"};
   std::string out = d / "out";
   int leak = ::open("/dev/null", O_RDONLY);  // deliberately not O_CLOEXEC
   REQUIRE(leak >= 0);

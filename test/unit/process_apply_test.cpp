@@ -25,6 +25,7 @@
 
 #include "linux/process.hpp"
 #include "seccomp_podman_profile.hpp"
+#include "test_util.hpp"
 
 using namespace husk::linux_setup;
 namespace spec = husk::spec;
@@ -32,28 +33,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool is_root() { return ::geteuid() == 0; }
-
-#define REQUIRE_ROOT()             \
-  do {                             \
-    if (!is_root()) {              \
-      WARN("skipped: needs root"); \
-      return;                      \
-    }                              \
-  } while (0)
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/husk-process-test.XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using husk::test::TempDir;
 
 struct ChildResult {
   std::map<std::string, std::string> report;  // key -> value, one "key=value" line each
@@ -67,30 +47,9 @@ struct ChildResult {
 
 // Runs body(report_fd) in a forked child; the child exits 0 when body returns.
 ChildResult run_child(const std::function<void(int)>& body) {
-  int p[2];
-  REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::close(p[0]);
-    body(p[1]);
-    ::_exit(0);
-  }
-  ::close(p[1]);
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(p[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  ::close(p[0]);
-  ChildResult r;
-  REQUIRE(::waitpid(pid, &r.status, 0) == pid);
-  std::istringstream lines(out);
-  std::string line;
-  while (std::getline(lines, line)) {
-    auto eq = line.find('=');
-    if (eq != std::string::npos) r.report[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return r;
+  auto out = husk::test::fork_and_read(body);
+  REQUIRE(out.status >= 0);
+  return {husk::test::parse_kv_lines(out.out), out.status};
 }
 
 void report(int fd, const std::string& key, const std::string& value) {
@@ -129,18 +88,17 @@ spec::Process base_process() {
 }
 
 ProcessPlanPtr must_plan(const spec::Process& p, const ProcessOptions& opts = {}) {
-  auto r = plan_process(p, opts);
-  if (!r) FAIL(r.error().message());
-  return std::move(r).value();
+  return husk::test::must(plan_process(p, opts));
 }
 
 std::string hex_caps(uint64_t mask) { return fmt::format("{:016x}", mask); }
 
 }  // namespace
 
-TEST_CASE("apply_process sets identity, all five capability sets, limits and no_new_privs") {
-  REQUIRE_ROOT();
-  TempDir tmp;
+TEST_CASE("apply_process sets identity, all five capability sets, limits and no_new_privs",
+          "[host]") {
+  HUSK_SKIP_UNLESS(Host::root);
+  TempDir tmp{"husk-process-test"};
   auto p = base_process();
   p.user.uid = 1000;
   p.user.gid = 1001;
@@ -196,8 +154,9 @@ TEST_CASE("apply_process sets identity, all five capability sets, limits and no_
 }
 
 TEST_CASE(
-    "apply_process: empty capabilities drop everything, inheritable included (CVE-2022-29162)") {
-  REQUIRE_ROOT();
+    "apply_process: empty capabilities drop everything, inheritable included (CVE-2022-29162)",
+    "[host]") {
+  HUSK_SKIP_UNLESS(Host::root);
   auto p = base_process();
   auto plan = must_plan(p);
   auto r = run_child([&](int fd) {
@@ -222,9 +181,10 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "seccomp without no_new_privs is installed by apply_process and enforces rules and arguments") {
-  REQUIRE_ROOT();
-  TempDir tmp;
+    "seccomp without no_new_privs is installed by apply_process and enforces rules and arguments",
+    "[host]") {
+  HUSK_SKIP_UNLESS(Host::root);
+  TempDir tmp{"husk-process-test"};
   spec::Seccomp sc;
   sc.default_action = "SCMP_ACT_ALLOW";
   // Native only: on x86 (32-bit) socket() is also reachable through
@@ -283,9 +243,9 @@ TEST_CASE(
   CHECK(r.get("umask027") == "ok");
 }
 
-TEST_CASE("with no_new_privs, seccomp is loaded by exec_process right before execve") {
-  REQUIRE_ROOT();
-  TempDir tmp;
+TEST_CASE("with no_new_privs, seccomp is loaded by exec_process right before execve", "[host]") {
+  HUSK_SKIP_UNLESS(Host::root);
+  TempDir tmp{"husk-process-test"};
   spec::Seccomp sc;
   sc.default_action = "SCMP_ACT_ALLOW";
   sc.syscalls.push_back({{"mkdir", "mkdirat"}, "SCMP_ACT_ERRNO", std::nullopt, {}});
@@ -325,9 +285,10 @@ TEST_CASE("with no_new_privs, seccomp is loaded by exec_process right before exe
   CHECK_FALSE(fs::exists(dir));
 }
 
-TEST_CASE("exec_process refuses the runtime binary, however it is reached (CVE-2019-5736)") {
-  REQUIRE_ROOT();
-  TempDir tmp;
+TEST_CASE("exec_process refuses the runtime binary, however it is reached (CVE-2019-5736)",
+          "[host]") {
+  HUSK_SKIP_UNLESS(Host::root);
+  TempDir tmp{"husk-process-test"};
   auto fake = tmp.path / "fake-husk";
   fs::copy_file("/bin/busybox", fake);
   fs::permissions(fake, fs::perms(0755));
@@ -377,9 +338,9 @@ TEST_CASE("exec_process refuses the runtime binary, however it is reached (CVE-2
   CHECK(ok.exit_code() == 0);
 }
 
-TEST_CASE("exec_process: PATH search, scripts, and runc's error wording") {
-  REQUIRE_ROOT();
-  TempDir tmp;
+TEST_CASE("exec_process: PATH search, scripts, and runc's error wording", "[host]") {
+  HUSK_SKIP_UNLESS(Host::root);
+  TempDir tmp{"husk-process-test"};
   auto plain = tmp.path / "not-executable";
   std::ofstream(plain) << "data\n";
   fs::permissions(plain, fs::perms(0644));
@@ -418,9 +379,9 @@ TEST_CASE("exec_process: PATH search, scripts, and runc's error wording") {
   CHECK(r.exit_code() == 7);
 }
 
-TEST_CASE("apply_process refuses a cwd outside the root (CVE-2024-21626)") {
-  REQUIRE_ROOT();
-  TempDir tmp;
+TEST_CASE("apply_process refuses a cwd outside the root (CVE-2024-21626)", "[host]") {
+  HUSK_SKIP_UNLESS(Host::root);
+  TempDir tmp{"husk-process-test"};
   fs::create_directories(tmp.path / "root/proc");
   constexpr int kLeakedFd = 100;
   auto run = [&](const std::string& cwd) {
@@ -451,14 +412,16 @@ TEST_CASE("apply_process refuses a cwd outside the root (CVE-2024-21626)") {
   CHECK(inside.exit_code() == 0);
 }
 
-TEST_CASE("exec's cwd is not created, and the error uses runc's wording") {
-  REQUIRE_ROOT();
+TEST_CASE("exec's cwd is not created, and the error uses runc's wording", "[host]") {
+  HUSK_SKIP_UNLESS(Host::root);
   auto p = base_process();
   p.cwd = "/nonexistent-husk-cwd";
   ProcessOptions opts;
   opts.is_exec = true;
   auto plan = must_plan(p, opts);
-  auto r = run_child([&](int fd) { check_or_exit(fd, apply_process(*plan, {0, {fd, -1, -1, -1}}), "error"); });
+  auto r = run_child([&](int fd) {
+    check_or_exit(fd, apply_process(*plan, {0, {fd, -1, -1, -1}}), "error");
+  });
   CHECK(r.exit_code() == 99);
   CHECK(r.get("error") ==
         "chdir to cwd (\"/nonexistent-husk-cwd\") set in config.json failed: No such file or "
@@ -466,8 +429,8 @@ TEST_CASE("exec's cwd is not created, and the error uses runc's wording") {
   CHECK_FALSE(fs::exists(p.cwd));
 }
 
-TEST_CASE("apply_process sets the scheduler, I/O priority and CPU affinity") {
-  REQUIRE_ROOT();
+TEST_CASE("apply_process sets the scheduler, I/O priority and CPU affinity", "[host]") {
+  HUSK_SKIP_UNLESS(Host::root);
   std::string allowed;
   {
     std::ifstream in("/proc/self/status");
@@ -499,14 +462,16 @@ TEST_CASE("apply_process sets the scheduler, I/O priority and CPU affinity") {
   CHECK(r.get("nice") == "5");
   CHECK(r.get("ioprio") == std::to_string(IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 6)));
   CHECK(r.get("Cpus_allowed_list") == allowed);
+}
 
-  if (::sysconf(_SC_NPROCESSORS_ONLN) < 2) return;
-  p = base_process();
+TEST_CASE("apply_process pins an exec'd process to execCPUAffinity.final", "[host]") {
+  HUSK_SKIP_UNLESS(Host::root, Host::two_cpus);
+  auto p = base_process();
   p.exec_cpu_affinity = spec::ExecCpuAffinity{std::nullopt, "1"};
   ProcessOptions opts;
   opts.is_exec = true;
-  plan = must_plan(p, opts);
-  r = run_child([&](int fd) {
+  auto plan = must_plan(p, opts);
+  auto r = run_child([&](int fd) {
     check_or_exit(fd, apply_process(*plan, {0, {fd, -1, -1, -1}}), "error");
     report_status_fields(fd, {"Cpus_allowed_list"});
   });
@@ -515,8 +480,8 @@ TEST_CASE("apply_process sets the scheduler, I/O priority and CPU affinity") {
   CHECK(r.get("Cpus_allowed_list") == "1");
 }
 
-TEST_CASE("set_oom_score_adj writes the child's value from the parent") {
-  REQUIRE_ROOT();
+TEST_CASE("set_oom_score_adj writes the child's value from the parent", "[host]") {
+  HUSK_SKIP_UNLESS(Host::root);
   auto p = base_process();
   p.oom_score_adj = 321;
   auto plan = must_plan(p);
@@ -544,9 +509,9 @@ TEST_CASE("set_oom_score_adj writes the child's value from the parent") {
   CHECK(WEXITSTATUS(status) == 0);
 }
 
-TEST_CASE("podman's default profile lets the rest of the setup and the exec run") {
-  REQUIRE_ROOT();
-  TempDir tmp;
+TEST_CASE("podman's default profile lets the rest of the setup and the exec run", "[host]") {
+  HUSK_SKIP_UNLESS(Host::root);
+  TempDir tmp{"husk-process-test"};
   auto sc = husk_test::podman_default_profile();
   std::string dir = (tmp.path / "made").string();
   auto p = base_process();

@@ -27,9 +27,7 @@ spec::Process base_process() {
 }
 
 ProcessPlanPtr must_plan(const spec::Process& p, const ProcessOptions& opts = {}) {
-  auto r = plan_process(p, opts);
-  if (!r) FAIL(r.error().message());
-  return std::move(r).value();
+  return husk::test::must(plan_process(p, opts));
 }
 
 husk::Error plan_error(const spec::Process& p, const ProcessOptions& opts = {}) {

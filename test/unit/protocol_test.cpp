@@ -20,6 +20,13 @@ std::pair<Channel, Channel> pair() {
   return std::move(*p);
 }
 
+// Two fds of distinct inodes to pass around.
+std::pair<sys::UniqueFd, sys::UniqueFd> a_pipe() {
+  int p[2];
+  REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+  return {sys::UniqueFd(p[0]), sys::UniqueFd(p[1])};
+}
+
 ino_t inode_of(int fd) {
   struct stat st {};
   REQUIRE(::fstat(fd, &st) == 0);
@@ -152,9 +159,7 @@ TEST_CASE("protocol: MountSource fds before UsernsMapped land at their mount ind
   auto [a, b] = pair();
   ParentEnd parent(std::move(a));
   InitEnd init(std::move(b));
-  int p[2];
-  REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
-  sys::UniqueFd r(p[0]), w(p[1]);
+  auto [r, w] = a_pipe();
   REQUIRE(parent.send_mount_source(2, r.get()).has_value());
   REQUIRE(parent.send_mount_source(0, w.get()).has_value());
   REQUIRE(parent.send_userns_mapped().has_value());
@@ -169,6 +174,25 @@ TEST_CASE("protocol: MountSource fds before UsernsMapped land at their mount ind
   auto bad = init.await_userns_mapped(sources);
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().kind() == ErrorKind::Protocol);
+}
+
+TEST_CASE("protocol: SeccompListener carries the notification fd before Ready", "[protocol]") {
+  auto [a, b] = pair();
+  ParentEnd parent(std::move(a));
+  InitEnd init(std::move(b));
+  auto [r, w] = a_pipe();
+  REQUIRE(init.send_seccomp_listener(r.get()).has_value());
+  REQUIRE(init.send_ready().has_value());
+  auto fd = parent.await_seccomp_listener();
+  REQUIRE(fd.has_value());
+  CHECK(inode_of(fd->get()) == inode_of(r.get()));
+  CHECK(parent.await_ready().has_value());
+  // Ready where the parent expects the fd: a protocol error naming both.
+  REQUIRE(init.send_ready().has_value());
+  auto missing = parent.await_seccomp_listener();
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().kind() == ErrorKind::Protocol);
+  CHECK(missing.error().message().find("expected SeccompListener") != std::string::npos);
 }
 
 TEST_CASE("protocol: the full happy sequence between the two ends", "[protocol]") {

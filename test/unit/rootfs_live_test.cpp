@@ -21,6 +21,7 @@
 #include "linux/rootfs.hpp"
 #include "spec/default_spec.hpp"
 #include "spec/parse.hpp"
+#include "test_util.hpp"
 
 using namespace husk::linux_setup;
 namespace spec = husk::spec;
@@ -30,8 +31,6 @@ namespace {
 
 // linux/magic.h lacks it: ipc/mqueue.c
 constexpr long kMqueueMagic = 0x19800202;
-
-bool can_run() { return ::geteuid() == 0 && fs::exists("/bin/busybox"); }
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
@@ -44,12 +43,10 @@ void spit(const std::string& path, const std::string& data) { std::ofstream(path
 
 // A scratch dir holding rootfs/ (busybox, a few dirs) and host-side bait.
 struct Scratch {
-  std::string dir;
-  std::string rootfs;
+  husk::test::TempDir tmp{"husk-rootfs-test"};
+  std::string dir = tmp.path.string();
+  std::string rootfs = dir + "/rootfs";
   Scratch() {
-    char tmpl[] = "/tmp/husk-rootfs-test-XXXXXX";
-    dir = ::mkdtemp(tmpl);
-    rootfs = dir + "/rootfs";
     for (const char* d : {"", "/bin", "/proc", "/sys", "/dev", "/etc", "/tmp", "/opt"}) {
       fs::create_directories(rootfs + d);
     }
@@ -61,12 +58,6 @@ struct Scratch {
     fs::create_directories(dir + "/vol");
     spit(dir + "/vol/hello", "hi\n");
   }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
 };
 
 spec::Config default_config() {
@@ -79,14 +70,10 @@ void drop_mount(spec::Config& c, const std::string& dest) {
   std::erase_if(c.mounts, [&](const spec::Mount& m) { return m.destination == dest; });
 }
 
-spec::Mount mnt(std::string dest, std::string type, std::string src,
+spec::Mount mnt(std::string dest, std::optional<std::string> type, std::optional<std::string> src,
                 std::vector<std::string> options) {
-  spec::Mount m;
-  m.destination = std::move(dest);
-  m.type = std::move(type);
-  m.source = std::move(src);
-  m.options = std::move(options);
-  return m;
+  return husk::test::mount_entry(std::move(dest), std::move(type), std::move(src),
+                                 std::move(options));
 }
 
 // Runs fn in a forked child with its own mount (and net/ipc/uts)
@@ -94,37 +81,12 @@ spec::Mount mnt(std::string dest, std::string type, std::string src,
 std::map<std::string, std::string> in_child(const std::function<std::string()>& fn,
                                             int extra_flags = CLONE_NEWNET | CLONE_NEWIPC |
                                                               CLONE_NEWUTS) {
-  int p[2];
-  REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::close(p[0]);
-    std::string out;
-    if (::unshare(CLONE_NEWNS | extra_flags) != 0) {
-      out = "fatal=unshare failed\n";
-    } else {
-      out = fn();
-    }
-    (void)!::write(p[1], out.data(), out.size());
-    ::_exit(0);
-  }
-  ::close(p[1]);
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(p[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  ::close(p[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  REQUIRE(WIFEXITED(status));
-  std::map<std::string, std::string> kv;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    size_t eq = line.find('=');
-    if (eq != std::string::npos) kv[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return kv;
+  auto r = husk::test::fork_and_read([&](int fd) {
+    std::string out = ::unshare(CLONE_NEWNS | extra_flags) != 0 ? "fatal=unshare failed\n" : fn();
+    (void)!::write(fd, out.data(), out.size());
+  });
+  REQUIRE(r.exited());
+  return husk::test::parse_kv_lines(r.out);
 }
 
 // ---- what the child checks (runs in the container view) ----
@@ -180,21 +142,11 @@ std::string write_result(const char* path) {
 }
 
 std::string run_busybox(const char* script) {
-  int p[2];
-  if (::pipe(p) != 0) return "pipe failed";
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(p[1], 1);
-    ::execl("/bin/busybox", "sh", "-c", script, static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(p[1]);
-  std::string out;
-  char buf[256];
-  ssize_t n;
-  while ((n = ::read(p[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  ::close(p[0]);
-  ::waitpid(pid, nullptr, 0);
+  std::string out = husk::test::fork_and_read([&](int fd) {
+                      ::dup2(fd, 1);
+                      ::execl("/bin/busybox", "sh", "-c", script, static_cast<char*>(nullptr));
+                      ::_exit(127);
+                    }).out;
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
 }
@@ -224,11 +176,8 @@ bool host_has_mount_under(const std::string& dir) {
 }  // namespace
 
 TEST_CASE("live rootfs: default config, devices, masks, read-only, sysctl, binds",
-          "[rootfs][root]") {
-  if (!can_run()) {
-    WARN("skipped: needs root and /bin/busybox");
-    return;
-  }
+          "[rootfs][host]") {
+  HUSK_SKIP_UNLESS(Host::root, Host::busybox);
   Scratch s;
   const std::string escape = "/tmp/husk-escape-" + std::to_string(::getpid());
   fs::remove_all(escape);
@@ -333,11 +282,8 @@ TEST_CASE("live rootfs: default config, devices, masks, read-only, sysctl, binds
 }
 
 TEST_CASE("live rootfs: a hostile /dev without tmpfs fails instead of following symlinks",
-          "[rootfs][root]") {
-  if (!can_run()) {
-    WARN("skipped: needs root and /bin/busybox");
-    return;
-  }
+          "[rootfs][host]") {
+  HUSK_SKIP_UNLESS(Host::root, Host::busybox);
   Scratch s;
   fs::create_symlink(s.dir + "/secret", s.rootfs + "/dev/null");
   auto c = default_config();
@@ -357,11 +303,8 @@ TEST_CASE("live rootfs: a hostile /dev without tmpfs fails instead of following 
 }
 
 TEST_CASE("live rootfs: /dev itself a symlink to a host directory stays inside the root",
-          "[rootfs][root]") {
-  if (!can_run()) {
-    WARN("skipped: needs root and /bin/busybox");
-    return;
-  }
+          "[rootfs][host]") {
+  HUSK_SKIP_UNLESS(Host::root, Host::busybox);
   Scratch s;
   fs::create_directories(s.dir + "/hostdev");
   fs::remove(s.rootfs + "/dev");
@@ -382,11 +325,8 @@ TEST_CASE("live rootfs: /dev itself a symlink to a host directory stays inside t
   CHECK_FALSE(host_has_mount_under(s.dir));
 }
 
-TEST_CASE("live rootfs: no_pivot and rootfsPropagation", "[rootfs][root]") {
-  if (!can_run()) {
-    WARN("skipped: needs root and /bin/busybox");
-    return;
-  }
+TEST_CASE("live rootfs: no_pivot and rootfsPropagation", "[rootfs][host]") {
+  HUSK_SKIP_UNLESS(Host::root, Host::busybox);
   Scratch s;
   auto c = default_config();
   drop_mount(c, "/sys/fs/cgroup");
@@ -499,11 +439,8 @@ void check_cgroup_view(std::map<std::string, std::string>& r) {
 }  // namespace
 
 TEST_CASE("live rootfs: cgroup mount binds only the container's own cgroups (no cgroupns)",
-          "[rootfs][root]") {
-  if (!can_run() || !fs::exists("/sys/fs/cgroup/pids/cgroup.procs")) {
-    WARN("skipped: needs root, busybox and the hybrid cgroup layout");
-    return;
-  }
+          "[rootfs][host]") {
+  HUSK_SKIP_UNLESS(Host::root, Host::busybox, Host::cgroup_v1);
   Scratch s;
   TestCgroup cg;
   auto c = default_config();
@@ -520,11 +457,8 @@ TEST_CASE("live rootfs: cgroup mount binds only the container's own cgroups (no 
   CHECK_FALSE(host_has_mount_under(s.dir));
 }
 
-TEST_CASE("live rootfs: cgroup mount in a cgroup namespace", "[rootfs][root]") {
-  if (!can_run() || !fs::exists("/sys/fs/cgroup/pids/cgroup.procs")) {
-    WARN("skipped: needs root, busybox and the hybrid cgroup layout");
-    return;
-  }
+TEST_CASE("live rootfs: cgroup mount in a cgroup namespace", "[rootfs][host]") {
+  HUSK_SKIP_UNLESS(Host::root, Host::busybox, Host::cgroup_v1);
   Scratch s;
   TestCgroup cg;
   auto c = default_config();
@@ -567,31 +501,18 @@ std::string in_userns(const std::function<std::string()>& fn) {
   if (::unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) != 0) {
     return "error=unshare in userns\n";
   }
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return "error=pipe\n";
-  pid_t pid = ::fork();  // pid 1 of the new pid namespace
-  if (pid == 0) {
-    std::string out = fn();
-    (void)!::write(p[1], out.data(), out.size());
-    ::_exit(0);
-  }
-  ::close(p[1]);
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(p[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  ::close(p[0]);
-  ::waitpid(pid, nullptr, 0);
-  return text;
+  // The child is pid 1 of the new pid namespace.
+  return husk::test::fork_and_read([&](int fd) {
+           std::string out = fn();
+           (void)!::write(fd, out.data(), out.size());
+         })
+      .out;
 }
 
 }  // namespace
 
-TEST_CASE("live rootfs: in a user namespace devices are bound from the host", "[rootfs][root]") {
-  if (!can_run()) {
-    WARN("skipped: needs root and /bin/busybox");
-    return;
-  }
+TEST_CASE("live rootfs: in a user namespace devices are bound from the host", "[rootfs][host]") {
+  HUSK_SKIP_UNLESS(Host::root, Host::busybox);
   Scratch s;
   auto c = default_config();
   drop_mount(c, "/sys/fs/cgroup");
@@ -632,11 +553,8 @@ TEST_CASE("live rootfs: in a user namespace devices are bound from the host", "[
   CHECK_FALSE(host_has_mount_under(s.dir));
 }
 
-TEST_CASE("live rootfs: idmap bind mount with its own mappings", "[rootfs][root]") {
-  if (!can_run()) {
-    WARN("skipped: needs root and /bin/busybox");
-    return;
-  }
+TEST_CASE("live rootfs: idmap bind mount with its own mappings", "[rootfs][host]") {
+  HUSK_SKIP_UNLESS(Host::root, Host::busybox);
   Scratch s;
   REQUIRE(::chown((s.dir + "/vol/hello").c_str(), 0, 0) == 0);
   REQUIRE(::chown((s.dir + "/vol").c_str(), 2000, 2000) == 0);

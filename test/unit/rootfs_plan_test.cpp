@@ -10,6 +10,7 @@
 #include "linux/rootfs.hpp"
 #include "spec/default_spec.hpp"
 #include "spec/parse.hpp"
+#include "test_util.hpp"
 
 using husk::ErrorKind;
 using namespace husk::linux_setup;
@@ -52,12 +53,8 @@ const MountPlan& mount_at(const RootfsPlan& p, const std::string& dest) {
 
 spec::Mount mnt(std::string dest, std::optional<std::string> type, std::optional<std::string> src,
                 std::vector<std::string> options) {
-  spec::Mount m;
-  m.destination = std::move(dest);
-  m.type = std::move(type);
-  m.source = std::move(src);
-  m.options = std::move(options);
-  return m;
+  return husk::test::mount_entry(std::move(dest), std::move(type), std::move(src),
+                                 std::move(options));
 }
 
 const DevicePlan* device_at(const RootfsPlan& p, const std::string& path) {
@@ -374,7 +371,7 @@ TEST_CASE("mountinfo and /proc/self/cgroup parsing, hierarchy pairing") {
   CHECK(*cgroup_host_path(cgs[0], mounts[2]) == "/sys/fs/cgroup/cpu,cpuacct/husk-test/c1");
   CHECK(*cgroup_host_path(cgs[1], mounts[3]) == "/sys/fs/cgroup/systemd/x");
   CgroupEntry outside{4, "memory", "/other"};
-  MountInfoEntry rooted{"/sub", "/m", "cgroup", "cgroup", "rw,memory"};
+  MountInfoEntry rooted{"/sub", "/m", "cgroup", "cgroup", "rw,memory", "0:40"};
   CHECK_FALSE(cgroup_host_path(outside, rooted));
   CgroupEntry escape{0, "", "/../x"};
   CHECK_FALSE(cgroup_host_path(escape, mounts[4]));

@@ -16,6 +16,7 @@
 
 #include "linux/seccomp.hpp"
 #include "seccomp_podman_profile.hpp"
+#include "test_util.hpp"
 
 using husk::ErrorKind;
 using namespace husk::linux_setup;
@@ -36,18 +37,7 @@ spec::Seccomp small_profile() {
   return sc;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/husk-seccomp-test.XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using husk::test::TempDir;
 
 SeccompProgram must_compile(const spec::Seccomp& sc, const SeccompOptions& opts = {}) {
   std::vector<std::string> warnings;
@@ -234,21 +224,37 @@ TEST_CASE("seccomp flags map to raw SECCOMP_FILTER_FLAG bits") {
   CHECK(warnings[0].find("WAIT_KILLABLE_RECV") != std::string::npos);
 }
 
+TEST_CASE("a NOTIFY rule asks the kernel for a listener") {
+  auto sc = small_profile();
+  sc.syscalls[1].action = "SCMP_ACT_NOTIFY";
+  sc.syscalls[1].errno_ret.reset();
+  sc.listener_path = "/run/agent.sock";
+  auto prog = must_compile(sc);
+  CHECK(prog.notify);
+  CHECK(prog.flags == SECCOMP_FILTER_FLAG_NEW_LISTENER);
+  // The rule returns SECCOMP_RET_USER_NOTIF for the syscall it names.
+  bool notifies = std::any_of(prog.insns.begin(), prog.insns.end(), [](const sock_filter& f) {
+    return f.code == (BPF_RET | BPF_K) && f.k == SECCOMP_RET_USER_NOTIF;
+  });
+  CHECK(notifies);
+  SECTION("WAIT_KILLABLE_RECV applies, TSYNC comes with TSYNC_ESRCH") {
+    sc.flags = {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", "SECCOMP_FILTER_FLAG_TSYNC"};
+    std::vector<std::string> warnings;
+    auto r = compile_seccomp(sc, {}, warnings);
+    REQUIRE(r);
+    CHECK(warnings.empty());
+    CHECK(r->flags == (SECCOMP_FILTER_FLAG_NEW_LISTENER | (1U << 5) | SECCOMP_FILTER_FLAG_TSYNC |
+                       SECCOMP_FILTER_FLAG_TSYNC_ESRCH));
+  }
+  SECTION("without a rule that notifies, no listener") {
+    sc.syscalls[1].action = "SCMP_ACT_ALLOW";
+    CHECK_FALSE(must_compile(sc).notify);
+    CHECK(must_compile(sc).flags == 0);
+  }
+}
+
 TEST_CASE("seccomp validation errors name the field") {
   auto sc = small_profile();
-  SECTION("NOTIFY is unsupported") {
-    sc.syscalls[1].action = "SCMP_ACT_NOTIFY";
-    sc.syscalls[1].errno_ret.reset();
-    auto e = compile_error(sc);
-    CHECK(e.kind() == ErrorKind::Unsupported);
-    CHECK(e.message().find("linux.seccomp.syscalls[1].action") == 0);
-  }
-  SECTION("listenerPath is unsupported") {
-    sc.listener_path = "/run/listener.sock";
-    auto e = compile_error(sc);
-    CHECK(e.kind() == ErrorKind::Unsupported);
-    CHECK(e.message().find("linux.seccomp.listenerPath") == 0);
-  }
   SECTION("errnoRet on an action that cannot carry it") {
     sc.syscalls[2].errno_ret = 1u;
     auto e = compile_error(sc);
@@ -317,7 +323,7 @@ TEST_CASE("podman's default profile compiles") {
 }
 
 TEST_CASE("the seccomp cache returns identical bytes and is keyed by content") {
-  TempDir tmp;
+  TempDir tmp{"husk-seccomp-test"};
   SeccompOptions opts;
   opts.cache_dir = (tmp.path / ".seccomp-cache").string();  // created on first store
   auto sc = husk_test::podman_default_profile();
@@ -347,7 +353,7 @@ TEST_CASE("the seccomp cache returns identical bytes and is keyed by content") {
 }
 
 TEST_CASE("a corrupt cache entry is recompiled, not trusted") {
-  TempDir tmp;
+  TempDir tmp{"husk-seccomp-test"};
   SeccompOptions opts;
   opts.cache_dir = tmp.path.string();
   auto sc = small_profile();

@@ -6,6 +6,7 @@
 #include "spec/features.hpp"
 #include "spec/mount_options.hpp"
 #include "spec/names.hpp"
+#include "test_util.hpp"
 
 using husk::spec::default_features_input;
 using husk::spec::features_json;
@@ -13,13 +14,7 @@ using husk::spec::FeaturesInput;
 
 namespace {
 
-rapidjson::Document parse(const std::string& s) {
-  rapidjson::Document d;
-  d.Parse(s.c_str());
-  REQUIRE_FALSE(d.HasParseError());
-  REQUIRE(d.IsObject());
-  return d;
-}
+rapidjson::Document parse(const std::string& s) { return husk::test::parse_json_object(s); }
 
 std::vector<std::string> strings(const rapidjson::Value& v) {
   REQUIRE(v.IsArray());
@@ -62,14 +57,14 @@ TEST_CASE("features: linux section with defaults") {
   CHECK(strings(l["capabilities"]).empty());
   CHECK(l["cgroup"]["v1"].GetBool());
   CHECK(l["cgroup"]["v2"].GetBool());
-  CHECK_FALSE(l["cgroup"]["systemd"].GetBool());
+  CHECK(l["cgroup"]["systemd"].GetBool());  // --systemd-cgroup on the system bus
   CHECK_FALSE(l["cgroup"]["systemdUser"].GetBool());
   CHECK(l["cgroup"]["rdma"].GetBool());
   const auto& sc = l["seccomp"];
   CHECK(sc["enabled"].GetBool());
   const auto actions = strings(sc["actions"]);
-  CHECK(actions.size() == 8);
-  CHECK_FALSE(contains(actions, "SCMP_ACT_NOTIFY"));
+  CHECK(actions.size() == 9);
+  CHECK(contains(actions, "SCMP_ACT_NOTIFY"));
   CHECK(contains(actions, "SCMP_ACT_KILL_PROCESS"));
   CHECK(strings(sc["operators"]).size() == 7);
   CHECK(strings(sc["archs"]).size() == 23);
@@ -90,7 +85,7 @@ TEST_CASE("features: linux section with defaults") {
 TEST_CASE("features: the dynamic parts follow the input") {
   FeaturesInput in = default_features_input();
   in.cgroup_v1 = false;
-  in.cgroup_systemd = true;
+  in.cgroup_systemd = false;
   in.idmap_mounts = false;
   in.capabilities = {"CAP_CHOWN", "CAP_KILL"};
   in.seccomp_archs = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};
@@ -100,7 +95,7 @@ TEST_CASE("features: the dynamic parts follow the input") {
   auto d = parse(features_json(in));
   const auto& l = d["linux"];
   CHECK_FALSE(l["cgroup"]["v1"].GetBool());
-  CHECK(l["cgroup"]["systemd"].GetBool());
+  CHECK_FALSE(l["cgroup"]["systemd"].GetBool());
   CHECK_FALSE(l["mountExtensions"]["idmap"]["enabled"].GetBool());
   CHECK(strings(l["capabilities"]) == in.capabilities);
   CHECK(strings(l["seccomp"]["archs"]) == in.seccomp_archs);

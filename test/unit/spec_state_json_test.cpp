@@ -5,6 +5,7 @@
 #include <string>
 
 #include "spec/state_json.hpp"
+#include "test_util.hpp"
 
 using husk::spec::hook_state_json;
 using husk::spec::oci_state_json;
@@ -33,13 +34,7 @@ ContainerState sample() {
   return st;
 }
 
-rapidjson::Document parse(const std::string& s) {
-  rapidjson::Document d;
-  d.Parse(s.c_str());
-  REQUIRE_FALSE(d.HasParseError());
-  REQUIRE(d.IsObject());
-  return d;
-}
+rapidjson::Document parse(const std::string& s) { return husk::test::parse_json_object(s); }
 
 std::vector<std::string> keys(const rapidjson::Value& v) {
   std::vector<std::string> out;
@@ -104,6 +99,31 @@ TEST_CASE("hook_state_json: the OCI state, compact") {
   st.annotations.clear();
   CHECK(hook_state_json(st, "stopped") ==
         R"({"ociVersion":"1.3.0","id":"c1","status":"stopped","bundle":"/srv/bundles/c1"})");
+}
+
+TEST_CASE("container_process_state_json: config-linux.md's container process state") {
+  ContainerState st = sample();
+  auto d = parse(husk::spec::container_process_state_json(st, "creating", 777, "MKNOD=/dev/null"));
+  CHECK(d.MemberCount() == 5);
+  CHECK(std::string(d["ociVersion"].GetString()) == "1.3.0");
+  REQUIRE(d["fds"].IsArray());
+  REQUIRE(d["fds"].Size() == 1);
+  CHECK(std::string(d["fds"][0].GetString()) == "seccompFd");
+  CHECK(d["pid"].GetInt() == 777);
+  CHECK(std::string(d["metadata"].GetString()) == "MKNOD=/dev/null");
+  // The state is the OCI state hooks get (runtime.md "State").
+  const auto& s = d["state"];
+  CHECK(s.MemberCount() == 6);
+  CHECK(std::string(s["status"].GetString()) == "creating");
+  CHECK(s["pid"].GetInt() == 4242);
+  CHECK(std::string(s["id"].GetString()) == "c1");
+  CHECK(std::string(s["bundle"].GetString()) == "/srv/bundles/c1");
+  CHECK(std::string(s["annotations"]["org.example/key"].GetString()) == "v\"al\n");
+  SECTION("metadata is left out when unset") {
+    auto e = parse(husk::spec::container_process_state_json(st, "running", 9, std::nullopt));
+    CHECK_FALSE(e.HasMember("metadata"));
+    CHECK(std::string(e["state"]["status"].GetString()) == "running");
+  }
 }
 
 TEST_CASE("to_json / parse_container_state round-trip every field") {

@@ -460,6 +460,37 @@ TEST_CASE("validate: seccomp notify needs an absolute listenerPath and a non-not
   CHECK(error_of(c) == "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default");
 }
 
+TEST_CASE("validate: NOTIFY is refused for the syscalls that hand its fd over") {
+  Config c = base();
+  husk::spec::Seccomp s;
+  s.default_action = "SCMP_ACT_ALLOW";
+  s.listener_path = "/run/agent.sock";
+  s.syscalls = {{{"mkdir"}, "SCMP_ACT_ALLOW", std::nullopt, {}},
+                {{"mkdir", "sendmsg"}, "SCMP_ACT_NOTIFY", std::nullopt, {}}};
+  c.linux->seccomp = s;
+  CHECK(error_of(c) ==
+        "linux.seccomp.syscalls[1].names[1]: SCMP_ACT_NOTIFY cannot be used for sendmsg: husk "
+        "needs it to hand the notification fd over");
+  c.linux->seccomp->syscalls[1].names = {"write"};
+  CHECK(error_of(c).find("linux.seccomp.syscalls[1].names[0]: SCMP_ACT_NOTIFY cannot be used "
+                         "for write") == 0);
+  // Other actions on them are the profile's business.
+  c.linux->seccomp->syscalls[1].action = "SCMP_ACT_ERRNO";
+  CHECK(validate(c, nullptr).has_value());
+}
+
+TEST_CASE("validate: listenerMetadata needs listenerPath") {
+  Config c = base();
+  husk::spec::Seccomp s;
+  s.default_action = "SCMP_ACT_ALLOW";
+  s.listener_metadata = "opaque";
+  c.linux->seccomp = s;
+  CHECK(error_of(c) == "linux.seccomp.listenerMetadata: must not be set without listenerPath");
+  // Without NOTIFY rules, listenerPath is ignored (config-linux.md), not refused.
+  c.linux->seccomp->listener_path = "/run/agent.sock";
+  CHECK(validate(c, nullptr).has_value());
+}
+
 TEST_CASE("validate: sysctls must be scoped by a namespace the container has") {
   Config c = base();
   c.linux->sysctl = {{"net.ipv4.ip_forward", "1"},

@@ -9,9 +9,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include "state/store.hpp"
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
 using husk::ErrorKind;
@@ -22,15 +24,7 @@ using husk::state::StateStore;
 
 namespace {
 
-struct TmpDir {
-  fs::path path;
-  TmpDir() {
-    std::string tmpl = (fs::temp_directory_path() / "husk-store-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TmpDir() { fs::remove_all(path); }
-};
+using husk::test::TempDir;
 
 StateStore open_store(const fs::path &p) {
   auto s = StateStore::open(p.string());
@@ -42,6 +36,14 @@ mode_t mode_of(const fs::path &p) {
   struct stat st {};
   REQUIRE(::lstat(p.c_str(), &st) == 0);
   return st.st_mode;
+}
+
+// A forked child that exits with body()'s value.
+pid_t fork_exit(const std::function<int()> &body) {
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) ::_exit(body());
+  return pid;
 }
 
 // Wait for a forked child and return its exit code.
@@ -88,7 +90,7 @@ TEST_CASE("default root: /run/husk for root, $XDG_RUNTIME_DIR/husk otherwise") {
 }
 
 TEST_CASE("open: creates the root 0700, rejects unusable roots by name") {
-  TmpDir t;
+  TempDir t;
   auto root = t.path / "a" / "b" / "root";
   auto s = open_store(root);
   CHECK(fs::is_directory(root));
@@ -106,7 +108,7 @@ TEST_CASE("open: creates the root 0700, rejects unusable roots by name") {
 }
 
 TEST_CASE("create: mkdir 0700, a second create of the same id is AlreadyExists") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto d = s.create_container("c1");
   REQUIRE(d);
@@ -122,7 +124,7 @@ TEST_CASE("create: mkdir 0700, a second create of the same id is AlreadyExists")
 }
 
 TEST_CASE("open: a missing container uses runc's wording") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto d = s.open_container("nope");
   REQUIRE_FALSE(d);
@@ -133,7 +135,7 @@ TEST_CASE("open: a missing container uses runc's wording") {
 }
 
 TEST_CASE("state.json: atomic write and read back; missing record is NotFound") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto d = s.create_container("c1");
   REQUIRE(d);
@@ -173,7 +175,7 @@ TEST_CASE("state.json: atomic write and read back; missing record is NotFound") 
 }
 
 TEST_CASE("config copy, exec.fifo, owner") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto d = s.create_container("c1");
   REQUIRE(d);
@@ -197,7 +199,7 @@ TEST_CASE("config copy, exec.fifo, owner") {
 }
 
 TEST_CASE("list: sorted ids of container directories only") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   for (const char *id : {"b", "a", "c"}) REQUIRE(s.create_container(id));
   std::ofstream(t.path / "afile") << "x";
@@ -208,7 +210,7 @@ TEST_CASE("list: sorted ids of container directories only") {
 }
 
 TEST_CASE("remove: everything under the directory, then the directory") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto d = s.create_container("c1");
   REQUIRE(d);
@@ -223,21 +225,19 @@ TEST_CASE("remove: everything under the directory, then the directory") {
 }
 
 TEST_CASE("lock: a second process waits until the first releases it") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto holder = std::optional<ContainerDir>(std::move(*s.create_container("c1")));
   REQUIRE(holder->locked());
   int p[2];
   REQUIRE(::pipe(p) == 0);
-  pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
+  pid_t child = fork_exit([&] {
     ::close(p[0]);
     auto d = s.open_container("c1");
-    if (!d || !*d->create_in_progress()) ::_exit(2);
-    if (!d->lock()) ::_exit(3);
-    ::_exit(::write(p[1], "L", 1) == 1 ? 0 : 4);
-  }
+    if (!d || !*d->create_in_progress()) return 2;
+    if (!d->lock()) return 3;
+    return ::write(p[1], "L", 1) == 1 ? 0 : 4;
+  });
   ::close(p[1]);
   CHECK_FALSE(readable_within(p[0], 300));  // still waiting for our lock
   holder.reset();                           // closes the lock fd: released
@@ -249,39 +249,33 @@ TEST_CASE("lock: a second process waits until the first releases it") {
 TEST_CASE("lock: a forked child keeping the fd does not keep the lock") {
   // The init child is cloned while create holds the lock and then blocks on
   // exec.fifo; it must not keep the container locked.
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto holder = std::optional<ContainerDir>(std::move(*s.create_container("c1")));
-  pid_t sleeper = ::fork();
-  REQUIRE(sleeper >= 0);
-  if (sleeper == 0) {
+  pid_t sleeper = fork_exit([&] {
     ::pause();
-    ::_exit(0);
-  }
+    return 0;
+  });
   holder.reset();
-  pid_t checker = ::fork();
-  REQUIRE(checker >= 0);
-  if (checker == 0) {
+  pid_t checker = fork_exit([&] {
     auto d = s.open_container("c1");
-    ::_exit(d && !*d->create_in_progress() && d->lock() ? 0 : 1);
-  }
+    return d && !*d->create_in_progress() && d->lock() ? 0 : 1;
+  });
   CHECK(reap(checker) == 0);
   ::kill(sleeper, SIGKILL);
   ::waitpid(sleeper, nullptr, 0);
 }
 
 TEST_CASE("lock: a waiter whose container was removed meanwhile gets NotFound") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto holder = std::optional<ContainerDir>(std::move(*s.create_container("c1")));
-  pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
+  pid_t child = fork_exit([&] {
     auto d = s.open_container("c1");
-    if (!d) ::_exit(2);
+    if (!d) return 2;
     auto r = d->lock();
-    ::_exit(!r && r.error().kind() == ErrorKind::NotFound ? 0 : 1);
-  }
+    return !r && r.error().kind() == ErrorKind::NotFound ? 0 : 1;
+  });
   ::usleep(200000);
   REQUIRE(holder->remove());
   holder.reset();
@@ -289,18 +283,16 @@ TEST_CASE("lock: a waiter whose container was removed meanwhile gets NotFound") 
 }
 
 TEST_CASE("creating mark: held by create until finish_creating, never by lock()") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto creator = std::optional<ContainerDir>(std::move(*s.create_container("c1")));
   REQUIRE(creator->save_config("{}"));
   // Each probe runs in a child: another process's view.
   auto probe = [&s](bool want_creating) {
-    pid_t child = ::fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
+    pid_t child = fork_exit([&] {
       auto d = s.open_container("c1");
-      ::_exit(d && *d->create_in_progress() == want_creating ? 0 : 1);
-    }
+      return d && *d->create_in_progress() == want_creating ? 0 : 1;
+    });
     return reap(child);
   };
   CHECK(probe(true) == 0);
@@ -323,7 +315,7 @@ TEST_CASE("creating mark: held by create until finish_creating, never by lock()"
 TEST_CASE(
     "a second ContainerDir of a locked container reads through the "
     "holder's fd and cannot lock again") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto holder = s.create_container("c1");
   REQUIRE(holder);
@@ -336,33 +328,29 @@ TEST_CASE(
     REQUIRE_FALSE(again);
     CHECK(again.error().kind() == ErrorKind::BadState);
   }
-  pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {  // the lock survived the other objects' reads
+  pid_t child = fork_exit([&] {  // the lock survived the other objects' reads
     auto d = s.open_container("c1");
     struct flock fl {};
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;
     fl.l_len = 1;
     int fd = ::open((t.path / "c1" / "config.json").c_str(), O_RDWR);
-    ::_exit(d && fd >= 0 && ::fcntl(fd, F_SETLK, &fl) < 0 ? 0 : 1);
-  }
+    return d && fd >= 0 && ::fcntl(fd, F_SETLK, &fl) < 0 ? 0 : 1;
+  });
   CHECK(reap(child) == 0);
 }
 
 TEST_CASE("lock query from the holding process neither lies nor drops the lock") {
-  TmpDir t;
+  TempDir t;
   auto s = open_store(t.path);
   auto holder = s.create_container("c1");
   REQUIRE(holder);
   auto reader = s.open_container("c1");
   REQUIRE(reader);
   CHECK_FALSE(*reader->create_in_progress());  // held, but by us
-  pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
+  pid_t child = fork_exit([&] {
     auto d = s.open_container("c1");
-    ::_exit(d && *d->create_in_progress() ? 0 : 1);
-  }
+    return d && *d->create_in_progress() ? 0 : 1;
+  });
   CHECK(reap(child) == 0);
 }

@@ -1,0 +1,253 @@
+#include "hooks/hooks_d.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <cstdint>
+#include <exception>
+
+namespace husk::hooks {
+
+Result<Regex> Regex::compile(const std::string& pattern) {
+  // regcomp(3) reads a C string: a NUL would silently cut the pattern short.
+  if (pattern.find('\0') != std::string::npos) {
+    return Error::spec("regular expression {:?} holds a NUL byte", pattern);
+  }
+  auto compiled = std::make_unique<regex_t>();
+  int rc = ::regcomp(compiled.get(), pattern.c_str(), REG_EXTENDED | REG_NOSUB);
+  if (rc != 0) {
+    // No regfree: after a failed regcomp POSIX leaves it undefined.
+    std::array<char, 256> why{};
+    ::regerror(rc, compiled.get(), why.data(), why.size());
+    return Error::spec("invalid POSIX extended regular expression {:?}: {}", pattern, why.data());
+  }
+  std::shared_ptr<regex_t> re(compiled.release(), [](regex_t* r) {
+    ::regfree(r);
+    delete r;  // NOLINT(cppcoreguidelines-owning-memory): from make_unique above
+  });
+  Regex out;
+  out.re_ = std::move(re);
+  out.pattern_ = pattern;
+  return out;
+}
+
+Result<bool> Regex::search(std::string_view s) const {
+  if (s.size() > static_cast<size_t>(INT_MAX)) return Error::spec("subject too long to match");
+  // REG_STARTEND (a BSD and glibc extension): the subject is [0, size), so
+  // a NUL inside an annotation value is a character, not its end.
+  regmatch_t range{0, static_cast<regoff_t>(s.size())};
+  int rc = ::regexec(re_.get(), s.data(), 1, &range, REG_STARTEND);
+  if (rc == 0) return true;
+  if (rc == REG_NOMATCH) return false;
+  return Error::make(ErrorKind::Sys, "match {:?}: regexec failed ({})", pattern_, rc);
+}
+
+namespace {
+
+using YAML::Node;
+
+// A field is absent when missing or null (`key:` or `key: ~`), as a JSON
+// null is for config.json.
+bool present(const Node& n) { return n.IsDefined() && !n.IsNull(); }
+
+Result<std::string> scalar(const Node& n, std::string_view field) {
+  if (!n.IsScalar()) return Error::spec("{}: must be a string", field);
+  return n.Scalar();
+}
+
+Result<std::vector<std::string>> scalars(const Node& n, std::string_view field) {
+  if (!n.IsSequence()) return Error::spec("{}: must be a list of strings", field);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < n.size(); ++i) {
+    out.push_back(TRY(scalar(n[i], fmt::format("{}[{}]", field, i))));
+  }
+  return out;
+}
+
+Result<bool> boolean(const Node& n, std::string_view field) {
+  bool b = false;
+  if (!n.IsScalar() || !YAML::convert<bool>::decode(n, b)) {
+    return Error::spec("{}: must be true or false", field);
+  }
+  return b;
+}
+
+Result<spec::Hook> parse_hook(const Node& n) {
+  if (!present(n) || !n.IsMap())
+    return Error::spec("hook: required, a mapping with at least `path`");
+  spec::Hook h;
+  if (!present(n["path"])) return Error::spec("hook.path: required");
+  h.path = TRY(scalar(n["path"], "hook.path"));
+  if (h.path.empty() || h.path[0] != '/') {
+    return Error::spec("hook.path: must be an absolute path, got {:?}", h.path);
+  }
+  if (present(n["args"])) h.args = TRY(scalars(n["args"], "hook.args"));
+  if (present(n["env"])) h.env = TRY(scalars(n["env"], "hook.env"));
+  if (present(n["timeout"])) {
+    int32_t t = 0;
+    const Node& tn = n["timeout"];
+    if (!tn.IsScalar() || !YAML::convert<int32_t>::decode(tn, t) || t <= 0) {
+      return Error::spec("hook.timeout: must be a whole number of seconds > 0");
+    }
+    h.timeout = t;
+  }
+  return h;
+}
+
+Result<std::vector<std::pair<Regex, Regex>>> parse_annotations(const Node& n) {
+  if (!n.IsMap()) return Error::spec("when.annotations: must be a mapping of regex: regex");
+  std::vector<std::pair<Regex, Regex>> out;
+  for (const auto& kv : n) {
+    std::string key = TRY(scalar(kv.first, "when.annotations key"));
+    std::string field = fmt::format("when.annotations[{:?}]", key);
+    Regex k = TRY_CTX(Regex::compile(key), "{} (key)", field);
+    std::string value = TRY(scalar(kv.second, field));
+    Regex v = TRY_CTX(Regex::compile(value), "{}", field);
+    out.emplace_back(std::move(k), std::move(v));
+  }
+  return out;
+}
+
+Result<When> parse_when(const Node& n) {
+  if (!present(n) || !n.IsMap()) return Error::spec("when: required, a mapping of conditions");
+  When w;
+  if (present(n["always"])) w.always = TRY(boolean(n["always"], "when.always"));
+  if (present(n["hasBindMounts"])) {
+    w.has_bind_mounts = TRY(boolean(n["hasBindMounts"], "when.hasBindMounts"));
+  }
+  if (present(n["annotations"])) w.annotations = TRY(parse_annotations(n["annotations"]));
+  if (present(n["commands"])) {
+    auto cmds = TRY(scalars(n["commands"], "when.commands"));
+    for (size_t i = 0; i < cmds.size(); ++i) {
+      w.commands.push_back(TRY_CTX(Regex::compile(cmds[i]), "when.commands[{}]", i));
+    }
+  }
+  // oci-hooks(5): at least one condition must be specified.
+  if (!w.always && !w.has_bind_mounts && w.annotations.empty() && w.commands.empty()) {
+    return Error::spec("when: sets no condition (always, annotations, commands, hasBindMounts)");
+  }
+  return w;
+}
+
+constexpr std::array kAllKinds{Kind::Prestart,       Kind::CreateRuntime, Kind::CreateContainer,
+                               Kind::StartContainer, Kind::Poststart,     Kind::Poststop};
+
+Result<std::vector<Kind>> parse_stages(const Node& n) {
+  if (!present(n)) return Error::spec("stages: required");
+  auto names = TRY(scalars(n, "stages"));
+  if (names.empty()) return Error::spec("stages: must list at least one stage");
+  std::vector<Kind> out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const auto* k = std::find_if(kAllKinds.begin(), kAllKinds.end(),
+                                 [&](Kind c) { return names[i] == name(c); });
+    if (k == kAllKinds.end()) {
+      return Error::spec(
+          "stages[{}]: unknown stage {:?} (prestart, createRuntime, createContainer, "
+          "startContainer, poststart, poststop)",
+          i, names[i]);
+    }
+    if (std::find(out.begin(), out.end(), *k) == out.end()) out.push_back(*k);
+  }
+  return out;
+}
+
+Result<HookFile> parse_root(const Node& root) {
+  if (!root.IsMap()) return Error::spec("not a YAML mapping (version, hook, when, stages)");
+  if (!present(root["version"])) return Error::spec("version: required (\"1.0.0\")");
+  std::string version = TRY(scalar(root["version"], "version"));
+  if (version != "1.0.0") {
+    return Error::spec("version: unsupported {:?} (husk reads \"1.0.0\")", version);
+  }
+  HookFile f;
+  f.hook = TRY(parse_hook(root["hook"]));
+  f.when = TRY(parse_when(root["when"]));
+  f.stages = TRY(parse_stages(root["stages"]));
+  return f;
+}
+
+bool has_bind_mount(const spec::Config& cfg) {
+  return std::any_of(cfg.mounts.begin(), cfg.mounts.end(), [](const spec::Mount& m) {
+    if (m.type == "bind") return true;
+    return std::any_of(m.options.begin(), m.options.end(),
+                       [](const std::string& o) { return o == "bind" || o == "rbind"; });
+  });
+}
+
+Result<bool> any_annotation(const std::pair<Regex, Regex>& want, const spec::Config& cfg) {
+  for (const auto& [k, v] : cfg.annotations) {
+    if (TRY(want.first.search(k)) && TRY(want.second.search(v))) return true;
+  }
+  return false;
+}
+
+Result<bool> any_command(const std::vector<Regex>& cmds, const spec::Config& cfg) {
+  if (!cfg.process || cfg.process->args.empty()) return false;
+  for (const auto& re : cmds) {
+    if (TRY(re.search(cfg.process->args[0]))) return true;
+  }
+  return false;
+}
+
+std::vector<spec::Hook>& stage_list(spec::Hooks& h, Kind k) {
+  switch (k) {
+    case Kind::Prestart:
+      return h.prestart;
+    case Kind::CreateRuntime:
+      return h.create_runtime;
+    case Kind::CreateContainer:
+      return h.create_container;
+    case Kind::StartContainer:
+      return h.start_container;
+    case Kind::Poststart:
+      return h.poststart;
+    case Kind::Poststop:
+      break;
+  }
+  return h.poststop;
+}
+
+// yaml-cpp reports by exceptions (syntax, nesting too deep): none leaves here.
+Result<HookFile> parse_guarded(std::string_view yaml) {
+  try {
+    return parse_root(YAML::Load(std::string(yaml)));
+  } catch (const YAML::Exception& e) {
+    if (e.mark.is_null()) return Error::spec("YAML: {}", e.msg);
+    return Error::spec("YAML line {}, column {}: {}", e.mark.line + 1, e.mark.column + 1, e.msg);
+  } catch (const std::exception& e) {  // std::bad_alloc and the like
+    return Error::spec("{}", e.what());
+  }
+}
+
+}  // namespace
+
+Result<HookFile> parse_hooks_d(std::string_view yaml, std::string_view name) {
+  auto out = parse_guarded(yaml);
+  if (!out) return std::move(out).error().wrap("hooks.d file {}", name);
+  out->name = std::string(name);
+  return out;
+}
+
+Result<bool> matches(const When& w, const spec::Config& cfg) {
+  if (w.always && !*w.always) return false;
+  if (w.has_bind_mounts && !(*w.has_bind_mounts && has_bind_mount(cfg))) return false;
+  for (const auto& a : w.annotations) {
+    if (!TRY(any_annotation(a, cfg))) return false;
+  }
+  if (!w.commands.empty() && !TRY(any_command(w.commands, cfg))) return false;
+  return true;
+}
+
+Result<bool> inject(std::span<const HookFile> files, spec::Config& cfg) {
+  bool added = false;
+  for (const auto& f : files) {
+    if (!TRY_CTX(matches(f.when, cfg), "hooks.d file {}", f.name)) continue;
+    if (!cfg.hooks) cfg.hooks.emplace();
+    for (Kind k : f.stages) stage_list(*cfg.hooks, k).push_back(f.hook);
+    added = true;
+  }
+  return added;
+}
+
+}  // namespace husk::hooks
