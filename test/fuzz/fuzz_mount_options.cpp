@@ -8,17 +8,15 @@
 #include <string_view>
 #include <vector>
 
+#include "base/strings.hpp"
 #include "linux/mount.hpp"
 #include "spec/mount_options.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace husk;
-  std::string_view rest(reinterpret_cast<const char*>(data), size);
   std::vector<std::string> options;
-  while (!rest.empty()) {
-    size_t nl = rest.find('\n');
-    options.emplace_back(rest.substr(0, nl));
-    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+  for (auto o : split(std::string_view(reinterpret_cast<const char*>(data), size), '\n')) {
+    options.emplace_back(o);
   }
   auto parsed = spec::parse_mount_options(options);
   (void)linux_setup::split_fs_data(parsed.data);
