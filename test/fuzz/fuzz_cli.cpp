@@ -25,8 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (globals->positional.empty()) return 0;
   const Command* c = find_command(globals->positional[0]);
   if (c == nullptr) return 0;
-  auto a = parse(std::span<const std::string>(globals->positional).subspan(1), c->options,
-                 c->order);
+  auto a =
+      parse(std::span<const std::string>(globals->positional).subspan(1), c->options, c->order);
   if (!a) return 0;
   for (const auto& s : c->options) {
     (void)a->flag(s.long_name);
