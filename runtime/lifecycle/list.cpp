@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "lifecycle/lifecycle.hpp"
-#include "linux/process.hpp"
+#include "linux/passwd.hpp"
 #include "sys/fd.hpp"
 #include "sys/file.hpp"
 
@@ -20,13 +20,7 @@ namespace {
 std::string user_name(uid_t uid) {
   // Unreadable or missing: every owner is "#uid".
   std::string text = sys::read_file("/etc/passwd").value_or(std::string());
-  std::string_view rest(text);
-  while (!rest.empty()) {
-    size_t nl = rest.find('\n');
-    auto name = linux_setup::passwd_field(rest.substr(0, nl), uid, 0);
-    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
-    if (name && !name->empty()) return std::string(*name);
-  }
+  if (auto name = linux_setup::passwd_name(text, uid)) return *std::move(name);
   // fmt, not "#" + std::to_string(uid): GCC 12 at -O2/-O3 inlines that
   // operator+ into an insert at offset 0 and reports a bogus overlapping
   // memcpy (a -Wrestrict false positive), which failed Release builds.

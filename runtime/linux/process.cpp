@@ -12,12 +12,12 @@
 #include <array>
 #include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <climits>
 #include <cstring>
 #include <string_view>
 
 #include "linux/child.hpp"
+#include "linux/passwd.hpp"
 #include "spec/names.hpp"
 #include "sys/fd.hpp"
 
@@ -334,51 +334,22 @@ Status make_cwd(const std::string& cwd) {
   return {};
 }
 
-// After pivot_root, while still root: HOME from the container's /etc/passwd,
-// read with a fixed buffer (no allocation in the child). A missing or
-// unreadable file, or no entry for the uid, leaves HOME=/ as runc does.
+// After pivot_root, while still root: HOME from the container's /etc/passwd.
+// A missing or unreadable file, or no entry for the uid, leaves HOME=/ as
+// runc does.
 void fill_home(ProcessPlan& plan) {
   sys::UniqueFd fd(::open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (!fd) return;
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return;
-  char buf[8192];
-  size_t have = 0;
-  bool skipping = false;  // inside a line longer than the buffer
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf + have, sizeof buf - 1 - have);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      if (have == 0 || skipping) return;
-      buf[have] = '\n';  // last line without a newline
-      n = 1;
-    }
-    have += static_cast<size_t>(n);
-    size_t start = 0;
-    for (size_t i = 0; i < have; ++i) {
-      if (buf[i] != '\n') continue;
-      buf[i] = '\0';
-      if (!skipping) {
-        auto home = passwd_field(std::string_view(buf + start, i - start), plan.uid, 5);
-        if (home) {
-          size_t len = home->size();
-          if (len == 0 || len >= sizeof plan.home_env - 6) return;
-          std::memcpy(plan.home_env + 5, home->data(), len);
-          plan.home_env[5 + len] = '\0';
-          return;
-        }
-      }
-      skipping = false;
-      start = i + 1;
-    }
-    if (start == 0 && have == sizeof buf - 1) {
-      skipping = true;  // a line that does not fit: ignore it
-      have = 0;
-      continue;
-    }
-    std::memmove(buf, buf + start, have - start);
-    have -= start;
-  }
+  int raw = fd.get();
+  auto read_fd = [](void* ctx, char* buf, size_t len) {
+    return ::read(*static_cast<int*>(ctx), buf, len);
+  };
+  constexpr size_t kPrefix = sizeof "HOME=" - 1;
+  // Unchanged ("HOME=/") when this finds nothing.
+  (void)passwd_home(read_fd, &raw, plan.uid, plan.home_env + kPrefix,
+                    sizeof plan.home_env - kPrefix);
 }
 
 Error chdir_error(const std::string& cwd) {
@@ -467,23 +438,6 @@ std::vector<std::string> exec_candidates(const std::string& name,
     start = end + 1;
   }
   return out;
-}
-
-std::optional<std::string_view> passwd_field(std::string_view line, uid_t uid, size_t index) {
-  std::string_view field[7];
-  size_t n = 0;
-  while (n < 7) {
-    size_t colon = n == 6 ? std::string_view::npos : line.find(':');
-    field[n++] = line.substr(0, colon);
-    if (colon == std::string_view::npos) break;
-    line.remove_prefix(colon + 1);
-  }
-  if (index >= n || n < 3 || field[2].empty()) return std::nullopt;
-  uid_t v = 0;
-  const char* end = field[2].data() + field[2].size();
-  auto [ptr, ec] = std::from_chars(field[2].data(), end, v);
-  if (ec != std::errc() || ptr != end || v != uid) return std::nullopt;
-  return field[index];
 }
 
 Result<ProcessPlanPtr> plan_process(const spec::Process& proc, const ProcessOptions& opts) {

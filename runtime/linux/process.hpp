@@ -134,12 +134,6 @@ struct ProcessPlanDeleter {
 };
 using ProcessPlanPtr = std::unique_ptr<ProcessPlan, ProcessPlanDeleter>;
 
-// Field `index` (0 name ... 5 home, 6 shell) of one /etc/passwd line
-// ("name:password:uid:gid:gecos:home:shell") when its uid is `uid`. No
-// allocation: the container's init uses it between clone and exec (HOME),
-// `list` for the OWNER column.
-std::optional<std::string_view> passwd_field(std::string_view line, uid_t uid, size_t index);
-
 // Paths to try for args[0] (ProcessPlan::exec_candidates): the name itself
 // if it contains '/', else one per $PATH entry of `env` (or the default
 // PATH), as execvp does; *search says which.

@@ -3,8 +3,12 @@
 #include <linux/ioprio.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstring>
+#include <string>
 
+#include "linux/passwd.hpp"
 #include "linux/process.hpp"
 #include "test_util.hpp"
 
@@ -291,4 +295,53 @@ TEST_CASE("passwd_field: a field of the line whose uid matches") {
   CHECK_FALSE(passwd_field("bob:x:7:0:gecos", 7, 5));  // no home field
   CHECK(passwd_field("bob:x:7", 7, 0) == std::optional<std::string_view>("bob"));
   CHECK(passwd_field(":x:7:0::/h:/s", 7, 0) == std::optional<std::string_view>(""));
+}
+
+namespace {
+
+// A read(2) over a string, at most `chunk` bytes a call.
+struct StringSource {
+  std::string_view rest;
+  size_t chunk;
+  static ssize_t read(void* ctx, char* buf, size_t len) {
+    auto* s = static_cast<StringSource*>(ctx);
+    size_t n = std::min({len, s->chunk, s->rest.size()});
+    std::memcpy(buf, s->rest.data(), n);
+    s->rest.remove_prefix(n);
+    return static_cast<ssize_t>(n);
+  }
+};
+
+std::optional<std::string> home_of(std::string_view text, uid_t uid, size_t chunk,
+                                   size_t out_size = 64) {
+  StringSource src{text, chunk};
+  std::string out(out_size, 'x');
+  if (!husk::linux_setup::passwd_home(StringSource::read, &src, uid, out.data(), out_size)) {
+    return std::nullopt;
+  }
+  return std::string(out.c_str());
+}
+
+}  // namespace
+
+TEST_CASE("passwd_home: the first line of the uid, whatever the read sizes") {
+  std::string text = "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n" +
+                     std::string(9000, 'l') + "\nbob:x:7:7::/b:/bin/sh";  // no final newline
+  for (size_t chunk : {1, 3, 100, 8191, 100000}) {
+    CAPTURE(chunk);
+    CHECK(home_of(text, 0, chunk) == "/root");
+    CHECK(home_of(text, 1000, chunk) == "/home/alice");
+    CHECK(home_of(text, 7, chunk) == "/b");  // after a line longer than the buffer
+    CHECK_FALSE(home_of(text, 8, chunk));
+  }
+  CHECK_FALSE(home_of("a:x:5:5:::\n", 5, 4));            // empty home
+  CHECK_FALSE(home_of("a:x:5:5::/abcdef:\n", 5, 4, 7));  // does not fit
+  CHECK(home_of("a:x:5:5::/abcde:\n", 5, 4, 7) == "/abcde");
+}
+
+TEST_CASE("passwd_name: the first non-empty name of the uid") {
+  using husk::linux_setup::passwd_name;
+  CHECK(passwd_name(":x:7:7::/:\nseven:x:7:7::/:\n", 7) == "seven");
+  CHECK(passwd_name("root:x:0:0::/root:/bin/sh", 0) == "root");
+  CHECK_FALSE(passwd_name("root:x:0:0::/root:/bin/sh\n", 1));
 }
