@@ -459,7 +459,7 @@ TEST_CASE("apply_process sets the scheduler, I/O priority and CPU affinity", "[h
   REQUIRE(r.exit_code() == 0);
   CHECK(r.get("policy") == std::to_string(SCHED_BATCH));
   CHECK(r.get("nice") == "5");
-  CHECK(r.get("ioprio") == std::to_string(2 << 13 | 6)  // IOPRIO_CLASS_BE, level 6);
+  CHECK(r.get("ioprio") == std::to_string(2 << 13 | 6));  // IOPRIO_CLASS_BE, level 6
   CHECK(r.get("Cpus_allowed_list") == allowed);
 }
 
