@@ -46,6 +46,17 @@ Status parse_document(std::string_view text, rapidjson::Document& doc) {
                      rapidjson::GetParseError_En(doc.GetParseError()));
 }
 
+Status parse_document_in(std::string_view text, std::string& buf, rapidjson::Document& doc) {
+  // In situ, the text ends at its first NUL: one inside it must fail as in
+  // parse_document, which also gives an error the original's line and column.
+  if (text.find('\0') == std::string_view::npos) {
+    buf.assign(text);
+    doc.ParseInsitu<rapidjson::kParseDefaultFlags | rapidjson::kParseIterativeFlag>(buf.data());
+    if (!doc.HasParseError()) return {};
+  }
+  return parse_document(text, doc);
+}
+
 std::string describe(const Value& v) {
   switch (v.GetType()) {
     case rapidjson::kNullType:

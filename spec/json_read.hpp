@@ -27,6 +27,12 @@ using Value = rapidjson::Value;
 // Parse a whole document; error carries the byte offset, line and column.
 Status parse_document(std::string_view text, rapidjson::Document& doc);
 
+// The same, about a third faster on string-heavy text: parses a copy of text
+// in place (rapidjson's in-situ mode, no second copy of every string), so the
+// DOM's strings point into `buf`, which must outlive `doc`. For the hot
+// paths (`list` reads one state record per container).
+Status parse_document_in(std::string_view text, std::string& buf, rapidjson::Document& doc);
+
 // "-1", "\"abc\"", "1.5", "true", "null", "an object", "an array".
 std::string describe(const Value& v);
 

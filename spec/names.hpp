@@ -89,6 +89,12 @@ inline constexpr uint32_t kSeccompMaxArgs = 6;
 std::optional<int> sched_policy_from_name(std::string_view name);     // "SCHED_FIFO" -> 1
 std::optional<uint64_t> sched_flag_from_name(std::string_view name);  // "SCHED_FLAG_RESET_ON_FORK"
 std::optional<int> ioprio_class_from_name(std::string_view name);     // "IOPRIO_CLASS_BE" -> 2
+// ioprio_set(2)'s priority value (class in bits 13-15, level below) and its
+// "which" for one process. <linux/ioprio.h> has them, but C++ cannot include
+// it since Debian 12's linux-libc-dev 6.1.192 (a fresh install gets it; 6.1.187
+// did not): its ioprio_value() has a parameter named `class`.
+inline constexpr int kIoprioWhoProcess = 1;
+constexpr int ioprio_value(int io_class, int level) { return io_class << 13 | level; }
 
 // ---- memory policy (set_mempolicy(2)), personality(2) ----
 

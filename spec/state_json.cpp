@@ -180,7 +180,8 @@ std::string to_json(const ContainerState& st) {
 
 Result<ContainerState> parse_container_state(std::string_view text) {
   rapidjson::Document doc;
-  TRY(json::parse_document(text, doc));
+  std::string buf;
+  TRY(json::parse_document_in(text, buf, doc));
   auto o = TRY(json::Object::of(doc, ""));
   ContainerState st;
   TRY(read_record(o, st));

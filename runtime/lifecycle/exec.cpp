@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -249,15 +248,6 @@ Status prepare_parent(const linux_setup::ProcessPlan& plan) {
   // execCPUAffinity.initial applies before the cgroup join: set it on
   // ourselves, the child inherits it.
   return linux_setup::apply_initial_cpu_affinity(plan);
-}
-
-// The size of the terminal husk runs on (its stdin), when it has one.
-std::optional<spec::ConsoleSize> own_terminal_size() {
-  winsize ws{};
-  if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0 || ws.ws_col == 0) {
-    return std::nullopt;
-  }
-  return spec::ConsoleSize{.height = ws.ws_row, .width = ws.ws_col};
 }
 
 linux_setup::ExecChildPlan child_plan(const Prepared& x, const ExecOptions& o) {

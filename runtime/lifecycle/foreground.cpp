@@ -80,6 +80,14 @@ Result<sys::UniqueFd> receive_master(int sock) {
   return TRY_CTX(sys::recv_fd(sock, MSG_DONTWAIT), "console socket: receive the pty master");
 }
 
+std::optional<spec::ConsoleSize> own_terminal_size() {
+  winsize ws{};
+  if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0 || ws.ws_col == 0) {
+    return std::nullopt;
+  }
+  return spec::ConsoleSize{.height = ws.ws_row, .width = ws.ws_col};
+}
+
 TerminalRelay::TerminalRelay(sys::UniqueFd master) : master_(std::move(master)) {
   (void)::fcntl(master_.get(), F_SETFL, O_NONBLOCK);
   termios t{};
@@ -96,8 +104,10 @@ TerminalRelay::~TerminalRelay() {
 }
 
 void TerminalRelay::resize() {
-  winsize ws{};
-  if (::isatty(STDIN_FILENO) && ::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) {
+  if (auto size = own_terminal_size()) {
+    winsize ws{};
+    ws.ws_row = static_cast<unsigned short>(size->height);
+    ws.ws_col = static_cast<unsigned short>(size->width);
     (void)::ioctl(master_.get(), TIOCSWINSZ, &ws);
   }
 }

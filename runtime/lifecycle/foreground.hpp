@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "base/result.hpp"
+#include "spec/config.hpp"
 #include "sys/fd.hpp"
 
 namespace husk::lifecycle {
@@ -22,6 +23,11 @@ Result<sys::UniqueFd> take_signals();
 // The pty master that a container process sent (before it reported Ready) to
 // a console socket of husk's own: runc's message, pty name + SCM_RIGHTS fd.
 Result<sys::UniqueFd> receive_master(int sock);
+
+// The size of the terminal husk runs on (its stdin), when it has one that
+// is sized. `exec -t` gives it to the child that opens the pty; the relay
+// below copies it to the pty it holds.
+std::optional<spec::ConsoleSize> own_terminal_size();
 
 // husk holds the pty master and relays it to its own stdio, with its
 // terminal (if any) in raw mode so that keys reach the container untouched,

@@ -58,11 +58,12 @@ Result<Observed> observe(const state::ContainerDir &dir) {
       return std::move(ps).error();
     }
   }
-  o.live.fifo_exists = TRY(dir.fifo_exists());
   // Only a live init can be paused; a dead one's cgroup may be gone already.
   // A create still at work has a live init (it fails when its init dies),
-  // and maybe no cgroup yet.
+  // and maybe no cgroup yet. Nor does a dead init's exec.fifo matter: the
+  // container is stopped (list skips the stat for each of them).
   bool alive = state::init_alive(o.st, o.live);
+  if (alive) o.live.fifo_exists = TRY(dir.fifo_exists());
   if (alive) o.live.create_in_progress = TRY(dir.create_in_progress());
   if (alive && !o.live.create_in_progress) {
     auto mgr = TRY(load_cgroup(o.st));

@@ -1,7 +1,6 @@
 #include "linux/process.hpp"
 
 #include <fcntl.h>
-#include <linux/ioprio.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -141,7 +140,7 @@ Result<int> plan_io_priority(const spec::IoPriority& io) {
   if (io.priority < 0 || io.priority > 7) {
     return Error::spec("process.ioPriority.priority: {} is not in 0..7", io.priority);
   }
-  return static_cast<int>(IOPRIO_PRIO_VALUE(*cls, io.priority));
+  return static_cast<int>(spec::ioprio_value(*cls, io.priority));
 }
 
 // "0-3,7" -> bit mask, the cpuset list format.
@@ -305,7 +304,7 @@ Status apply_limits(const ProcessPlan& plan) {
     }
   }
   if (plan.io_priority &&
-      ::syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, *plan.io_priority) != 0) {
+      ::syscall(SYS_ioprio_set, spec::kIoprioWhoProcess, 0, *plan.io_priority) != 0) {
     return Error::last("ioprio_set (process.ioPriority)");
   }
   return {};

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
+#include <csignal>
 #include <string>
 
 #include "sys/fd.hpp"
@@ -61,6 +63,13 @@ Result<ProcStat> parse_proc_stat(std::string_view content) {
 
 Result<ProcStat> read_proc_stat(pid_t pid) {
   std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  // A pid that is gone (the init of every stopped container `list` looks at)
+  // is told by kill(pid, 0) without a path lookup: procfs caches no negative
+  // dentries, so opening /proc/<gone>/stat allocates one and drops it again.
+  // EPERM (someone else's process) means it exists.
+  if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) {
+    return Error(ErrorKind::NotFound, ESRCH, fmt::format("open {}", path));
+  }
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     if (errno == ENOENT || errno == ESRCH) {

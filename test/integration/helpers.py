@@ -742,13 +742,37 @@ def read_until(fd, needle, timeout=20, so_far=b""):
     return out.decode(errors="replace") if isinstance(needle, str) else out
 
 
+def sized_pty(rows, cols):
+    """A new pty whose window is rows x cols -> (master fd, slave fd)."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    return master, slave
+
+
+def spawn_on_pty(spawn, rows, cols):
+    """spawn(stdin=f, stdout=f, stderr=f) with f a new pty of rows x cols, as
+    a user at a terminal runs husk -> (what spawn returned, the pty master)."""
+    master, slave = sized_pty(rows, cols)
+    with os.fdopen(slave, "rb+", buffering=0) as f:
+        return spawn(stdin=f, stdout=f, stderr=f), master
+
+
+def answer_read(proc, master):
+    """Type a line on the pty of spawn_on_pty, for a container program that
+    runs `read x; echo got-$x` on it, and check it got there -> proc's
+    result once it has exited."""
+    os.write(master, b"typed\r")
+    out = read_until(master, "got-typed")
+    assert "got-typed" in out, out
+    return proc.wait()
+
+
 class Pty:
     """A command on a new pty of rows x cols, which is its controlling
     terminal (as a user at a terminal runs podman, ctr or husk)."""
 
     def __init__(self, cmd, env, rows=24, cols=80):
-        master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        master, slave = sized_pty(rows, cols)
 
         def ctty():
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)

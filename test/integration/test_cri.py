@@ -8,9 +8,11 @@ CNI configuration (host-network pods never call CNI) and a sandbox image
 built here. Both images are made locally (scripts/mkrootfs for busybox,
 catatonit for the pause image) and imported with `ctr -n k8s.io images import`.
 
-The Python stubs are generated at test time from the CRI API definition
-(HUSK_CRI_PROTO, by default ../shared/reference/cri/api.proto next to the
-source tree) with Debian's python3-grpc-tools, into the session directory.
+The Python stubs are generated at test time with Debian's python3-grpc-tools,
+into the session directory, from test/cri/api.proto: husk's own subset of the
+CRI v1 API (the calls and fields used here, with the API's package, field
+numbers and types). HUSK_CRI_PROTO names another definition, such as the
+complete upstream api.proto.
 
 Pods get linux.cgroup_parent /husk-test/<TAG>-<test>-pod, so the sandbox and
 its containers live under the tests' cgroup parent and the leak check sees
@@ -38,8 +40,7 @@ PAUSE_IMAGE = "docker.io/husk/pause:test"
 IMAGE = "docker.io/husk/busybox:test"
 CRI_MARK = f"{h.TAG}.cri"
 RPC_TIMEOUT = 120  # seconds per CRI call: a loaded 2-core machine is slow
-PROTO = os.environ.get("HUSK_CRI_PROTO") or os.path.join(
-    os.path.dirname(h.SOURCE_DIR), "shared", "reference", "cri", "api.proto")
+PROTO = os.environ.get("HUSK_CRI_PROTO") or os.path.join(h.SOURCE_DIR, "test", "cri", "api.proto")
 CATATONIT = shutil.which("catatonit") or "/usr/libexec/podman/catatonit"
 
 
@@ -93,7 +94,8 @@ PLUGINS = """\
 
 
 def _stubs(out):
-    """api_pb2 and api_pb2_grpc generated from PROTO into out."""
+    """The modules NAME_pb2 and NAME_pb2_grpc generated from PROTO (NAME.proto)
+    into out."""
     os.makedirs(out)
     r = subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I", os.path.dirname(PROTO),
                         f"--python_out={out}", f"--grpc_python_out={out}", PROTO],
@@ -101,7 +103,8 @@ def _stubs(out):
     assert r.returncode == 0, f"protoc failed on {PROTO}:\n{r.stderr}"
     sys.path.insert(0, out)
     try:
-        return importlib.import_module("api_pb2"), importlib.import_module("api_pb2_grpc")
+        name = os.path.splitext(os.path.basename(PROTO))[0]
+        return importlib.import_module(f"{name}_pb2"), importlib.import_module(f"{name}_pb2_grpc")
     finally:
         sys.path.remove(out)
 

@@ -5,14 +5,10 @@ with the command line's overrides, and report its exit or failure the way
 runc does (podman and containerd read the message; the pid file and pidfd
 are how they find the process)."""
 
-import fcntl
 import json
 import os
-import pty
 import select
 import signal
-import struct
-import termios
 
 import pytest
 
@@ -385,19 +381,13 @@ def test_exec_tty_foreground_relays_the_terminal(husk, bundle):
     # husk itself on a terminal (as a user would run it): it puts its terminal
     # in raw mode, relays the container's pty, and copies the window size.
     running(husk, bundle)
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 27, 93, 0, 0))
-    with os.fdopen(slave, "rb+", buffering=0) as slave_f:
-        proc = husk.spawn("exec", "-t", "c1", "/bin/sh", "-c",
-                          "tty; stty size; read x; echo got-$x; exit 3",
-                          stdin=slave_f, stdout=slave_f, stderr=slave_f)
+    proc, master = h.spawn_on_pty(
+        lambda **io: husk.spawn("exec", "-t", "c1", "/bin/sh", "-c",
+                                "tty; stty size; read x; echo got-$x; exit 3", **io), 27, 93)
     try:
         out = h.read_until(master, "27 93")
         assert "/dev/pts/" in out and "27 93" in out, out
-        os.write(master, b"typed\r")
-        out = h.read_until(master, "got-typed")
-        assert "got-typed" in out, out
-        r = proc.wait()
+        r = h.answer_read(proc, master)
         assert r.rc == 3, r
     finally:
         os.close(master)

@@ -3,9 +3,12 @@ console socket (runc's wire format), start against a dead init, failures
 after start reported by `start`, `run` forwarding signals and returning the
 container's status, socket activation fds, the session keyring, rollback."""
 
+import fcntl
 import os
 import signal
+import struct
 import subprocess
+import termios
 import time
 
 import helpers as h
@@ -31,9 +34,6 @@ def test_console_socket_gets_pty_master(husk, bundle, tmp):
         # stdio is the pty slave, and /dev/console is that same pty.
         assert lines[0] == name, out
         assert "console-ok" in lines, out
-        import fcntl
-        import struct
-        import termios
         rows, cols, _, _ = struct.unpack("HHHH", fcntl.ioctl(master, termios.TIOCGWINSZ,
                                                               b"\0" * 8))
         assert (rows, cols) == (33, 111)
@@ -228,6 +228,25 @@ def test_run_foreground_with_terminal(husk, bundle, tmp):
     assert "/dev/pts/0\n" in out, r
     assert "40 120\n" in out, r
     assert "relayed\n" in out, r
+    assert husk.nothing_left() == []
+
+
+def test_run_on_a_terminal_sizes_the_pty_like_it(husk, bundle):
+    # husk itself on a terminal (as a user types `husk run` with
+    # process.terminal and no consoleSize): the container's pty has husk's
+    # terminal size before its program runs (the program's first command
+    # reads it), and typed input is relayed to it.
+    b = bundle(args=sh("stty size; read x; echo got-$x; exit 4"))
+    b.patch({"process": {"terminal": True}})
+    proc, master = h.spawn_on_pty(lambda **io: husk.spawn("run", "--bundle", b.path, "c1", **io),
+                                  29, 97)
+    try:
+        out = h.read_until(master, "\n", timeout=60)
+        assert out.split()[:2] == ["29", "97"], out
+        r = h.answer_read(proc, master)
+        assert r.rc == 4, r
+    finally:
+        os.close(master)
     assert husk.nothing_left() == []
 
 
