@@ -151,6 +151,8 @@ bool mount_on_dir_fd(int dir, const char* source, const char* fstype, unsigned l
 // Attaches the detached (or cloned) mount `tree` onto `target` and applies
 // the propagation steps to it there.
 Status attach(int tree, int target, const std::vector<unsigned long>& propagation);
+// The propagation changes of attach() alone, on an attached mount's fd.
+Status set_propagation(int tree, const std::vector<unsigned long>& propagation);
 
 // mount_setattr for the planned attributes of a bind: the mount itself, then
 // recursively. A flag the kernel locked (MNT_LOCK_*, a mount inherited from a

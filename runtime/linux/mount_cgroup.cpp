@@ -130,6 +130,12 @@ Status mount_v1_tree(const MountPlan& m, int dest, bool recursive_attrs, const P
   uint64_t attrs = m.attrs.set | m.rattrs.set;
   uint64_t tmpfs_attrs = attrs & ~static_cast<uint64_t>(MOUNT_ATTR_RDONLY);
   sys::UniqueFd tmpfs = TRY(fresh_mount("tmpfs", "tmpfs", {{"mode", "755"}}, tmpfs_attrs));
+  // Attached before it is populated: older kernels (Debian 12's 6.1 among
+  // them) refuse to move a mount onto a detached tree (do_move_mount checks
+  // that the target is in the caller's namespace: EINVAL). The container
+  // sees none of it before it is complete either way: its program has not
+  // started.
+  TRY(sys::move_mount_fd(tmpfs.get(), dest));
   TRY(populate(tmpfs.get()));
   if (recursive_attrs ? attrs != 0 : (attrs & MOUNT_ATTR_RDONLY) != 0) {
     mount_attr a{};
@@ -137,7 +143,7 @@ Status mount_v1_tree(const MountPlan& m, int dest, bool recursive_attrs, const P
     TRY(sys::mount_setattr(tmpfs.get(), "", AT_EMPTY_PATH | (recursive_attrs ? AT_RECURSIVE : 0),
                            a));
   }
-  return attach(tmpfs.get(), dest, m.propagation);
+  return set_propagation(tmpfs.get(), m.propagation);
 }
 
 // The planned path (CgroupDirsPlan, filled by the parent from the cgroup
@@ -187,7 +193,7 @@ Status populate_planned_v1_tree(int tmpfs, const MountPlan& m, const CgroupDirsP
     } else {
       mnt = TRY_CTX(planned_bind(d, attrs, m.rattrs), "cgroup {}", d.name);
     }
-    // By name in the detached tmpfs, which only we can reach, on a directory
+    // By name in the new tmpfs, which nothing else uses yet, on a directory
     // just made (d.name has no '/': set_cgroup_dirs).
     TRY(sys::move_mount(mnt.get(), "", tmpfs, d.name.c_str(), MOVE_MOUNT_F_EMPTY_PATH));
     for (const auto& l : d.links) {
