@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 
 namespace husk::cgroup {
 
@@ -40,6 +41,7 @@ struct Lib {
   decltype(&sd_bus_slot_unref) slot_unref = nullptr;
   decltype(&sd_bus_error_free) error_free = nullptr;
   decltype(&sd_bus_error_has_name) error_has_name = nullptr;
+  decltype(&sd_bus_get_property_string) get_string = nullptr;
 };
 
 template <typename F>
@@ -73,7 +75,8 @@ Result<const Lib*> load_lib() {
       resolve(h, "sd_bus_match_signal", lib.match_signal) &&
       resolve(h, "sd_bus_slot_unref", lib.slot_unref) &&
       resolve(h, "sd_bus_error_free", lib.error_free) &&
-      resolve(h, "sd_bus_error_has_name", lib.error_has_name);
+      resolve(h, "sd_bus_error_has_name", lib.error_has_name) &&
+      resolve(h, "sd_bus_get_property_string", lib.get_string);
   if (!ok) return Error::make(ErrorKind::Unsupported, "libsystemd.so.0: {}", ::dlerror());
   loaded = true;
   return &lib;
@@ -284,6 +287,18 @@ Status SystemdBus::start_unit(const std::string& unit, const std::vector<UnitPro
   }
   auto job = TRY(impl_->call(m, unit, "start"));
   return impl_->wait_job(job, unit, "start");
+}
+
+Result<std::string> SystemdBus::control_group() {
+  sd_bus_error err = SD_BUS_ERROR_NULL;
+  char* value = nullptr;
+  int r = impl_->lib->get_string(impl_->bus, kDest, kPath, kManager, "ControlGroup", &err, &value);
+  std::string out = value != nullptr ? value : "";
+  ::free(value);  // NOLINT(*-no-malloc): sd-bus hands over a malloc'd string
+  std::string why = err.message != nullptr ? err.message : "";
+  impl_->lib->error_free(&err);
+  if (r < 0) return Error::sys(-r, "read systemd's ControlGroup{}{}", why.empty() ? "" : ": ", why);
+  return out;
 }
 
 Status SystemdBus::set_properties(const std::string& unit, const std::vector<UnitProperty>& props) {

@@ -347,3 +347,71 @@ def test_rootless_uses_a_delegated_cgroup(rl, bundle, user):
         assert rl.states() == []
     finally:
         h.remove_cgroups(callers + dirs)
+
+
+# ---- the user's systemd (--systemd-cgroup) ---------------------------------------
+
+def user_manager(user):
+    """The user's systemd instance: (its bus address, its cgroup), skipping
+    where there is none (systemd not PID 1, or no user@UID.service running:
+    the systemd guest starts one with `loginctl enable-linger`)."""
+    if not os.path.isdir("/run/systemd/system"):
+        pytest.skip("systemd is not PID 1 on this host: no user manager to delegate a cgroup")
+    if not h.V2_HOST:
+        pytest.skip("the user's systemd is delegated controllers on cgroup v2 hosts only")
+    unit = f"user@{user.pw_uid}.service"
+    props = h.systemd_show(unit, "ActiveState", "ControlGroup")
+    bus = f"/run/user/{user.pw_uid}/bus"
+    if props.get("ActiveState") != "active" or not os.path.exists(bus):
+        pytest.skip(f"no systemd user manager with a bus for {USER} ({unit} not active or {bus} "
+                    f"missing: `loginctl enable-linger {USER}` starts one)")
+    return f"unix:path={bus}", props["ControlGroup"]
+
+
+def test_rootless_systemd_cgroup_scope_on_the_users_manager(rl, bundle, user):
+    # As podman rootless with cgroup_manager=systemd: cgroupsPath
+    # "user.slice:PREFIX:NAME" is a scope of the user's own systemd, in its
+    # user.slice (below user@UID.service), delegated to the user, with the
+    # limits as unit properties and in the files.
+    address, manager_cg = user_manager(user)
+    name = f"{h.TAG}-rl"
+    unit = f"husk-{name}.scope"
+    limit = 64 << 20
+    b = rl.bundle(bundle, ["sleep", "1000"],
+                  {"linux": {"resources": {"memory": {"limit": limit}, "pids": {"limit": 30}}}})
+    b.config["linux"]["cgroupsPath"] = f"user.slice:husk:{name}"
+    b.write()
+    env = {**rl.env, "DBUS_SESSION_BUS_ADDRESS": address}
+    run = lambda *a: rl.husk(*a, root=False, wrapper=rl.wrapper, env=env)
+    user_show = lambda *props: dict(
+        line.split("=", 1) for line in subprocess.run(
+            rl.wrapper + ["systemctl", "--user", "show", unit] + [f"-p{p}" for p in props],
+            env={**env, "XDG_RUNTIME_DIR": f"/run/user/{user.pw_uid}"}, capture_output=True,
+            text=True, timeout=60).stdout.splitlines() if "=" in line)
+    r = run("--systemd-cgroup", "create", "--bundle", b.path, "u1")
+    assert r.rc == 0, r
+    try:
+        pid = json.loads(run("state", "u1").out)["pid"]
+        cg = f"{manager_cg}/user.slice/{unit}"
+        assert h.proc_cgroups(pid)[""] == cg
+        props = user_show("ActiveState", "Delegate", "MemoryMax", "TasksMax")
+        assert props == {"ActiveState": "active", "Delegate": "yes", "MemoryMax": str(limit),
+                         "TasksMax": "30"}, props
+        d = h.CGROUP_ROOT + cg
+        assert (h.read_text(f"{d}/memory.max").strip(), h.read_text(f"{d}/pids.max").strip()) \
+            == (str(limit), "30")
+        assert os.stat(d).st_uid == user.pw_uid  # Delegate=yes: the subtree is the user's
+        assert run("start", "u1").rc == 0
+        assert run("pause", "u1").rc == 0
+        assert "frozen 1" in h.read_text(f"{d}/cgroup.events")
+        assert run("resume", "u1").rc == 0
+        r = run("update", "--pids-limit", "40", "u1")
+        assert r.rc == 0, r
+        assert user_show("TasksMax")["TasksMax"] == "40"
+        assert h.read_text(f"{d}/pids.max").strip() == "40"
+    finally:
+        r = run("delete", "--force", "u1")
+    assert r.rc == 0, r
+    assert user_show("LoadState")["LoadState"] == "not-found"
+    assert not os.path.exists(d)
+    assert rl.states() == []
