@@ -131,16 +131,28 @@ struct SystemdBus::Impl {
   Result<sd_bus_message*> method(const char* member) const;
 };
 
+// systemd's own socket: the system manager's for root; for a user, its
+// manager's in /run/user/UID, where that manager (user@UID.service) always
+// puts it and `systemctl --user` looks first, whatever XDG_RUNTIME_DIR the
+// caller has (podman and tests point it elsewhere). Empty when there is none.
+std::string private_socket(bool user) {
+  std::string path = user ? fmt::format("/run/user/{}/systemd/private", ::geteuid())
+                          : std::string(::geteuid() == 0 ? "/run/systemd/private" : "");
+  if (path.empty() || ::access(path.c_str(), F_OK) != 0) return {};
+  return path;
+}
+
 Status SystemdBus::Impl::open(bool user) {
   int r = 0;
-  if (user) {
-    r = lib->open_user(&bus);
-  } else if (::geteuid() == 0 && ::access("/run/systemd/private", F_OK) == 0) {
-    // systemd's own socket: no bus daemon in between, and it sends its
-    // signals to every peer on it (no Subscribe needed).
+  std::string priv = private_socket(user);
+  if (!priv.empty()) {
+    // No bus daemon in between (none is needed: a user may have no bus),
+    // and systemd sends its signals to every peer on it.
     r = lib->bus_new(&bus);
-    if (r >= 0) r = lib->set_address(bus, "unix:path=/run/systemd/private");
+    if (r >= 0) r = lib->set_address(bus, ("unix:path=" + priv).c_str());
     if (r >= 0) r = lib->start(bus);
+  } else if (user) {
+    r = lib->open_user(&bus);
   } else {
     r = lib->open_system(&bus);
   }
@@ -148,7 +160,7 @@ Status SystemdBus::Impl::open(bool user) {
   // Before any job exists, so that no JobRemoved can be missed.
   r = lib->match_signal(bus, &slot, nullptr, kPath, kManager, "JobRemoved", on_job_removed, &jobs);
   TRY(check(r, "subscribe to systemd's JobRemoved"));
-  if (user || ::access("/run/systemd/private", F_OK) != 0 || ::geteuid() != 0) {
+  if (priv.empty()) {
     sd_bus_error err = SD_BUS_ERROR_NULL;
     sd_bus_message* reply = nullptr;
     sd_bus_message* m = TRY(method("Subscribe"));
