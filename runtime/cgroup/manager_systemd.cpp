@@ -6,8 +6,6 @@
 // The limits are set twice, as unit properties and in the files: systemd
 // rewrites a unit's cgroup files from its properties on daemon-reload and
 // when it re-realizes the unit, so a limit only in a file would be undone.
-#include <unistd.h>
-
 #include "cgroup/fs.hpp"
 #include "cgroup/manager_impl.hpp"
 #include "cgroup/systemd_bus.hpp"
@@ -175,7 +173,9 @@ std::unique_ptr<Manager> load_systemd(Layout l) {
   UnitPlacement place;
   place.unit = l.systemd_unit;
   place.path = l.path;
-  bool user = ::geteuid() != 0;
+  // The driver a rootless caller planned with: its user's systemd (euid 0
+  // inside podman's rootless user namespace is still that user).
+  bool user = l.rootless;
   return std::make_unique<SystemdManager>(make_fs_manager(std::move(l)), std::move(place), "", user,
                                           true);
 }

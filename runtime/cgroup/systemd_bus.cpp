@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "linux/rootless.hpp"
+
 namespace husk::cgroup {
 
 namespace {
@@ -134,9 +136,11 @@ struct SystemdBus::Impl {
 // systemd's own socket: the system manager's for root; for a user, its
 // manager's in /run/user/UID, where that manager (user@UID.service) always
 // puts it and `systemctl --user` looks first, whatever XDG_RUNTIME_DIR the
-// caller has (podman and tests point it elsewhere). Empty when there is none.
+// caller has (podman and tests point it elsewhere), and the uid the host
+// knows the caller by (inside podman's user namespace husk is uid 0). Empty
+// when there is none.
 std::string private_socket(bool user) {
-  std::string path = user ? fmt::format("/run/user/{}/systemd/private", ::geteuid())
+  std::string path = user ? fmt::format("/run/user/{}/systemd/private", linux_setup::host_euid())
                           : std::string(::geteuid() == 0 ? "/run/systemd/private" : "");
   if (path.empty() || ::access(path.c_str(), F_OK) != 0) return {};
   return path;
