@@ -6,8 +6,6 @@
 // The limits are set twice, as unit properties and in the files: systemd
 // rewrites a unit's cgroup files from its properties on daemon-reload and
 // when it re-realizes the unit, so a limit only in a file would be undone.
-#include <unistd.h>
-
 #include "cgroup/fs.hpp"
 #include "cgroup/manager_impl.hpp"
 #include "cgroup/systemd_bus.hpp"
@@ -20,12 +18,13 @@ namespace {
 class SystemdManager final : public Manager {
  public:
   SystemdManager(std::unique_ptr<FsManager> inner, UnitPlacement p, std::string id, bool user,
-                 bool started)
+                 bool started, std::unique_ptr<SystemdBus> bus = nullptr)
       : inner_(std::move(inner)),
         place_(std::move(p)),
         id_(std::move(id)),
         user_(user),
-        started_(started) {}
+        started_(started),
+        bus_(std::move(bus)) {}
 
   [[nodiscard]] Driver driver() const override { return inner_->driver(); }
   [[nodiscard]] std::string serialize() const override { return inner_->serialize(); }
@@ -147,13 +146,25 @@ Result<std::unique_ptr<Manager>> plan_systemd(const Options& opts,
                        "systemd not running on this host, cannot use systemd cgroups manager");
   }
   auto place = TRY(place_unit(opts.cgroups_path, opts.id, opts.rootless));
+  std::unique_ptr<SystemdBus> bus;
+  if (opts.rootless) {
+    // A rootless caller's units are its own systemd's (systemd --user, on
+    // the user's bus), whose slices sit below that manager's cgroup
+    // (user@UID.service, which the system manager delegates to it).
+    bus = TRY_CTX(SystemdBus::connect(true),
+                  "--systemd-cgroup: a rootless container's cgroup comes from the user's "
+                  "systemd instance");
+    place.path = TRY(bus->control_group()) + place.path;
+  }
   Options fs_opts = opts;
   fs_opts.systemd = false;
   fs_opts.cgroups_path = place.path;
   auto layout = TRY(discover(fs_opts));
   layout.systemd_unit = place.unit;
+  // Device programs (v2) and devices.* (v1) need CAP_SYS_ADMIN: rootless.cpp's rules.
+  layout.rootless = opts.rootless;
   auto m = std::make_unique<SystemdManager>(make_fs_manager(std::move(layout)), std::move(place),
-                                            opts.id, opts.rootless, false);
+                                            opts.id, opts.rootless, false, std::move(bus));
   if (resources != nullptr) TRY(m->check(*resources));
   return std::unique_ptr<Manager>(std::move(m));
 }
@@ -162,7 +173,9 @@ std::unique_ptr<Manager> load_systemd(Layout l) {
   UnitPlacement place;
   place.unit = l.systemd_unit;
   place.path = l.path;
-  bool user = ::geteuid() != 0;
+  // The driver a rootless caller planned with: its user's systemd (euid 0
+  // inside podman's rootless user namespace is still that user).
+  bool user = l.rootless;
   return std::make_unique<SystemdManager>(make_fs_manager(std::move(l)), std::move(place), "", user,
                                           true);
 }

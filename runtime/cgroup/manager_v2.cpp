@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 
 #include "cgroup/devices.hpp"
@@ -149,6 +150,10 @@ Result<bool> V2Manager::kill_all_at_once() {
   int fd = TRY(open_leaf(l_.hierarchies.at(0)));
   auto st = fs::write_at(fd, "cgroup.kill", "1");
   if (st) return true;
+  // ENODEV: the cgroup was removed after it was opened (kernfs answers so
+  // for a removed node), as systemd does with a scope once its last process
+  // exited: nothing is left in it to kill.
+  if (st.error().err() == ENODEV) return true;
   if (st.error().kind() == ErrorKind::NotFound) return false;
   return std::move(st).error().wrap("kill cgroup {}", l_.dir(l_.hierarchies.at(0)));
 }

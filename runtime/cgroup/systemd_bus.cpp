@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+
+#include "linux/rootless.hpp"
 
 namespace husk::cgroup {
 
@@ -40,6 +43,7 @@ struct Lib {
   decltype(&sd_bus_slot_unref) slot_unref = nullptr;
   decltype(&sd_bus_error_free) error_free = nullptr;
   decltype(&sd_bus_error_has_name) error_has_name = nullptr;
+  decltype(&sd_bus_get_property_string) get_string = nullptr;
 };
 
 template <typename F>
@@ -73,7 +77,8 @@ Result<const Lib*> load_lib() {
       resolve(h, "sd_bus_match_signal", lib.match_signal) &&
       resolve(h, "sd_bus_slot_unref", lib.slot_unref) &&
       resolve(h, "sd_bus_error_free", lib.error_free) &&
-      resolve(h, "sd_bus_error_has_name", lib.error_has_name);
+      resolve(h, "sd_bus_error_has_name", lib.error_has_name) &&
+      resolve(h, "sd_bus_get_property_string", lib.get_string);
   if (!ok) return Error::make(ErrorKind::Unsupported, "libsystemd.so.0: {}", ::dlerror());
   loaded = true;
   return &lib;
@@ -128,16 +133,30 @@ struct SystemdBus::Impl {
   Result<sd_bus_message*> method(const char* member) const;
 };
 
+// systemd's own socket: the system manager's for root; for a user, its
+// manager's in /run/user/UID, where that manager (user@UID.service) always
+// puts it and `systemctl --user` looks first, whatever XDG_RUNTIME_DIR the
+// caller has (podman and tests point it elsewhere), and the uid the host
+// knows the caller by (inside podman's user namespace husk is uid 0). Empty
+// when there is none.
+std::string private_socket(bool user) {
+  std::string path = user ? fmt::format("/run/user/{}/systemd/private", linux_setup::host_euid())
+                          : std::string(::geteuid() == 0 ? "/run/systemd/private" : "");
+  if (path.empty() || ::access(path.c_str(), F_OK) != 0) return {};
+  return path;
+}
+
 Status SystemdBus::Impl::open(bool user) {
   int r = 0;
-  if (user) {
-    r = lib->open_user(&bus);
-  } else if (::geteuid() == 0 && ::access("/run/systemd/private", F_OK) == 0) {
-    // systemd's own socket: no bus daemon in between, and it sends its
-    // signals to every peer on it (no Subscribe needed).
+  std::string priv = private_socket(user);
+  if (!priv.empty()) {
+    // No bus daemon in between (none is needed: a user may have no bus),
+    // and systemd sends its signals to every peer on it.
     r = lib->bus_new(&bus);
-    if (r >= 0) r = lib->set_address(bus, "unix:path=/run/systemd/private");
+    if (r >= 0) r = lib->set_address(bus, ("unix:path=" + priv).c_str());
     if (r >= 0) r = lib->start(bus);
+  } else if (user) {
+    r = lib->open_user(&bus);
   } else {
     r = lib->open_system(&bus);
   }
@@ -145,7 +164,7 @@ Status SystemdBus::Impl::open(bool user) {
   // Before any job exists, so that no JobRemoved can be missed.
   r = lib->match_signal(bus, &slot, nullptr, kPath, kManager, "JobRemoved", on_job_removed, &jobs);
   TRY(check(r, "subscribe to systemd's JobRemoved"));
-  if (user || ::access("/run/systemd/private", F_OK) != 0 || ::geteuid() != 0) {
+  if (priv.empty()) {
     sd_bus_error err = SD_BUS_ERROR_NULL;
     sd_bus_message* reply = nullptr;
     sd_bus_message* m = TRY(method("Subscribe"));
@@ -284,6 +303,18 @@ Status SystemdBus::start_unit(const std::string& unit, const std::vector<UnitPro
   }
   auto job = TRY(impl_->call(m, unit, "start"));
   return impl_->wait_job(job, unit, "start");
+}
+
+Result<std::string> SystemdBus::control_group() {
+  sd_bus_error err = SD_BUS_ERROR_NULL;
+  char* value = nullptr;
+  int r = impl_->lib->get_string(impl_->bus, kDest, kPath, kManager, "ControlGroup", &err, &value);
+  std::string out = value != nullptr ? value : "";
+  ::free(value);  // NOLINT(*-no-malloc): sd-bus hands over a malloc'd string
+  std::string why = err.message != nullptr ? err.message : "";
+  impl_->lib->error_free(&err);
+  if (r < 0) return Error::sys(-r, "read systemd's ControlGroup{}{}", why.empty() ? "" : ": ", why);
+  return out;
 }
 
 Status SystemdBus::set_properties(const std::string& unit, const std::vector<UnitProperty>& props) {

@@ -32,6 +32,10 @@ class SystemdBus {
   // that exists already, or a job whose result is not "done", is an error
   // naming the unit.
   Status start_unit(const std::string& unit, const std::vector<UnitProperty>& props);
+  // The manager's own cgroup (its ControlGroup property): "" for the system
+  // manager, "/user.slice/user-1000.slice/user@1000.service" for a user's.
+  // A user manager's slices and units are below it.
+  Result<std::string> control_group();
   // SetUnitProperties(unit, runtime, props): kept until the unit stops,
   // across daemon-reload.
   Status set_properties(const std::string& unit, const std::vector<UnitProperty>& props);

@@ -479,6 +479,10 @@ Status attach(int tree, int target, const std::vector<unsigned long>& propagatio
 Status set_propagation(int tree, const std::vector<unsigned long>& propagation) {
   // After move_mount the fd refers to the attached mount, so propagation is
   // changed on it and not on whatever a path would now resolve to.
+  return set_propagation(tree, propagation);
+}
+
+Status set_propagation(int tree, const std::vector<unsigned long>& propagation) {
   for (unsigned long prop : propagation) {
     mount_attr a{};
     a.propagation = prop & ~static_cast<unsigned long>(MS_REC);

@@ -77,6 +77,18 @@ Result<std::pair<int, std::string>> run_captured(const std::vector<std::string>&
 
 }  // namespace
 
+uid_t host_euid() {
+  uid_t uid = ::geteuid();
+  auto map = sys::read_file("/proc/self/uid_map");
+  if (!map) return uid;
+  std::istringstream in(*map);
+  uint64_t inside = 0, outside = 0, count = 0;
+  while (in >> inside >> outside >> count) {
+    if (uid >= inside && uid - inside < count) return static_cast<uid_t>(outside + (uid - inside));
+  }
+  return uid;
+}
+
 bool in_user_namespace() {
   auto map = sys::read_file("/proc/self/uid_map");
   if (!map) return false;  // no user namespaces in this kernel

@@ -27,6 +27,11 @@ namespace husk::linux_setup {
 // uid_map is not the identity over all 2^32 ids.
 bool in_user_namespace();
 
+// The caller's euid as the initial user namespace knows it, through
+// /proc/self/uid_map: inside rootless podman's namespace husk is uid 0, and
+// the user whose systemd and /run/user/UID it has is the uid 0 maps to.
+uid_t host_euid();
+
 // --rootless true|false, or for auto (nullopt) runc's rule: a non-root
 // euid, or root of a user namespace (e.g. inside `podman unshare`), whose
 // "root" has no privilege over the host's cgroups.

@@ -210,6 +210,14 @@ def proc_cgroups(pid):
     return out
 
 
+def systemd_show(unit, *props):
+    """{property: value} of `systemctl show unit -pPROP...`."""
+    r = subprocess.run(["systemctl", "show", unit, *[f"-p{p}" for p in props]],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
+
+
 def cgroup_procs(path):
     try:
         return [int(x) for x in read_text(os.path.join(path, "cgroup.procs")).split()]

@@ -11,6 +11,12 @@ and events log all under the session's temporary directory), one busybox image
 podman writes outside it, c/image's blob-info cache under /var/lib/containers,
 is removed again when this module made it.
 
+HUSK_PODMAN_CGROUP_MANAGER=systemd (the systemd guest, scripts/vm-test) runs the
+module with podman's systemd cgroup manager, the default on systemd hosts:
+podman then passes husk --systemd-cgroup and cgroupsPath "SLICE:libpod:ID", and
+each test's containers go in a slice of their own, husk_test-<test>.slice, as
+libpod-<ID>.scope units (conmon's in libpod-conmon-<ID>.scope beside them).
+
 Every container gets --cgroup-parent /husk-test/<TAG>-<test>-podman and the
 test's leak-tracking mark (with -e: podman starts conmon, and so husk, with an
 environment of its own making), so the per-test leak check sees its processes
@@ -33,11 +39,18 @@ import pytest
 import helpers as h
 
 IMAGE = "localhost/husk-busybox:test"
+SLICE = "husk_test.slice"  # the tests' slices' parent (systemd cgroup manager)
 TIMEOUT = 60  # seconds, any single podman call
 V2_HOST = h.V2_HOST
 BLOB_CACHE = "/var/lib/containers/cache"
 
-pytestmark = h.requires("podman")
+CGROUP_MANAGER = os.environ.get("HUSK_PODMAN_CGROUP_MANAGER", "cgroupfs")
+SYSTEMD = CGROUP_MANAGER == "systemd"
+
+pytestmark = [h.requires("podman"),
+              pytest.mark.skipif(SYSTEMD and not os.path.isdir("/run/systemd/system"),
+                                 reason="HUSK_PODMAN_CGROUP_MANAGER=systemd: systemd is not "
+                                 "PID 1 on this host")]
 
 
 # ---- the private store and the image -------------------------------------------
@@ -60,7 +73,7 @@ default_ulimits = ["nofile=16384:16384", "nproc=16384:16384"]
 [engine]
 runtime = "husk"
 runtime_supports_json = {runtime_names!r}
-cgroup_manager = "cgroupfs"
+cgroup_manager = "{CGROUP_MANAGER}"
 events_logger = "file"
 events_logfile_path = "{d}/events.log"
 tmp_dir = "{d}/tmp"
@@ -93,8 +106,12 @@ class Store:
         _conf(d)
 
     def env(self, mark=None, extra=None):
+        # Not a systemd service's (the VM guests run the tests as one): podman
+        # keeps conmon in a service's cgroup (INVOCATION_ID) rather than in a
+        # scope of its own, as it does for a user at a shell.
         e = {k: v for k, v in os.environ.items()
-             if k not in ("NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES")}
+             if k not in ("NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES",
+                          "INVOCATION_ID")}
         e.update({
             "CONTAINERS_CONF": f"{self.d}/containers.conf",
             "CONTAINERS_STORAGE_CONF": f"{self.d}/storage.conf",
@@ -111,7 +128,7 @@ class Store:
         # to the private store whatever the host's configuration says.
         return ["podman", "--runtime", h.HUSK_BIN, "--root", f"{self.d}/root",
                 "--runroot", f"{self.d}/runroot", "--tmpdir", f"{self.d}/tmp",
-                "--cgroup-manager", "cgroupfs", "--events-backend", "file"] + list(args)
+                "--cgroup-manager", CGROUP_MANAGER, "--events-backend", "file"] + list(args)
 
     def run(self, *args, timeout=TIMEOUT):
         return subprocess.run(self.cmd(*args), env=self.env(), capture_output=True, text=True,
@@ -155,6 +172,8 @@ def store(session_dir, rootfs_template):
     _drop_blob_cache(*had)
     s.run("rm", "--all", "--force", "--time", "0")
     s.run("rmi", "--all", "--force")
+    if SYSTEMD:
+        subprocess.run(["systemctl", "stop", SLICE], capture_output=True, timeout=TIMEOUT)
     if h.mounts_under(s.d):
         h.unmount_all_under(s.d)
     if not h.mounts_under(s.d):
@@ -170,7 +189,14 @@ class Podman:
     def __init__(self, store, ctx):
         self.store, self.ctx = store, ctx
         self.parent_name = h.cgroup_name(ctx.index, "podman")
-        self.parent = f"/{h.CGROUP_PARENT}/{self.parent_name}"
+        if SYSTEMD:
+            # A dash in a slice's name is one level down:
+            # husk_test-X.slice is /husk_test.slice/husk_test-X.slice.
+            self.parent = f"husk_test-{self.parent_name.replace('-', '_')}.slice"
+            self.parent_path = f"/{SLICE}/{self.parent}"
+        else:
+            self.parent = f"/{h.CGROUP_PARENT}/{self.parent_name}"
+            self.parent_path = self.parent
         self.label = f"husk.test={ctx.mark}"
         self.pods = []
 
@@ -229,14 +255,20 @@ class Podman:
 
     # -- cgroups --
     def cgroup_of(self, cid):
+        if SYSTEMD:
+            return f"{self.parent_path}/libpod-{cid}.scope"
         return f"{self.parent}/libpod-{cid}"
 
     def cgroup_file(self, cid, controller, v1_name, v2_name):
         return h.controller_file(self.cgroup_of(cid), controller, v1_name, v2_name)
 
     def container_cgroup_dirs(self, cid):
-        return (glob.glob(f"{h.CGROUP_ROOT}/*{self.cgroup_of(cid)}")
-                + glob.glob(f"{h.CGROUP_ROOT}{self.cgroup_of(cid)}"))
+        return self.dirs(self.cgroup_of(cid))
+
+    @staticmethod
+    def dirs(path):
+        """path's directory in every hierarchy where it exists."""
+        return glob.glob(f"{h.CGROUP_ROOT}/*{path}") + glob.glob(f"{h.CGROUP_ROOT}{path}")
 
     def cleanup(self):
         if self.pods:
@@ -246,14 +278,20 @@ class Podman:
         if ids:
             self("rm", "--force", "--time", "0", *ids)
         # conmon's cgroup (podman's, see the module docstring): once empty.
-        conmon = glob.glob(f"{h.CGROUP_ROOT}/*{self.parent}/conmon") + \
-            glob.glob(f"{h.CGROUP_ROOT}{self.parent}/conmon")
+        conmon = self.dirs(f"{self.parent}/conmon") if not SYSTEMD else \
+            self.dirs(f"{self.parent_path}/libpod-conmon-*.scope")
         try:
             h.wait_for(lambda: not any(h.cgroup_procs(d) for d in conmon), timeout=10,
                        what="conmon to exit")
         except h.WaitTimeout:
+            if SYSTEMD:
+                self.stop_slice()
+                raise AssertionError(f"conmon still running in {conmon}")
             return  # the leak check reports it
         h.reap_orphans()
+        if SYSTEMD:
+            self.stop_slice()
+            return
         for d in conmon:
             try:
                 os.rmdir(d)
@@ -272,6 +310,15 @@ class Podman:
                     os.rmdir(d)
                 except OSError:
                     pass
+
+    def stop_slice(self):
+        """systemd removes a scope once its processes are gone, but keeps
+        the test's slice: stopped, which fails the test if a container's
+        scope (one husk did not stop) was still in it."""
+        left = [d for d in self.dirs(f"{self.parent_path}/libpod-*.scope")
+                if "libpod-conmon-" not in d and h.cgroup_procs(d)]
+        subprocess.run(["systemctl", "stop", self.parent], capture_output=True, timeout=TIMEOUT)
+        assert left == [], f"containers' scopes left running: {left}"
 
 
 @pytest.fixture
@@ -342,7 +389,16 @@ def test_container_cgroup_placement_and_nothing_under_the_callers_cgroup(pm):
     for c in controllers:
         assert cg.get(c) == pm.cgroup_of(cid), cg
     conmon = int(pm.inspect(cid, "{{.State.ConmonPid}}"))
-    if not V2_HOST:
+    unit = f"libpod-{cid}.scope"
+    if SYSTEMD:
+        # podman's systemd manager: husk made the container's scope in the
+        # test's slice, with the cgroup below it delegated to it.
+        props = h.systemd_show(unit, "ActiveState", "Slice", "Delegate", "ControlGroup")
+        assert props == {"ActiveState": "active", "Slice": pm.parent, "Delegate": "yes",
+                         "ControlGroup": pm.cgroup_of(cid)}, props
+        assert h.proc_cgroups(conmon).get("" if V2_HOST else "name=systemd") == \
+            f"{pm.parent_path}/libpod-conmon-{cid}.scope"
+    elif not V2_HOST:
         assert h.proc_cgroups(conmon).get("memory") == f"{pm.parent}/conmon"
     # Nothing of podman's or husk's under our own cgroups (the supervisor's).
     for c, path in h.proc_cgroups(os.getpid()).items():
@@ -356,6 +412,8 @@ def test_container_cgroup_placement_and_nothing_under_the_callers_cgroup(pm):
             assert not bad, f"{base}: {bad}"
     pm.ok("rm", "--force", "--time", "0", cid)
     assert pm.container_cgroup_dirs(cid) == []
+    if SYSTEMD:
+        assert h.systemd_show(unit, "LoadState")["LoadState"] == "not-found"
 
 
 # ---- detached lifecycle --------------------------------------------------------
@@ -607,7 +665,11 @@ def test_exec_output_exit_code_env_workdir_and_placement(pm):
     assert (foo, cwd) == ("bar", "/tmp"), r
     assert pid != "1", r  # in the container's pid namespace, not its init
     want = "memory" if not V2_HOST else ""
-    assert any(line.split(":", 2)[1] == want and line.split(":", 2)[2] == pm.cgroup_of(cid)
+    # In a cgroup namespace of its own (podman's default on a v2 host) the
+    # container's cgroup is the namespace's root, "/".
+    own_ns = os.readlink(f"/proc/{pm.pid(cid)}/ns/cgroup") != os.readlink("/proc/self/ns/cgroup")
+    where = "/" if own_ns else pm.cgroup_of(cid)
+    assert any(line.split(":", 2)[1] == want and line.split(":", 2)[2] == where
                for line in cgroups), r
 
 

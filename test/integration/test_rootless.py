@@ -240,13 +240,19 @@ def test_rootless_mount_the_user_cannot_make_is_named(rl, bundle):
 
 # ---- podman, rootless -------------------------------------------------------------
 
+PODMAN_IMAGE = "localhost/husk-rootless:test"
+
+
 class RootlessPodman:
     """podman as the user, with husk as its runtime: a private store in the
-    test's directory (vfs: no fuse-overlayfs needed), cgroupfs manager (on a
-    v1 host podman gives a rootless container no cgroupsPath), file events."""
+    test's directory (vfs: no fuse-overlayfs needed), file events, and the
+    cgroupfs manager (on a v1 host podman gives a rootless container no
+    cgroupsPath) unless told to use the user's systemd (env: its bus)."""
 
-    def __init__(self, rl, ctx):
+    def __init__(self, rl, ctx, cgroup_manager="cgroupfs", env=None):
         self.rl = rl
+        self.cgroup_manager = cgroup_manager
+        self.extra_env = env or {}
         self.d = os.path.join(ctx.dir, "podman")
         os.makedirs(self.d, mode=0o700)
         os.chown(self.d, rl.user.pw_uid, rl.user.pw_gid)
@@ -254,12 +260,20 @@ class RootlessPodman:
     def __call__(self, *args, timeout=120):
         env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
                "XDG_DATA_HOME": f"{self.d}/data", "XDG_CONFIG_HOME": f"{self.d}/config",
-               "TMPDIR": self.d, **self.rl.env}
+               "TMPDIR": self.d, **self.rl.env, **self.extra_env}
         cmd = (self.rl.wrapper + ["podman", "--runtime", h.HUSK_BIN, "--storage-driver", "vfs",
-                                  "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
+                                  "--cgroup-manager", self.cgroup_manager,
+                                  "--events-backend", "file"]
                + list(args))
         return subprocess.run(cmd, env=env, capture_output=True, text=True,
                               stdin=subprocess.DEVNULL, timeout=timeout)
+
+    def import_image(self, rootfs):
+        tarball = os.path.join(self.d, "busybox.tar")
+        subprocess.run(["tar", "-C", rootfs, "-cf", tarball, "."], check=True)
+        os.chmod(tarball, 0o644)
+        r = self("import", tarball, PODMAN_IMAGE)
+        assert r.returncode == 0, r.stderr
 
     def stop_pause_process(self):
         """podman keeps its user namespace alive with a pause process: ours,
@@ -271,23 +285,23 @@ class RootlessPodman:
             h.reap_orphans()
 
 
-@pytest.fixture
-def podman(rl, _ctx):
+def _podman(rl, ctx, **kw):
     if not all(shutil.which(b) for b in ("podman", "conmon", "newuidmap")):
         pytest.skip("podman, conmon or newuidmap missing")
-    pm = RootlessPodman(rl, _ctx)
+    pm = RootlessPodman(rl, ctx, **kw)
     yield pm
     pm("rm", "--all", "--force")
     pm.stop_pause_process()
 
 
+@pytest.fixture
+def podman(rl, _ctx):
+    yield from _podman(rl, _ctx)
+
+
 def test_rootless_podman_runs_with_husk(podman, rootfs_template, _ctx, user):
-    tarball = os.path.join(podman.d, "busybox.tar")
-    subprocess.run(["tar", "-C", rootfs_template, "-cf", tarball, "."], check=True)
-    os.chmod(tarball, 0o644)
-    r = podman("import", tarball, "localhost/husk-rootless:test")
-    assert r.returncode == 0, r.stderr
-    r = podman("run", "--rm", "--network", "none", "localhost/husk-rootless:test",
+    podman.import_image(rootfs_template)
+    r = podman("run", "--rm", "--network", "none", PODMAN_IMAGE,
                "sh", "-c", "id; cat /proc/self/uid_map")
     assert r.returncode == 0, r.stderr
     assert "uid=0(root) gid=0(root)" in r.stdout, r.stdout
@@ -347,3 +361,104 @@ def test_rootless_uses_a_delegated_cgroup(rl, bundle, user):
         assert rl.states() == []
     finally:
         h.remove_cgroups(callers + dirs)
+
+
+# ---- the user's systemd (--systemd-cgroup) ---------------------------------------
+
+def user_manager(user):
+    """The user's systemd instance: (its bus address, its cgroup), skipping
+    where there is none (systemd not PID 1, or no user@UID.service running:
+    the systemd guest starts one with `loginctl enable-linger`)."""
+    if not os.path.isdir("/run/systemd/system"):
+        pytest.skip("systemd is not PID 1 on this host: no user manager to delegate a cgroup")
+    if not h.V2_HOST:
+        pytest.skip("the user's systemd is delegated controllers on cgroup v2 hosts only")
+    unit = f"user@{user.pw_uid}.service"
+    props = h.systemd_show(unit, "ActiveState", "ControlGroup")
+    bus = f"/run/user/{user.pw_uid}/bus"
+    if props.get("ActiveState") != "active" or not os.path.exists(bus):
+        pytest.skip(f"no systemd user manager with a bus for {USER} ({unit} not active or {bus} "
+                    f"missing: `loginctl enable-linger {USER}` starts one)")
+    return f"unix:path={bus}", props["ControlGroup"]
+
+
+def test_rootless_systemd_cgroup_scope_on_the_users_manager(rl, bundle, user):
+    # As podman rootless with cgroup_manager=systemd: cgroupsPath
+    # "user.slice:PREFIX:NAME" is a scope of the user's own systemd, in its
+    # user.slice (below user@UID.service), delegated to the user, with the
+    # limits as unit properties and in the files.
+    address, manager_cg = user_manager(user)
+    name = f"{h.TAG}-rl"
+    unit = f"husk-{name}.scope"
+    limit = 64 << 20
+    b = rl.bundle(bundle, ["sleep", "1000"],
+                  {"linux": {"resources": {"memory": {"limit": limit}, "pids": {"limit": 30}}}})
+    b.config["linux"]["cgroupsPath"] = f"user.slice:husk:{name}"
+    b.write()
+    # husk finds the user's manager by its uid (/run/user/UID/systemd/private),
+    # whatever XDG_RUNTIME_DIR says (here the test's own directory).
+    env = rl.env
+    run = lambda *a: rl.husk(*a, root=False, wrapper=rl.wrapper, env=env)
+    user_show = lambda *props: dict(
+        line.split("=", 1) for line in subprocess.run(
+            rl.wrapper + ["systemctl", "--user", "show", unit] + [f"-p{p}" for p in props],
+            env={**env, "XDG_RUNTIME_DIR": f"/run/user/{user.pw_uid}",
+                 "DBUS_SESSION_BUS_ADDRESS": address}, capture_output=True,
+            text=True, timeout=60).stdout.splitlines() if "=" in line)
+    r = run("--systemd-cgroup", "create", "--bundle", b.path, "u1")
+    assert r.rc == 0, r
+    try:
+        pid = json.loads(run("state", "u1").out)["pid"]
+        cg = f"{manager_cg}/user.slice/{unit}"
+        assert h.proc_cgroups(pid)[""] == cg
+        props = user_show("ActiveState", "Delegate", "MemoryMax", "TasksMax")
+        assert props == {"ActiveState": "active", "Delegate": "yes", "MemoryMax": str(limit),
+                         "TasksMax": "30"}, props
+        d = h.CGROUP_ROOT + cg
+        assert (h.read_text(f"{d}/memory.max").strip(), h.read_text(f"{d}/pids.max").strip()) \
+            == (str(limit), "30")
+        assert os.stat(d).st_uid == user.pw_uid  # Delegate=yes: the subtree is the user's
+        assert run("start", "u1").rc == 0
+        assert run("pause", "u1").rc == 0
+        assert "frozen 1" in h.read_text(f"{d}/cgroup.events")
+        assert run("resume", "u1").rc == 0
+        r = run("update", "--pids-limit", "40", "u1")
+        assert r.rc == 0, r
+        assert user_show("TasksMax")["TasksMax"] == "40"
+        assert h.read_text(f"{d}/pids.max").strip() == "40"
+    finally:
+        r = run("delete", "--force", "u1")
+    assert r.rc == 0, r
+    assert user_show("LoadState")["LoadState"] == "not-found"
+    assert not os.path.exists(d)
+    assert rl.states() == []
+
+
+@pytest.fixture
+def podman_systemd(rl, _ctx, user):
+    """Rootless podman with its systemd cgroup manager on the user's systemd."""
+    address, _ = user_manager(user)
+    yield from _podman(rl, _ctx, cgroup_manager="systemd",
+                       env={"DBUS_SESSION_BUS_ADDRESS": address})
+
+
+def test_rootless_podman_with_the_users_systemd(podman_systemd, rootfs_template, user):
+    # podman's default on a systemd host, rootless too: its systemd cgroup
+    # manager, which gives husk --systemd-cgroup and "user.slice:libpod:ID";
+    # the limits apply, which rootless podman allows only there.
+    pm = podman_systemd
+    _, manager_cg = user_manager(user)
+    pm.import_image(rootfs_template)
+    r = pm("run", "-d", "--network", "none", "--memory", "64m", "--pids-limit", "30",
+           PODMAN_IMAGE, "sleep", "1000")
+    assert r.returncode == 0, r.stderr
+    cid = r.stdout.strip()
+    pid = int(pm("inspect", "--format", "{{.State.Pid}}", cid).stdout)
+    cg = f"{manager_cg}/user.slice/libpod-{cid}.scope"
+    assert h.proc_cgroups(pid)[""] == cg
+    d = h.CGROUP_ROOT + cg
+    assert (h.read_text(f"{d}/memory.max").strip(), h.read_text(f"{d}/pids.max").strip()) \
+        == (str(64 << 20), "30")
+    r = pm("rm", "--force", "--time", "0", cid)
+    assert r.returncode == 0, r.stderr
+    assert not os.path.exists(d)

@@ -3,9 +3,12 @@
 survive `systemctl daemon-reload`, and update, pause/resume, events and delete
 through the same driver.
 
-Most tests need systemd as PID 1 (scripts/vm-test --variant systemd); on a
-host without it they skip, except the check that --systemd-cgroup is then a
-clear error that leaves nothing behind."""
+Most tests need systemd as PID 1 (scripts/vm-test --variant systemd, pure v2,
+and --variant systemd-v1, the hybrid layout); on a host without it they skip,
+except the check that --systemd-cgroup is then a clear error that leaves
+nothing behind. On v1 systemd manages the cpu, memory, pids, blkio and devices
+hierarchies with properties of their own (MemoryLimit, CPUShares), and husk
+joins the scope's path in the rest (cpuset, freezer, ...) itself."""
 
 import json
 import os
@@ -29,26 +32,29 @@ def systemctl(*args):
     return subprocess.run(["systemctl", *args], capture_output=True, text=True, timeout=60)
 
 
-def show(unit, *props):
-    """{property: value} of `systemctl show`."""
-    r = systemctl("show", unit, *[f"-p{p}" for p in props])
-    assert r.returncode == 0, r.stderr
-    return dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
+show = h.systemd_show
 
 
 def unit_gone(unit):
     return show(unit, "LoadState")["LoadState"] == "not-found"
 
 
-def unified_dir_of(pid):
-    for line in h.read_text(f"/proc/{pid}/cgroup").splitlines():
-        if line.startswith("0::"):
-            return ROOT + line[3:]
-    raise AssertionError(f"no cgroup v2 line for {pid}")
+def cgroup_of(pid, controller="memory"):
+    """pid's cgroup below the hierarchy root: the v2 one, or v1 controller's."""
+    return h.proc_cgroups(pid)["" if V2_HOST else controller]
 
 
 def read(path):
     return h.read_text(path).strip()
+
+
+def cgroup_file(path, controller, v1_name, v2_name=None):
+    return h.controller_file(path, controller, v1_name, v2_name or v1_name)
+
+
+def cgroup_gone(path):
+    """path exists in no hierarchy (v1: none of the per-controller trees)."""
+    return [d for d in h.hierarchy_dirs(path) if os.path.exists(d)] == []
 
 
 def scope_bundle(bundle, unit_name, resources=None, slice_="system.slice", prefix="husk"):
@@ -101,6 +107,26 @@ RESOURCES = {
     "cpu": {"shares": 512, "quota": 50000, "period": 100000, "cpus": "0"},
 }
 
+# RESOURCES in the cgroup files: (controller, file) -> value.
+LIMIT_FILES = {("", "memory.max"): str(64 * MIB), ("", "memory.low"): str(16 * MIB),
+               ("", "pids.max"): "50", ("", "cpu.max"): "50000 100000",
+               ("", "cpuset.cpus"): "0"} if V2_HOST else \
+    {("memory", "memory.limit_in_bytes"): str(64 * MIB),
+     ("memory", "memory.soft_limit_in_bytes"): str(16 * MIB), ("pids", "pids.max"): "50",
+     ("cpu", "cpu.cfs_quota_us"): "50000", ("cpu", "cpu.cfs_period_us"): "100000",
+     ("cpu", "cpu.shares"): "512", ("cpuset", "cpuset.cpus"): "0"}
+# ... and as the unit's properties (v1: systemd's legacy names, no MemoryLow,
+# and cpuset is not systemd's on v1).
+LIMIT_PROPS = {"MemoryMax": str(64 * MIB), "MemoryLow": str(16 * MIB),
+               "CPUWeight": "59",  # shares 512 -> weight, as runc >= 1.3.2 / crun
+               "AllowedCPUs": "0"} if V2_HOST else \
+    {"MemoryLimit": str(64 * MIB), "CPUShares": "512"}
+MEMORY_PROP = "MemoryMax" if V2_HOST else "MemoryLimit"
+
+
+def limit_files(path):
+    return {k: read(cgroup_file(path, k[0], k[1])) for k in LIMIT_FILES}
+
 
 @needs_systemd
 def test_scope_carries_the_limits_and_survives_daemon_reload(husk, bundle, tmp):
@@ -108,39 +134,37 @@ def test_scope_carries_the_limits_and_survives_daemon_reload(husk, bundle, tmp):
     unit = f"husk-{name}.scope"
     b = scope_bundle(bundle, name, RESOURCES)
     pid = create_started(husk, b, "c1", tmp)
-    cg = unified_dir_of(pid)
-    assert cg == f"{ROOT}/system.slice/{unit}"
-    props = show(unit, "ActiveState", "Delegate", "Slice", "MemoryMax", "MemoryLow", "TasksMax",
-                 "CPUWeight", "CPUQuotaPerSecUSec", "AllowedCPUs", "DevicePolicy")
-    assert props["ActiveState"] == "active", props
-    assert props["Delegate"] == "yes"
-    assert props["Slice"] == "system.slice"
-    assert props["MemoryMax"] == str(64 * MIB)
-    assert props["MemoryLow"] == str(16 * MIB)
-    assert props["TasksMax"] == "50"
-    assert props["CPUWeight"] == "59"  # shares 512 -> weight, as runc >= 1.3.2 / crun
-    assert props["CPUQuotaPerSecUSec"] == "500ms"
-    assert props["AllowedCPUs"] == "0"
-    assert props["DevicePolicy"] == "strict"
-    files = {f: read(f"{cg}/{f}") for f in ("memory.max", "memory.low", "pids.max", "cpu.max")}
-    assert files == {"memory.max": str(64 * MIB), "memory.low": str(16 * MIB),
-                     "pids.max": "50", "cpu.max": "50000 100000"}
+    cg = f"/system.slice/{unit}"
+    # v1: every hierarchy, systemd's own and those it does not manage alike.
+    for c in [""] if V2_HOST else ["name=systemd", "memory", "pids", "cpu", "cpuset", "freezer",
+                                   "devices", "blkio"]:
+        assert cgroup_of(pid, c) == cg, (c, h.proc_cgroups(pid))
+    props = show(unit, "ActiveState", "Delegate", "Slice", "TasksMax", "CPUQuotaPerSecUSec",
+                 "DevicePolicy", *LIMIT_PROPS)
+    assert props == {"ActiveState": "active", "Delegate": "yes", "Slice": "system.slice",
+                     "TasksMax": "50", "CPUQuotaPerSecUSec": "500ms", "DevicePolicy": "strict",
+                     **LIMIT_PROPS}
+    assert limit_files(cg) == LIMIT_FILES
     assert systemctl("daemon-reload").returncode == 0
-    assert {f: read(f"{cg}/{f}") for f in files} == files
-    assert show(unit, "MemoryMax")["MemoryMax"] == str(64 * MIB)
+    assert limit_files(cg) == LIMIT_FILES
+    assert show(unit, MEMORY_PROP)[MEMORY_PROP] == str(64 * MIB)
 
     # update: the unit property and the file both change, and stay after a reload.
     r = husk("update", "--memory", str(128 * MIB), "--pids-limit", "70", "c1")
     assert r.rc == 0, r
-    assert show(unit, "MemoryMax", "TasksMax") == {"MemoryMax": str(128 * MIB), "TasksMax": "70"}
+    assert show(unit, MEMORY_PROP, "TasksMax") == {MEMORY_PROP: str(128 * MIB), "TasksMax": "70"}
     assert systemctl("daemon-reload").returncode == 0
-    assert read(f"{cg}/memory.max") == str(128 * MIB)
-    assert read(f"{cg}/pids.max") == "70"
+    assert read(cgroup_file(cg, "memory", "memory.limit_in_bytes", "memory.max")) == \
+        str(128 * MIB)
+    assert read(cgroup_file(cg, "pids", "pids.max")) == "70"
 
-    # pause/resume through the unit's cgroup.
+    # pause/resume through the unit's cgroup (v1: its freezer hierarchy).
     assert husk("pause", "c1").rc == 0
     assert husk.status("c1") == "paused"
-    assert "frozen 1" in h.read_text(f"{cg}/cgroup.events")
+    if V2_HOST:
+        assert "frozen 1" in h.read_text(f"{ROOT}{cg}/cgroup.events")
+    else:
+        assert read(f"{ROOT}/freezer{cg}/freezer.state") == "FROZEN"
     assert husk("resume", "c1").rc == 0
     assert husk.status("c1") == "running"
 
@@ -152,7 +176,7 @@ def test_scope_carries_the_limits_and_survives_daemon_reload(husk, bundle, tmp):
 
     assert husk.delete("c1", force=True).rc == 0
     assert unit_gone(unit)
-    assert not os.path.exists(cg)
+    assert cgroup_gone(cg)
     assert husk.nothing_left() == []
 
 
@@ -164,18 +188,18 @@ def test_default_placement_and_exec_join_the_scope(husk, bundle, tmp):
     cid = f"{h.TAG}-dflt"
     unit = f"husk-{cid}.scope"
     pid = create_started(husk, b, cid, tmp)
-    cg = f"{ROOT}/system.slice/{unit}"
-    assert unified_dir_of(pid) == cg
+    cg = f"/system.slice/{unit}"
+    assert cgroup_of(pid) == cg
     # An exec'd process joins the unit's cgroup too.
     p = husk.spawn("exec", cid, "/probe", "sleep", "30")
-    h.wait_for(lambda: len(read(f"{cg}/cgroup.procs").split()) == 2, 10,
-               what="the exec'd process in the scope")
+    procs = cgroup_file(cg, "memory", "cgroup.procs")
+    h.wait_for(lambda: len(read(procs).split()) == 2, 10, what="the exec'd process in the scope")
     assert husk("kill", cid, "KILL").rc == 0
     husk.wait_status(cid, "stopped")
     p.wait()
     assert husk.delete(cid).rc == 0
     assert unit_gone(unit)
-    assert not os.path.exists(f"{ROOT}/system.slice/{unit}")
+    assert cgroup_gone(cg)
 
 
 @needs_systemd
@@ -195,7 +219,7 @@ def test_a_unit_that_exists_is_a_clear_error_and_left_alone(husk, bundle, tmp):
         assert husk.nothing_left() == []
         # The other scope was not this container's: untouched.
         assert show(unit, "ActiveState")["ActiveState"] == "active"
-        assert show(unit, "MemoryMax")["MemoryMax"] == "infinity"
+        assert show(unit, MEMORY_PROP)[MEMORY_PROP] == "infinity"
     finally:
         other.kill()
         other.wait()
@@ -207,15 +231,15 @@ def test_a_slice_for_a_pod(husk, bundle, tmp):
     pod = f"machine-husk{h.TAG.replace('-', '_')}.slice"
     b = scope_bundle(bundle, pod, {"memory": {"limit": 96 * MIB}}, slice_="machine.slice")
     pid = create_started(husk, b, "c1", tmp)
-    cg = unified_dir_of(pid)
-    assert cg == f"{ROOT}/machine.slice/{pod}"
-    props = show(pod, "ActiveState", "MemoryMax")
-    assert props == {"ActiveState": "active", "MemoryMax": str(96 * MIB)}
-    assert read(f"{cg}/memory.max") == str(96 * MIB)
+    cg = f"/machine.slice/{pod}"
+    assert cgroup_of(pid) == cg
+    props = show(pod, "ActiveState", MEMORY_PROP)
+    assert props == {"ActiveState": "active", MEMORY_PROP: str(96 * MIB)}
+    assert read(cgroup_file(cg, "memory", "memory.limit_in_bytes", "memory.max")) == str(96 * MIB)
     assert husk.delete("c1", force=True).rc == 0
     # Stopped, with its cgroup gone. (systemd 252 keeps a stopped transient
     # slice loaded as "inactive", unlike a scope; nothing of it stays in the
     # cgroup tree.)
     assert show(pod, "ActiveState")["ActiveState"] == "inactive"
-    assert not os.path.exists(cg)
+    assert cgroup_gone(cg)
     assert husk.nothing_left() == []
