@@ -2,8 +2,8 @@
 # pure cgroup v2 with systemd 252 as PID 1, as on Debian 12, Fedora, Ubuntu and
 # RHEL hosts.
 # vm-init: systemd
-# Debian's kernel enables AppArmor, and podman then asks for its profile: the
-# apparmor variant tests that; here podman is about the systemd cgroup manager.
+# Debian's kernel enables AppArmor, as on a Debian host: podman then asks
+# husk for its containers-default profile, which husk applies.
 echo "guest: system state: $(systemctl is-system-running)"
 # The rootless tests' user (test_rootless.py makes it where missing) with a
 # systemd instance of its own, user@UID.service and its bus, as a logged-in
