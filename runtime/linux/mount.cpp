@@ -476,12 +476,8 @@ Status attach(int tree, int target, const std::vector<unsigned long>& propagatio
   return set_propagation(tree, propagation);
 }
 
-Status set_propagation(int tree, const std::vector<unsigned long>& propagation) {
-  // After move_mount the fd refers to the attached mount, so propagation is
-  // changed on it and not on whatever a path would now resolve to.
-  return set_propagation(tree, propagation);
-}
-
+// After move_mount the fd refers to the attached mount, so propagation is
+// changed on it and not on whatever a path would now resolve to.
 Status set_propagation(int tree, const std::vector<unsigned long>& propagation) {
   for (unsigned long prop : propagation) {
     mount_attr a{};
