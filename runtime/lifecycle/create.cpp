@@ -53,7 +53,7 @@ struct Loaded {
   std::string bundle;  // absolute, clean
   std::string bytes;   // config.json as read
   spec::Config cfg;
-  std::string rootfs;  // absolute, symlinks resolved
+  std::string rootfs;       // absolute, symlinks resolved
   bool no_program = false;  // config.json has no process
 };
 
