@@ -138,7 +138,14 @@ void check_program(const spec::Process& p, const std::string& rootfs, Diagnostic
 }
 
 void check_process(const spec::Config& cfg, const std::string& rootfs, Diagnostics& d) {
-  if (!cfg.process) return;
+  if (!cfg.process) {
+    // Valid (config.md: OPTIONAL), but rarely what someone checking a bundle
+    // means: create accepts it, start and run refuse it.
+    d.add(Severity::Warning, "process",
+          "not set: the container can be created, but start and run refuse it (process is "
+          "required when start is called)");
+    return;
+  }
   const spec::Process& p = *cfg.process;
   check_lsm(p, d);
   check_capabilities(p, d);

@@ -101,8 +101,9 @@ CATALOGUE = [
       ("error", "linux.gidMappings[1]", ["overlaps"])]),
     ("unknown-namespace-type", lambda c: c["linux"]["namespaces"].append({"type": "nett"}), 2,
      [("error", "linux.namespaces[{}].type", ["unknown namespace type"])]),
-    ("missing-process", lambda c: pop_path(c, ["process"]), 2,
-     [("error", "process", ["required"])]),
+    # Valid (config.md: OPTIONAL until start), so a warning, not an error.
+    ("missing-process", lambda c: pop_path(c, ["process"]), 1,
+     [("warning", "process", ["required", "start"])]),
     ("unsupported-feature", lambda c: set_path(c, ["linux", "intelRdt"], {"closID": "x"}), 2,
      [("error", "linux.intelRdt", ["not supported"])]),
     ("hostname-without-uts", lambda c: (
