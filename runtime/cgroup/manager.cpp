@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
@@ -50,14 +51,23 @@ Status remove_tree(const std::string& path) {
   return rmdir_retry(path);
 }
 
+// A cgroup removed after its directory was opened, as systemd removes a
+// scope's cgroup once its last process exited: the removed kernfs directory
+// has no files left (ENOENT), or answers ENODEV. It holds no process.
+bool removed_meanwhile(const Error& e) { return e.err() == ENOENT || e.err() == ENODEV; }
+
 Status collect_pids(int dirfd, std::vector<pid_t>& out) {
-  auto procs = TRY(fs::read_at(dirfd, "cgroup.procs"));
+  auto read = fs::read_at(dirfd, "cgroup.procs");
+  if (!read && removed_meanwhile(read.error())) return {};
+  auto procs = TRY(std::move(read));
   for (const auto& w : fs::split_words(procs)) {
     pid_t pid = 0;
     auto [p, ec] = std::from_chars(w.data(), w.data() + w.size(), pid);
     if (ec == std::errc() && p == w.data() + w.size()) out.push_back(pid);
   }
-  auto subs = TRY(fs::subdirs(dirfd));
+  auto listed = fs::subdirs(dirfd);
+  if (!listed && removed_meanwhile(listed.error())) return {};
+  auto subs = TRY(std::move(listed));
   for (const auto& sub : subs) {
     auto fd = fs::open_dir_at(dirfd, sub);
     if (!fd && fd.error().kind() == ErrorKind::NotFound) continue;  // removed meanwhile
@@ -234,6 +244,8 @@ Status FsManager::kill_all(int sig) {
     auto t = thaw_subtree_for_kill();
     if (!t && st) st = std::move(t);
   }
+  // Removed while we worked (systemd's scopes): nothing is left to signal.
+  if (!st && removed_meanwhile(st.error())) return {};
   return st;
 }
 

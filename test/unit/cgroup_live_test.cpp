@@ -476,3 +476,27 @@ TEST_CASE("live v2: cgroup.kill takes the whole tree", "[cgroup][host]") {
   must(m->destroy());
   CHECK_FALSE(exists(kRoot + "/unified" + cleanup.rel));
 }
+
+// systemd removes a scope's cgroup as soon as its last process exits, which
+// can fall between delete --force opening the cgroup and listing it.
+TEST_CASE("live v1: a cgroup removed after it was opened holds no process", "[cgroup][host]") {
+  HUSK_SKIP_UNLESS(Host::root, Host::hybrid_cgroups);
+  CgroupCleanup cleanup{unique_path()};
+  cg::Options o;
+  o.id = "live-v1-removed";
+  o.cgroups_path = cleanup.rel + "/gone";
+  auto m = must(cg::Manager::plan(o, nullptr));
+  must(m->create());
+  auto before = m->pids();  // opens (and keeps) the leaf's directory
+  REQUIRE(before);
+  CHECK(before->empty());
+  for (const auto& d : all_dirs(o.cgroups_path)) {
+    if (exists(d)) REQUIRE(::rmdir(d.c_str()) == 0);
+  }
+  auto pids = m->pids();
+  REQUIRE(pids);
+  CHECK(pids->empty());
+  auto killed = m->kill_all(SIGKILL);
+  INFO((killed ? std::string() : killed.error().message()));
+  CHECK(killed);
+}
