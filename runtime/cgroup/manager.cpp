@@ -70,7 +70,7 @@ Status collect_pids(int dirfd, std::vector<pid_t>& out) {
   auto subs = TRY(std::move(listed));
   for (const auto& sub : subs) {
     auto fd = fs::open_dir_at(dirfd, sub);
-    if (!fd && fd.error().kind() == ErrorKind::NotFound) continue;  // removed meanwhile
+    if (!fd && removed_meanwhile(fd.error())) continue;
     if (!fd) return std::move(fd).error();
     TRY(collect_pids(fd->get(), out));
   }

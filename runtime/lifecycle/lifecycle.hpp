@@ -75,6 +75,9 @@ Result<std::unique_ptr<cgroup::Manager>> load_cgroup(const state::ContainerState
 // configs have no hooks.
 Result<std::vector<spec::Hook>> saved_hooks(const state::ContainerDir& dir, std::string_view key,
                                             std::vector<spec::Hook> spec::Hooks::*which);
+// The same, from the saved config.json's text already read.
+Result<std::vector<spec::Hook>> saved_hooks(const std::string& config, std::string_view key,
+                                            std::vector<spec::Hook> spec::Hooks::*which);
 
 // The runtime.md state of one container as JSON (`husk state ID`).
 // A stopped container reports pid 0.

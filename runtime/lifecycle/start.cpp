@@ -38,9 +38,8 @@ Status check_startable(state::Status s) {
 // attempt leaves it created. The saved config.json was valid at create, so a
 // config without the key anywhere has no process; a "process" string
 // elsewhere (an annotation) lets the init report the same error instead.
-Status check_has_process(const state::ContainerDir& dir) {
-  std::string bytes = TRY(dir.read_config());
-  if (bytes.find("\"process\"") != std::string::npos) return {};
+Status check_has_process(const std::string& config) {
+  if (config.find("\"process\"") != std::string::npos) return {};
   return Error::make(ErrorKind::BadState, "{}", linux_setup::kNoProcessToStart);
 }
 
@@ -108,9 +107,9 @@ Status run_poststart_hooks(const std::vector<spec::Hook>& hooks, const state::Co
   return {};
 }
 
-Status run_poststart(const state::ContainerDir& dir, const state::ContainerState& st,
+Status run_poststart(const std::string& config, const state::ContainerState& st,
                      sys::Process& init) {
-  auto hooks = TRY(saved_hooks(dir, "poststart", &spec::Hooks::poststart));
+  auto hooks = TRY(saved_hooks(config, "poststart", &spec::Hooks::poststart));
   return run_poststart_hooks(hooks, st, init.fd());
 }
 
@@ -122,7 +121,9 @@ Result<sys::Process> start_locked(const Context& ctx, std::string_view id,
   TRY(dir.lock());
   Observed o = TRY(observe(dir));
   TRY(check_startable(o.status));
-  TRY(check_has_process(dir));
+  // Read once: both the process check and the poststart hooks need it.
+  std::string config = TRY(dir.read_config());
+  TRY(check_has_process(config));
   t.mark("lock");
   auto init = sys::Process::open(o.st.pid, o.st.pid_start_time);
   if (!init) {
@@ -134,7 +135,7 @@ Result<sys::Process> start_locked(const Context& ctx, std::string_view id,
   // No new record: "running" is derived from the fifo being gone (status.hpp).
   TRY(open_and_wait(dir, init->fd(), t));
   t.mark("exec");
-  TRY(run_poststart(dir, o.st, *init));
+  TRY(run_poststart(config, o.st, *init));
   return std::move(*init);
 }
 

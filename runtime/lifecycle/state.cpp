@@ -40,9 +40,13 @@ Result<std::unique_ptr<cgroup::Manager>> load_cgroup(const state::ContainerState
 
 Result<std::vector<spec::Hook>> saved_hooks(const state::ContainerDir &dir, std::string_view key,
                                             std::vector<spec::Hook> spec::Hooks::*which) {
-  std::string bytes = TRY(dir.read_config());
-  if (bytes.find(key) == std::string::npos) return std::vector<spec::Hook>{};
-  auto cfg = TRY_CTX(spec::parse_config(bytes), "saved config");
+  return saved_hooks(TRY(dir.read_config()), key, which);
+}
+
+Result<std::vector<spec::Hook>> saved_hooks(const std::string &config, std::string_view key,
+                                            std::vector<spec::Hook> spec::Hooks::*which) {
+  if (config.find(key) == std::string::npos) return std::vector<spec::Hook>{};
+  auto cfg = TRY_CTX(spec::parse_config(config), "saved config");
   if (!cfg.hooks) return std::vector<spec::Hook>{};
   return std::move(*cfg.hooks.*which);
 }
