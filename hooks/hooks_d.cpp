@@ -10,11 +10,125 @@
 
 namespace husk::hooks {
 
+namespace {
+
+// glibc's regcomp expands repetition by copying the repeated subtree: `x+`
+// becomes `xx*`, `x{n,m}` m copies of x. Stacked or nested repetitions
+// multiply, so a 60-byte pattern like `c+++...+` asks for 2^50 nodes and
+// regcomp allocates until the process dies (found by fuzz_hooks_d). This
+// walks the ERE once and bounds the size of the tree glibc would build.
+constexpr size_t kMaxReNodes = 4096;
+
+size_t times(size_t a, size_t b) {
+  return (b != 0 && a > kMaxReNodes / b) ? kMaxReNodes + 1 : a * b;
+}
+
+// An interval `{n}`, `{n,}` or `{n,m}` at p[i] ('{'): the copies it makes
+// of its atom, and i moved past it; nullopt when it is not one (glibc then
+// reads the brace as a literal or refuses the pattern).
+std::optional<size_t> interval(std::string_view p, size_t& i) {
+  size_t j = i + 1;
+  auto number = [&](size_t& out) {
+    size_t start = j;
+    out = 0;
+    while (j < p.size() && p[j] >= '0' && p[j] <= '9')
+      out = std::min<size_t>(out * 10 + (p[j++] - '0'), 1U << 20);
+    return j > start;
+  };
+  size_t lo = 0;
+  size_t hi = 0;
+  if (!number(lo)) return std::nullopt;
+  hi = lo;
+  if (j < p.size() && p[j] == ',') {
+    ++j;
+    if (!number(hi)) hi = lo + 1;  // {n,}: n copies and a star
+  }
+  if (j >= p.size() || p[j] != '}') return std::nullopt;
+  i = j + 1;
+  return std::max<size_t>({lo, hi, 1});
+}
+
+// The end of a bracket expression starting at p[i] ('['): `]` first (after
+// an optional `^`) is a member, and [:class:], [=e=], [.c.] hold brackets.
+size_t bracket_end(std::string_view p, size_t i) {
+  size_t j = i + 1;
+  if (j < p.size() && p[j] == '^') ++j;
+  if (j < p.size() && p[j] == ']') ++j;
+  while (j < p.size() && p[j] != ']') {
+    if (p[j] == '[' && j + 1 < p.size() &&
+        (p[j + 1] == ':' || p[j + 1] == '=' || p[j + 1] == '.')) {
+      size_t close = p.find(std::string{p[j + 1], ']'}, j + 2);
+      j = close == std::string_view::npos ? p.size() : close + 2;
+    } else {
+      ++j;
+    }
+  }
+  return std::min(j + 1, p.size());
+}
+
+// Checks the pattern's expanded size and refuses back-references: `\1` is a
+// glibc extension to ERE (POSIX has none), and matching one is exponential in
+// the subject, which a container's author controls.
+Result<void> bounded(std::string_view p) {
+  std::vector<size_t> groups{0};  // nodes so far in each open group
+  size_t last = 0;                // nodes of the last atom, 0 when none
+  for (size_t i = 0; i < p.size();) {
+    char c = p[i];
+    size_t atom = 1;
+    if (c == '*' || c == '?' || c == '+' || c == '{') {
+      std::optional<size_t> copies =
+          c == '{' ? interval(p, i) : std::optional<size_t>(c == '+' ? 2 : 1);
+      if (c != '{') ++i;
+      if (copies && last != 0) {
+        groups.back() += times(last, *copies) - last;
+        last = times(last, *copies);
+        if (groups.back() > kMaxReNodes) break;
+        continue;
+      }
+      if (c == '{' && !copies) ++i;
+    } else if (c == '\\' && i + 1 < p.size()) {
+      if (p[i + 1] >= '1' && p[i + 1] <= '9')
+        return Error::spec("back-reference \\{} is not part of POSIX extended regular expressions",
+                           p[i + 1]);
+      i += 2;
+    } else if (c == '[') {
+      i = bracket_end(p, i);
+    } else if (c == '(') {
+      groups.push_back(0);
+      last = 0;
+      ++i;
+      continue;
+    } else if (c == ')' && groups.size() > 1) {
+      atom = groups.back() + 1;
+      groups.pop_back();
+      ++i;
+    } else if (c == '|' || c == '^' || c == '$') {
+      groups.back() += 1;
+      last = 0;
+      ++i;
+      continue;
+    } else {
+      ++i;
+    }
+    groups.back() += atom;
+    last = atom;
+    if (groups.back() > kMaxReNodes) break;
+  }
+  size_t total = 0;
+  for (size_t g : groups) total += g;
+  if (total > kMaxReNodes)
+    return Error::spec("too complex: its repetitions expand to more than {} nodes", kMaxReNodes);
+  return {};
+}
+
+}  // namespace
+
 Result<Regex> Regex::compile(const std::string& pattern) {
   // regcomp(3) reads a C string: a NUL would silently cut the pattern short.
   if (pattern.find('\0') != std::string::npos) {
     return Error::spec("regular expression {:?} holds a NUL byte", pattern);
   }
+  TRY_CTX(bounded(pattern), "regular expression {:?}", pattern);
   auto compiled = std::make_unique<regex_t>();
   int rc = ::regcomp(compiled.get(), pattern.c_str(), REG_EXTENDED | REG_NOSUB);
   if (rc != 0) {

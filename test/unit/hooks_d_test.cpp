@@ -210,6 +210,30 @@ TEST_CASE("hooks.d: ERE syntax, not RE2's", "[hooks_d]") {
   CHECK_FALSE(match("  annotations: {n: '^\\d+$'}\n", cfg));
 }
 
+TEST_CASE("hooks.d: patterns whose repetitions explode or that back-reference are refused",
+          "[hooks_d]") {
+  using husk::hooks::Regex;
+  // glibc copies a repeated subtree once per copy: stacked and nested
+  // repetitions multiply (this one, found by fuzzing, exhausted memory).
+  auto stacked = Regex::compile("^c" + std::string(53, '+') + "om\\.example\\.log$");
+  REQUIRE_FALSE(stacked);
+  CHECK_THAT(stacked.error().message(), Catch::Matchers::Contains("too complex"));
+  CHECK_FALSE(Regex::compile("((a{100}){100}){100}"));
+  CHECK_FALSE(Regex::compile("(x{4000}|y)+"));
+  // \1 is glibc's extension, exponential to match against a value the
+  // container's author writes.
+  auto backref = Regex::compile("(a*)*\\1");
+  REQUIRE_FALSE(backref);
+  CHECK_THAT(backref.error().message(), Catch::Matchers::Contains("back-reference"));
+  // What real hook files write stays accepted, braces and brackets included.
+  for (const char* ok : {"^com\\.example\\.gpu$", ".*fluid-dynamics.*", "^[0-9]{1,5}$", "[]{}+*]+",
+                         "^[[:alpha:]]{2,}$", "^(yes|true|1)$", "a{1000}", "x{,3}",
+                         "^/usr/bin/(nvidia-smi|bash)$"}) {
+    CAPTURE(ok);
+    CHECK(Regex::compile(ok));
+  }
+}
+
 TEST_CASE("hooks.d: matching copes with long and NUL-holding values", "[hooks_d]") {
   std::string big(1 << 20, 'a');
   auto cfg = config(R"(,"annotations":{"big":")" + big + R"(b"})");
