@@ -137,6 +137,20 @@ Status plan_fresh(const spec::MountOptions& mo, MountPlan& p) {
   return {};
 }
 
+// linux.mountLabel: every file of a new filesystem gets the container's
+// SELinux context (context=, which also makes the filesystem ignore any
+// security.selinux xattrs it stores), as under runc. procfs and sysfs take
+// none: their labels come from the policy (genfscon). A mount that names its
+// own context= keeps it. Binds share the source's superblock, which keeps
+// its labels: no option applies to them.
+void add_mount_label(MountPlan& p, const std::string& label) {
+  if (label.empty() || p.fstype == "proc" || p.fstype == "sysfs") return;
+  for (const auto& prm : p.params) {
+    if (prm.key == "context") return;
+  }
+  p.params.push_back({"context", label});
+}
+
 // A new filesystem mount(2) can make in one call exactly as the fd-based API
 // does: mount(2) applies MS_NOSUID etc. to the mount as fsmount(2) does, and
 // splits its data string at commas into the same parameters fsconfig(2)
@@ -177,7 +191,11 @@ void plan_classic(MountPlan& p) {
   for (const auto& prm : p.params) {
     if (!data.empty()) data += ',';
     data += prm.key;
-    if (prm.value) data += '=' + *prm.value;
+    if (!prm.value) continue;
+    // mount(2) lets the LSM take its options out first
+    // (security_sb_eat_lsm_opts), honouring double quotes around commas.
+    const bool quote = prm.value->find(',') != std::string::npos;
+    data += quote ? "=\"" + *prm.value + '"' : '=' + *prm.value;
   }
   p.classic = true;
   p.classic_flags = flags;
@@ -397,20 +415,28 @@ MountAttrs ms_to_mount_attrs(unsigned long set, unsigned long clear) {
 
 std::vector<FsParam> split_fs_data(std::string_view data) {
   std::vector<FsParam> out;
-  size_t i = 0;
-  while (i < data.size()) {
-    size_t j = data.find(',', i);
-    if (j == std::string_view::npos) j = data.size();
-    std::string_view item = data.substr(i, j - i);
-    i = j + 1;
-    if (item.empty()) continue;
+  std::string item;
+  bool quoted = false;
+  auto flush = [&] {
+    if (item.empty()) return;
     size_t eq = item.find('=');
-    if (eq == std::string_view::npos) {
-      out.push_back({std::string(item), std::nullopt});
+    if (eq == std::string::npos) {
+      out.push_back({item, std::nullopt});
     } else {
-      out.push_back({std::string(item.substr(0, eq)), std::string(item.substr(eq + 1))});
+      out.push_back({item.substr(0, eq), item.substr(eq + 1)});
+    }
+    item.clear();
+  };
+  for (char c : data) {
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      flush();
+    } else {
+      item += c;
     }
   }
+  flush();
   return out;
 }
 
@@ -442,6 +468,7 @@ Result<MountPlan> plan_mount(const spec::Mount& m, size_t index, const MountEnv&
     } else {
       p.kind = MountKind::Fresh;
       TRY(plan_fresh(mo, p));
+      add_mount_label(p, env.mount_label);
     }
   }
   TRY(plan_idmap(m, mo, env, p));

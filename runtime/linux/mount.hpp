@@ -81,6 +81,7 @@ struct MountEnv {
   bool userns = false;  // the container has a user namespace (new or joined)
   const std::vector<spec::IdMapping>* uid_mappings = nullptr;  // linux.uidMappings
   const std::vector<spec::IdMapping>* gid_mappings = nullptr;
+  std::string mount_label;  // linux.mountLabel (checked by plan_linux), "" for none
 };
 
 // Pure: validates and decodes config.mounts[index].
@@ -89,7 +90,9 @@ Result<MountPlan> plan_mount(const spec::Mount& m, size_t index, const MountEnv&
 // MS_* set/clear flags of the mount-level options -> MOUNT_ATTR_* set/clear.
 MountAttrs ms_to_mount_attrs(unsigned long set, unsigned long clear);
 
-// "size=64k,mode=755,newinstance" -> fsconfig parameters (commas separate).
+// "size=64k,mode=755,newinstance" -> fsconfig parameters (commas separate,
+// except inside double quotes, which are dropped: mount(8)'s quoting of an
+// SELinux context such as context="system_u:object_r:t:s0:c1,c2").
 std::vector<FsParam> split_fs_data(std::string_view data);
 
 // Where the parent placed the init in every cgroup hierarchy (filled before

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <string>
 
+#include "linux/lsm.hpp"
 #include "linux/mountinfo.hpp"
 #include "linux/paths.hpp"
 #include "linux/rootless.hpp"
@@ -57,8 +58,7 @@ Result<SysctlPlan> plan_sysctl(const std::string& name, const std::string& value
 
 Status plan_linux(const spec::Linux& l, RootfsPlan& p) {
   if (l.mount_label && !l.mount_label->empty()) {
-    return Error::make(ErrorKind::Unsupported,
-                       "linux.mountLabel: SELinux mount labels are not supported on this host");
+    TRY(check_selinux_label(*l.mount_label, "linux.mountLabel"));
   }
   if (l.rootfs_propagation) {
     p.root_propagation = TRY(spec::parse_rootfs_propagation(*l.rootfs_propagation));
@@ -344,10 +344,11 @@ Result<RootfsPlanPtr> plan_rootfs(const spec::Config& cfg, const RootfsOptions& 
         *cfg.linux->rootfs_propagation);
   }
   if (!cfg.linux) p->devices = TRY(plan_devices({}));
-  MountEnv env{opts.bundle, p->userns, nullptr, nullptr};
+  MountEnv env{opts.bundle, p->userns, nullptr, nullptr, {}};
   if (cfg.linux) {
     env.uid_mappings = &cfg.linux->uid_mappings;
     env.gid_mappings = &cfg.linux->gid_mappings;
+    env.mount_label = cfg.linux->mount_label.value_or("");
   }
   for (size_t i = 0; i < cfg.mounts.size(); ++i) {
     p->mounts.push_back(TRY(plan_mount(cfg.mounts[i], i, env)));
