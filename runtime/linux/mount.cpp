@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/mount.h>
+#include <sys/xattr.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -137,6 +138,10 @@ Status plan_fresh(const spec::MountOptions& mo, MountPlan& p) {
   return {};
 }
 
+bool has_param(const std::vector<FsParam>& params, std::string_view key) {
+  return std::any_of(params.begin(), params.end(), [&](const FsParam& p) { return p.key == key; });
+}
+
 // linux.mountLabel: every file of a new filesystem gets the container's
 // SELinux context (context=, which also makes the filesystem ignore any
 // security.selinux xattrs it stores), as under runc. procfs and sysfs take
@@ -145,10 +150,7 @@ Status plan_fresh(const spec::MountOptions& mo, MountPlan& p) {
 // its labels: no option applies to them.
 void add_mount_label(MountPlan& p, const std::string& label) {
   if (label.empty() || p.fstype == "proc" || p.fstype == "sysfs") return;
-  for (const auto& prm : p.params) {
-    if (prm.key == "context") return;
-  }
-  p.params.push_back({"context", label});
+  if (!has_param(p.params, "context")) p.params.push_back({"context", label});
 }
 
 // A new filesystem mount(2) can make in one call exactly as the fd-based API
@@ -305,6 +307,24 @@ Status perform_bind(const MountPlan& m, const MountRuntime& rt) {
   return attach(tree, dest.get(), m.propagation);
 }
 
+// mqueue's superblock is made with its IPC namespace (mq_init_ns), before
+// any mount of it asks for context=: SELinux refuses to label it a second,
+// different way (EINVAL). As runc: mount it as it is and give its root
+// directory the label (security.selinux, through the mount's fd).
+Result<sys::UniqueFd> mqueue_labelled(const MountPlan& m, uint64_t attrs) {
+  std::vector<FsParam> params = m.params;
+  auto label = std::find_if(params.begin(), params.end(),
+                            [](const FsParam& p) { return p.key == "context"; });
+  const std::string context = label->value.value_or("");
+  params.erase(label);
+  auto mnt = TRY(fresh_mount(m.fstype, m.source, params, attrs));
+  const std::string path = fmt::format("/proc/self/fd/{}", mnt.get());
+  if (::setxattr(path.c_str(), "security.selinux", context.data(), context.size(), 0) != 0) {
+    return Error::last("setxattr {} security.selinux {:?}", m.destination, context);
+  }
+  return mnt;
+}
+
 // Fallbacks for a user namespace, as runc and crun do. sysfs can only be
 // mounted by a user namespace that owns the network namespace
 // (sysfs_get_tree): bind the host's /sys instead. devpts rejects a gid= the
@@ -313,8 +333,12 @@ Status perform_bind(const MountPlan& m, const MountRuntime& rt) {
 Result<sys::UniqueFd> fresh_with_fallbacks(const MountPlan& m, const MountRuntime& rt) {
   uint64_t attrs = m.attrs.set | m.rattrs.set;
   auto mnt = fresh_mount(m.fstype, m.source, m.params, attrs);
-  if (mnt || !rt.userns) return mnt;
+  if (mnt) return mnt;
   int err = mnt.error().err();
+  if (m.fstype == "mqueue" && err == EINVAL && has_param(m.params, "context")) {
+    return mqueue_labelled(m, attrs);
+  }
+  if (!rt.userns) return mnt;
   if (m.fstype == "sysfs" && err == EPERM) {
     auto tree = TRY(sys::open_tree(AT_FDCWD, "/sys", OPEN_TREE_CLONE | AT_RECURSIVE));
     TRY(set_bind_attrs(tree.get(), m.attrs, sys_bind_rattrs(m, true, true, true)));

@@ -651,6 +651,9 @@ _PROPERTIES = {
                  and os.path.exists("/sys/kernel/security/apparmor/profiles"),
                  "needs AppArmor enabled (kernel apparmor=1 security=apparmor, securityfs "
                  "mounted) and apparmor_parser: scripts/vm-test --variant apparmor"),
+    "selinux": (lambda: os.path.exists("/sys/fs/selinux/enforce"),
+                "needs SELinux enabled with a policy loaded (kernel security=selinux, "
+                "load_policy): scripts/vm-test --variant selinux"),
     "podman": (lambda: all(shutil.which(b) for b in ("podman", "conmon")),
                "needs podman and conmon (scripts/deps installs Debian's podman, conmon, "
                "catatonit)"),
