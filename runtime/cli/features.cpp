@@ -2,8 +2,8 @@
 #include "spec/features.hpp"
 
 #include "cli/verbs.hpp"
-#include "linux/lsm.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/lsm.hpp"
 
 namespace husk::cli {
 

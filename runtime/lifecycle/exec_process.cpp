@@ -5,8 +5,8 @@
 #include <charconv>
 #include <cstdint>
 
-#include "linux/lsm.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/lsm.hpp"
 
 namespace husk::lifecycle {
 

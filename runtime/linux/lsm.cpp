@@ -111,13 +111,13 @@ Status apply_lsm(const LsmPlan& plan, const char* path) {
                       plan.label, path);
   }
   if (plan.lsm == Lsm::SELinux && err == EINVAL) {
-    return Error::sys(EINVAL, "apply label {:?}: write {}: not a valid context in the loaded "
+    return Error::sys(EINVAL,
+                      "apply label {:?}: write {}: not a valid context in the loaded "
                       "SELinux policy",
                       plan.label, path);
   }
-  return std::move(written).error().wrap("apply {} {:?}",
-                                         plan.lsm == Lsm::AppArmor ? "profile" : "label",
-                                         plan.label);
+  return std::move(written).error().wrap(
+      "apply {} {:?}", plan.lsm == Lsm::AppArmor ? "profile" : "label", plan.label);
 }
 
 }  // namespace husk::linux_setup

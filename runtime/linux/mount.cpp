@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/mount.h>
-#include <sys/xattr.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include <algorithm>
 #include <array>

@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "base/result.hpp"
-#include "linux/lsm.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/lsm.hpp"
 #include "linux/seccomp.hpp"
 #include "spec/config.hpp"
 #include "sys/fd.hpp"

@@ -334,6 +334,15 @@ def reap_orphans(exclude=()):
 
 # ---- probe ------------------------------------------------------------------
 
+def process_file(directory, args, **fields):
+    """A process file for `exec --process`: args, cwd "/" and `fields`
+    (e.g. selinuxLabel=...) -> its path."""
+    path = os.path.join(directory, "process.json")
+    with open(path, "w") as f:
+        json.dump({"args": list(args), "cwd": "/", **fields}, f)
+    return path
+
+
 def probe(*cmds):
     """process.args running the probe, one command per argument: a string is
     split on whitespace, a list is taken as is (for arguments with spaces).

@@ -82,10 +82,7 @@ class TestWithoutSELinux:
         r = husk("exec", "--process-label", LABEL, "c1", "/probe", "pid")
         assert r.rc != 0
         assert "--process-label: SELinux is not enabled on this host" in r.err, r
-        path = os.path.join(tmp, "process.json")
-        with open(path, "w") as f:
-            json.dump({"args": ["/probe", "pid"], "cwd": "/", "selinuxLabel": LABEL}, f)
-        r = husk("exec", "--process", path, "c1")
+        r = husk("exec", "--process", h.process_file(tmp, probe("pid"), selinuxLabel=LABEL), "c1")
         assert r.rc != 0
         assert "process.selinuxLabel: SELinux is not enabled on this host" in r.err, r
 
@@ -119,7 +116,7 @@ class TestWithSELinux:
                 "c1")
         assert keyring_label("c1") == LABEL
 
-    def test_exec_process_label(self, husk, bundle, tmp):
+    def test_exec_process_label(self, husk, bundle):
         running(husk, bundle(args=probe("sleep 1000")), "c1")
         out = husk("exec", "--process-label", LABEL, "c1", *CURRENT)
         assert out.rc == 0, out
@@ -135,10 +132,7 @@ class TestWithSELinux:
         assert out.rc == 0, out
         assert current(out.out) == LABEL
         # A process file's own selinuxLabel replaces the container's.
-        path = os.path.join(tmp, "process.json")
-        with open(path, "w") as f:
-            json.dump({"args": CURRENT, "cwd": "/", "selinuxLabel": OTHER}, f)
-        out = husk("exec", "--process", path, "c1")
+        out = husk("exec", "--process", h.process_file(tmp, CURRENT, selinuxLabel=OTHER), "c1")
         assert out.rc == 0, out
         assert current(out.out) == OTHER
 

@@ -320,7 +320,8 @@ TEST_CASE("linux.mountLabel needs SELinux on the host, else an Unsupported error
     c.linux->mount_label = "not a context";
     auto e = plan_error(c);
     CHECK(e.kind() == ErrorKind::InvalidSpec);
-    CHECK_THAT(e.message(), Catch::StartsWith("linux.mountLabel: \"not a context\" is not a valid"));
+    CHECK_THAT(e.message(),
+               Catch::StartsWith("linux.mountLabel: \"not a context\" is not a valid"));
   } else {
     auto e = plan_error(c);
     CHECK(e.kind() == ErrorKind::Unsupported);
@@ -333,7 +334,7 @@ TEST_CASE("linux.mountLabel needs SELinux on the host, else an Unsupported error
 TEST_CASE("mount label: context= on new filesystems but procfs, sysfs and binds") {
   MountEnv env{"/bundle", false, nullptr, nullptr, "system_u:object_r:container_file_t:s0:c1,c2"};
   const FsParam label{"context", env.mount_label};
-  auto plan = [&](spec::Mount m) {
+  auto plan = [&](const spec::Mount& m) {
     auto r = plan_mount(m, 0, env);
     if (!r) FAIL(r.error().message());
     return std::move(r).value();
@@ -351,17 +352,17 @@ TEST_CASE("mount label: context= on new filesystems but procfs, sysfs and binds"
   CHECK(plan(mnt("/b", "bind", "/src", {"rbind"})).params.empty());
   // The mount's own context= is kept, quoted commas and all.
   auto own = plan(mnt("/o", "tmpfs", "tmpfs", {"context=\"system_u:object_r:tmp_t:s0:c3,c4\""}));
-  CHECK(own.params == std::vector<FsParam>{{"context", std::string("system_u:object_r:tmp_t:s0:c3,c4")}});
+  CHECK(own.params ==
+        std::vector<FsParam>{{"context", std::string("system_u:object_r:tmp_t:s0:c3,c4")}});
   env.mount_label.clear();
   CHECK(plan(mnt("/t", "tmpfs", "tmpfs", {})).params.empty());
 }
 
 TEST_CASE("split_fs_data: commas inside double quotes do not split, the quotes go") {
-  CHECK(split_fs_data("a=1,,b,c=\"x,y\",d") ==
-        std::vector<FsParam>{{"a", std::string("1")},
-                             {"b", std::nullopt},
-                             {"c", std::string("x,y")},
-                             {"d", std::nullopt}});
+  CHECK(split_fs_data("a=1,,b,c=\"x,y\",d") == std::vector<FsParam>{{"a", std::string("1")},
+                                                                    {"b", std::nullopt},
+                                                                    {"c", std::string("x,y")},
+                                                                    {"d", std::nullopt}});
 }
 
 TEST_CASE("masked and readonly paths are cleaned and must be absolute") {

@@ -16,7 +16,7 @@ mount -t selinuxfs selinuxfs /sys/fs/selinux || status=1
 printf 'SELINUX=permissive\nSELINUXTYPE=default\n' >/etc/selinux/config
 load_policy || status=1
 echo "guest: SELinux: $(getenforce 2>&1), policy $(cat /sys/fs/selinux/policyvers 2>&1)"
-step /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider --durations=5 test/integration/test_selinux.py || status=1
+step /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider test/integration/test_selinux.py || status=1
 step /usr/bin/python3 conformance/runtime_tools.py --husk "$HUSK_BIN" \
   --work "$build/runtime-tools-work" --no-build \
   --expected conformance/runtime-tools-selinux.expected linux_mount_label || status=1
