@@ -189,19 +189,9 @@ void plan_classic(MountPlan& p) {
       return;
   }
   if ((attrs & ~static_cast<uint64_t>(MOUNT_ATTR__ATIME)) != 0) return;
-  std::string data;
-  for (const auto& prm : p.params) {
-    if (!data.empty()) data += ',';
-    data += prm.key;
-    if (!prm.value) continue;
-    // mount(2) lets the LSM take its options out first
-    // (security_sb_eat_lsm_opts), honouring double quotes around commas.
-    const bool quote = prm.value->find(',') != std::string::npos;
-    data += quote ? "=\"" + *prm.value + '"' : '=' + *prm.value;
-  }
   p.classic = true;
   p.classic_flags = flags;
-  p.classic_data = std::move(data);
+  p.classic_data = fs_data(p.params);
 }
 
 Status plan_idmap(const spec::Mount& m, const spec::MountOptions& mo, const MountEnv& env,
@@ -435,6 +425,20 @@ MountAttrs ms_to_mount_attrs(unsigned long set, unsigned long clear) {
     a.set |= mode;
   }
   return a;
+}
+
+std::string fs_data(const std::vector<FsParam>& params) {
+  std::string data;
+  for (const auto& prm : params) {
+    if (!data.empty()) data += ',';
+    data += prm.key;
+    if (!prm.value) continue;
+    // mount(2) lets the LSM take its options out first
+    // (security_sb_eat_lsm_opts), honouring double quotes around commas.
+    const bool quote = prm.value->find(',') != std::string::npos;
+    data += quote ? "=\"" + *prm.value + '"' : '=' + *prm.value;
+  }
+  return data;
 }
 
 std::vector<FsParam> split_fs_data(std::string_view data) {

@@ -87,6 +87,9 @@ struct MountEnv {
 // Pure: validates and decodes config.mounts[index].
 Result<MountPlan> plan_mount(const spec::Mount& m, size_t index, const MountEnv& env);
 
+// fsconfig parameters as mount(2)'s data string ("size=1m,context=\"a,b\"").
+std::string fs_data(const std::vector<FsParam>& params);
+
 // MS_* set/clear flags of the mount-level options -> MOUNT_ATTR_* set/clear.
 MountAttrs ms_to_mount_attrs(unsigned long set, unsigned long clear);
 

@@ -157,6 +157,11 @@ class TestWithSELinux:
         # The default config's own filesystems under /dev.
         assert xattr_label(f"{root}/dev/shm") == MOUNT_LABEL
         assert xattr_label(f"{root}/dev/mqueue") == MOUNT_LABEL
+        # The empty tmpfs over each masked directory, as runc labels it.
+        masked = [p for p in b.config["linux"]["maskedPaths"] if os.path.isdir(f"{root}{p}")]
+        assert masked, b.config["linux"]["maskedPaths"]
+        for p in masked:
+            assert xattr_label(f"{root}{p}") == MOUNT_LABEL, p
         # A mount that names its own context keeps it; a bind shows its source.
         assert xattr_label(f"{root}/own") == OWN_CONTEXT
         assert xattr_label(f"{root}/b") == xattr_label(src) != MOUNT_LABEL
