@@ -147,7 +147,8 @@ bool has_param(const std::vector<FsParam>& params, std::string_view key) {
 // security.selinux xattrs it stores), as under runc. procfs and sysfs take
 // none: their labels come from the policy (genfscon). A mount that names its
 // own context= keeps it. Binds share the source's superblock, which keeps
-// its labels: no option applies to them.
+// its labels: no option applies to them. A cgroup mount's parameters are
+// those of the tmpfs that holds a v1 host's hierarchies.
 void add_mount_label(MountPlan& p, const std::string& label) {
   if (label.empty() || p.fstype == "proc" || p.fstype == "sysfs") return;
   if (!has_param(p.params, "context")) p.params.push_back({"context", label});
@@ -493,6 +494,8 @@ Result<MountPlan> plan_mount(const spec::Mount& m, size_t index, const MountEnv&
                            "supported",
                            p.field(), mo.data);
       }
+      // For the tmpfs a v1 host's /sys/fs/cgroup is (mount_cgroup.cpp).
+      add_mount_label(p, env.mount_label);
     } else {
       p.kind = MountKind::Fresh;
       TRY(plan_fresh(mo, p));

@@ -51,7 +51,7 @@ struct MountPlan {
   bool recursive = false;       // rbind: submounts of the source come along
   MountAttrs attrs;             // on the mount itself (ro, nosuid, ...)
   MountAttrs rattrs;            // on the whole tree, AT_RECURSIVE (rro, rnosuid, ...)
-  std::vector<FsParam> params;  // Fresh: data options and superblock flags
+  std::vector<FsParam> params;  // Fresh: data options and superblock flags; Cgroup: its v1 tmpfs's
   std::vector<unsigned long> propagation;  // MS_SHARED ... (| MS_REC), in order
   // Fresh: mount(2) makes exactly what fsopen/fsconfig/fsmount would, with
   // these flags and params as its data string (see plan_classic).

@@ -350,6 +350,8 @@ TEST_CASE("mount label: context= on new filesystems but procfs, sysfs and binds"
   CHECK(plan(mnt("/proc", "proc", "proc", {})).params.empty());
   CHECK(plan(mnt("/sys", "sysfs", "sysfs", {})).params.empty());
   CHECK(plan(mnt("/b", "bind", "/src", {"rbind"})).params.empty());
+  // The tmpfs holding a v1 host's hierarchies.
+  CHECK(plan(mnt("/sys/fs/cgroup", "cgroup", "cgroup", {})).params == std::vector<FsParam>{label});
   // The mount's own context= is kept, quoted commas and all.
   auto own = plan(mnt("/o", "tmpfs", "tmpfs", {"context=\"system_u:object_r:tmp_t:s0:c3,c4\""}));
   CHECK(own.params ==
