@@ -2,8 +2,8 @@
 #include "spec/features.hpp"
 
 #include "cli/verbs.hpp"
-#include "linux/apparmor.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/lsm.hpp"
 
 namespace husk::cli {
 
@@ -14,6 +14,7 @@ int features(const GlobalOptions& /*g*/, const ParsedArgs& /*a*/) {
   in.capabilities = linux_setup::known_capability_names();
   // As runc: what this host can apply, not what husk was built with.
   in.apparmor = linux_setup::apparmor_enabled();
+  in.selinux = linux_setup::selinux_enabled();
   print_out(spec::features_json(in) + "\n");
   return 0;
 }

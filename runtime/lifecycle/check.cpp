@@ -10,8 +10,8 @@
 #include "cgroup/cgroup.hpp"
 #include "cgroup/resources.hpp"
 #include "lifecycle/create.hpp"
-#include "linux/apparmor.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/lsm.hpp"
 #include "linux/namespaces.hpp"
 #include "linux/paths.hpp"
 #include "linux/process.hpp"
@@ -62,8 +62,9 @@ std::optional<bool> apparmor_profile_loaded(const std::string& profile) {
   return false;
 }
 
-// An AppArmor profile needs AppArmor on, and the profile loaded: create
-// fails otherwise. husk applies no SELinux label: say what the host has.
+// A label needs its security module on, and one the kernel knows: an
+// AppArmor profile loaded, an SELinux context valid in the loaded policy.
+// create fails otherwise.
 void check_lsm(const spec::Process& p, Diagnostics& d) {
   if (p.apparmor_profile && !p.apparmor_profile->empty()) {
     const std::string& name = *p.apparmor_profile;
@@ -77,12 +78,8 @@ void check_lsm(const spec::Process& p, Diagnostics& d) {
                         name));
     }
   }
-  if (p.selinux_label) {
-    const bool on = ::access("/sys/fs/selinux/enforce", F_OK) == 0;
-    d.add(Severity::Error, "process.selinuxLabel",
-          fmt::format("SELinux is not supported by husk (label {:?}); this host has it {}",
-                      *p.selinux_label, on ? "enabled" : "disabled or not built in"));
-  }
+  auto selinux = linux_setup::plan_selinux(p.selinux_label, "process.selinuxLabel");
+  take(d, selinux ? Status() : Status(selinux.error()));
 }
 
 // Each name alone through create's own resolution, so that one unknown

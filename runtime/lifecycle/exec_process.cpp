@@ -5,8 +5,8 @@
 #include <charconv>
 #include <cstdint>
 
-#include "linux/apparmor.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/lsm.hpp"
 
 namespace husk::lifecycle {
 
@@ -39,18 +39,18 @@ std::string cap_name(std::string c) {
   return c;
 }
 
-// Valid flags for security modules this host does not have: an explicit
-// error naming the flag, never ignored. --apparmor replaces the profile the
-// process would have had (the container's, or process.json's), as in runc.
+// A label for a security module this host does not have is an explicit
+// error naming the flag, never ignored. --apparmor and --process-label
+// replace the label the process would have had (the container's, or
+// process.json's), as in runc.
 Status merge_labels(spec::Process& p, const ExecOverrides& o) {
   if (o.apparmor && !o.apparmor->empty()) {
     TRY(linux_setup::plan_apparmor(o.apparmor, "--apparmor"));
     p.apparmor_profile = o.apparmor;
   }
   if (o.process_label && !o.process_label->empty()) {
-    return Error::make(ErrorKind::Unsupported,
-                       "--process-label: SELinux is not supported on this host (label {:?})",
-                       *o.process_label);
+    TRY(linux_setup::plan_selinux(o.process_label, "--process-label"));
+    p.selinux_label = o.process_label;
   }
   return {};
 }

@@ -86,9 +86,14 @@ Status setup_namespaces(InitEnd& ch, const NamespacePlan& ns,
 // A session keyring of the container's own, so it cannot see or use the keys
 // of the caller's session, which it would otherwise inherit (keyrings(7));
 // --no-new-keyring keeps the inherited one. Kernels without keys: nothing to
-// isolate.
-Status join_session_keyring(const char* name) {
+// isolate. With process.selinuxLabel the keyring is created with that label
+// (the keycreate attribute, which the execve resets), as under runc.
+Status join_session_keyring(const InitPlan& p) {
+  const char* name = p.session_keyring;
   if (name == nullptr) return {};
+  if (p.process != nullptr && p.process->selinux) {
+    TRY_CTX(apply_lsm(*p.process->selinux, kKeyCreateAttr), "process.selinuxLabel: keyring");
+  }
   if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name) < 0 && errno != ENOSYS) {
     return Error::last("keyctl(KEYCTL_JOIN_SESSION_KEYRING, {:?})", name);
   }
@@ -183,7 +188,7 @@ Result<RootfsBuild> build_until_rootfs(InitEnd& ch, const InitPlan& p) {
   RootfsBuild build;
   if (starts_early(*p.ns)) {
     TRY(bring_up_new_loopback(*p.ns));
-    TRY(join_session_keyring(p.session_keyring));
+    TRY(join_session_keyring(p));
     build = TRY(begin_rootfs(*p.rootfs, /*with_masks=*/true));
     TRY(ch.await_start());
     TRY(create_cgroup_time_namespaces(*p.ns));
@@ -191,7 +196,7 @@ Result<RootfsBuild> build_until_rootfs(InitEnd& ch, const InitPlan& p) {
     TRY(ch.await_start());
     std::vector<sys::UniqueFd> bind_sources(bind_source_slots(*p.rootfs));
     TRY(setup_namespaces(ch, *p.ns, bind_sources));
-    TRY(join_session_keyring(p.session_keyring));
+    TRY(join_session_keyring(p));
     build = TRY(begin_rootfs(*p.rootfs, /*with_masks=*/false, std::move(bind_sources)));
   }
   TRY(finish_rootfs(*p.rootfs, build));

@@ -4,6 +4,7 @@
 #include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include <algorithm>
 #include <array>
@@ -137,6 +138,22 @@ Status plan_fresh(const spec::MountOptions& mo, MountPlan& p) {
   return {};
 }
 
+bool has_param(const std::vector<FsParam>& params, std::string_view key) {
+  return std::any_of(params.begin(), params.end(), [&](const FsParam& p) { return p.key == key; });
+}
+
+// linux.mountLabel: every file of a new filesystem gets the container's
+// SELinux context (context=, which also makes the filesystem ignore any
+// security.selinux xattrs it stores), as under runc. procfs and sysfs take
+// none: their labels come from the policy (genfscon). A mount that names its
+// own context= keeps it. Binds share the source's superblock, which keeps
+// its labels: no option applies to them. A cgroup mount's parameters are
+// those of the tmpfs that holds a v1 host's hierarchies.
+void add_mount_label(MountPlan& p, const std::string& label) {
+  if (label.empty() || p.fstype == "proc" || p.fstype == "sysfs") return;
+  if (!has_param(p.params, "context")) p.params.push_back({"context", label});
+}
+
 // A new filesystem mount(2) can make in one call exactly as the fd-based API
 // does: mount(2) applies MS_NOSUID etc. to the mount as fsmount(2) does, and
 // splits its data string at commas into the same parameters fsconfig(2)
@@ -173,15 +190,9 @@ void plan_classic(MountPlan& p) {
       return;
   }
   if ((attrs & ~static_cast<uint64_t>(MOUNT_ATTR__ATIME)) != 0) return;
-  std::string data;
-  for (const auto& prm : p.params) {
-    if (!data.empty()) data += ',';
-    data += prm.key;
-    if (prm.value) data += '=' + *prm.value;
-  }
   p.classic = true;
   p.classic_flags = flags;
-  p.classic_data = std::move(data);
+  p.classic_data = fs_data(p.params);
 }
 
 Status plan_idmap(const spec::Mount& m, const spec::MountOptions& mo, const MountEnv& env,
@@ -287,6 +298,24 @@ Status perform_bind(const MountPlan& m, const MountRuntime& rt) {
   return attach(tree, dest.get(), m.propagation);
 }
 
+// mqueue's superblock is made with its IPC namespace (mq_init_ns), before
+// any mount of it asks for context=: SELinux refuses to label it a second,
+// different way (EINVAL). As runc: mount it as it is and give its root
+// directory the label (security.selinux, through the mount's fd).
+Result<sys::UniqueFd> mqueue_labelled(const MountPlan& m, uint64_t attrs) {
+  std::vector<FsParam> params = m.params;
+  auto label = std::find_if(params.begin(), params.end(),
+                            [](const FsParam& p) { return p.key == "context"; });
+  const std::string context = label->value.value_or("");
+  params.erase(label);
+  auto mnt = TRY(fresh_mount(m.fstype, m.source, params, attrs));
+  const std::string path = fmt::format("/proc/self/fd/{}", mnt.get());
+  if (::setxattr(path.c_str(), "security.selinux", context.data(), context.size(), 0) != 0) {
+    return Error::last("setxattr {} security.selinux {:?}", m.destination, context);
+  }
+  return mnt;
+}
+
 // Fallbacks for a user namespace, as runc and crun do. sysfs can only be
 // mounted by a user namespace that owns the network namespace
 // (sysfs_get_tree): bind the host's /sys instead. devpts rejects a gid= the
@@ -295,8 +324,12 @@ Status perform_bind(const MountPlan& m, const MountRuntime& rt) {
 Result<sys::UniqueFd> fresh_with_fallbacks(const MountPlan& m, const MountRuntime& rt) {
   uint64_t attrs = m.attrs.set | m.rattrs.set;
   auto mnt = fresh_mount(m.fstype, m.source, m.params, attrs);
-  if (mnt || !rt.userns) return mnt;
+  if (mnt) return mnt;
   int err = mnt.error().err();
+  if (m.fstype == "mqueue" && err == EINVAL && has_param(m.params, "context")) {
+    return mqueue_labelled(m, attrs);
+  }
+  if (!rt.userns) return mnt;
   if (m.fstype == "sysfs" && err == EPERM) {
     auto tree = TRY(sys::open_tree(AT_FDCWD, "/sys", OPEN_TREE_CLONE | AT_RECURSIVE));
     TRY(set_bind_attrs(tree.get(), m.attrs, sys_bind_rattrs(m, true, true, true)));
@@ -395,22 +428,44 @@ MountAttrs ms_to_mount_attrs(unsigned long set, unsigned long clear) {
   return a;
 }
 
+std::string fs_data(const std::vector<FsParam>& params) {
+  std::string data;
+  for (const auto& prm : params) {
+    if (!data.empty()) data += ',';
+    data += prm.key;
+    if (!prm.value) continue;
+    // mount(2) lets the LSM take its options out first
+    // (security_sb_eat_lsm_opts), honouring double quotes around commas.
+    const bool quote = prm.value->find(',') != std::string::npos;
+    data += quote ? "=\"" + *prm.value + '"' : '=' + *prm.value;
+  }
+  return data;
+}
+
 std::vector<FsParam> split_fs_data(std::string_view data) {
   std::vector<FsParam> out;
-  size_t i = 0;
-  while (i < data.size()) {
-    size_t j = data.find(',', i);
-    if (j == std::string_view::npos) j = data.size();
-    std::string_view item = data.substr(i, j - i);
-    i = j + 1;
-    if (item.empty()) continue;
+  std::string item;
+  bool quoted = false;
+  auto flush = [&] {
+    if (item.empty()) return;
     size_t eq = item.find('=');
-    if (eq == std::string_view::npos) {
-      out.push_back({std::string(item), std::nullopt});
+    if (eq == std::string::npos) {
+      out.push_back({item, std::nullopt});
     } else {
-      out.push_back({std::string(item.substr(0, eq)), std::string(item.substr(eq + 1))});
+      out.push_back({item.substr(0, eq), item.substr(eq + 1)});
+    }
+    item.clear();
+  };
+  for (char c : data) {
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      flush();
+    } else {
+      item += c;
     }
   }
+  flush();
   return out;
 }
 
@@ -439,9 +494,12 @@ Result<MountPlan> plan_mount(const spec::Mount& m, size_t index, const MountEnv&
                            "supported",
                            p.field(), mo.data);
       }
+      // For the tmpfs a v1 host's /sys/fs/cgroup is (mount_cgroup.cpp).
+      add_mount_label(p, env.mount_label);
     } else {
       p.kind = MountKind::Fresh;
       TRY(plan_fresh(mo, p));
+      add_mount_label(p, env.mount_label);
     }
   }
   TRY(plan_idmap(m, mo, env, p));

@@ -51,7 +51,7 @@ struct MountPlan {
   bool recursive = false;       // rbind: submounts of the source come along
   MountAttrs attrs;             // on the mount itself (ro, nosuid, ...)
   MountAttrs rattrs;            // on the whole tree, AT_RECURSIVE (rro, rnosuid, ...)
-  std::vector<FsParam> params;  // Fresh: data options and superblock flags
+  std::vector<FsParam> params;  // Fresh: data options and superblock flags; Cgroup: its v1 tmpfs's
   std::vector<unsigned long> propagation;  // MS_SHARED ... (| MS_REC), in order
   // Fresh: mount(2) makes exactly what fsopen/fsconfig/fsmount would, with
   // these flags and params as its data string (see plan_classic).
@@ -81,15 +81,21 @@ struct MountEnv {
   bool userns = false;  // the container has a user namespace (new or joined)
   const std::vector<spec::IdMapping>* uid_mappings = nullptr;  // linux.uidMappings
   const std::vector<spec::IdMapping>* gid_mappings = nullptr;
+  std::string mount_label;  // linux.mountLabel (checked by plan_linux), "" for none
 };
 
 // Pure: validates and decodes config.mounts[index].
 Result<MountPlan> plan_mount(const spec::Mount& m, size_t index, const MountEnv& env);
 
+// fsconfig parameters as mount(2)'s data string ("size=1m,context=\"a,b\"").
+std::string fs_data(const std::vector<FsParam>& params);
+
 // MS_* set/clear flags of the mount-level options -> MOUNT_ATTR_* set/clear.
 MountAttrs ms_to_mount_attrs(unsigned long set, unsigned long clear);
 
-// "size=64k,mode=755,newinstance" -> fsconfig parameters (commas separate).
+// "size=64k,mode=755,newinstance" -> fsconfig parameters (commas separate,
+// except inside double quotes, which are dropped: mount(8)'s quoting of an
+// SELinux context such as context="system_u:object_r:t:s0:c1,c2").
 std::vector<FsParam> split_fs_data(std::string_view data);
 
 // Where the parent placed the init in every cgroup hierarchy (filled before

@@ -129,7 +129,9 @@ Status mount_v1_tree(const MountPlan& m, int dest, bool recursive_attrs, const P
   // Read-only only once populated: the directories are made first.
   uint64_t attrs = m.attrs.set | m.rattrs.set;
   uint64_t tmpfs_attrs = attrs & ~static_cast<uint64_t>(MOUNT_ATTR_RDONLY);
-  sys::UniqueFd tmpfs = TRY(fresh_mount("tmpfs", "tmpfs", {{"mode", "755"}}, tmpfs_attrs));
+  std::vector<FsParam> params = m.params;  // linux.mountLabel's context=, as runc
+  params.push_back({"mode", "755"});
+  sys::UniqueFd tmpfs = TRY(fresh_mount("tmpfs", "tmpfs", params, tmpfs_attrs));
   // Populated in place: before Linux 6.15, move_mount(2) refuses (EINVAL) a
   // target inside a detached mount such as a fresh tmpfs, so the binds go
   // in once it is attached (only the init can see the container's rootfs

@@ -34,16 +34,6 @@ constexpr size_t kAffinityWords = 8192 / (8 * sizeof(unsigned long));
 
 bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
 
-Status plan_unsupported(const spec::Process& proc) {
-  // Empty strings mean "no label" for runc as well.
-  if (proc.selinux_label && !proc.selinux_label->empty()) {
-    return Error::make(ErrorKind::Unsupported,
-                       "process.selinuxLabel: SELinux is not supported (label {:?})",
-                       *proc.selinux_label);
-  }
-  return {};
-}
-
 // setresuid(2)/setresgid(2) take (uid_t)-1 as "leave unchanged": a process
 // asked to run as 4294967295 would silently keep the init's root identity
 // (the class of parser bug in crun CVE-2026-30892), so it is refused.
@@ -441,13 +431,13 @@ std::vector<std::string> exec_candidates(const std::string& name,
 
 Result<ProcessPlanPtr> plan_process(const spec::Process& proc, const ProcessOptions& opts) {
   ProcessPlanPtr plan(new ProcessPlan);
-  TRY(plan_unsupported(proc));
   TRY(plan_args_env(proc, *plan));
   TRY(plan_cwd(proc, opts, *plan));
   TRY(plan_user(proc, *plan));
   TRY(plan_rlimits(proc, *plan));
   TRY(plan_sched(proc, opts, *plan));
   plan->apparmor = TRY(plan_apparmor(proc.apparmor_profile, "process.apparmorProfile"));
+  plan->selinux = TRY(plan_selinux(proc.selinux_label, "process.selinuxLabel"));
   auto limits = TRY(read_capability_limits());
   plan->caps = TRY(resolve_capabilities(proc.capabilities, limits, plan->warnings));
   plan_exec_candidates(*plan);
@@ -485,7 +475,8 @@ Status apply_process(ProcessPlan& plan, const SealedFds& fds) {
   // Before the filter (open and write are not in every profile) and while
   // still root: the profile takes effect at execve, so the program, and
   // nothing husk does before it, runs confined.
-  if (plan.apparmor) TRY_CTX(apply_apparmor(*plan.apparmor), "process.apparmorProfile");
+  if (plan.apparmor) TRY_CTX(apply_lsm(*plan.apparmor), "process.apparmorProfile");
+  if (plan.selinux) TRY_CTX(apply_lsm(*plan.selinux), "process.selinuxLabel");
   if (plan.seccomp && plan.seccomp_early) {
     TRY_CTX(load_seccomp(*plan.seccomp, plan.seccomp_listener), "linux.seccomp");
     plan.seccomp_loaded = true;

@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "base/result.hpp"
-#include "linux/apparmor.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/lsm.hpp"
 #include "linux/seccomp.hpp"
 #include "spec/config.hpp"
 #include "sys/fd.hpp"
@@ -106,7 +106,8 @@ struct ProcessPlan {
   bool exec_search = false;  // true when searching $PATH
   FileIdentity runtime_binary;
 
-  std::optional<AppArmorPlan> apparmor;  // process.apparmorProfile
+  std::optional<LsmPlan> apparmor;  // process.apparmorProfile
+  std::optional<LsmPlan> selinux;   // process.selinuxLabel
 
   std::optional<SeccompProgram> seccomp;
   // seccomp(2) needs no_new_privs or CAP_SYS_ADMIN. Without no_new_privs the
@@ -142,7 +143,8 @@ std::vector<std::string> exec_candidates(const std::string& name,
 
 // Parent, before any side effect (except filling the seccomp cache). Validates
 // process.* and linux.seccomp; every error names the field.
-// selinuxLabel, and apparmorProfile where AppArmor is off: ErrorKind::Unsupported.
+// selinuxLabel where SELinux is off, apparmorProfile where AppArmor is off:
+// ErrorKind::Unsupported.
 Result<ProcessPlanPtr> plan_process(const spec::Process& proc, const ProcessOptions& opts);
 inline Result<ProcessPlanPtr> plan_process(const spec::Process& proc,
                                            const spec::Seccomp* seccomp) {
@@ -162,7 +164,7 @@ struct SealedFds {
 // Order: oomScoreAdj, rlimits, scheduler, ioPriority, CPU affinity, umask,
 // mkdir+chdir(cwd) and the check that it is inside the root (as root; retried
 // after the uid change on EACCES), every other fd closed (seal_fds),
-// [apparmorProfile], [seccomp if !noNewPrivileges], bounding set,
+// [apparmorProfile], [selinuxLabel], [seccomp if !noNewPrivileges], bounding set,
 // setgroups/setresgid/setresuid with PR_SET_KEEPCAPS, capset + ambient,
 // no_new_privs. Does not exec.
 Status apply_process(ProcessPlan& plan, const SealedFds& fds);

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <string>
 
+#include "linux/lsm.hpp"
 #include "linux/mountinfo.hpp"
 #include "linux/paths.hpp"
 #include "linux/rootless.hpp"
@@ -57,8 +58,9 @@ Result<SysctlPlan> plan_sysctl(const std::string& name, const std::string& value
 
 Status plan_linux(const spec::Linux& l, RootfsPlan& p) {
   if (l.mount_label && !l.mount_label->empty()) {
-    return Error::make(ErrorKind::Unsupported,
-                       "linux.mountLabel: SELinux mount labels are not supported on this host");
+    TRY(check_selinux_label(*l.mount_label, "linux.mountLabel"));
+    p.mask_params.push_back({"context", *l.mount_label});
+    p.mask_data = fs_data(p.mask_params);
   }
   if (l.rootfs_propagation) {
     p.root_propagation = TRY(spec::parse_rootfs_propagation(*l.rootfs_propagation));
@@ -166,18 +168,18 @@ Result<sys::UniqueFd> open_host_null() {
 // also makes this tmpfs's own superblock read-only, as runc's mask is; no
 // other mount shares it. If mount(2) fails the fd-based path reports why.
 // The working directory is left there: enter_rootfs moves to the root next.
-bool mask_dir_classic(int dir) {
-  return mount_on_dir_fd(dir, "tmpfs", "tmpfs", MS_RDONLY, nullptr);
+bool mask_dir_classic(int dir, const std::string& data) {
+  return mount_on_dir_fd(dir, "tmpfs", "tmpfs", MS_RDONLY, data.empty() ? nullptr : data.c_str());
 }
 
-Status mask_path(int root, const std::string& path, int null_fd) {
+Status mask_path(int root, const std::string& path, int null_fd, const RootfsPlan& p) {
   auto fd = TRY(open_optional(root, path));
   if (!fd) return {};
   struct stat st = TRY(sys::fstat(fd.get()));
   sys::UniqueFd mnt;
   if (S_ISDIR(st.st_mode)) {
-    if (mask_dir_classic(fd.get())) return {};
-    mnt = TRY(fresh_mount("tmpfs", "tmpfs", {}, MOUNT_ATTR_RDONLY));
+    if (mask_dir_classic(fd.get(), p.mask_data)) return {};
+    mnt = TRY(fresh_mount("tmpfs", "tmpfs", p.mask_params, MOUNT_ATTR_RDONLY));
   } else {
     mnt = TRY(sys::open_tree(null_fd, "", OPEN_TREE_CLONE | AT_EMPTY_PATH));
   }
@@ -191,7 +193,7 @@ Status apply_masks(int root, const RootfsPlan& p) {
   if (p.masked_paths.empty()) return {};
   auto null = TRY_CTX(open_host_null(), "linux.maskedPaths");
   for (const auto& m : p.masked_paths) {
-    TRY_CTX(mask_path(root, m, null.get()), "linux.maskedPaths: {}", m);
+    TRY_CTX(mask_path(root, m, null.get(), p), "linux.maskedPaths: {}", m);
   }
   return {};
 }
@@ -344,10 +346,11 @@ Result<RootfsPlanPtr> plan_rootfs(const spec::Config& cfg, const RootfsOptions& 
         *cfg.linux->rootfs_propagation);
   }
   if (!cfg.linux) p->devices = TRY(plan_devices({}));
-  MountEnv env{opts.bundle, p->userns, nullptr, nullptr};
+  MountEnv env{opts.bundle, p->userns, nullptr, nullptr, {}};
   if (cfg.linux) {
     env.uid_mappings = &cfg.linux->uid_mappings;
     env.gid_mappings = &cfg.linux->gid_mappings;
+    env.mount_label = cfg.linux->mount_label.value_or("");
   }
   for (size_t i = 0; i < cfg.mounts.size(); ++i) {
     p->mounts.push_back(TRY(plan_mount(cfg.mounts[i], i, env)));

@@ -73,7 +73,11 @@ struct RootfsPlan {
   // /dev, as runc does.
   bool setup_dev = true;
   std::vector<DevicePlan> devices;
-  std::vector<std::string> masked_paths;    // cleaned
+  std::vector<std::string> masked_paths;  // cleaned
+  // The empty tmpfs over a masked directory: linux.mountLabel's context=
+  // (as runc labels it), as fsconfig parameters and as mount(2)'s data.
+  std::vector<FsParam> mask_params;
+  std::string mask_data;
   std::vector<std::string> readonly_paths;  // cleaned
   std::vector<SysctlPlan> sysctl;
   CgroupDirsPlan cgroup_dirs;  // set_cgroup_dirs

@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!options.empty()) (void)spec::parse_rootfs_propagation(options[0]);
 
   std::vector<spec::IdMapping> ids{{0, 100000, 65536}};
-  linux_setup::MountEnv env{"/run/fuzz", true, &ids, &ids};
+  linux_setup::MountEnv env{"/run/fuzz", true, &ids, &ids, {}};
   const char* types[] = {"tmpfs", "bind", "proc"};
   for (size_t i = 0; i < 3; ++i) {
     spec::Mount m;

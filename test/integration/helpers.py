@@ -334,6 +334,15 @@ def reap_orphans(exclude=()):
 
 # ---- probe ------------------------------------------------------------------
 
+def process_file(directory, args, **fields):
+    """A process file for `exec --process`: args, cwd "/" and `fields`
+    (e.g. selinuxLabel=...) -> its path."""
+    path = os.path.join(directory, "process.json")
+    with open(path, "w") as f:
+        json.dump({"args": list(args), "cwd": "/", **fields}, f)
+    return path
+
+
 def probe(*cmds):
     """process.args running the probe, one command per argument: a string is
     split on whitespace, a list is taken as is (for arguments with spaces).
@@ -651,6 +660,9 @@ _PROPERTIES = {
                  and os.path.exists("/sys/kernel/security/apparmor/profiles"),
                  "needs AppArmor enabled (kernel apparmor=1 security=apparmor, securityfs "
                  "mounted) and apparmor_parser: scripts/vm-test --variant apparmor"),
+    "selinux": (lambda: os.path.exists("/sys/fs/selinux/enforce"),
+                "needs SELinux enabled with a policy loaded (kernel security=selinux, "
+                "load_policy): scripts/vm-test --variant selinux"),
     "podman": (lambda: all(shutil.which(b) for b in ("podman", "conmon")),
                "needs podman and conmon (scripts/deps installs Debian's podman, conmon, "
                "catatonit)"),

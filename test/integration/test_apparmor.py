@@ -96,9 +96,7 @@ class TestWithoutAppArmor:
         r = husk("exec", "--apparmor", PROFILE, "c1", "/probe", "pid")
         assert r.rc != 0
         assert "--apparmor: AppArmor is not enabled" in r.err, r
-        path = os.path.join(tmp, "process.json")
-        with open(path, "w") as f:
-            json.dump({"args": ["/probe", "pid"], "cwd": "/", "apparmorProfile": PROFILE}, f)
+        path = h.process_file(tmp, probe("pid"), apparmorProfile=PROFILE)
         r = husk("exec", "--process", path, "c1")
         assert r.rc != 0
         assert "process.apparmorProfile: AppArmor is not enabled" in r.err, r
@@ -144,9 +142,7 @@ class TestWithAppArmor:
         assert out.rc == 0, out
         assert out.out.split("\n")[:2] == [f"{profile} (enforce)", "errno=EACCES"]
         # A process file's own apparmorProfile replaces the container's.
-        path = os.path.join(tmp, "process.json")
-        with open(path, "w") as f:
-            json.dump({"args": CHECK, "cwd": "/", "apparmorProfile": "unconfined"}, f)
+        path = h.process_file(tmp, CHECK, apparmorProfile="unconfined")
         out = husk("exec", "--process", path, "c1")
         assert out.rc == 0, out
         assert out.out.split("\n")[:2] == ["unconfined", "ok"]

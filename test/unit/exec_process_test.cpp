@@ -6,7 +6,7 @@
 
 #include "lifecycle/exec.hpp"
 #include "lifecycle/exec_cgroup.hpp"
-#include "linux/apparmor.hpp"
+#include "linux/lsm.hpp"
 #include "spec/parse.hpp"
 
 using husk::ErrorKind;
@@ -186,9 +186,15 @@ TEST_CASE("merge_exec_process: bad flags are errors naming the flag") {
   CHECK(merge_exec_process(base_process(), o).has_value());
   o.process_label = "system_u:system_r:container_t:s0";
   auto se = merge_exec_process(base_process(), o);
-  REQUIRE_FALSE(se.has_value());
-  CHECK(se.error().kind() == ErrorKind::Unsupported);
+  if (husk::linux_setup::selinux_enabled()) {
+    o.process_label = "not a context";
+    se = merge_exec_process(base_process(), o);
+  }
+  REQUIRE_FALSE(se.has_value());  // no SELinux, or a context the policy lacks
   CHECK(se.error().message().starts_with("--process-label: "));
+  if (!husk::linux_setup::selinux_enabled()) CHECK(se.error().kind() == ErrorKind::Unsupported);
+  o.process_label = "";
+  CHECK_FALSE(merge_exec_process(base_process(), o)->selinux_label.has_value());
 }
 
 TEST_CASE("dedupe_env: a later entry replaces an earlier one in place") {

@@ -115,7 +115,7 @@ TEST_CASE("LSM labels are explicit Unsupported errors naming the field") {
       auto plan = plan_process(p, ProcessOptions{});
       REQUIRE(plan);
       REQUIRE((*plan)->apparmor);
-      CHECK((*plan)->apparmor->command == "exec docker-default");
+      CHECK((*plan)->apparmor->value == "exec docker-default");
     } else {
       auto e = plan_error(p);
       CHECK(e.kind() == ErrorKind::Unsupported);
@@ -131,10 +131,20 @@ TEST_CASE("LSM labels are explicit Unsupported errors naming the field") {
     CHECK(plan_error(p).kind() == ErrorKind::InvalidSpec);
   }
   SECTION("selinux") {
-    p.selinux_label = "system_u:system_r:container_t:s0";
+    // With SELinux, a context the loaded policy lacks; without, any label.
+    const bool on = selinux_enabled();
+    p.selinux_label = on ? "not a context" : "system_u:system_r:container_t:s0";
     auto e = plan_error(p);
-    CHECK(e.kind() == ErrorKind::Unsupported);
-    CHECK(e.message().find("process.selinuxLabel") != std::string::npos);
+    CHECK(e.kind() == (on ? ErrorKind::InvalidSpec : ErrorKind::Unsupported));
+    CHECK(
+        e.message().starts_with(on ? "process.selinuxLabel: \"not a context\" is not a valid"
+                                   : "process.selinuxLabel: SELinux is not enabled on this host"));
+  }
+  SECTION("an selinux label the kernel would cut short") {
+    p.selinux_label = std::string("system_u:system_r:t:s0\nx");
+    auto e = plan_error(p);
+    CHECK(e.kind() == ErrorKind::InvalidSpec);
+    CHECK(e.message().starts_with("process.selinuxLabel: label"));
   }
   SECTION("empty labels mean none") {
     p.apparmor_profile = "";

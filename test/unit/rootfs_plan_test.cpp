@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "linux/lsm.hpp"
 #include "linux/mountinfo.hpp"
 #include "linux/paths.hpp"
 #include "linux/rootfs.hpp"
@@ -310,12 +311,60 @@ TEST_CASE("no mount namespace of its own: planned, rootfsPropagation only privat
                                           "namespace of the container's own"));
 }
 
-TEST_CASE("unsupported: mountLabel") {
+TEST_CASE("linux.mountLabel needs SELinux on the host, else an Unsupported error naming it") {
   auto c = default_config();
   c.linux->mount_label = "system_u:object_r:container_file_t:s0";
-  auto e = plan_error(c);
-  CHECK(e.kind() == ErrorKind::Unsupported);
-  CHECK_THAT(e.message(), Catch::Contains("linux.mountLabel"));
+  if (selinux_enabled()) {
+    // Which context the loaded policy knows is the guest test's business
+    // (test_selinux.py); a malformed one is refused whatever the policy.
+    c.linux->mount_label = "not a context";
+    auto e = plan_error(c);
+    CHECK(e.kind() == ErrorKind::InvalidSpec);
+    CHECK_THAT(e.message(),
+               Catch::StartsWith("linux.mountLabel: \"not a context\" is not a valid"));
+  } else {
+    auto e = plan_error(c);
+    CHECK(e.kind() == ErrorKind::Unsupported);
+    CHECK_THAT(e.message(), Catch::StartsWith("linux.mountLabel: SELinux is not enabled"));
+  }
+  c.linux->mount_label = std::string("system_u:object_r:t:s0\nx");
+  CHECK(plan_error(c).kind() == ErrorKind::InvalidSpec);
+}
+
+TEST_CASE("mount label: context= on new filesystems but procfs, sysfs and binds") {
+  MountEnv env{"/bundle", false, nullptr, nullptr, "system_u:object_r:container_file_t:s0:c1,c2"};
+  const FsParam label{"context", env.mount_label};
+  auto plan = [&](const spec::Mount& m) {
+    auto r = plan_mount(m, 0, env);
+    if (!r) FAIL(r.error().message());
+    return std::move(r).value();
+  };
+  auto tmpfs = plan(mnt("/t", "tmpfs", "tmpfs", {"nosuid", "size=1m"}));
+  CHECK(tmpfs.params == std::vector<FsParam>{{"size", std::string("1m")}, label});
+  // mount(2)'s data string: the commas of the MCS categories stay inside quotes.
+  REQUIRE(tmpfs.classic);
+  CHECK(tmpfs.classic_data == "size=1m,context=\"system_u:object_r:container_file_t:s0:c1,c2\"");
+  for (const char* type : {"mqueue", "devpts", "ramfs"}) {
+    CHECK(plan(mnt("/m", type, type, {})).params == std::vector<FsParam>{label});
+  }
+  CHECK(plan(mnt("/proc", "proc", "proc", {})).params.empty());
+  CHECK(plan(mnt("/sys", "sysfs", "sysfs", {})).params.empty());
+  CHECK(plan(mnt("/b", "bind", "/src", {"rbind"})).params.empty());
+  // The tmpfs holding a v1 host's hierarchies.
+  CHECK(plan(mnt("/sys/fs/cgroup", "cgroup", "cgroup", {})).params == std::vector<FsParam>{label});
+  // The mount's own context= is kept, quoted commas and all.
+  auto own = plan(mnt("/o", "tmpfs", "tmpfs", {"context=\"system_u:object_r:tmp_t:s0:c3,c4\""}));
+  CHECK(own.params ==
+        std::vector<FsParam>{{"context", std::string("system_u:object_r:tmp_t:s0:c3,c4")}});
+  env.mount_label.clear();
+  CHECK(plan(mnt("/t", "tmpfs", "tmpfs", {})).params.empty());
+}
+
+TEST_CASE("split_fs_data: commas inside double quotes do not split, the quotes go") {
+  CHECK(split_fs_data("a=1,,b,c=\"x,y\",d") == std::vector<FsParam>{{"a", std::string("1")},
+                                                                    {"b", std::nullopt},
+                                                                    {"c", std::string("x,y")},
+                                                                    {"d", std::nullopt}});
 }
 
 TEST_CASE("masked and readonly paths are cleaned and must be absolute") {
