@@ -1,4 +1,5 @@
 # vm-cmdline: security=selinux selinux=1 enforcing=0
+# vm-host: test/vm/selinux-policy
 # Variant selinux (sourced by test/vm/guest): SELinux enabled, as on Fedora and
 # RHEL, with Debian's default reference policy (selinux-policy-default), in
 # permissive mode: the guest's files (the host's root over 9p, a tmpfs
@@ -14,6 +15,10 @@ status=0
 # guest's own copy says exactly what this variant runs.
 mount -t selinuxfs selinuxfs /sys/fs/selinux || status=1
 printf 'SELINUX=permissive\nSELINUXTYPE=default\n' >/etc/selinux/config
+# The policy test/vm/selinux-policy compiled on the host: Debian's, plus an
+# alias runtime-tools' linux_mount_label needs (see there).
+cp /husk-vm-out/selinux-root/etc/selinux/default/policy/policy.* /etc/selinux/default/policy/ ||
+  status=1
 load_policy || status=1
 echo "guest: SELinux: $(getenforce 2>&1), policy $(cat /sys/fs/selinux/policyvers 2>&1)"
 step /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider test/integration/test_selinux.py || status=1
