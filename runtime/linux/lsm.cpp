@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "sys/fd.hpp"
+#include "sys/file.hpp"
 
 namespace husk::linux_setup {
 
@@ -17,7 +18,10 @@ constexpr const char* kSharedAttr = "/proc/self/attr/exec";
 // SELinux reads the shared file. thread-self: the attributes are per
 // thread, and the label is the writer's own.
 constexpr const char* kSELinuxExecAttr = "/proc/thread-self/attr/exec";
-constexpr const char* kSELinuxFs = "/sys/fs/selinux";
+// selinuxfs: "enforce" exists once it is mounted; "context" validates a
+// context written to it against the loaded policy.
+constexpr const char* kSELinuxEnforce = "/sys/fs/selinux/enforce";
+constexpr const char* kSELinuxContext = "/sys/fs/selinux/context";
 
 // The kernel reads one write as one request: a NUL or newline would end the
 // name early and label the process with another one.
@@ -26,14 +30,6 @@ Status check_one_line(const std::string& name, std::string_view field, std::stri
     return Error::spec("{}: {} {:?} contains a NUL or newline", field, what, name);
   }
   return {};
-}
-
-// One write(2) of `value` to the already opened `path`.
-Status write_value(int fd, const char* path, const std::string& value) {
-  const auto n = ::write(fd, value.data(), value.size());
-  if (n == static_cast<ssize_t>(value.size())) return {};
-  if (n >= 0) return Error::sys(EIO, "write {}: short write", path);
-  return Error::last("write {}", path);
 }
 
 }  // namespace
@@ -45,9 +41,7 @@ bool apparmor_enabled() {
   return line == "Y";
 }
 
-bool selinux_enabled() {
-  return ::access((std::string(kSELinuxFs) + "/enforce").c_str(), F_OK) == 0;
-}
+bool selinux_enabled() { return ::access(kSELinuxEnforce, F_OK) == 0; }
 
 Result<std::optional<LsmPlan>> plan_apparmor(const std::optional<std::string>& profile,
                                              std::string_view field) {
@@ -76,9 +70,10 @@ Status check_selinux_label(const std::string& label, std::string_view field) {
                        "mounted at /sys/fs/selinux)",
                        field, label);
   }
-  sys::UniqueFd fd(::open((std::string(kSELinuxFs) + "/context").c_str(), O_RDWR | O_CLOEXEC));
+  sys::UniqueFd fd(::open(kSELinuxContext, O_RDWR | O_CLOEXEC));
   if (!fd) return {};
-  if (::write(fd.get(), label.data(), label.size()) >= 0 || errno != EINVAL) return {};
+  auto valid = sys::write_once(fd.get(), kSELinuxContext, label);
+  if (valid || valid.error().err() != EINVAL) return {};
   return Error::spec("{}: {:?} is not a valid SELinux context in the loaded policy", field, label);
 }
 
@@ -101,7 +96,7 @@ Status apply_lsm(const LsmPlan& plan, const char* path) {
   // task write its own attributes.
   sys::UniqueFd fd(::open(path, O_WRONLY | O_CLOEXEC));
   if (!fd) return Error::last("open {} (the container needs /proc mounted)", path);
-  auto written = write_value(fd.get(), path, plan.value);
+  auto written = sys::write_once(fd.get(), path, plan.value);
   if (written) return {};
   const int err = written.error().err();
   if (plan.lsm == Lsm::AppArmor && err == ENOENT) {

@@ -17,6 +17,7 @@
 
 #include "linux/rootless.hpp"
 #include "spec/names.hpp"
+#include "sys/file.hpp"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -282,12 +283,7 @@ Status write_proc_file(pid_t pid, const char* file, const std::string& text) {
   sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd) return Error::last("open {}", path);
   // A map must be written with a single write(2) (user_namespaces(7)).
-  ssize_t n = ::write(fd.get(), text.data(), text.size());
-  if (n < 0) return Error::last("write {}", path);
-  if (static_cast<size_t>(n) != text.size()) {
-    return Error::make(ErrorKind::Sys, "write {}: short write", path);
-  }
-  return {};
+  return sys::write_once(fd.get(), path, text);
 }
 
 }  // namespace

@@ -39,4 +39,14 @@ Result<std::string> read_file(int dirfd, const char* path, int flags, std::strin
   return read_all(fd.get(), name, how);
 }
 
+Status write_once(int fd, std::string_view name, std::string_view data) {
+  ssize_t n = 0;
+  do {
+    n = ::write(fd, data.data(), data.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Error::last("write {}", name);
+  if (static_cast<size_t>(n) != data.size()) return Error::sys(EIO, "write {}: short write", name);
+  return {};
+}
+
 }  // namespace husk::sys

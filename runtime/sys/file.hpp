@@ -1,4 +1,5 @@
-// Reading a whole file into memory: configs, records, control files, /proc.
+// Reading a whole file into memory: configs, records, control files, /proc;
+// and the one-request write those control files take.
 #pragma once
 
 #include <fcntl.h>
@@ -33,5 +34,10 @@ Result<std::string> read_file(int dirfd, const char* path, int flags = 0,
 inline Result<std::string> read_file(const std::string& path) {
   return read_file(AT_FDCWD, path.c_str());
 }
+
+// One write(2) of all of `data` to `fd` (EINTR retried): a /proc or sysfs
+// control file takes each write as one request, so a short write is an error
+// (EIO), never continued. Errors are "write <name>", with the kernel's errno.
+Status write_once(int fd, std::string_view name, std::string_view data);
 
 }  // namespace husk::sys
